@@ -1,0 +1,2 @@
+/** iamlet bpf module: see the module's pom description. */
+package io.iamlet.bpf;

@@ -1,0 +1,2 @@
+/** iamlet control module: see the module's pom description. */
+package io.iamlet.control;

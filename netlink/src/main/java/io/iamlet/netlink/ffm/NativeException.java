@@ -1,0 +1,42 @@
+package io.iamlet.netlink.ffm;
+
+/** A failed native call, with the operation that was attempted and the errno it returned. */
+public class NativeException extends RuntimeException {
+    private final String operation;
+    private final int errno;
+
+    public NativeException(String operation, int errno) {
+        this(operation, errno, null);
+    }
+
+    public NativeException(String operation, int errno, String detail) {
+        super(describe(operation, errno, detail));
+        this.operation = operation;
+        this.errno = errno;
+    }
+
+    private static String describe(String operation, int errno, String detail) {
+        StringBuilder text = new StringBuilder(operation)
+                .append(" failed: ")
+                .append(Errno.name(errno))
+                .append(" (")
+                .append(Libc.strerror(errno))
+                .append(')');
+        if (detail != null && !detail.isBlank()) {
+            text.append(": ").append(detail);
+        }
+        String hint = Errno.hint(errno);
+        if (hint != null) {
+            text.append(". ").append(hint);
+        }
+        return text.toString();
+    }
+
+    public String operation() {
+        return operation;
+    }
+
+    public int errno() {
+        return errno;
+    }
+}

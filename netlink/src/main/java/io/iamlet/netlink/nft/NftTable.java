@@ -1,0 +1,11 @@
+package io.iamlet.netlink.nft;
+
+import static io.iamlet.netlink.NetlinkConstants.familyName;
+
+/** An nf_tables table; {@code comment} is kept in the table's userdata. */
+public record NftTable(int family, String name, String comment) {
+    @Override
+    public String toString() {
+        return "table " + familyName(family) + " " + name;
+    }
+}

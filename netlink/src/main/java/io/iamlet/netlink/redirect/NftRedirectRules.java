@@ -1,0 +1,88 @@
+package io.iamlet.netlink.redirect;
+
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftRule;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Optional;
+
+import static io.iamlet.netlink.NetlinkConstants.*;
+
+/**
+ * The expression sequence of one redirect rule, the same nft itself emits for
+ * {@code iifname "cali*" meta nfproto ipv4 ip daddr 169.254.169.254 tcp dport 80 counter dnat ip to HOST:PORT},
+ * and the way back from a rule read from the kernel to the redirect it performs.
+ */
+final class NftRedirectRules {
+    // Positions of the values that differ between redirect rules; everything else is fixed.
+    private static final int IFACE = 1;
+    private static final int NFPROTO = 3;
+    private static final int TARGET = 11;
+    private static final int TARGET_PORT = 12;
+    private static final int LENGTH = 14;
+
+    private NftRedirectRules() {
+    }
+
+    static List<NftExpr> expressions(RedirectRule rule) {
+        IpFamily family = rule.family();
+        return List.of(
+                new NftExpr.Meta(NFT_META_IIFNAME, NFT_REG_1),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, rule.iface().matchBytes()),
+                new NftExpr.Meta(NFT_META_NFPROTO, NFT_REG_1),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(family.nfproto())),
+                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, family.daddrOffset(), family.addressLength()),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(family.metadataAddress().getAddress())),
+                new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
+                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(RedirectSpec.IMDS_PORT)),
+                new NftExpr.Counter(0, 0),
+                new NftExpr.Immediate(NFT_REG_1, new Bytes(rule.target().getAddress())),
+                new NftExpr.Immediate(NFT_REG_2, Bytes.port(rule.port())),
+                new NftExpr.Nat(NFT_NAT_DNAT, family.nfproto(), NFT_REG_1, NFT_REG_1, NFT_REG_2, NFT_REG_2,
+                        NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED));
+    }
+
+    static NftRule toNft(RedirectRule rule, String table, String chain, OwnershipMarker marker) {
+        return NftRule.of(NFPROTO_INET, table, chain, expressions(rule), marker.text());
+    }
+
+    /**
+     * The redirect a kernel rule performs, when it has exactly the shape we write; empty for anything
+     * else. The candidate values are taken from their positions and the whole sequence rebuilt and
+     * compared, so a rule that merely resembles ours is not taken for one.
+     */
+    static Optional<RedirectRule> fromNft(NftRule rule) {
+        List<NftExpr> exprs = rule.content().expressions();
+        if (exprs.size() != LENGTH
+                || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
+                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1
+                || !(exprs.get(TARGET) instanceof NftExpr.Immediate target)
+                || !(exprs.get(TARGET_PORT) instanceof NftExpr.Immediate port) || port.data().length() != 2) {
+            return Optional.empty();
+        }
+        IpFamily family = IpFamily.ofNfproto(protoCmp.data().unsignedAt(0));
+        InterfacePattern iface = InterfacePattern.fromMatchBytes(ifaceCmp.data());
+        if (family == null || iface == null || target.data().length() != family.addressLength()) {
+            return Optional.empty();
+        }
+        try {
+            RedirectRule candidate = new RedirectRule(family, iface, InetAddress.getByAddress(target.data().value()),
+                    (port.data().unsignedAt(0) << 8) | port.data().unsignedAt(1));
+            return expressions(candidate).equals(exprs) ? Optional.of(candidate) : Optional.empty();
+        } catch (UnknownHostException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    static long packets(NftRule rule) {
+        return rule.expressions().stream()
+                .filter(e -> e instanceof NftExpr.Counter)
+                .mapToLong(e -> ((NftExpr.Counter) e).packets())
+                .sum();
+    }
+}

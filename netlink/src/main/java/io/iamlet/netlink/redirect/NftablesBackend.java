@@ -1,0 +1,136 @@
+package io.iamlet.netlink.redirect;
+
+import io.iamlet.netlink.NetlinkSocket;
+import io.iamlet.netlink.NftDump;
+import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
+import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+
+/**
+ * The native nftables backend: one table of our own, {@code inet iamlet}, holding one nat chain at
+ * prerouting priority dstnat-10 with one DNAT rule per interface pattern and address family.
+ * <p>
+ * Family inet, so one table carries both the IPv4 and the IPv6 redirect and one DELTABLE removes both.
+ * Priority -110 puts our chain before kube-proxy's nat chains (-100): the first nat chain that binds a
+ * connection decides its NAT. We never write into tables named nat or filter: iptables-nft cannot read
+ * native nat expressions and would fail for the whole table.
+ */
+public final class NftablesBackend implements RedirectBackend {
+    public static final String TABLE = "iamlet";
+    public static final String CHAIN = "prerouting";
+    /** NF_IP_PRI_NAT_DST (-100) minus 10, nft's "dstnat - 10". */
+    public static final int PRIORITY = -110;
+    public static final NftChain.Hook HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, PRIORITY);
+    private static final String LOCATION = "table inet " + TABLE;
+
+    private final String version;
+
+    /** @param version the agent version recorded in the ownership marker */
+    public NftablesBackend(String version) {
+        this.version = version;
+    }
+
+    /**
+     * One transaction: create-if-absent, delete, create with the marker, chain, rules. Because the kernel
+     * applies it whole, there is never a moment with two copies or none, and running it again (after a
+     * restart or a kill -9) leaves exactly the same single set. The rules are read back before returning.
+     */
+    @Override
+    public InstalledRules install(RedirectSpec spec) {
+        OwnershipMarker marker = OwnershipMarker.current(version, spec);
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+            tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null))
+                    .deleteTable(NFPROTO_INET, TABLE)
+                    .createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
+                    .createChain(NftChain.base(NFPROTO_INET, TABLE, CHAIN, HOOK));
+            for (RedirectRule rule : spec.rules()) {
+                tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
+            }
+            tx.commit(socket, "install metadata redirect in " + LOCATION);
+            InstalledRules installed = read(socket);
+            RuleCheck check = installed.check(Optional.of(spec));
+            if (!(check instanceof RuleCheck.AsExpected)) {
+                throw new IllegalStateException("read back " + LOCATION + " after installing it, and it is "
+                        + check.summary());
+            }
+            return installed;
+        }
+    }
+
+    /** Deletes our table; the create-if-absent in front makes this succeed when there is none. */
+    @Override
+    public void remove() {
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+            tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null))
+                    .deleteTable(NFPROTO_INET, TABLE)
+                    .commit(socket, "remove " + LOCATION);
+        }
+    }
+
+    @Override
+    public InstalledRules show() {
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
+            return read(socket);
+        }
+    }
+
+    private InstalledRules read(NetlinkSocket socket) {
+        NftDump dump = new NftDump(socket);
+        Optional<NftTable> table = dump.table(NFPROTO_INET, TABLE);
+        if (table.isEmpty()) {
+            return InstalledRules.absent(LOCATION);
+        }
+        List<String> problems = new ArrayList<>();
+        Optional<OwnershipMarker> marker = OwnershipMarker.parse(table.get().comment());
+        if (marker.isEmpty()) {
+            problems.add(LOCATION + " carries no iamlet marker: something else created it");
+        }
+        List<NftChain> chains = dump.chains(NFPROTO_INET, TABLE);
+        if (chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
+            problems.add("chain " + CHAIN + " is missing");
+        }
+        for (NftChain chain : chains) {
+            if (!chain.name().equals(CHAIN)) {
+                problems.add("foreign chain " + chain.name());
+            } else if (!chain.hook().equals(Optional.of(HOOK))) {
+                problems.add("chain " + CHAIN + " has " + chain.hook().map(Object::toString).orElse("no hook")
+                        + ", expected " + HOOK);
+            }
+        }
+        List<InstalledRules.Entry> entries = new ArrayList<>();
+        Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
+        for (NftRule rule : dump.rules(NFPROTO_INET, TABLE)) {
+            Optional<RedirectRule> redirect = NftRedirectRules.fromNft(rule);
+            if (!rule.chain().equals(CHAIN) || redirect.isEmpty()) {
+                problems.add("foreign rule in chain " + rule.chain() + " (handle " + rule.handle() + "): "
+                        + rule.expressions().stream().map(NftExpr::name).collect(Collectors.joining(" ")));
+                continue;
+            }
+            if (OwnershipMarker.parse(rule.comment()).isEmpty()) {
+                problems.add("rule without iamlet marker (handle " + rule.handle() + "): " + redirect.get());
+            }
+            entries.add(new InstalledRules.Entry(redirect.get(), rule.handle(), NftRedirectRules.packets(rule)));
+            handles.computeIfAbsent(redirect.get(), r -> new ArrayList<>()).add(rule.handle());
+        }
+        handles.forEach((rule, hs) -> {
+            if (hs.size() > 1) {
+                problems.add("duplicate rule (" + hs.size() + " copies, handles " + hs + "): " + rule);
+            }
+        });
+        return new InstalledRules(LOCATION, true, marker, entries, problems);
+    }
+}

@@ -1,0 +1,17 @@
+package io.iamlet.netlink.redirect;
+
+/**
+ * A way of redirecting pod metadata traffic to the agent. Every backend installs idempotently (install
+ * N times == install once, also after a crash) and removes everything it installed.
+ * Each call works in the network namespace of the calling thread.
+ */
+public sealed interface RedirectBackend permits NftablesBackend {
+    /** Atomically replaces whatever this backend had installed with exactly the rules of {@code spec}. */
+    InstalledRules install(RedirectSpec spec);
+
+    /** Removes everything this backend installed; a no-op success when nothing is installed. */
+    void remove();
+
+    /** Reads back what is installed. */
+    InstalledRules show();
+}
