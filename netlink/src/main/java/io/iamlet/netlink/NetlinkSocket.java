@@ -83,10 +83,10 @@ public final class NetlinkSocket implements AutoCloseable {
                     return;
                 }
                 int seq = message.sequence();
-                String operation = seq == batchSequence ? what : pending.getOrDefault(seq, what);
-                pending.remove(seq);
+                String step = pending.remove(seq);
+                String operation = step == null || seq == batchSequence ? what : what + " (step: " + step + ")";
                 if (message.errorCode() != 0 && first[0] == null) {
-                    first[0] = new NetlinkException("kernel refused " + operation, -message.errorCode(), message.extendedAckText());
+                    first[0] = new NetlinkException(operation, -message.errorCode(), message.extendedAckText());
                 }
                 if (seq == batchSequence && message.errorCode() != 0) {
                     wholeBatchRefused[0] = true;
@@ -113,7 +113,7 @@ public final class NetlinkSocket implements AutoCloseable {
                     case NLMSG_DONE -> done[0] = true;
                     case NLMSG_ERROR -> {
                         if (message.errorCode() != 0) {
-                            throw new NetlinkException("kernel refused " + what, -message.errorCode(), message.extendedAckText());
+                            throw new NetlinkException(what, -message.errorCode(), message.extendedAckText());
                         }
                     }
                     default -> {
@@ -128,8 +128,8 @@ public final class NetlinkSocket implements AutoCloseable {
     }
 
     /**
-     * Reads the answer to a single GET request: the reply message, or null when the kernel says ENOENT.
-     * The message is only valid until the next receive on this socket.
+     * Reads the answer to a single GET request: {@code onReply} gets the reply, {@code onAbsent} runs
+     * when the kernel answers ENOENT. The message is only valid until the next receive on this socket.
      */
     public void readSingle(int requestSequence, String what, Consumer<Message> onReply, Runnable onAbsent) {
         boolean[] answered = {false};
@@ -143,7 +143,7 @@ public final class NetlinkSocket implements AutoCloseable {
                     if (message.errorCode() == -Errno.ENOENT) {
                         onAbsent.run();
                     } else if (message.errorCode() != 0) {
-                        throw new NetlinkException("kernel refused " + what, -message.errorCode(), message.extendedAckText());
+                        throw new NetlinkException(what, -message.errorCode(), message.extendedAckText());
                     }
                     return;
                 }

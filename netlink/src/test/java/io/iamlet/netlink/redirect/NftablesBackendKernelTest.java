@@ -3,6 +3,7 @@ package io.iamlet.netlink.redirect;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.netlink.NetlinkException;
+import io.iamlet.netlink.testing.Capabilities;
 import io.iamlet.netlink.testing.Netns;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

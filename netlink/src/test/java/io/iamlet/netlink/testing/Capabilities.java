@@ -1,4 +1,4 @@
-package io.iamlet.netlink.redirect;
+package io.iamlet.netlink.testing;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -10,13 +10,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /** Drops every capability of the calling thread only (Linux credentials are per thread), for permission tests. */
-final class Capabilities {
+public final class Capabilities {
     private static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
     private Capabilities() {
     }
 
-    static void dropAllForThisThread() {
+    public static void dropAllForThisThread() {
         Linker linker = Linker.nativeLinker();
         MethodHandle capset = linker.downcallHandle(linker.defaultLookup().find("capset").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));

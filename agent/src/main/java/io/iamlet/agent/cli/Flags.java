@@ -1,0 +1,118 @@
+package io.iamlet.agent.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Command-line flags in the form kube2iam's users write them: {@code --name=value}, {@code --name value},
+ * and booleans as {@code --name} or {@code --name=true|false}. A single leading dash is accepted too.
+ * Hand-written because the grammar is this small and a CLI framework is not among our chosen libraries.
+ */
+public final class Flags {
+    /** A flag a command accepts. */
+    public record Spec(String name, boolean bool, String defaultValue, String help) {
+        public static Spec string(String name, String defaultValue, String help) {
+            return new Spec(name, false, defaultValue, help);
+        }
+
+        public static Spec bool(String name, String help) {
+            return new Spec(name, true, "false", help);
+        }
+    }
+
+    private final Map<String, String> values;
+    private final List<String> positional;
+
+    private Flags(Map<String, String> values, List<String> positional) {
+        this.values = values;
+        this.positional = positional;
+    }
+
+    /** Parses {@code args}; throws {@link UsageException} naming an unknown flag or a missing value. */
+    public static Flags parse(List<Spec> specs, List<String> args) {
+        Map<String, Spec> byName = new LinkedHashMap<>();
+        specs.forEach(s -> byName.put(s.name(), s));
+        Map<String, String> values = new LinkedHashMap<>();
+        List<String> positional = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.equals("--")) {
+                positional.addAll(args.subList(i + 1, args.size()));
+                break;
+            }
+            if (!arg.startsWith("-") || arg.equals("-")) {
+                positional.add(arg);
+                continue;
+            }
+            String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+            int eq = body.indexOf('=');
+            String name = eq < 0 ? body : body.substring(0, eq);
+            Spec spec = byName.get(name);
+            if (spec == null) {
+                throw new UsageException("unknown flag --" + name);
+            }
+            String value;
+            if (eq >= 0) {
+                value = body.substring(eq + 1);
+            } else if (spec.bool()) {
+                value = "true";
+            } else if (i + 1 < args.size()) {
+                value = args.get(++i);
+            } else {
+                throw new UsageException("flag --" + name + " needs a value");
+            }
+            if (spec.bool() && !value.equals("true") && !value.equals("false")) {
+                throw new UsageException("flag --" + name + " takes true or false, not '" + value + "'");
+            }
+            values.put(name, value);
+        }
+        specs.forEach(s -> {
+            if (s.defaultValue() != null) {
+                values.putIfAbsent(s.name(), s.defaultValue());
+            }
+        });
+        return new Flags(values, positional);
+    }
+
+    public Optional<String> get(String name) {
+        return Optional.ofNullable(values.get(name)).filter(v -> !v.isEmpty());
+    }
+
+    public String require(String name) {
+        return get(name).orElseThrow(() -> new UsageException("flag --" + name + " is required"));
+    }
+
+    public boolean bool(String name) {
+        return Boolean.parseBoolean(values.get(name));
+    }
+
+    public int integer(String name) {
+        String text = require(name);
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new UsageException("flag --" + name + " takes a number, not '" + text + "'");
+        }
+    }
+
+    public List<String> positional() {
+        return positional;
+    }
+
+    /** A help listing of the specs, one per line. */
+    public static String describe(List<Spec> specs) {
+        StringBuilder out = new StringBuilder();
+        for (Spec s : specs) {
+            String left = "  --" + s.name() + (s.bool() ? "" : "=VALUE");
+            out.append(String.format("%-28s %s", left, s.help()));
+            if (!s.bool() && s.defaultValue() != null && !s.defaultValue().isEmpty()) {
+                out.append(" (default ").append(s.defaultValue()).append(')');
+            }
+            out.append('\n');
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,102 @@
+package io.iamlet.agent.cli;
+
+import io.iamlet.agent.Version;
+import io.iamlet.netlink.redirect.InstalledRules;
+import io.iamlet.netlink.redirect.NftablesBackend;
+import io.iamlet.netlink.redirect.RedirectBackend;
+import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.netlink.redirect.RuleCheck;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * `iamlet rules install|show|remove`: the redirect rules by hand, for operators and tests. Works in the
+ * network namespace it is started in.
+ */
+final class RulesCommand implements Subcommand {
+    private static final List<Flags.Spec> FLAGS = List.of(
+            Flags.Spec.string("host-ip", "", "node IPv4 address the redirect points to (env HOST_IP when unset)"),
+            Flags.Spec.string("host-interface", "docker0", "pod interfaces: a name, a prefix with +, or a comma list (cali+,eni+)"),
+            Flags.Spec.string("app-port", String.valueOf(RedirectSpec.DEFAULT_APP_PORT), "agent port the redirect points to"),
+            Flags.Spec.string("host-ipv6", "", "node IPv6 address; when set, [fd00:ec2::254]:80 is redirected too"),
+            Flags.Spec.string("backend", "nftables", "rule backend: nftables"));
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    RulesCommand(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    public String name() {
+        return "rules";
+    }
+
+    public String summary() {
+        return "install, show or remove the metadata redirect rules";
+    }
+
+    public String usage() {
+        return """
+                Usage: iamlet rules install|show|remove [flags]
+
+                  install  replace whatever iamlet installed with exactly these rules (idempotent)
+                  show     print the installed rules; exit 0 present as expected, 1 absent,
+                           2 present but unexpected (foreign or duplicate rules, other settings), 3 unreadable.
+                           Compared with the flags when --host-ip (or HOST_IP) is given.
+                  remove   delete everything iamlet installed; succeeds when nothing is installed
+
+                Flags:
+                """ + Flags.describe(FLAGS);
+    }
+
+    public int run(List<String> args) {
+        Flags flags = Flags.parse(FLAGS, args);
+        if (flags.positional().size() != 1) {
+            throw new UsageException("expected one action: install, show or remove");
+        }
+        RedirectBackend backend = backend(flags);
+        return switch (flags.positional().getFirst()) {
+            case "install" -> {
+                InstalledRules installed = backend.install(spec(flags));
+                out.print("installed " + installed.describe());
+                yield ExitCode.OK;
+            }
+            case "show" -> {
+                InstalledRules installed = backend.show();
+                Optional<RedirectSpec> expected = hostIp(flags).isPresent() ? Optional.of(spec(flags)) : Optional.empty();
+                RuleCheck check = installed.check(expected);
+                out.print(installed.describe());
+                out.println("status: " + check.summary());
+                yield check.exitCode();
+            }
+            case "remove" -> {
+                backend.remove();
+                out.println("removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched");
+                yield ExitCode.OK;
+            }
+            default -> throw new UsageException("unknown action '" + flags.positional().getFirst() + "': expected install, show or remove");
+        };
+    }
+
+    private static RedirectBackend backend(Flags flags) {
+        String name = flags.require("backend");
+        if (!name.equals("nftables")) {
+            throw new UsageException("--backend=" + name + " is not available in this version: use --backend=nftables");
+        }
+        return new NftablesBackend(Version.current());
+    }
+
+    private Optional<String> hostIp(Flags flags) {
+        return flags.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
+    }
+
+    private RedirectSpec spec(Flags flags) {
+        return RedirectSpec.parse(hostIp(flags).orElse(""), flags.require("host-interface"), flags.integer("app-port"),
+                flags.get("host-ipv6").orElse(null));
+    }
+}

@@ -1,0 +1,8 @@
+package io.iamlet.agent.cli;
+
+/** The command line itself is wrong; the message says which part and how to fix it. */
+public final class UsageException extends RuntimeException {
+    public UsageException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,72 @@
+package io.iamlet.agent.cli;
+
+import io.iamlet.netlink.testing.Capabilities;
+import io.iamlet.netlink.testing.Netns;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** `iamlet rules` in-process, inside a throwaway network namespace (needs root). */
+class RulesCommandKernelTest {
+    private Netns ns;
+
+    @BeforeEach
+    void namespace() {
+        ns = Netns.create();
+    }
+
+    @AfterEach
+    void cleanup() {
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
+    private CliTest.Run run(Map<String, String> env, String... args) throws Exception {
+        return ns.call(() -> CliTest.run(env, args));
+    }
+
+    @Test
+    void installShowRemoveWithExitCodes() throws Exception {
+        String[] install = {"rules", "install", "--host-ip=10.40.0.1", "--host-interface=cali+,eni+"};
+        assertEquals(0, run(Map.of(), install).exit());
+        CliTest.Run again = run(Map.of(), install);
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.out().contains("ip   iifname eni+       169.254.169.254:80 -> 10.40.0.1:8181"), again.out());
+        assertEquals(2, ns.exec("nft", "list", "ruleset").ok().stdout().lines().filter(l -> l.contains("dnat")).count());
+
+        CliTest.Run show = run(Map.of("HOST_IP", "10.40.0.1"), "rules", "show", "--host-interface=cali+,eni+");
+        assertEquals(0, show.exit(), show.out());
+        assertTrue(show.out().contains("status: present and as expected"), show.out());
+        assertEquals(2, run(Map.of(), "rules", "show", "--host-ip=10.40.0.2", "--host-interface=cali+,eni+").exit(),
+                "rules pointing at another host IP are not as expected");
+        ns.exec("nft", "add rule inet iamlet prerouting tcp dport 22 accept").ok();
+        CliTest.Run foreign = run(Map.of(), "rules", "show");
+        assertEquals(2, foreign.exit());
+        assertTrue(foreign.out().contains("problem: foreign rule"), foreign.out());
+
+        assertEquals(0, run(Map.of(), "rules", "remove").exit());
+        assertEquals(0, run(Map.of(), "rules", "remove").exit(), "removing nothing is a success");
+        assertEquals(1, run(Map.of(), "rules", "show").exit());
+        assertEquals("", ns.exec("nft", "list", "ruleset").ok().stdout());
+    }
+
+    @Test
+    void withoutPermissionInstallFailsWithTheCause() throws Exception {
+        CliTest.Run r = ns.call(() -> {
+            Capabilities.dropAllForThisThread();
+            return CliTest.run(Map.of(), "rules", "install", "--host-ip=10.40.0.1");
+        });
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("EPERM") && r.err().contains("CAP_NET_ADMIN"), r.err());
+        CliTest.Run show = ns.call(() -> {
+            Capabilities.dropAllForThisThread();
+            return CliTest.run(Map.of(), "rules", "show");
+        });
+        assertEquals(3, show.exit(), "show that cannot read says so with its own exit code: " + show.err());
+    }
+}
