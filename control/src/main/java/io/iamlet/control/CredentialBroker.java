@@ -1,0 +1,116 @@
+package io.iamlet.control;
+
+import io.iamlet.control.credentials.CredentialCache;
+import io.iamlet.control.credentials.CredentialException;
+import io.iamlet.control.credentials.CredentialKey;
+import io.iamlet.control.credentials.Credentials;
+import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.pods.PodLookup;
+import io.iamlet.control.policy.RoleDecision;
+import io.iamlet.control.policy.RolePolicy;
+
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * The questions the metadata server asks, answered from the pod index, the role policy and the credential
+ * cache: which role has the pod at this IP, and what are its credentials. Every answer is a value the
+ * server can log and serve; none of them ever carries the node's own credentials.
+ */
+public final class CredentialBroker {
+    private final PodIndex index;
+    private final RolePolicy policy;
+    private final CredentialCache cache;
+    private final PodEventRecorder events;
+
+    public CredentialBroker(PodIndex index, RolePolicy policy, CredentialCache cache, PodEventRecorder events) {
+        this.index = index;
+        this.policy = policy;
+        this.cache = cache;
+        this.events = events;
+        // A pod with a role appeared or changed: fetch its credentials now, so its first request is a hit.
+        index.addListener((before, after) -> {
+            if (after != null && after.live() && decide(after) instanceof RoleDecision.Allowed allowed) {
+                cache.prefetch(CredentialKey.of(allowed));
+            }
+        });
+    }
+
+    /** An answer to the server. */
+    public sealed interface Answer {
+        /** The pod, when it was found, for the log line (ns.name, pod.iam.role). */
+        Optional<PodInfo> foundPod();
+    }
+
+    public record Role(PodInfo pod, RoleDecision.Allowed decision) implements Answer {
+        public Optional<PodInfo> foundPod() {
+            return Optional.of(pod);
+        }
+    }
+
+    public record Granted(PodInfo pod, RoleDecision.Allowed decision, Credentials credentials) implements Answer {
+        public Optional<PodInfo> foundPod() {
+            return Optional.of(pod);
+        }
+    }
+
+    public record Refused(int httpStatus, String reason, Optional<PodInfo> foundPod) implements Answer {
+    }
+
+    /** The role of the pod at {@code ip}, for the role listing. */
+    public Answer roleFor(String ip) throws InterruptedException {
+        PodLookup lookup = index.findWaiting(ip);
+        if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
+            return refusal(lookup);
+        }
+        return switch (decide(pod)) {
+            case RoleDecision.Allowed allowed -> new Role(pod, allowed);
+            case RoleDecision.Denied denied -> new Refused(denied.httpStatus(), denied.reason(), Optional.of(pod));
+        };
+    }
+
+    /** Credentials for {@code requestedRole} if that is the role of the pod at {@code ip}. */
+    public Answer credentialsFor(String ip, String requestedRole) throws InterruptedException {
+        Answer role = roleFor(ip);
+        if (!(role instanceof Role(PodInfo pod, RoleDecision.Allowed allowed))) {
+            return role;
+        }
+        if (!allowed.annotation().equals(requestedRole) && !allowed.arn().text().equals(requestedRole)) {
+            return new Refused(403, "Invalid role " + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
+                    Optional.of(pod));
+        }
+        try {
+            return new Granted(pod, allowed, cache.get(CredentialKey.of(allowed)));
+        } catch (CredentialException e) {
+            if (e.accessDenied()) {
+                events.assumeRoleFailed(pod, allowed.arn(), e);
+            }
+            return new Refused(e.httpStatus(), e.getMessage(), Optional.of(pod));
+        }
+    }
+
+    /**
+     * Whether a live pod still has the key: the cache keeps such keys fresh even when nobody asks, and drops
+     * the others once idle. Static so the cache can be built before the broker that uses it.
+     */
+    public static Predicate<CredentialKey> wantedBy(PodIndex index, RolePolicy policy) {
+        return key -> index.pods().stream()
+                .filter(PodInfo::live)
+                .map(pod -> policy.decide(pod, index.namespace(pod.namespace())))
+                .anyMatch(d -> d instanceof RoleDecision.Allowed a && CredentialKey.of(a).equals(key));
+    }
+
+    private RoleDecision decide(PodInfo pod) {
+        return policy.decide(pod, index.namespace(pod.namespace()));
+    }
+
+    private static Refused refusal(PodLookup lookup) {
+        return switch (lookup) {
+            case PodLookup.NotFound nf -> new Refused(404, nf.reason(), Optional.empty());
+            case PodLookup.Ambiguous a -> new Refused(409, a.reason(), Optional.empty());
+            case PodLookup.Found f -> throw new AssertionError("found is not a refusal");
+        };
+    }
+}

@@ -1,2 +1,0 @@
-/** iamlet control module: see the module's pom description. */
-package io.iamlet.control;

@@ -1,0 +1,15 @@
+package io.iamlet.control.pods;
+
+/** The answer to "which pod has this IP": exactly one live pod, or why not. */
+public sealed interface PodLookup {
+    record Found(PodInfo pod) implements PodLookup {
+    }
+
+    /** No live pod owns the IP (404). */
+    record NotFound(String reason) implements PodLookup {
+    }
+
+    /** Several live pods claim the IP and the API could not settle it: never guess (409). */
+    record Ambiguous(String reason) implements PodLookup {
+    }
+}

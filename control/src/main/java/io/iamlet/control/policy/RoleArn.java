@@ -1,0 +1,78 @@
+package io.iamlet.control.policy;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** An IAM role ARN, {@code arn:PARTITION:iam::ACCOUNT:role/PATH/NAME}, checked on construction. */
+public record RoleArn(String partition, String account, String pathAndName) {
+    private static final Pattern ARN = Pattern.compile("arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::(\\d{12}):role/(.+)");
+    // IAM allows these in role names and paths; anything else in an annotation is a typo or an attack.
+    private static final Pattern PATH_AND_NAME = Pattern.compile("([\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}");
+    private static final Pattern BASE = Pattern.compile("arn:(aws[a-z-]*):iam::(\\d{12}):role/(([\\w+=,.@-]+/)*)");
+
+    public RoleArn {
+        if (!PATH_AND_NAME.matcher(pathAndName).matches()) {
+            throw new IllegalArgumentException("'" + pathAndName + "' is not a valid IAM role name or path");
+        }
+    }
+
+    public static Optional<RoleArn> parse(String text) {
+        Matcher m = ARN.matcher(text);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new RoleArn(m.group(1), m.group(2), m.group(3)));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The role's name without its path, as STS and people call it. */
+    public String name() {
+        int slash = pathAndName.lastIndexOf('/');
+        return slash < 0 ? pathAndName : pathAndName.substring(slash + 1);
+    }
+
+    public String text() {
+        return "arn:" + partition + ":iam::" + account + ":role/" + pathAndName;
+    }
+
+    @Override
+    public String toString() {
+        return text();
+    }
+
+    /**
+     * A base role ARN such as {@code arn:aws:iam::123456789012:role/} or {@code .../role/team/}: the prefix
+     * that turns a bare role name into an ARN. Always ends with '/'.
+     */
+    public record Base(String partition, String account, String path) {
+        public static Base parse(String text, String flag) {
+            String t = text.strip();
+            if (!t.endsWith("/")) {
+                t = t + "/";
+            }
+            Matcher m = BASE.matcher(t);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("invalid " + flag + " '" + text
+                        + "': expected arn:aws:iam::ACCOUNT_ID:role/ (optionally with a path)");
+            }
+            return new Base(m.group(1), m.group(2), m.group(3));
+        }
+
+        public String text() {
+            return "arn:" + partition + ":iam::" + account + ":role/" + path;
+        }
+
+        public RoleArn withName(String name) {
+            return new RoleArn(partition, account, path + name);
+        }
+
+        @Override
+        public String toString() {
+            return text();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.iamlet.control.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iamlet.control.pods.NamespaceInfo;
+import io.iamlet.control.pods.PodInfo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Decides which role a pod may have. Statuses: 404 when the pod names no usable role (no annotation and
+ * no default, or an annotation that is not a role), 403 when policy forbids the role, 500 when the agent
+ * itself lacks configuration it needs.
+ */
+public final class RolePolicy {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
+
+    private final RoleSettings settings;
+
+    public RolePolicy(RoleSettings settings) {
+        this.settings = settings;
+    }
+
+    public RoleSettings settings() {
+        return settings;
+    }
+
+    public RoleDecision decide(PodInfo pod, Optional<NamespaceInfo> namespace) {
+        String annotation = Optional.ofNullable(pod.annotations().get(settings.roleKey())).map(String::strip).orElse("");
+        boolean viaDefault = annotation.isEmpty();
+        if (viaDefault) {
+            if (settings.defaultRole().isEmpty()) {
+                return new RoleDecision.Denied(404, "pod " + pod.key() + " has no " + settings.roleKey()
+                        + " annotation and no default role is set");
+            }
+            annotation = settings.defaultRole().get();
+        }
+        RoleArn arn;
+        if (annotation.startsWith("arn:")) {
+            Optional<RoleArn> parsed = RoleArn.parse(annotation);
+            if (parsed.isEmpty()) {
+                return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
+                        + "' is not a valid IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)");
+            }
+            arn = parsed.get();
+        } else {
+            if (settings.baseArn().isEmpty()) {
+                return new RoleDecision.Denied(500, "pod " + pod.key() + ": role '" + annotation
+                        + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn");
+            }
+            try {
+                arn = settings.baseArn().get().withName(annotation);
+            } catch (IllegalArgumentException e) {
+                return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation + "' is not a valid IAM role name");
+            }
+        }
+        Optional<String> crossAccount = crossAccountProblem(arn);
+        if (crossAccount.isPresent()) {
+            return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
+        }
+        if (!viaDefault) {
+            Optional<String> restricted = namespaceProblem(arn, annotation, pod.namespace(), namespace);
+            if (restricted.isPresent()) {
+                return new RoleDecision.Denied(403, "pod " + pod.key() + ": role " + arn + " is not allowed in namespace "
+                        + pod.namespace() + ": " + restricted.get());
+            }
+        }
+        Optional<String> externalId = Optional.ofNullable(pod.annotations().get(settings.externalIdKey()))
+                .map(String::strip).filter(s -> !s.isEmpty());
+        if (externalId.isPresent() && !EXTERNAL_ID.matcher(externalId.get()).matches()) {
+            return new RoleDecision.Denied(404, "pod " + pod.key() + ": " + settings.externalIdKey()
+                    + " must be 2-1224 characters of letters, digits and +=,.@:/-");
+        }
+        String session = settings.sessionNaming() == RoleSettings.SessionNaming.ROLE
+                ? SessionNames.forRole(arn)
+                : SessionNames.forPod(pod.namespace(), pod.name());
+        return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault);
+    }
+
+    /** kube2iam lists the role without the base ARN when it has that prefix, else the full ARN. */
+    public String displayName(RoleArn arn) {
+        return settings.baseArn()
+                .filter(base -> arn.text().startsWith(base.text()))
+                .map(base -> arn.text().substring(base.text().length()))
+                .orElse(arn.text());
+    }
+
+    private Optional<String> crossAccountProblem(RoleArn arn) {
+        if (settings.allowCrossAccount()) {
+            return Optional.empty();
+        }
+        if (settings.baseArn().isEmpty()) {
+            return Optional.of("cross-account roles are not allowed and the node's own account is unknown"
+                    + " (set --base-role-arn or --auto-discover-base-arn)");
+        }
+        RoleArn.Base base = settings.baseArn().get();
+        if (!base.account().equals(arn.account()) || !base.partition().equals(arn.partition())) {
+            return Optional.of("role " + arn + " is in another account or partition than " + base
+                    + " and cross-account roles are not allowed (--allow-cross-account=false)");
+        }
+        return Optional.empty();
+    }
+
+    /** Empty when allowed, else why not. The default role never gets here: it is always allowed. */
+    private Optional<String> namespaceProblem(RoleArn arn, String annotation, String namespaceName, Optional<NamespaceInfo> namespace) {
+        Optional<String> kiam = namespace.map(n -> n.annotations().get(RoleSettings.KIAM_PERMITTED_KEY)).filter(s -> !s.isBlank());
+        if (!settings.namespaceRestrictions() && kiam.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> reasons = new ArrayList<>();
+        if (kiam.isPresent()) {
+            try {
+                Pattern permitted = Pattern.compile(kiam.get());
+                if (permitted.matcher(annotation).matches() || permitted.matcher(arn.text()).matches()) {
+                    return Optional.empty();
+                }
+                reasons.add("it does not match " + RoleSettings.KIAM_PERMITTED_KEY + " '" + kiam.get() + "'");
+            } catch (PatternSyntaxException e) {
+                reasons.add(RoleSettings.KIAM_PERMITTED_KEY + " is not a valid regular expression: " + e.getDescription());
+            }
+        }
+        if (settings.namespaceRestrictions()) {
+            String raw = namespace.map(n -> n.annotations().get(settings.namespaceKey())).orElse(null);
+            if (namespace.isEmpty()) {
+                reasons.add("namespace " + namespaceName + " is not known to the agent");
+            } else if (raw == null || raw.isBlank()) {
+                reasons.add("the namespace has no " + settings.namespaceKey() + " annotation");
+            } else {
+                try {
+                    List<String> entries = allowedEntries(raw);
+                    for (String entry : entries) {
+                        if (matches(entry, arn)) {
+                            return Optional.empty();
+                        }
+                    }
+                    reasons.add("it matches none of " + settings.namespaceKey() + " " + entries);
+                } catch (IllegalArgumentException e) {
+                    reasons.add(settings.namespaceKey() + " is malformed: " + e.getMessage());
+                }
+            }
+        }
+        return Optional.of(String.join("; ", reasons));
+    }
+
+    private static List<String> allowedEntries(String raw) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON (expected an array such as [\"role-a\", \"team-*\"])");
+        }
+        if (node == null || !node.isArray()) {
+            throw new IllegalArgumentException("not a JSON array (expected [\"role-a\", \"team-*\"])");
+        }
+        List<String> entries = new ArrayList<>();
+        node.forEach(n -> entries.add(n.asText()));
+        return entries;
+    }
+
+    /** An entry is a role name or ARN, glob or regexp; a bare entry is prefixed with the base ARN first. */
+    private boolean matches(String entry, RoleArn arn) {
+        String full = entry.startsWith("arn:") || settings.baseArn().isEmpty() ? entry : settings.baseArn().get().text() + entry;
+        if (settings.restrictionFormat() == RoleSettings.RestrictionFormat.REGEXP) {
+            try {
+                // Anchored, unlike kube2iam: "team-a" must not also allow "not-team-a-admin".
+                return Pattern.compile(full).matcher(arn.text()).matches();
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("'" + entry + "' is not a valid regular expression");
+            }
+        }
+        return globToRegex(full).matcher(arn.text()).matches();
+    }
+
+    /** kube2iam's glob: '*' matches any run of characters (slashes too); nothing else is special. */
+    static Pattern globToRegex(String glob) {
+        List<String> quoted = java.util.Arrays.stream(glob.split("\\*", -1)).map(Pattern::quote).toList();
+        return Pattern.compile(String.join(".*", quoted), Pattern.DOTALL);
+    }
+}

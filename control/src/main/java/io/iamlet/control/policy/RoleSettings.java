@@ -1,0 +1,60 @@
+package io.iamlet.control.policy;
+
+import java.util.Optional;
+
+/**
+ * The role-related flags, parsed and checked once at start-up.
+ *
+ * @param baseArn            prefix for bare role names (--base-role-arn, or discovered from the node)
+ * @param defaultRole        role for pods without annotation (--default-role or the node's own role)
+ * @param allowCrossAccount  full ARNs of other accounts or partitions are allowed
+ * @param sessionNaming      how STS session names are made, and so how credentials are shared
+ */
+public record RoleSettings(String roleKey, String externalIdKey, Optional<RoleArn.Base> baseArn, Optional<String> defaultRole,
+                           boolean allowCrossAccount, boolean namespaceRestrictions, String namespaceKey,
+                           RestrictionFormat restrictionFormat, SessionNaming sessionNaming) {
+    public static final String DEFAULT_ROLE_KEY = "iam.amazonaws.com/role";
+    public static final String DEFAULT_EXTERNAL_ID_KEY = "iam.amazonaws.com/external-id";
+    public static final String DEFAULT_NAMESPACE_KEY = "iam.amazonaws.com/allowed-roles";
+    /** kiam's namespace annotation: one regular expression the role must match. */
+    public static final String KIAM_PERMITTED_KEY = "iam.amazonaws.com/permitted";
+
+    public enum RestrictionFormat { GLOB, REGEXP }
+
+    public enum SessionNaming {
+        /** One STS session per pod, named after it: CloudTrail shows which pod did what. */
+        POD,
+        /** One STS session per role, shared by every pod with that role: fewer STS calls. */
+        ROLE
+    }
+
+    public static RoleSettings defaults() {
+        return new RoleSettings(DEFAULT_ROLE_KEY, DEFAULT_EXTERNAL_ID_KEY, Optional.empty(), Optional.empty(), true,
+                false, DEFAULT_NAMESPACE_KEY, RestrictionFormat.GLOB, SessionNaming.POD);
+    }
+
+    public RoleSettings withBaseArn(String base) {
+        return new RoleSettings(roleKey, externalIdKey, Optional.of(RoleArn.Base.parse(base, "--base-role-arn")), defaultRole,
+                allowCrossAccount, namespaceRestrictions, namespaceKey, restrictionFormat, sessionNaming);
+    }
+
+    public RoleSettings withDefaultRole(String role) {
+        return new RoleSettings(roleKey, externalIdKey, baseArn, Optional.of(role), allowCrossAccount, namespaceRestrictions,
+                namespaceKey, restrictionFormat, sessionNaming);
+    }
+
+    public RoleSettings withCrossAccount(boolean allowed) {
+        return new RoleSettings(roleKey, externalIdKey, baseArn, defaultRole, allowed, namespaceRestrictions, namespaceKey,
+                restrictionFormat, sessionNaming);
+    }
+
+    public RoleSettings withNamespaceRestrictions(boolean on, RestrictionFormat format) {
+        return new RoleSettings(roleKey, externalIdKey, baseArn, defaultRole, allowCrossAccount, on, namespaceKey, format,
+                sessionNaming);
+    }
+
+    public RoleSettings withSessionNaming(SessionNaming naming) {
+        return new RoleSettings(roleKey, externalIdKey, baseArn, defaultRole, allowCrossAccount, namespaceRestrictions,
+                namespaceKey, restrictionFormat, naming);
+    }
+}

@@ -1,0 +1,76 @@
+package io.iamlet.control.testing;
+
+import io.fabric8.kubernetes.client.NamespacedKubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * fabric8's mock API server in CRUD mode, with one gap filled: its CRUD store filters only on metadata
+ * fields, so a {@code fieldSelector=spec.nodeName=...} would match nothing. The wrapper counts those
+ * requests (so tests can prove the agent asks for its node's pods only) and drops the selector, letting
+ * the agent's own node check keep other nodes' pods out, as it would if an API server ignored it.
+ */
+public final class MockApiServer implements AutoCloseable {
+    private static final Pattern NODE_SELECTOR = Pattern.compile("fieldSelector=spec\\.nodeName%3D[^&]*&?|fieldSelector=spec\\.nodeName=[^&]*&?");
+
+    private final KubernetesMockServer server;
+    private final NamespacedKubernetesClient client;
+    private final AtomicInteger nodeSelected = new AtomicInteger();
+
+    private MockApiServer(InetAddress address, int port) {
+        KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
+        Dispatcher dispatcher = new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                String path = request.getPath();
+                if (NODE_SELECTOR.matcher(path).find()) {
+                    nodeSelected.incrementAndGet();
+                    String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
+                    request = new RecordedRequest(request.getHttpVersion(), request.method(), stripped, request.getHeaders(), request.getBody());
+                }
+                return crud.dispatch(request);
+            }
+        };
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+        server.init(address, port);
+        client = server.createClient();
+    }
+
+    public static MockApiServer start() {
+        return new MockApiServer(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    public static MockApiServer start(InetAddress address, int port) {
+        return new MockApiServer(address, port);
+    }
+
+    public NamespacedKubernetesClient client() {
+        return client;
+    }
+
+    /** The server's URL, for a kubeconfig or --api-server. */
+    public String url() {
+        return client.getMasterUrl().toString();
+    }
+
+    /** How many list/watch requests asked for one node's pods with a spec.nodeName field selector. */
+    public int nodeSelectorRequests() {
+        return nodeSelected.get();
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+}
