@@ -26,6 +26,7 @@ public final class MockApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
     private final AtomicInteger nodeSelected = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicReference<String> lastAuthorization = new java.util.concurrent.atomic.AtomicReference<>();
 
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -33,6 +34,7 @@ public final class MockApiServer implements AutoCloseable {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
                 String path = request.getPath();
+                lastAuthorization.set(request.getHeaders().get("Authorization"));
                 if (NODE_SELECTOR.matcher(path).find()) {
                     nodeSelected.incrementAndGet();
                     String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
@@ -66,6 +68,11 @@ public final class MockApiServer implements AutoCloseable {
     /** How many list/watch requests asked for one node's pods with a spec.nodeName field selector. */
     public int nodeSelectorRequests() {
         return nodeSelected.get();
+    }
+
+    /** The Authorization header of the latest request, to see which credentials a client sent. */
+    public String lastAuthorization() {
+        return lastAuthorization.get();
     }
 
     @Override

@@ -1,0 +1,56 @@
+package io.iamlet.control;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Builds the Kubernetes client from kube2iam's API flags: --kubeconfig, --api-server/--api-token/--insecure, or in-cluster. */
+public final class KubeClients {
+    /** The API flags; all empty means in-cluster configuration (service account token, KUBERNETES_SERVICE_HOST). */
+    public record ApiSettings(Optional<Path> kubeconfig, Optional<String> apiServer, Optional<String> apiToken, boolean insecure) {
+        public static ApiSettings inCluster() {
+            return new ApiSettings(Optional.empty(), Optional.empty(), Optional.empty(), false);
+        }
+    }
+
+    private KubeClients() {
+    }
+
+    public static KubernetesClient create(ApiSettings settings) {
+        return new KubernetesClientBuilder().withConfig(config(settings)).build();
+    }
+
+    static Config config(ApiSettings settings) {
+        if (settings.kubeconfig().isPresent() && settings.apiServer().isPresent()) {
+            throw new IllegalArgumentException("--kubeconfig and --api-server are alternatives: give one");
+        }
+        Config config;
+        if (settings.kubeconfig().isPresent()) {
+            Path path = settings.kubeconfig().get();
+            try {
+                config = Config.fromKubeconfig(null, Files.readString(path), path.toString());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read --kubeconfig " + path + ": " + e.getMessage(), e);
+            }
+        } else if (settings.apiServer().isPresent()) {
+            ConfigBuilder builder = new ConfigBuilder(Config.empty()).withMasterUrl(settings.apiServer().get());
+            settings.apiToken().ifPresent(builder::withOauthToken);
+            config = builder.build();
+        } else {
+            config = Config.autoConfigure(null);
+        }
+        if (settings.insecure()) {
+            config.setTrustCerts(true);
+            config.setDisableHostnameVerification(true);
+        }
+        settings.apiToken().filter(t -> settings.apiServer().isEmpty()).ifPresent(config::setOauthToken);
+        return config;
+    }
+}

@@ -1,0 +1,150 @@
+package io.iamlet.control;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.credentials.CredentialCache;
+import io.iamlet.control.credentials.CredentialKey;
+import io.iamlet.control.credentials.StsCredentialSource;
+import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.policy.RolePolicy;
+import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.testing.FakeSts;
+import io.iamlet.control.testing.MockApiServer;
+import io.iamlet.control.testing.Pods;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Pod index + policy + cache + events together, against the mock API server and the fake STS. */
+class CredentialBrokerTest {
+    private static final String NODE = "node-a";
+    private static final String BASE = "arn:aws:iam::111122223333:role/";
+
+    private MockApiServer api;
+    private KubernetesClient client;
+    private FakeSts sts;
+    private StsCredentialSource source;
+    private PodIndex index;
+    private CredentialCache cache;
+    private CredentialBroker broker;
+
+    @BeforeEach
+    void start() throws Exception {
+        api = MockApiServer.start();
+        client = api.client();
+        sts = FakeSts.start();
+        source = new StsCredentialSource(new StsCredentialSource.Settings(Optional.of(sts.endpoint()), Region.US_EAST_1,
+                Duration.ofHours(1), Duration.ofSeconds(5),
+                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIANODE0000000000", "node-secret"))), Clock.systemUTC());
+        index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
+        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
+        cache = new CredentialCache(source, CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
+        broker = new CredentialBroker(index, policy, cache, new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5)));
+        index.start();
+        index.awaitSynced(Duration.ofSeconds(10));
+    }
+
+    @AfterEach
+    void stop() {
+        index.close();
+        cache.close();
+        source.close();
+        sts.close();
+        api.close();
+    }
+
+    private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aPodGetsItsOwnRoleAndNothingElse() throws Exception {
+        client.pods().inNamespace("team").resource(Pods.withRole("team", "web", NODE, "reader", "10.2.0.5")).create();
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.2.0.5"));
+        assertEquals("reader", role.decision().annotation());
+        CredentialBroker.Granted granted = assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.2.0.5", "reader"));
+        assertTrue(granted.credentials().sessionToken().contains("reader"), "credentials of the pod's role");
+        assertEquals("team.web", sts.calls().getLast().sessionName());
+
+        CredentialBroker.Refused wrong = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.5", "admin"));
+        assertEquals(403, wrong.httpStatus());
+        assertTrue(wrong.reason().startsWith("Invalid role admin"), wrong.reason());
+
+        CredentialBroker.Refused unknown = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.99", "reader"));
+        assertEquals(404, unknown.httpStatus());
+        assertTrue(unknown.foundPod().isEmpty());
+    }
+
+    @Test
+    void aPodWithARoleIsPrefetchedSoItsFirstRequestIsAHit() throws Exception {
+        client.pods().inNamespace("team").resource(Pods.withRole("team", "early", NODE, "reader", "10.2.0.6")).create();
+        eventually("credentials are fetched before any request", () -> sts.assumeRoleCalls() == 1);
+        CredentialKey key = new CredentialKey(io.iamlet.control.policy.RoleArn.parse(BASE + "reader").orElseThrow(), "team.early",
+                Optional.empty());
+        eventually("credentials are in the cache", () -> cache.has(key));
+        assertTrue(CredentialBroker.wantedBy(index, new RolePolicy(RoleSettings.defaults().withBaseArn(BASE))).test(key));
+        assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.2.0.6", "reader"));
+        assertEquals(1, cache.stats().hits());
+        assertEquals(0, cache.stats().misses());
+        assertEquals(1, sts.assumeRoleCalls());
+    }
+
+    @Test
+    void accessDeniedIsRecordedOnThePodOncePerInterval() throws Exception {
+        sts.deny(BASE + "untrusted");
+        client.pods().inNamespace("team").resource(Pods.withRole("team", "app", NODE, "untrusted", "10.2.0.7")).create();
+        for (int i = 0; i < 3; i++) {
+            CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.7", "untrusted"));
+            assertEquals(500, refused.httpStatus());
+            assertTrue(refused.reason().contains("AccessDenied"), refused.reason());
+        }
+        List<Event> events = client.v1().events().inNamespace("team").list().getItems();
+        assertEquals(1, events.size(), "rate-limited to one event per pod and role: " + events);
+        Event e = events.getFirst();
+        assertEquals("Warning", e.getType());
+        assertEquals(PodEventRecorder.REASON, e.getReason());
+        assertEquals("app", e.getInvolvedObject().getName());
+        assertEquals("Pod", e.getInvolvedObject().getKind());
+        assertTrue(e.getMessage().contains(BASE + "untrusted") && e.getMessage().contains("trust relationship"), e.getMessage());
+    }
+
+    @Test
+    void aReusedIpNeverHandsOutThePreviousPodsRole() throws Exception {
+        client.pods().inNamespace("team").resource(Pods.pod("team", "old", NODE, "Succeeded",
+                Map.of("iam.amazonaws.com/role", "old-role"), "10.2.0.8")).create();
+        client.pods().inNamespace("team").resource(Pods.pod("team", "new", NODE, "Pending",
+                Map.of("iam.amazonaws.com/role", "new-role"), "10.2.0.8")).create();
+        eventually("both pods are indexed", () -> index.pods().size() == 2);
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.2.0.8"));
+        assertEquals("new-role", role.decision().annotation());
+        assertEquals(403, assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.8", "old-role")).httpStatus());
+        assertTrue(sts.calls().stream().noneMatch(c -> c.roleArn().endsWith("old-role")), "the finished pod's role is never assumed");
+    }
+
+    @Test
+    void refusalsCarryThePodForTheLogLine() throws Exception {
+        client.pods().inNamespace("team").resource(Pods.pod("team", "plain", NODE, "Running", Map.of(), "10.2.0.9")).create();
+        CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.9"));
+        assertEquals(404, refused.httpStatus());
+        assertEquals("team/plain", refused.foundPod().orElseThrow().key());
+        assertTrue(refused.reason().contains("has no iam.amazonaws.com/role annotation"), refused.reason());
+    }
+}
