@@ -11,7 +11,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.IntSupplier;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
@@ -82,6 +81,13 @@ public final class NftTransaction implements AutoCloseable {
     /** Appends the rule at the end of its chain. */
     public NftTransaction appendRule(NftRule rule) {
         MemorySegment nlh = header(NFT_MSG_NEWRULE, rule.family(), NLM_F_CREATE | NLM_F_APPEND, "append " + rule);
+        NftnlCodec.rulePayload(nlh, rule);
+        return advance(nlh);
+    }
+
+    /** Inserts the rule at the head of its chain, before every rule already there. */
+    public NftTransaction insertRule(NftRule rule) {
+        MemorySegment nlh = header(NFT_MSG_NEWRULE, rule.family(), NLM_F_CREATE, "insert " + rule);
         NftnlCodec.rulePayload(nlh, rule);
         return advance(nlh);
     }
@@ -160,11 +166,6 @@ public final class NftTransaction implements AutoCloseable {
             throw new IllegalStateException("netlink message overran the batch buffer");
         }
         return this;
-    }
-
-    /** The description of the message with this sequence number, if it is one of ours. */
-    public Optional<String> operation(int sequence) {
-        return Optional.ofNullable(operations.get(sequence));
     }
 
     @Override

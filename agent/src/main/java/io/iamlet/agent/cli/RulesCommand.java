@@ -2,6 +2,7 @@ package io.iamlet.agent.cli;
 
 import io.iamlet.agent.Version;
 import io.iamlet.netlink.redirect.InstalledRules;
+import io.iamlet.netlink.redirect.IptablesBackend;
 import io.iamlet.netlink.redirect.NftablesBackend;
 import io.iamlet.netlink.redirect.RedirectBackend;
 import io.iamlet.netlink.redirect.RedirectSpec;
@@ -22,7 +23,8 @@ final class RulesCommand implements Subcommand {
             Flags.Spec.string("host-interface", "docker0", "pod interfaces: a name, a prefix with +, or a comma list (cali+,eni+)"),
             Flags.Spec.string("app-port", String.valueOf(RedirectSpec.DEFAULT_APP_PORT), "agent port the redirect points to"),
             Flags.Spec.string("host-ipv6", "", "node IPv6 address; when set, [fd00:ec2::254]:80 is redirected too"),
-            Flags.Spec.string("backend", "nftables", "rule backend: nftables"));
+            Flags.Spec.string("backend", "nftables", "rule backend: nftables (own table inet iamlet) or iptables (visible to iptables -t nat -S)"),
+            Flags.Spec.bool("adopt-kube2iam-rules", "with --backend=iptables: remove kube2iam's DNAT rules for the metadata address on install"));
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -71,12 +73,22 @@ final class RulesCommand implements Subcommand {
                 Optional<RedirectSpec> expected = hostIp(flags).isPresent() ? Optional.of(spec(flags)) : Optional.empty();
                 RuleCheck check = installed.check(expected);
                 out.print(installed.describe());
+                if (backend instanceof IptablesBackend iptables) {
+                    iptables.competingRules().forEach(r -> out.println("competing rule (kube2iam's?): " + r
+                            + " (--adopt-kube2iam-rules removes it on install)"));
+                    if (IptablesBackend.legacyNatInUse()) {
+                        out.println("note: this node also has a legacy (x_tables) iptables nat table, which nf_tables cannot see;"
+                                + " the nftables backend works on such nodes");
+                    }
+                }
                 out.println("status: " + check.summary());
                 yield check.exitCode();
             }
             case "remove" -> {
                 backend.remove();
-                out.println("removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched");
+                out.println(backend instanceof IptablesBackend
+                        ? "removed chain " + IptablesBackend.CHAIN + " and the jumps to it (if they were there); nothing else was touched"
+                        : "removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched");
                 yield ExitCode.OK;
             }
             default -> throw new UsageException("unknown action '" + flags.positional().getFirst() + "': expected install, show or remove");
@@ -85,10 +97,12 @@ final class RulesCommand implements Subcommand {
 
     private static RedirectBackend backend(Flags flags) {
         String name = flags.require("backend");
-        if (!name.equals("nftables")) {
-            throw new UsageException("--backend=" + name + " is not available in this version: use --backend=nftables");
-        }
-        return new NftablesBackend(Version.current());
+        return switch (name) {
+            case "nftables" -> new NftablesBackend(Version.current());
+            case "iptables" -> new IptablesBackend(Version.current(), flags.bool("adopt-kube2iam-rules"));
+            default -> throw new UsageException("--backend=" + name + " is not available in this version:"
+                    + " use --backend=nftables or --backend=iptables");
+        };
     }
 
     private Optional<String> hostIp(Flags flags) {

@@ -56,6 +56,24 @@ class RulesCommandKernelTest {
     }
 
     @Test
+    void theIptablesBackendFromTheCommandLine() throws Exception {
+        ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-d", "169.254.169.254/32", "-i", "cali+", "-p", "tcp",
+                "--dport", "80", "-j", "DNAT", "--to-destination", "10.40.0.1:8181").ok();
+        String[] install = {"rules", "install", "--backend=iptables", "--host-ip=10.40.0.1", "--host-interface=cali+"};
+        assertEquals(0, run(Map.of(), install).exit());
+        CliTest.Run show = run(Map.of(), "rules", "show", "--backend=iptables", "--host-ip=10.40.0.1", "--host-interface=cali+");
+        assertEquals(0, show.exit(), show.out());
+        assertTrue(show.out().contains("competing rule (kube2iam's?)"), show.out());
+        String[] adopt = {"rules", "install", "--backend=iptables", "--adopt-kube2iam-rules", "--host-ip=10.40.0.1", "--host-interface=cali+"};
+        assertEquals(0, run(Map.of(), adopt).exit());
+        assertFalse(run(Map.of(), "rules", "show", "--backend=iptables").out().contains("competing"));
+        assertTrue(ns.exec("iptables-nft", "-t", "nat", "-S").ok().stdout().contains("-j IAMLET-METADATA"));
+        assertEquals(0, run(Map.of(), "rules", "remove", "--backend=iptables").exit());
+        assertEquals(1, run(Map.of(), "rules", "show", "--backend=iptables").exit());
+        assertFalse(ns.exec("iptables-nft", "-t", "nat", "-S").ok().stdout().contains("IAMLET"));
+    }
+
+    @Test
     void withoutPermissionInstallFailsWithTheCause() throws Exception {
         CliTest.Run r = ns.call(() -> {
             Capabilities.dropAllForThisThread();

@@ -5,7 +5,7 @@ package io.iamlet.netlink.redirect;
  * N times == install once, also after a crash) and removes everything it installed.
  * Each call works in the network namespace of the calling thread.
  */
-public sealed interface RedirectBackend permits NftablesBackend {
+public sealed interface RedirectBackend permits NftablesBackend, IptablesBackend {
     /** Atomically replaces whatever this backend had installed with exactly the rules of {@code spec}. */
     InstalledRules install(RedirectSpec spec);
 

@@ -3,7 +3,8 @@ package io.iamlet.netlink.redirect;
 import io.iamlet.netlink.testing.Netns;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,7 +29,6 @@ class RedirectTrafficKernelTest {
     private Netns cali;
     private Netns docker;
     private Netns lxc;
-    private final NftablesBackend backend = new NftablesBackend("test");
 
     @BeforeEach
     void network() {
@@ -94,8 +94,10 @@ class RedirectTrafficKernelTest {
         }
     }
 
-    @Test
-    void podTrafficReachesTheAgentWithThePodsOwnAddressUntilRemoved() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"nftables", "iptables"})
+    void podTrafficReachesTheAgentWithThePodsOwnAddressUntilRemoved(String backendName) throws Exception {
+        RedirectBackend backend = backendName.equals("nftables") ? new NftablesBackend("test") : new IptablesBackend("test", false);
         try (ServerSocket agent = listen("10.30.0.1", 8181);
              ServerSocket agent6 = listen("fd30::1", 8181);
              ServerSocket imds = listen("169.254.169.254", 80);

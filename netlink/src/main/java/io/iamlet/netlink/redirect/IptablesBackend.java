@@ -1,0 +1,260 @@
+package io.iamlet.netlink.redirect;
+
+import io.iamlet.netlink.NetlinkSocket;
+import io.iamlet.netlink.NftDump;
+import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
+
+/**
+ * The redirect written into iptables' own {@code nat} table the way iptables-nft writes it, for operators
+ * who expect {@code iptables -t nat -S} to show it (as kube2iam did). A chain of ours, IAMLET-METADATA,
+ * holds the DNAT; PREROUTING holds one jump per interface pattern. Everything else in the table is left
+ * exactly as it is, in its order. {@code ip6 nat} gets the same when an IPv6 host address is given.
+ */
+public final class IptablesBackend implements RedirectBackend {
+    public static final String TABLE = "nat";
+    public static final String PREROUTING = "PREROUTING";
+    public static final String CHAIN = "IAMLET-METADATA";
+    private static final NftChain.Hook PREROUTING_HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
+
+    private final String version;
+    private final boolean adoptKube2iamRules;
+
+    /**
+     * @param adoptKube2iamRules remove other DNATs of metadata traffic in PREROUTING (kube2iam's) in the
+     *                           same transaction that installs ours, so the two never compete
+     */
+    public IptablesBackend(String version, boolean adoptKube2iamRules) {
+        this.version = version;
+        this.adoptKube2iamRules = adoptKube2iamRules;
+    }
+
+    /** What one family's nat table holds that concerns us. */
+    private record FamilyState(IpFamily family, boolean tableExists, boolean preroutingExists, boolean chainExists,
+                               List<NftRule> prerouting, List<NftRule> chain) {
+        int nfproto() {
+            return family.nfproto();
+        }
+
+        String where() {
+            return "table " + family.label() + " nat";
+        }
+    }
+
+    private static FamilyState read(NftDump dump, IpFamily family) {
+        int nfproto = family.nfproto();
+        if (dump.table(nfproto, TABLE).isEmpty()) {
+            return new FamilyState(family, false, false, false, List.of(), List.of());
+        }
+        List<NftChain> chains = dump.chains(nfproto, TABLE);
+        List<NftRule> rules = dump.rules(nfproto, TABLE);
+        return new FamilyState(family, true,
+                chains.stream().anyMatch(c -> c.name().equals(PREROUTING)),
+                chains.stream().anyMatch(c -> c.name().equals(CHAIN)),
+                rules.stream().filter(r -> r.chain().equals(PREROUTING)).toList(),
+                rules.stream().filter(r -> r.chain().equals(CHAIN)).toList());
+    }
+
+    @Override
+    public InstalledRules install(RedirectSpec spec) {
+        OwnershipMarker marker = OwnershipMarker.current(version, spec);
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+            NftDump dump = new NftDump(socket);
+            for (IpFamily family : IpFamily.values()) {
+                FamilyState state = read(dump, family);
+                Optional<java.net.InetAddress> target = family == IpFamily.IPV4
+                        ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(a -> a);
+                if (target.isPresent()) {
+                    planInstall(tx, state, spec, target.get(), marker);
+                } else {
+                    planRemove(tx, state);
+                }
+            }
+            tx.commit(socket, "install metadata redirect in iptables nat tables");
+            InstalledRules installed = show(dump);
+            RuleCheck check = installed.check(Optional.of(spec));
+            if (!(check instanceof RuleCheck.AsExpected)) {
+                throw new IllegalStateException("read back the iptables redirect after installing it, and it is " + check.summary());
+            }
+            return installed;
+        }
+    }
+
+    /**
+     * Our chain is flushed and refilled; jumps are compared by content, so an install adds only the jumps
+     * that are missing and removes only ours that are no longer wanted or are duplicates: a thousand
+     * installs leave one jump per interface, and nobody else's rules move.
+     */
+    private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, java.net.InetAddress target, OwnershipMarker marker) {
+        int nfproto = state.nfproto();
+        tx.ensureTable(new NftTable(nfproto, TABLE, null));
+        if (!state.preroutingExists()) {
+            tx.createChain(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
+        }
+        tx.createChain(NftChain.regular(nfproto, TABLE, CHAIN));
+        if (state.chainExists()) {
+            tx.flushChain(nfproto, TABLE, CHAIN);
+        }
+        tx.appendRule(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
+
+        Map<InterfacePattern, Boolean> wanted = new LinkedHashMap<>();
+        spec.interfaces().forEach(i -> wanted.put(i, false));
+        for (NftRule rule : state.prerouting()) {
+            Optional<InterfacePattern> iface = IptablesRules.jumpInterface(rule, state.family(), CHAIN);
+            boolean ourShape = iface.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
+            if (ourShape && wanted.containsKey(iface.get()) && !wanted.get(iface.get())) {
+                wanted.put(iface.get(), true);
+            } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                tx.deleteRule(rule);
+            } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
+                tx.deleteRule(rule);
+            }
+        }
+        // Inserted at the head, so no catch-all nat rule of someone else's can take metadata traffic first.
+        List<InterfacePattern> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
+        for (InterfacePattern iface : missing.reversed()) {
+            tx.insertRule(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), iface, CHAIN), marker.text()));
+        }
+    }
+
+    /** Every jump to our chain, then the chain; nothing else. */
+    private static void planRemove(NftTransaction tx, FamilyState state) {
+        for (NftRule rule : state.prerouting()) {
+            if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                tx.deleteRule(rule);
+            }
+        }
+        if (state.chainExists()) {
+            tx.flushChain(state.nfproto(), TABLE, CHAIN);
+            tx.deleteChain(NftChain.regular(state.nfproto(), TABLE, CHAIN));
+        }
+    }
+
+    @Override
+    public void remove() {
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+            NftDump dump = new NftDump(socket);
+            for (IpFamily family : IpFamily.values()) {
+                planRemove(tx, read(dump, family));
+            }
+            tx.commit(socket, "remove metadata redirect from iptables nat tables");
+        }
+    }
+
+    @Override
+    public InstalledRules show() {
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
+            return show(new NftDump(socket));
+        }
+    }
+
+    private InstalledRules show(NftDump dump) {
+        List<InstalledRules.Entry> entries = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Optional<OwnershipMarker> marker = Optional.empty();
+        boolean present = false;
+        for (IpFamily family : IpFamily.values()) {
+            FamilyState state = read(dump, family);
+            if (!state.chainExists()) {
+                state.prerouting().stream().filter(r -> IptablesRules.jumpsTo(r, CHAIN))
+                        .forEach(r -> problems.add(state.where() + ": jump to missing chain " + CHAIN + " (handle " + r.handle() + ")"));
+                continue;
+            }
+            present = true;
+            Optional<IptablesRules.RedirectTarget> target = Optional.empty();
+            for (NftRule rule : state.chain()) {
+                Optional<IptablesRules.RedirectTarget> t = IptablesRules.dnatTarget(rule, family);
+                Optional<OwnershipMarker> m = OwnershipMarker.parse(rule.comment());
+                if (t.isEmpty() || m.isEmpty()) {
+                    problems.add(state.where() + ": foreign rule in chain " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+                } else if (target.isPresent()) {
+                    problems.add(state.where() + ": more than one DNAT in chain " + CHAIN + " (handle " + rule.handle() + ")");
+                } else {
+                    target = t;
+                    marker = marker.or(() -> m);
+                }
+            }
+            if (target.isEmpty()) {
+                problems.add(state.where() + ": chain " + CHAIN + " has no DNAT of ours");
+            }
+            Map<InterfacePattern, List<Long>> handles = new LinkedHashMap<>();
+            for (NftRule rule : state.prerouting()) {
+                Optional<InterfacePattern> iface = IptablesRules.jumpInterface(rule, family, CHAIN);
+                if (iface.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                    handles.computeIfAbsent(iface.get(), i -> new ArrayList<>()).add(rule.handle());
+                    if (target.isPresent()) {
+                        entries.add(new InstalledRules.Entry(new RedirectRule(family, iface.get(), target.get().address(),
+                                target.get().port()), rule.handle(), NftRedirectRules.packets(rule)));
+                    }
+                } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                    problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+                }
+            }
+            handles.forEach((iface, hs) -> {
+                if (hs.size() > 1) {
+                    problems.add(state.where() + ": duplicate jump for " + iface + " (" + hs.size() + " copies, handles " + hs + ")");
+                }
+            });
+        }
+        String location = "chain " + CHAIN + " in iptables tables ip nat / ip6 nat";
+        return present || !problems.isEmpty()
+                ? new InstalledRules(location, true, marker, entries, problems)
+                : InstalledRules.absent(location);
+    }
+
+    /**
+     * DNATs of metadata traffic in PREROUTING that are not ours, such as kube2iam's: they compete with
+     * ours for the same packets. Reported by doctor; removed on install with --adopt-kube2iam-rules.
+     */
+    public List<String> competingRules() {
+        List<String> found = new ArrayList<>();
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
+            NftDump dump = new NftDump(socket);
+            for (IpFamily family : IpFamily.values()) {
+                FamilyState state = read(dump, family);
+                for (NftRule rule : state.prerouting()) {
+                    if (IptablesRules.isForeignMetadataDnat(rule, family)) {
+                        found.add(state.where() + " PREROUTING handle " + rule.handle() + ": " + names(rule));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether this network namespace has an iptables nat table on the legacy x_tables backend, which
+     * nf_tables (and so this backend) cannot see or write. The nftables backend works there regardless.
+     */
+    public static boolean legacyNatInUse() {
+        try {
+            // thread-self: the network namespace of this thread, which is where the socket would be opened.
+            return Files.readAllLines(Path.of("/proc/thread-self/net/ip_tables_names")).contains("nat");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String names(NftRule rule) {
+        return rule.expressions().stream().map(e -> e instanceof NftExpr.Target t ? "target " + t.targetName()
+                : e instanceof NftExpr.Verdict v && v.chain() != null ? "jump " + v.chain() : e.name()).collect(Collectors.joining(" "));
+    }
+}
