@@ -1,0 +1,165 @@
+package io.iamlet.agent.server;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Method;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.pods.PodInfo;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The metadata API pods see on the app port. Role listing and credentials are answered from the broker;
+ * IMDSv2 tokens are issued here; everything else goes through the proxy's deny list. Every response
+ * carries {@code Server: EC2ws} like real IMDS, and every request is logged once.
+ */
+public final class MetadataRoutes {
+    static final HeaderName TOKEN = HeaderNames.create("X-aws-ec2-metadata-token");
+    static final HeaderName TOKEN_TTL = HeaderNames.create("X-aws-ec2-metadata-token-ttl-seconds");
+    static final HeaderName FORWARDED_FOR = HeaderNames.create("X-Forwarded-For");
+    private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/?");
+    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/([^/]+)/?");
+    private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
+    private static final int MAX_PATH = 1024;
+
+    /** Whether pods must use IMDSv2 (--imds-v2). */
+    public enum ImdsV2 { OPTIONAL, REQUIRED }
+
+    private final CredentialBroker broker;
+    private final MetadataTokens tokens;
+    private final MetadataProxy proxy;
+    private final ImdsV2 imdsV2;
+    private final RequestLog log;
+    private final ServerMetrics metrics;
+
+    public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
+                          ServerMetrics metrics) {
+        this.broker = broker;
+        this.tokens = tokens;
+        this.proxy = proxy;
+        this.imdsV2 = imdsV2;
+        this.log = log;
+        this.metrics = metrics;
+    }
+
+    public void register(HttpRouting.Builder routing) {
+        routing.any(this::handle);
+    }
+
+    /** What one request came to: status, body, and what the log line says about the pod. */
+    private record Outcome(int status, String contentType, byte[] body, Optional<PodInfo> pod, String role, String message,
+                           Optional<String> location, String route) {
+        static Outcome text(int status, String body, String route) {
+            return new Outcome(status, "text/plain", body.getBytes(StandardCharsets.UTF_8), Optional.empty(), null, null, Optional.empty(), route);
+        }
+
+        Outcome about(Optional<PodInfo> p, String r, String m) {
+            return new Outcome(status, contentType, body, p, r, m, location, route);
+        }
+    }
+
+    private void handle(ServerRequest req, ServerResponse res) {
+        long start = System.nanoTime();
+        String path = req.path().rawPath();
+        String caller = caller(req);
+        Outcome outcome;
+        try {
+            outcome = answer(req, path, caller);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = Outcome.text(503, "interrupted", "error");
+        } catch (Exception e) {
+            outcome = Outcome.text(502, "the node's metadata service failed: " + e.getMessage(), "proxy").about(Optional.empty(), null,
+                    e.toString());
+        }
+        res.header(HeaderNames.SERVER, "EC2ws");
+        res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
+        outcome.location().ifPresent(l -> res.header(HeaderNames.LOCATION, l));
+        res.status(Status.create(outcome.status()));
+        res.send(outcome.body());
+        double millis = (System.nanoTime() - start) / 1e6;
+        metrics.request(outcome.route(), outcome.status(), millis);
+        log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
+                outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
+    }
+
+    private static String caller(ServerRequest req) {
+        if (req.remotePeer().address() instanceof InetSocketAddress a) {
+            return io.iamlet.control.pods.PodIndex.normalizeIp(a.getAddress().getHostAddress());
+        }
+        return String.valueOf(req.remotePeer().address());
+    }
+
+    private Outcome answer(ServerRequest req, String path, String caller) throws Exception {
+        if (path.length() > MAX_PATH || path.contains("..") || path.contains("%") || path.contains("//")) {
+            return Outcome.text(400, "Bad Request", "invalid").about(Optional.empty(), null, "refused path");
+        }
+        Method method = req.prologue().method();
+        if (method == Method.PUT && path.equals("/latest/api/token")) {
+            return switch (tokens.issue(caller, req.headers().first(TOKEN_TTL).orElse(null), req.headers().contains(FORWARDED_FOR))) {
+                case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
+                        Optional.empty(), null, null, Optional.empty(), "token");
+                case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
+                        .about(Optional.empty(), null, refused.reason());
+            };
+        }
+        if (method != Method.GET && method != Method.HEAD) {
+            return Outcome.text(405, "Method Not Allowed", "invalid");
+        }
+        Optional<String> token = req.headers().first(TOKEN);
+        if (token.isPresent()) {
+            Optional<String> problem = tokens.check(token.get(), caller);
+            if (problem.isPresent()) {
+                return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, problem.get());
+            }
+        } else if (imdsV2 == ImdsV2.REQUIRED) {
+            return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, "IMDSv2 is required: request a token first");
+        }
+        Matcher listing = LISTING.matcher(path);
+        if (listing.matches()) {
+            return role(broker.roleFor(caller));
+        }
+        Matcher credentials = CREDENTIALS.matcher(path);
+        if (credentials.matches()) {
+            return credentials(broker.credentialsFor(caller, credentials.group(2)));
+        }
+        Matcher versioned = VERSIONED.matcher(path);
+        String rest = versioned.matches() ? versioned.group(2) : "";
+        Optional<String> refusal = proxy.refusal(rest);
+        if (refusal.isPresent()) {
+            return Outcome.text(403, "Forbidden", "denied").about(Optional.empty(), null, refusal.get());
+        }
+        String query = req.query().rawValue();
+        MetadataProxy.Reply reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
+        return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null, reply.location(), "proxy");
+    }
+
+    private static Outcome role(CredentialBroker.Answer answer) {
+        return switch (answer) {
+            case CredentialBroker.Role r -> Outcome.text(200, r.decision().annotation(), "role")
+                    .about(Optional.of(r.pod()), r.decision().arn().text(), null);
+            case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "role")
+                    .about(refused.foundPod(), null, refused.reason());
+            case CredentialBroker.Granted g -> throw new AssertionError("a role question got credentials");
+        };
+    }
+
+    private static Outcome credentials(CredentialBroker.Answer answer) {
+        return switch (answer) {
+            case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
+                    CredentialDocument.json(g.credentials()).getBytes(StandardCharsets.UTF_8), Optional.of(g.pod()),
+                    g.decision().arn().text(), null, Optional.empty(), "credentials");
+            case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "credentials")
+                    .about(refused.foundPod(), null, refused.reason());
+            case CredentialBroker.Role r -> throw new AssertionError("a credentials question got only a role");
+        };
+    }
+}

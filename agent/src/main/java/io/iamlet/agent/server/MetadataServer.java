@@ -1,0 +1,97 @@
+package io.iamlet.agent.server;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.iamlet.control.aws.NodeMetadata;
+
+import java.net.InetAddress;
+import java.util.function.Supplier;
+
+/**
+ * The app port (the metadata API for pods) and, on its own port, management: /healthz, /readyz, /metrics,
+ * and /debug/store with --debug. kube2iam served metrics on the app port; the same port number for both
+ * (--metrics-port equal to --app-port) keeps that layout.
+ */
+public final class MetadataServer implements AutoCloseable {
+    private static final String MANAGEMENT = "management";
+
+    /**
+     * @param readiness   why the agent is not ready yet, or null when it is (informers synced, rules verified)
+     * @param debugStore  the pod→role map for /debug/store, or null without --debug
+     */
+    public record Settings(InetAddress bind, int appPort, int metricsPort, String hostIp, Supplier<String> readiness,
+                           Supplier<String> debugStore) {
+    }
+
+    private final WebServer server;
+    private final boolean shared;
+
+    public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
+        // Port 0 asks for an ephemeral port each, so two zeros are two ports.
+        this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
+        var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
+        if (shared) {
+            builder.routing(r -> {
+                management(r, settings, metrics, node);
+                routes.register(r);
+            });
+        } else {
+            builder.routing(routes::register);
+            builder.putSocket(MANAGEMENT, socket -> socket.address(settings.bind()).port(settings.metricsPort())
+                    .routing(r -> management(r, settings, metrics, node)));
+        }
+        this.server = builder.build();
+    }
+
+    private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
+        r.get("/healthz", (req, res) -> {
+            try {
+                String instanceId = node.get("meta-data/instance-id").strip();
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.send("{\"hostIP\":\"" + CredentialDocument.escape(settings.hostIp()) + "\",\"instanceId\":\""
+                        + CredentialDocument.escape(instanceId) + "\"}");
+            } catch (Exception e) {
+                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + e.getMessage());
+            }
+        });
+        r.get("/readyz", (req, res) -> {
+            String notReady = settings.readiness().get();
+            if (notReady == null) {
+                res.send("ready");
+            } else {
+                res.status(Status.SERVICE_UNAVAILABLE_503).send("not ready: " + notReady);
+            }
+        });
+        r.get("/metrics", (req, res) -> {
+            res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+            res.send(metrics.prometheus());
+        });
+        if (settings.debugStore() != null) {
+            r.get("/debug/store", (req, res) -> {
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.send(settings.debugStore().get());
+            });
+        }
+    }
+
+    public MetadataServer start() {
+        server.start();
+        return this;
+    }
+
+    public int appPort() {
+        return server.port();
+    }
+
+    public int managementPort() {
+        return shared ? server.port() : server.port(MANAGEMENT);
+    }
+
+    /** Stops accepting; requests in flight finish. */
+    @Override
+    public void close() {
+        server.stop();
+    }
+}

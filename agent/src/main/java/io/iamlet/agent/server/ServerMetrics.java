@@ -1,0 +1,56 @@
+package io.iamlet.agent.server;
+
+import io.iamlet.control.credentials.CacheStats;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/** Request counters by route and status, and the credential cache's counters, in Prometheus text format. */
+public final class ServerMetrics {
+    private record Key(String route, int status) {
+    }
+
+    private final Map<Key, LongAdder> requests = new ConcurrentHashMap<>();
+    private final Map<String, DoubleAdder> seconds = new ConcurrentHashMap<>();
+    private final Supplier<CacheStats.Snapshot> cache;
+
+    public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
+        this.cache = cache;
+    }
+
+    void request(String route, int status, double millis) {
+        requests.computeIfAbsent(new Key(route, status), k -> new LongAdder()).increment();
+        seconds.computeIfAbsent(route, k -> new DoubleAdder()).add(millis / 1000);
+    }
+
+    public String prometheus() {
+        StringBuilder out = new StringBuilder();
+        out.append("# HELP iamlet_requests_total Metadata requests by route and status.\n# TYPE iamlet_requests_total counter\n");
+        new TreeMap<String, Long>(requests.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                e -> "route=\"" + e.getKey().route() + "\",status=\"" + e.getKey().status() + "\"", e -> e.getValue().sum())))
+                .forEach((labels, n) -> out.append("iamlet_requests_total{").append(labels).append("} ").append(n).append('\n'));
+        out.append("# HELP iamlet_request_seconds_total Time spent answering, by route.\n# TYPE iamlet_request_seconds_total counter\n");
+        new TreeMap<>(seconds).forEach((route, s) -> out.append("iamlet_request_seconds_total{route=\"").append(route).append("\"} ")
+                .append(s.sum()).append('\n'));
+        CacheStats.Snapshot c = cache.get();
+        counter(out, "iamlet_credential_cache_hits_total", "Credential requests answered from memory.", c.hits());
+        counter(out, "iamlet_credential_cache_misses_total", "Credential requests that needed STS.", c.misses());
+        counter(out, "iamlet_sts_calls_total", "AssumeRole calls.", c.stsCalls());
+        counter(out, "iamlet_sts_errors_total", "Failed AssumeRole calls.", c.stsErrors());
+        counter(out, "iamlet_credential_refreshes_total", "Background refreshes.", c.refreshes());
+        counter(out, "iamlet_credential_evictions_total", "Credentials dropped as unused.", c.evictions());
+        counter(out, "iamlet_credential_stale_served_total", "Cached credentials served while STS failed.", c.staleServed());
+        out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
+                .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
+        return out.toString();
+    }
+
+    private static void counter(StringBuilder out, String name, String help, long value) {
+        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n")
+                .append(name).append(' ').append(value).append('\n');
+    }
+}
