@@ -55,6 +55,7 @@ public final class NetlinkConstants {
     public static final int NF_NAT_RANGE_PROTO_SPECIFIED = 0x2;
     public static final int IPPROTO_TCP = 6;
     public static final int IFNAMSIZ = 16;
+    public static final int NFT_REJECT_TCP_RST = 1;
     /** Verdict code of a jump to another chain. */
     public static final int NFT_JUMP = -3;
     /** NF_IP_PRI_NAT_DST: where iptables puts its nat PREROUTING chain. */

@@ -4,6 +4,7 @@ package io.iamlet.netlink.ffm;
 public class NativeException extends RuntimeException {
     private final String operation;
     private final int errno;
+    private final String detail;
 
     public NativeException(String operation, int errno) {
         this(operation, errno, null);
@@ -13,6 +14,12 @@ public class NativeException extends RuntimeException {
         super(describe(operation, errno, detail));
         this.operation = operation;
         this.errno = errno;
+        this.detail = detail;
+    }
+
+    /** The kernel's or library's own words, when it gave any. */
+    public String detail() {
+        return detail;
     }
 
     private static String describe(String operation, int errno, String detail) {

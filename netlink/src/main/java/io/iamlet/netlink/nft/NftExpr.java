@@ -72,6 +72,13 @@ public sealed interface NftExpr {
         }
     }
 
+    /** {@code reject type TYPE code CODE}; type 1 is a TCP reset. */
+    record Reject(int type, int code) implements NftExpr {
+        public String name() {
+            return "reject";
+        }
+    }
+
     /** Any expression iamlet does not write. */
     record Other(String name) implements NftExpr {
     }

@@ -165,6 +165,10 @@ public final class NftnlCodec {
                     nftnl_expr_set_u32(e, A7, n.flags());
                 }
             }
+            case NftExpr.Reject r -> {
+                nftnl_expr_set_u32(e, A1, r.type());
+                nftnl_expr_set_u8(e, A2, (byte) r.code());
+            }
             case NftExpr.Target t -> compat(e, t.targetName(), t.revision(), t.info(), arena);
             case NftExpr.Match m -> compat(e, m.matchName(), m.revision(), m.info(), arena);
             case NftExpr.Other ignored -> throw new AssertionError("handled above");
@@ -301,6 +305,7 @@ public final class NftnlCodec {
                     ? new NftExpr.Verdict(nftnl_expr_get_u32(e, A3),
                             nftnl_expr_is_set(e, A4) ? string(nftnl_expr_get_str(e, A4)) : null)
                     : new NftExpr.Immediate(nftnl_expr_get_u32(e, A1), exprData(e, A2, arena));
+            case "reject" -> new NftExpr.Reject(nftnl_expr_get_u32(e, A1), Byte.toUnsignedInt(nftnl_expr_get_u8(e, A2)));
             case "counter" -> new NftExpr.Counter(nftnl_expr_get_u64(e, A1), nftnl_expr_get_u64(e, A2));
             case "nat" -> new NftExpr.Nat(nftnl_expr_get_u32(e, A1), nftnl_expr_get_u32(e, A2),
                     register(e, A3), register(e, A4), register(e, A5), register(e, A6),

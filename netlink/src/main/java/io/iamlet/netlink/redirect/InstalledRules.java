@@ -14,10 +14,20 @@ import java.util.Set;
  * @param marker   the ownership marker on the table, if any
  */
 public record InstalledRules(String location, boolean present, Optional<OwnershipMarker> marker,
-                             List<Entry> rules, List<String> problems) {
+                             List<Entry> rules, List<String> problems, List<RedirectRule> blocked) {
     public InstalledRules {
         rules = List.copyOf(rules);
         problems = List.copyOf(problems);
+        blocked = List.copyOf(blocked);
+    }
+
+    public InstalledRules(String location, boolean present, Optional<OwnershipMarker> marker, List<Entry> rules, List<String> problems) {
+        this(location, present, marker, rules, problems, List.of());
+    }
+
+    /** True when a stopping agent left the block in place: pods' metadata connections are reset. */
+    public boolean blocking() {
+        return !blocked.isEmpty();
     }
 
     /** One rule of ours as the kernel reports it. */
@@ -38,6 +48,9 @@ public record InstalledRules(String location, boolean present, Optional<Ownershi
             return new RuleCheck.Absent(location + " is not installed");
         }
         List<String> reasons = new ArrayList<>(problems);
+        if (blocking()) {
+            reasons.add("blocking: pods' metadata connections are reset (left by a stopping agent until the next install)");
+        }
         expected.ifPresent(spec -> {
             List<RedirectRule> want = spec.rules();
             List<RedirectRule> have = redirectRules();
@@ -63,7 +76,11 @@ public record InstalledRules(String location, boolean present, Optional<Ownershi
             return out.append(location).append(": not installed\n").toString();
         }
         out.append(location).append(marker.map(m -> " (" + m.text() + ")").orElse(" (no iamlet marker)")).append('\n');
-        if (rules.isEmpty()) {
+        for (RedirectRule b : blocked) {
+            out.append("  blocking ").append(b.family().label()).append(" iifname ").append(b.iface())
+                    .append(" -> ").append(b.family().metadataAddress().getHostAddress()).append(":80 reset\n");
+        }
+        if (rules.isEmpty() && blocked.isEmpty()) {
             out.append("  no redirect rules\n");
         }
         for (Entry e : rules) {

@@ -1,6 +1,8 @@
 package io.iamlet.netlink.redirect;
 
+import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkSocket;
+import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
@@ -73,27 +75,33 @@ public final class IptablesBackend implements RedirectBackend {
 
     @Override
     public InstalledRules install(RedirectSpec spec) {
-        OwnershipMarker marker = OwnershipMarker.current(version, spec);
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            NftDump dump = new NftDump(socket);
-            for (IpFamily family : IpFamily.values()) {
-                FamilyState state = read(dump, family);
-                Optional<java.net.InetAddress> target = family == IpFamily.IPV4
-                        ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(a -> a);
-                if (target.isPresent()) {
-                    planInstall(tx, state, spec, target.get(), marker);
-                } else {
-                    planRemove(tx, state);
+        try {
+            OwnershipMarker marker = OwnershipMarker.current(version, spec);
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                NftDump dump = new NftDump(socket);
+                for (IpFamily family : IpFamily.values()) {
+                    FamilyState state = read(dump, family);
+                    Optional<java.net.InetAddress> target = family == IpFamily.IPV4
+                            ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(a -> a);
+                    if (target.isPresent()) {
+                        planInstall(tx, state, spec, target.get(), marker);
+                    } else {
+                        planRemove(tx, state);
+                    }
                 }
+                // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
+                NftablesBackend.planRemove(tx);
+                tx.commit(socket, "install metadata redirect in iptables nat tables");
+                InstalledRules installed = show(dump);
+                RuleCheck check = installed.check(Optional.of(spec));
+                if (!(check instanceof RuleCheck.AsExpected)) {
+                    throw new IllegalStateException("read back the iptables redirect after installing it, and it is " + check.summary());
+                }
+                return installed;
             }
-            tx.commit(socket, "install metadata redirect in iptables nat tables");
-            InstalledRules installed = show(dump);
-            RuleCheck check = installed.check(Optional.of(spec));
-            if (!(check instanceof RuleCheck.AsExpected)) {
-                throw new IllegalStateException("read back the iptables redirect after installing it, and it is " + check.summary());
-            }
-            return installed;
+        } catch (NativeException e) {
+            throw NetlinkException.within("install metadata redirect in iptables nat tables", e);
         }
     }
 
@@ -147,15 +155,42 @@ public final class IptablesBackend implements RedirectBackend {
         }
     }
 
+    /** Every jump to our chain and the chain, in both families: for the other backend's install and for uninstall. */
+    static void planRemoveAll(NftTransaction tx, NftDump dump) {
+        for (IpFamily family : IpFamily.values()) {
+            planRemove(tx, read(dump, family));
+        }
+    }
+
+    /** iptables has no reject in nat; the block lives in iamlet's own nftables table, swapped in atomically. */
+    @Override
+    public InstalledRules block(RedirectSpec spec) {
+        try {
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                planRemoveAll(tx, new NftDump(socket));
+                NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
+                tx.commit(socket, "replace the iptables metadata redirect with a block");
+                return NftablesBackend.verifiedBlock(NftablesBackend.readWith(socket), spec);
+            }
+        } catch (NativeException e) {
+            throw NetlinkException.within("block pod metadata access", e);
+        }
+    }
+
     @Override
     public void remove() {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            NftDump dump = new NftDump(socket);
-            for (IpFamily family : IpFamily.values()) {
-                planRemove(tx, read(dump, family));
+        try {
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                NftDump dump = new NftDump(socket);
+                for (IpFamily family : IpFamily.values()) {
+                    planRemove(tx, read(dump, family));
+                }
+                tx.commit(socket, "remove metadata redirect from iptables nat tables");
             }
-            tx.commit(socket, "remove metadata redirect from iptables nat tables");
+        } catch (NativeException e) {
+            throw NetlinkException.within("remove metadata redirect from iptables nat tables", e);
         }
     }
 

@@ -47,6 +47,30 @@ final class NftRedirectRules {
                         NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED));
     }
 
+    /** The same matches, ending in a TCP reset instead of the DNAT: pods get a refusal, never the node's IMDS. */
+    static List<NftExpr> blockExpressions(RedirectRule rule) {
+        List<NftExpr> matches = new java.util.ArrayList<>(expressions(rule).subList(0, TARGET));
+        matches.add(new NftExpr.Reject(NFT_REJECT_TCP_RST, 0));
+        return matches;
+    }
+
+    /** The interface and family a block rule of ours covers, when the rule has exactly that shape. */
+    static Optional<RedirectRule> blockFromNft(NftRule rule) {
+        List<NftExpr> exprs = rule.content().expressions();
+        if (exprs.size() != TARGET + 1 || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
+                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1) {
+            return Optional.empty();
+        }
+        IpFamily family = IpFamily.ofNfproto(protoCmp.data().unsignedAt(0));
+        InterfacePattern iface = InterfacePattern.fromMatchBytes(ifaceCmp.data());
+        if (family == null || iface == null) {
+            return Optional.empty();
+        }
+        // The target does not appear in a block rule; the metadata address stands in for it.
+        RedirectRule candidate = new RedirectRule(family, iface, family.metadataAddress(), RedirectSpec.IMDS_PORT);
+        return blockExpressions(candidate).equals(exprs) ? Optional.of(candidate) : Optional.empty();
+    }
+
     static NftRule toNft(RedirectRule rule, String table, String chain, OwnershipMarker marker) {
         return NftRule.of(NFPROTO_INET, table, chain, expressions(rule), marker.text());
     }

@@ -1,6 +1,8 @@
 package io.iamlet.netlink.redirect;
 
+import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkSocket;
+import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
@@ -33,6 +35,9 @@ public final class NftablesBackend implements RedirectBackend {
     /** NF_IP_PRI_NAT_DST (-100) minus 10, nft's "dstnat - 10". */
     public static final int PRIORITY = -110;
     public static final NftChain.Hook HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, PRIORITY);
+    /** Where the block lives: reject is not allowed in nat chains, so a filter chain on the same hook. */
+    public static final String BLOCK_CHAIN = "block";
+    public static final NftChain.Hook BLOCK_HOOK = new NftChain.Hook("filter", NF_INET_PRE_ROUTING, PRIORITY);
     private static final String LOCATION = "table inet " + TABLE;
 
     private final String version;
@@ -49,36 +54,92 @@ public final class NftablesBackend implements RedirectBackend {
      */
     @Override
     public InstalledRules install(RedirectSpec spec) {
-        OwnershipMarker marker = OwnershipMarker.current(version, spec);
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null))
-                    .deleteTable(NFPROTO_INET, TABLE)
-                    .createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
-                    .createChain(NftChain.base(NFPROTO_INET, TABLE, CHAIN, HOOK));
-            for (RedirectRule rule : spec.rules()) {
-                tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
+        try {
+            OwnershipMarker marker = OwnershipMarker.current(version, spec);
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                planReplace(tx, marker, CHAIN, HOOK);
+                for (RedirectRule rule : spec.rules()) {
+                    tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
+                }
+                // Switching backends must not leave the other one's redirect behind.
+                IptablesBackend.planRemoveAll(tx, new NftDump(socket));
+                tx.commit(socket, "install metadata redirect in " + LOCATION);
+                InstalledRules installed = read(socket);
+                RuleCheck check = installed.check(Optional.of(spec));
+                if (!(check instanceof RuleCheck.AsExpected)) {
+                    throw new IllegalStateException("read back " + LOCATION + " after installing it, and it is "
+                            + check.summary());
+                }
+                return installed;
             }
-            tx.commit(socket, "install metadata redirect in " + LOCATION);
-            InstalledRules installed = read(socket);
-            RuleCheck check = installed.check(Optional.of(spec));
-            if (!(check instanceof RuleCheck.AsExpected)) {
-                throw new IllegalStateException("read back " + LOCATION + " after installing it, and it is "
-                        + check.summary());
-            }
-            return installed;
+        } catch (NativeException e) {
+            throw NetlinkException.within("install metadata redirect in " + LOCATION, e);
         }
     }
 
+    /** Our table, emptied and recreated with one base chain, in the transaction given. */
+    private static void planReplace(NftTransaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
+        planRemove(tx);
+        tx.createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
+                .createChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
+    }
+
     /** Deletes our table; the create-if-absent in front makes this succeed when there is none. */
+    static void planRemove(NftTransaction tx) {
+        tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null)).deleteTable(NFPROTO_INET, TABLE);
+    }
+
+    /** The block, for this backend and for the iptables one, which keeps no reject rules of its own. */
+    static void planBlock(NftTransaction tx, RedirectSpec spec, OwnershipMarker marker) {
+        planReplace(tx, marker, BLOCK_CHAIN, BLOCK_HOOK);
+        for (RedirectRule rule : spec.rules()) {
+            tx.appendRule(NftRule.of(NFPROTO_INET, TABLE, BLOCK_CHAIN, NftRedirectRules.blockExpressions(rule), marker.text()));
+        }
+    }
+
+    @Override
+    public InstalledRules block(RedirectSpec spec) {
+        try {
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                planBlock(tx, spec, OwnershipMarker.current(version, spec));
+                IptablesBackend.planRemoveAll(tx, new NftDump(socket));
+                tx.commit(socket, "replace the metadata redirect in " + LOCATION + " with a block");
+                return verifiedBlock(read(socket), spec);
+            }
+        } catch (NativeException e) {
+            throw NetlinkException.within("block pod metadata access in " + LOCATION, e);
+        }
+    }
+
+    /** Read-back check shared with the iptables backend: every interface and family blocked, nothing redirected. */
+    static InstalledRules verifiedBlock(InstalledRules installed, RedirectSpec spec) {
+        List<RedirectRule> want = spec.rules().stream()
+                .map(r -> new RedirectRule(r.family(), r.iface(), r.family().metadataAddress(), RedirectSpec.IMDS_PORT)).toList();
+        if (!installed.blocked().equals(want) || !installed.rules().isEmpty()) {
+            throw new IllegalStateException("read back " + LOCATION + " after blocking, and it does not hold the block asked for: "
+                    + installed.describe());
+        }
+        return installed;
+    }
+
     @Override
     public void remove() {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null))
-                    .deleteTable(NFPROTO_INET, TABLE)
-                    .commit(socket, "remove " + LOCATION);
+        try {
+            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
+                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
+                planRemove(tx);
+                tx.commit(socket, "remove " + LOCATION);
+            }
+        } catch (NativeException e) {
+            throw NetlinkException.within("remove " + LOCATION, e);
         }
+    }
+
+    /** What the agent reads back, from the socket the caller already has. */
+    static InstalledRules readWith(NetlinkSocket socket) {
+        return new NftablesBackend("read").read(socket);
     }
 
     @Override
@@ -100,10 +161,15 @@ public final class NftablesBackend implements RedirectBackend {
             problems.add(LOCATION + " carries no iamlet marker: something else created it");
         }
         List<NftChain> chains = dump.chains(NFPROTO_INET, TABLE);
-        if (chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
+        boolean blockTable = chains.stream().anyMatch(c -> c.name().equals(BLOCK_CHAIN) && c.hook().equals(Optional.of(BLOCK_HOOK)));
+        if (!blockTable && chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
             problems.add("chain " + CHAIN + " is missing");
         }
+        List<RedirectRule> blocked = new ArrayList<>();
         for (NftChain chain : chains) {
+            if (chain.name().equals(BLOCK_CHAIN) && blockTable) {
+                continue;
+            }
             if (!chain.name().equals(CHAIN)) {
                 problems.add("foreign chain " + chain.name());
             } else if (!chain.hook().equals(Optional.of(HOOK))) {
@@ -114,6 +180,15 @@ public final class NftablesBackend implements RedirectBackend {
         List<InstalledRules.Entry> entries = new ArrayList<>();
         Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
         for (NftRule rule : dump.rules(NFPROTO_INET, TABLE)) {
+            if (blockTable && rule.chain().equals(BLOCK_CHAIN)) {
+                Optional<RedirectRule> block = NftRedirectRules.blockFromNft(rule);
+                if (block.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                    blocked.add(block.get());
+                } else {
+                    problems.add("foreign rule in chain " + BLOCK_CHAIN + " (handle " + rule.handle() + ")");
+                }
+                continue;
+            }
             Optional<RedirectRule> redirect = NftRedirectRules.fromNft(rule);
             if (!rule.chain().equals(CHAIN) || redirect.isEmpty()) {
                 problems.add("foreign rule in chain " + rule.chain() + " (handle " + rule.handle() + "): "
@@ -131,6 +206,6 @@ public final class NftablesBackend implements RedirectBackend {
                 problems.add("duplicate rule (" + hs.size() + " copies, handles " + hs + "): " + rule);
             }
         });
-        return new InstalledRules(LOCATION, true, marker, entries, problems);
+        return new InstalledRules(LOCATION, true, marker, entries, problems, blocked);
     }
 }

@@ -9,6 +9,13 @@ public sealed interface RedirectBackend permits NftablesBackend, IptablesBackend
     /** Atomically replaces whatever this backend had installed with exactly the rules of {@code spec}. */
     InstalledRules install(RedirectSpec spec);
 
+    /**
+     * Atomically replaces the redirect with rules that reset pods' connections to the metadata service, so
+     * that while no agent runs (a rolling update) pods can never reach the node's credentials. The next
+     * install replaces the block.
+     */
+    InstalledRules block(RedirectSpec spec);
+
     /** Removes everything this backend installed; a no-op success when nothing is installed. */
     void remove();
 

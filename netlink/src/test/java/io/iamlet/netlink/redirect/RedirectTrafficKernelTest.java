@@ -94,10 +94,39 @@ class RedirectTrafficKernelTest {
         }
     }
 
+    private static RedirectBackend backend(String name) {
+        return name.equals("nftables") ? new NftablesBackend("test") : new IptablesBackend("test", false);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nftables", "iptables"})
+    void whileBlockedPodsAreResetAndNeverReachTheNodesMetadata(String backendName) throws Exception {
+        RedirectBackend backend = backend(backendName);
+        try (ServerSocket agent = listen("10.30.0.1", 8181); ServerSocket imds = listen("169.254.169.254", 80)) {
+            node.run(() -> backend.install(SPEC));
+            InstalledRules blocked = node.call(() -> backend.block(SPEC));
+            assertTrue(blocked.blocking(), blocked.describe());
+            assertEquals(2, blocked.check(java.util.Optional.of(SPEC)).exitCode());
+            Exception refused = assertThrows(Exception.class, () -> connectAndSay(cali, "169.254.169.254", "blk1"));
+            assertInstanceOf(java.net.ConnectException.class, refused, "a TCP reset, at once: " + refused);
+            assertThrows(Exception.class, () -> connectAndSay(docker, "169.254.169.254", "blk2"));
+            imds.setSoTimeout(300);
+            assertThrows(java.net.SocketTimeoutException.class, imds::accept, "nothing reached the node's metadata service");
+            connectAndSay(lxc, "169.254.169.254", "lxc1");
+            imds.setSoTimeout(5000);
+            assertEquals("10.32.0.2 lxc1", accept(imds), "interfaces not in the list are not blocked");
+
+            node.run(() -> backend.install(SPEC));
+            connectAndSay(cali, "169.254.169.254", "back");
+            assertEquals("10.30.0.2 back", accept(agent), "the next install replaces the block with the redirect");
+            assertFalse(node.call(backend::show).blocking());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"nftables", "iptables"})
     void podTrafficReachesTheAgentWithThePodsOwnAddressUntilRemoved(String backendName) throws Exception {
-        RedirectBackend backend = backendName.equals("nftables") ? new NftablesBackend("test") : new IptablesBackend("test", false);
+        RedirectBackend backend = backend(backendName);
         try (ServerSocket agent = listen("10.30.0.1", 8181);
              ServerSocket agent6 = listen("fd30::1", 8181);
              ServerSocket imds = listen("169.254.169.254", 80);
