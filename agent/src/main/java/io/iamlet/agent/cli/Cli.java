@@ -18,7 +18,7 @@ public final class Cli {
     public Cli(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
         this.err = err;
-        for (Subcommand c : List.of(new RulesCommand(out, env), new VersionCommand(out))) {
+        for (Subcommand c : List.of(new RunCommand(out, env), new RulesCommand(out, env), new UninstallCommand(out), new VersionCommand(out))) {
             commands.put(c.name(), c);
         }
     }
@@ -29,8 +29,13 @@ public final class Cli {
             out.print(help());
             return list.isEmpty() ? ExitCode.USAGE : ExitCode.OK;
         }
-        if (list.getFirst().equals("--version")) {
+        if (list.size() == 1 && list.getFirst().equals("--version")) {
             return commands.get("version").run(List.of());
+        }
+        // kube2iam is started as `kube2iam --flag ...`: bare flags mean run.
+        if (list.getFirst().startsWith("-")) {
+            list = new java.util.ArrayList<>(list);
+            list.addFirst("run");
         }
         Subcommand command = commands.get(list.getFirst());
         if (command == null) {
@@ -45,7 +50,7 @@ public final class Cli {
         String label = "iamlet " + command.name() + (rest.isEmpty() || rest.getFirst().startsWith("-") ? "" : " " + rest.getFirst());
         try {
             return command.run(rest);
-        } catch (UsageException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             err.println(label + ": " + e.getMessage());
             err.println("Run 'iamlet " + command.name() + " --help' for usage.");
             return ExitCode.USAGE;

@@ -49,6 +49,19 @@ public final class RequestLog {
         }
     }
 
+    /** A lifecycle line (start-up steps, shutdown, failures) in the same format as the request lines. */
+    public void event(String level, String message, Map<String, Object> extra) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("time", DateTimeFormatter.ISO_INSTANT.format(clock.instant()));
+        fields.put("level", level);
+        fields.put("msg", message);
+        fields.putAll(extra);
+        String line = format == Format.JSON ? json(fields) : text(fields);
+        synchronized (out) {
+            out.println(line);
+        }
+    }
+
     static String json(Map<String, Object> fields) {
         StringBuilder b = new StringBuilder("{");
         fields.forEach((k, v) -> {

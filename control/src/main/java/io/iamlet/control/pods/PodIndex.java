@@ -65,8 +65,11 @@ public final class PodIndex implements AutoCloseable {
     /** Starts the informers: pods of this node only, and namespaces (for their role restrictions). */
     public void start() {
         long resync = settings.resyncPeriod().toMillis();
+        // runnableInformer + start: unlike inform(), start() does not block on the first list, so
+        // awaitSynced's timeout (and its message) is what bounds start-up.
         podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName())
-                .inform(new ResourceEventHandler<>() {
+                .runnableInformer(resync);
+        podInformer.addEventHandler(new ResourceEventHandler<>() {
                     @Override
                     public void onAdd(Pod pod) {
                         apply(pod);
@@ -81,8 +84,9 @@ public final class PodIndex implements AutoCloseable {
                     public void onDelete(Pod pod, boolean finalStateUnknown) {
                         remove(from(pod));
                     }
-                }, resync);
-        namespaceInformer = client.namespaces().inform(new ResourceEventHandler<>() {
+                });
+        namespaceInformer = client.namespaces().runnableInformer(resync);
+        namespaceInformer.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace ns) {
                 signal();
@@ -97,7 +101,9 @@ public final class PodIndex implements AutoCloseable {
             public void onDelete(Namespace ns, boolean finalStateUnknown) {
                 signal();
             }
-        }, resync);
+        });
+        podInformer.start();
+        namespaceInformer.start();
     }
 
     /** The field selector already limits the watch to this node; checking again costs nothing. */

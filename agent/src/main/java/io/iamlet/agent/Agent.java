@@ -1,0 +1,222 @@
+package io.iamlet.agent;
+
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.agent.server.MetadataProxy;
+import io.iamlet.agent.server.MetadataRoutes;
+import io.iamlet.agent.server.MetadataServer;
+import io.iamlet.agent.server.MetadataTokens;
+import io.iamlet.agent.server.RequestLog;
+import io.iamlet.agent.server.ServerMetrics;
+import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.KubeClients;
+import io.iamlet.control.aws.NodeMetadata;
+import io.iamlet.control.aws.StsRegion;
+import io.iamlet.control.credentials.CredentialCache;
+import io.iamlet.control.credentials.StsCredentialSource;
+import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.policy.RoleArn;
+import io.iamlet.control.policy.RolePolicy;
+import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.netlink.redirect.IptablesBackend;
+import io.iamlet.netlink.redirect.NftablesBackend;
+import io.iamlet.netlink.redirect.RedirectBackend;
+import io.iamlet.netlink.redirect.RedirectSpec;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The running agent. Start-up order: API client and informers synced → metadata server → rules installed
+ * and read back → ready. A failure at any step stops with the reason; rules are only ever installed whole
+ * (one transaction), so nothing is left half-installed. Shutdown stops accepting, then applies --on-exit.
+ */
+public final class Agent implements AutoCloseable {
+    private final AgentConfig config;
+    private final RequestLog log;
+    private final Map<String, String> env;
+    private final AwsCredentialsProvider awsCredentials;
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private KubernetesClient kube;
+    private RedirectBackend backend;
+    private MetadataServer server;
+    private volatile String notReady = "starting";
+    private boolean rulesInstalled;
+
+    public Agent(AgentConfig config, RequestLog log, Map<String, String> env, AwsCredentialsProvider awsCredentials) {
+        this.config = config;
+        this.log = log;
+        this.env = env;
+        this.awsCredentials = awsCredentials;
+    }
+
+    public static AwsCredentialsProvider defaultAwsCredentials() {
+        return DefaultCredentialsProvider.builder().build();
+    }
+
+    public Agent start() throws Exception {
+        try {
+            startSteps();
+            return this;
+        } catch (Exception | Error e) {
+            log.event("error", "start-up failed: " + e.getMessage(), Map.of());
+            close();
+            throw e;
+        }
+    }
+
+    private void startSteps() throws Exception {
+        Clock clock = Clock.systemUTC();
+        NodeMetadata node = new NodeMetadata(config.metadata(), Duration.ofSeconds(2));
+        RoleSettings roles = discover(config.roles(), node);
+        kube = KubeClients.create(config.api());
+        open.add(kube);
+        PodIndex index = new PodIndex(kube, new PodIndex.Settings(config.nodeName(), config.resync(), config.lookupBudget(),
+                config.resolveDuplicates()));
+        open.add(index);
+        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
+                StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),
+                Duration.ofSeconds(10), awsCredentials), clock);
+        open.add(sts);
+        RolePolicy policy = new RolePolicy(roles);
+        CredentialCache cache = new CredentialCache(sts, CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), clock,
+                CredentialBroker.wantedBy(index, policy));
+        open.add(cache);
+        CredentialBroker broker = new CredentialBroker(index, policy, cache,
+                new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5)));
+        ServerMetrics metrics = new ServerMetrics(cache::stats);
+        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
+                new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
+        server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
+                config.hostIp(), () -> notReady, config.debug() ? () -> debugStore(index) : null), routes, metrics, node).start();
+        log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
+
+        notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
+        index.start();
+        index.awaitSynced(config.syncTimeout());
+        log.event("info", "pods and namespaces synced", Map.of("pods", index.pods().size()));
+
+        if (config.redirect().isPresent()) {
+            notReady = "installing the metadata redirect";
+            backend = config.backend().equals("iptables")
+                    ? new IptablesBackend(Version.current(), config.adoptKube2iamRules())
+                    : new NftablesBackend(Version.current());
+            var installed = backend.install(config.redirect().get());
+            rulesInstalled = true;
+            log.event("info", "metadata redirect installed and verified", Map.of("rules", installed.rules().size(),
+                    "backend", config.backend()));
+        }
+        notReady = null;
+        log.event("info", "ready", Map.of());
+    }
+
+    /** The base ARN and default role from the node's metadata when asked (--auto-discover-*). */
+    private RoleSettings discover(RoleSettings roles, NodeMetadata node) throws Exception {
+        RoleSettings r = roles;
+        if (config.autoDiscoverBaseArn()) {
+            RoleArn.Base base = node.discoverBaseArn();
+            r = r.withBaseArn(base.text());
+            log.event("info", "discovered base role ARN", Map.of("base.arn", base.text()));
+        }
+        if (config.autoDiscoverDefaultRole()) {
+            String role = node.discoverNodeRole();
+            r = r.withDefaultRole(role);
+            log.event("warning", "using the node's own role as the default role for pods without annotation", Map.of("role", role));
+        }
+        return r;
+    }
+
+    private static String debugStore(PodIndex index) {
+        return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
+    }
+
+    private static String podJson(PodInfo p) {
+        return "{\"namespace\":\"" + p.namespace() + "\",\"name\":\"" + p.name() + "\",\"ips\":" + p.ips().stream()
+                .map(ip -> "\"" + ip + "\"").collect(Collectors.joining(",", "[", "]")) + ",\"phase\":\"" + p.phase()
+                + "\",\"role\":\"" + p.annotations().getOrDefault("iam.amazonaws.com/role", "") + "\"}";
+    }
+
+    public boolean ready() {
+        return notReady == null;
+    }
+
+    public int appPort() {
+        return server.appPort();
+    }
+
+    public int managementPort() {
+        return server.managementPort();
+    }
+
+    /** What --on-exit=auto comes to: REMOVE when our DaemonSet is gone or going, BLOCK otherwise (and when unsure). */
+    AgentConfig.OnExit resolveOnExit() {
+        if (config.onExit() != AgentConfig.OnExit.AUTO) {
+            return config.onExit();
+        }
+        String podName = env.get("POD_NAME");
+        String podNamespace = env.get("POD_NAMESPACE");
+        if (kube == null || podName == null || podNamespace == null) {
+            return AgentConfig.OnExit.BLOCK;
+        }
+        try {
+            Pod self = kube.pods().inNamespace(podNamespace).withName(podName).get();
+            Optional<OwnerReference> owner = self == null ? Optional.empty() : self.getMetadata().getOwnerReferences().stream()
+                    .filter(o -> "DaemonSet".equals(o.getKind())).findFirst();
+            if (owner.isEmpty()) {
+                return AgentConfig.OnExit.BLOCK;
+            }
+            DaemonSet ds = kube.apps().daemonSets().inNamespace(podNamespace).withName(owner.get().getName()).get();
+            return ds == null || ds.getMetadata().getDeletionTimestamp() != null ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
+        } catch (RuntimeException e) {
+            log.event("warning", "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
+            return AgentConfig.OnExit.BLOCK;
+        }
+    }
+
+    /** Stop accepting, apply --on-exit to the rules, release everything. Safe to call more than once. */
+    @Override
+    public synchronized void close() {
+        notReady = "shutting down";
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+        if (rulesInstalled) {
+            AgentConfig.OnExit onExit = resolveOnExit();
+            RedirectSpec spec = config.redirect().orElseThrow();
+            try {
+                if (onExit == AgentConfig.OnExit.REMOVE) {
+                    backend.remove();
+                    log.event("info", "metadata redirect removed; pods reach the node's metadata service again", Map.of());
+                } else {
+                    backend.block(spec);
+                    log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
+                }
+            } catch (RuntimeException e) {
+                log.event("error", "could not apply --on-exit=" + onExit.name().toLowerCase() + ": " + e.getMessage()
+                        + "; the redirect stays in place (pods get connection refused while no agent listens)", Map.of());
+            }
+            rulesInstalled = false;
+        }
+        for (AutoCloseable c : open.reversed()) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.event("warning", "closing " + c.getClass().getSimpleName() + ": " + e.getMessage(), Map.of());
+            }
+        }
+        open.clear();
+    }
+}

@@ -1,0 +1,220 @@
+package io.iamlet.agent.cli;
+
+import io.iamlet.agent.Agent;
+import io.iamlet.agent.AgentConfig;
+import io.iamlet.agent.Version;
+import io.iamlet.agent.server.MetadataRoutes;
+import io.iamlet.agent.server.RequestLog;
+import io.iamlet.control.KubeClients;
+import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.netlink.redirect.RedirectSpec;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+
+/** `iamlet run [flags]`, and bare `iamlet [flags]` as kube2iam is started: every kube2iam flag, plus iamlet's own. */
+final class RunCommand implements Subcommand {
+    static final List<Flags.Spec> FLAGS = List.of(
+            Flags.Spec.string("app-port", "8181", "metadata server port"),
+            Flags.Spec.string("metrics-port", "8182", "management port (/healthz /readyz /metrics); equal to --app-port serves both on one port as kube2iam did"),
+            Flags.Spec.string("host-ip", "", "node IP the redirect points to (env HOST_IP when unset); required with --iptables"),
+            Flags.Spec.string("host-ipv6", "", "node IPv6 address: also redirect [fd00:ec2::254]:80"),
+            Flags.Spec.string("host-interface", "docker0", "pod interfaces: name, prefix+ or a comma list"),
+            Flags.Spec.bool("iptables", "install the redirect rules (with --backend)"),
+            Flags.Spec.string("backend", "nftables", "nftables, iptables (visible to iptables -t nat -S)"),
+            Flags.Spec.bool("adopt-kube2iam-rules", "remove kube2iam's own DNAT rules on install (iptables backend)"),
+            Flags.Spec.string("on-exit", "auto", "auto, remove or block: what happens to the rules on SIGTERM (see docs/operations.md)"),
+            Flags.Spec.string("node", "", "node name (env NODE_NAME when unset)"),
+            Flags.Spec.string("kubeconfig", "", "kubeconfig file (default: in-cluster)"),
+            Flags.Spec.string("api-server", "", "API server URL"),
+            Flags.Spec.string("api-token", "", "API bearer token"),
+            Flags.Spec.bool("insecure", "do not verify the API server's certificate"),
+            Flags.Spec.string("base-role-arn", "", "prefix for bare role names, arn:aws:iam::ACCOUNT:role/"),
+            Flags.Spec.bool("auto-discover-base-arn", "take the base ARN from the node's instance profile"),
+            Flags.Spec.string("default-role", "", "role for pods without annotation"),
+            Flags.Spec.bool("auto-discover-default-role", "the node's own role as default role"),
+            Flags.Spec.string("iam-role-key", RoleSettings.DEFAULT_ROLE_KEY, "pod annotation with the role"),
+            Flags.Spec.string("iam-external-id", RoleSettings.DEFAULT_EXTERNAL_ID_KEY, "pod annotation with the ExternalId"),
+            Flags.Spec.string("iam-role-session-ttl", "", "kube2iam compatibility: sessions last twice this (default: --session-duration)"),
+            Flags.Spec.string("session-duration", "1h", "how long assumed credentials last"),
+            Flags.Spec.string("session-name", "pod", "pod (one STS session per pod) or role (shared per role)"),
+            Flags.Spec.string("iam-role-error-ttl", "0", "how long an AssumeRole error is repeated without calling STS"),
+            Flags.Spec.string("allow-cross-account", "true", "allow full ARNs of other accounts and partitions"),
+            Flags.Spec.bool("namespace-restrictions", "only roles listed in the namespace annotation are allowed"),
+            Flags.Spec.string("namespace-key", RoleSettings.DEFAULT_NAMESPACE_KEY, "namespace annotation with allowed roles"),
+            Flags.Spec.string("namespace-restriction-format", "glob", "glob or regexp"),
+            Flags.Spec.string("metadata-addr", "169.254.169.254", "the node's metadata service (host[:port])"),
+            Flags.Spec.string("allow-metadata-path", "", "comma list of denied paths to let through (user-data, ...)"),
+            Flags.Spec.string("imds-v2", "optional", "optional or required"),
+            Flags.Spec.string("sts-endpoint", "", "STS endpoint URL (default: the SDK's, which honours AWS_ENDPOINT_URL_STS)"),
+            Flags.Spec.bool("use-regional-sts-endpoint", "use the STS endpoint of the node's region"),
+            Flags.Spec.string("region", "", "AWS region for the regional STS endpoint (default AWS_REGION, else the node's)"),
+            Flags.Spec.string("cache-resync-period", "30m", "informer resync"),
+            Flags.Spec.string("resolve-duplicate-cache-ips", "true", "ask the API server when two live pods claim one IP"),
+            Flags.Spec.string("backoff-max-interval", "1s", "kube2iam compatibility (accepted, not needed: lookups wait on informer events)"),
+            Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
+            Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
+            Flags.Spec.string("log-format", "text", "text or json"),
+            Flags.Spec.string("log-level", "info", "kube2iam compatibility (accepted)"),
+            Flags.Spec.bool("verbose", "kube2iam compatibility (accepted)"),
+            Flags.Spec.bool("debug", "serve /debug/store on the management port"),
+            Flags.Spec.bool("version", "print the version and exit"));
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    RunCommand(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    public String name() {
+        return "run";
+    }
+
+    public String summary() {
+        return "run the agent (also: iamlet [flags], as kube2iam)";
+    }
+
+    public String usage() {
+        return "Usage: iamlet run [flags]   (or iamlet [flags])\n\nFlags:\n" + Flags.describe(FLAGS);
+    }
+
+    public int run(List<String> args) {
+        Flags flags = Flags.parse(FLAGS, args);
+        if (!flags.positional().isEmpty()) {
+            throw new UsageException("unexpected argument '" + flags.positional().getFirst() + "'");
+        }
+        if (flags.bool("version")) {
+            out.println("iamlet " + Version.current());
+            return ExitCode.OK;
+        }
+        AgentConfig config = config(flags, env);
+        RequestLog log = new RequestLog(out, config.logFormat(), Clock.systemUTC());
+        Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = Thread.ofPlatform().unstarted(() -> {
+            log.event("info", "stopping", Map.of());
+            agent.close();
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            agent.start();
+        } catch (Exception e) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            throw new IllegalStateException("start-up failed: " + e.getMessage(), e);
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return ExitCode.OK;
+    }
+
+    static AgentConfig config(Flags f, Map<String, String> env) {
+        String node = f.get("node").or(() -> Optional.ofNullable(env.get("NODE_NAME"))).filter(s -> !s.isBlank())
+                .orElseThrow(() -> new UsageException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)"));
+        String hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP"))).filter(s -> !s.isBlank()).orElse("");
+        int appPort = port(f, "app-port");
+        int metricsPort = port(f, "metrics-port");
+        String backend = f.require("backend");
+        if (!backend.equals("nftables") && !backend.equals("iptables")) {
+            throw new UsageException("--backend must be nftables or iptables, not '" + backend + "'");
+        }
+        Optional<RedirectSpec> redirect = f.bool("iptables")
+                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null)))
+                : Optional.empty();
+        if (f.get("kubeconfig").isPresent() && f.get("api-server").isPresent()) {
+            throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
+        }
+        RoleSettings roles = new RoleSettings(f.require("iam-role-key"), f.require("iam-external-id"), Optional.empty(),
+                f.get("default-role"), bool(f, "allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
+                choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
+                choice(f, "session-name", RoleSettings.SessionNaming.class));
+        if (f.get("base-role-arn").isPresent()) {
+            roles = roles.withBaseArn(f.get("base-role-arn").get());
+        }
+        if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {
+            throw new UsageException("--auto-discover-default-role and --default-role are alternatives: give one");
+        }
+        Duration session = f.get("iam-role-session-ttl").isPresent()
+                ? Durations.parse(f.get("iam-role-session-ttl").get(), "iam-role-session-ttl").multipliedBy(2)
+                : Durations.parse(f.require("session-duration"), "session-duration");
+        if (session.compareTo(Duration.ofMinutes(15)) < 0 || session.compareTo(Duration.ofHours(12)) > 0) {
+            throw new UsageException("sessions must last 15m to 12h (STS's limits), not " + session.toMinutes() + "m");
+        }
+        return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
+                choice(f, "on-exit", AgentConfig.OnExit.class),
+                new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of), f.get("api-server"), f.get("api-token"), f.bool("insecure")),
+                roles, f.bool("auto-discover-base-arn"), f.bool("auto-discover-default-role"),
+                metadataUri(f.require("metadata-addr")),
+                new LinkedHashSet<>(f.get("allow-metadata-path").map(s -> Arrays.stream(s.split(",")).map(String::strip)
+                        .filter(x -> !x.isEmpty()).toList()).orElse(List.of())),
+                choice(f, "imds-v2", MetadataRoutes.ImdsV2.class),
+                f.get("sts-endpoint").map(RunCommand::uri), f.bool("use-regional-sts-endpoint"), f.get("region"), session,
+                Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"),
+                Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
+                Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
+                bool(f, "resolve-duplicate-cache-ips"),
+                choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
+                Durations.parse(f.require("sync-timeout"), "sync-timeout"));
+    }
+
+    private static int port(Flags f, String name) {
+        int p = f.integer(name);
+        if (p < 1 || p > 65535) {
+            throw new UsageException("--" + name + " must be 1..65535, not " + p);
+        }
+        return p;
+    }
+
+    private static boolean bool(Flags f, String name) {
+        String v = f.require(name);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new UsageException("flag --" + name + " takes true or false, not '" + v + "'");
+        }
+        return Boolean.parseBoolean(v);
+    }
+
+    private static <E extends Enum<E>> E choice(Flags f, String name, Class<E> type) {
+        String v = f.require(name);
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equalsIgnoreCase(v)) {
+                return e;
+            }
+        }
+        throw new UsageException("--" + name + " must be one of " + Arrays.stream(type.getEnumConstants())
+                .map(e -> e.name().toLowerCase()).toList() + ", not '" + v + "'");
+    }
+
+    private static URI uri(String text) {
+        try {
+            URI u = URI.create(text);
+            if (u.getScheme() == null || u.getHost() == null) {
+                throw new IllegalArgumentException("no scheme or host");
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--sts-endpoint must be a URL like https://sts.eu-west-1.amazonaws.com, not '" + text + "'");
+        }
+    }
+
+    private static URI metadataUri(String addr) {
+        String a = addr.strip();
+        if (!a.matches("[A-Za-z0-9.:\\[\\]-]+")) {
+            throw new UsageException("--metadata-addr takes host or host:port, not '" + addr + "'");
+        }
+        return URI.create("http://" + a);
+    }
+}

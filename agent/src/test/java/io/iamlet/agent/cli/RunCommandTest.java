@@ -1,0 +1,86 @@
+package io.iamlet.agent.cli;
+
+import io.iamlet.agent.AgentConfig;
+import io.iamlet.control.policy.RoleSettings;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** kube2iam command lines, read by `iamlet run` (no kernel, no API). */
+class RunCommandTest {
+    static AgentConfig config(Map<String, String> env, String... args) {
+        return RunCommand.config(Flags.parse(RunCommand.FLAGS, List.of(args)), env);
+    }
+
+    @Test
+    void aKube2iamDaemonSetCommandLineWorksUnchanged() {
+        AgentConfig c = config(Map.of("HOST_IP", "10.1.2.3", "NODE_NAME", "ip-10-1-2-3"),
+                "--app-port=8181", "--iptables=true", "--host-interface=cali+", "--auto-discover-base-arn", "--verbose", "--debug",
+                "--namespace-restrictions", "--namespace-restriction-format=regexp", "--iam-role-session-ttl=30m", "--log-format=json");
+        assertEquals("ip-10-1-2-3", c.nodeName());
+        assertEquals("10.1.2.3", c.redirect().orElseThrow().hostIp().getHostAddress());
+        assertEquals("cali+", c.redirect().orElseThrow().interfaces().getFirst().toString());
+        assertTrue(c.autoDiscoverBaseArn());
+        assertTrue(c.roles().namespaceRestrictions());
+        assertEquals(RoleSettings.RestrictionFormat.REGEXP, c.roles().restrictionFormat());
+        assertEquals(Duration.ofHours(1), c.sessionDuration(), "kube2iam asks STS for twice the session TTL");
+        assertEquals(AgentConfig.OnExit.AUTO, c.onExit());
+        assertEquals(8182, c.metricsPort());
+        assertTrue(c.resolveDuplicates(), "on by default here");
+        assertEquals(Duration.ofSeconds(2), c.lookupBudget());
+        assertEquals("http://169.254.169.254", c.metadata().toString());
+    }
+
+    @Test
+    void withoutIptablesNoRulesAndNoHostIpNeeded() {
+        AgentConfig c = config(Map.of(), "--node=n1", "--base-role-arn=arn:aws:iam::123456789012:role/", "--on-exit=remove");
+        assertTrue(c.redirect().isEmpty());
+        assertEquals("arn:aws:iam::123456789012:role/", c.roles().baseArn().orElseThrow().text());
+        assertEquals(AgentConfig.OnExit.REMOVE, c.onExit());
+    }
+
+    @Test
+    void badFlagsAreNamed() {
+        record Case(List<String> args, String expected) {
+        }
+        for (Case c : List.of(
+                new Case(List.of(), "--node is required"),
+                new Case(List.of("--node=n", "--iptables"), "--host-ip is required"),
+                new Case(List.of("--node=n", "--backend=ebpf"), "--backend must be nftables or iptables"),
+                new Case(List.of("--node=n", "--on-exit=later"), "--on-exit must be one of [remove, block, auto]"),
+                new Case(List.of("--node=n", "--iam-role-error-ttl=5 minutes"), "--iam-role-error-ttl takes a duration"),
+                new Case(List.of("--node=n", "--session-duration=5m"), "sessions must last 15m to 12h"),
+                new Case(List.of("--node=n", "--app-port=70000"), "--app-port must be 1..65535"),
+                new Case(List.of("--node=n", "--imds-v2=sometimes"), "--imds-v2 must be one of [optional, required]"),
+                new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),
+                new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "invalid --base-role-arn"),
+                new Case(List.of("--node=n", "--sts-endpoint=not a url"), "--sts-endpoint must be a URL"),
+                new Case(List.of("--node=n", "--no-such-flag"), "unknown flag --no-such-flag"))) {
+            Exception e = assertThrows(IllegalArgumentException.class, () -> config(Map.of(), c.args().toArray(String[]::new)),
+                    c.args().toString());
+            assertTrue(e.getMessage().contains(c.expected()), c.args() + " should say '" + c.expected() + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void goDurations() {
+        assertEquals(Duration.ofMinutes(90), Durations.parse("1h30m", "x"));
+        assertEquals(Duration.ofMillis(500), Durations.parse("500ms", "x"));
+        assertEquals(Duration.ZERO, Durations.parse("0", "x"));
+        assertEquals(Duration.ofSeconds(2), Durations.parse("2s", "x"));
+        assertThrows(UsageException.class, () -> Durations.parse("2", "x"));
+        assertThrows(UsageException.class, () -> Durations.parse("m", "x"));
+    }
+
+    @Test
+    void bareFlagsMeanRunAsWithKube2iam() {
+        CliTest.Run r = CliTest.run(Map.of(), "--node=n", "--backend=ebpf");
+        assertEquals(64, r.exit());
+        assertTrue(r.err().contains("iamlet run: --backend must be nftables or iptables"), r.err());
+        assertEquals(0, CliTest.run("--version").exit());
+    }
+}
