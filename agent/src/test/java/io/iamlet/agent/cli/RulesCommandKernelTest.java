@@ -74,6 +74,19 @@ class RulesCommandKernelTest {
     }
 
     @Test
+    void uninstallRemovesEveryBackendsRules() throws Exception {
+        assertEquals(0, run(Map.of(), "rules", "install", "--host-ip=10.40.0.1", "--host-interface=cali+").exit());
+        ns.exec("iptables-nft", "-t", "nat", "-N", "IAMLET-METADATA").ok();
+        ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-i", "eni+", "-j", "IAMLET-METADATA").ok();
+        CliTest.Run r = run(Map.of(), "uninstall");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("table inet iamlet") && r.out().contains("uninstalled"), r.out());
+        String left = ns.exec("nft", "list", "ruleset").ok().stdout();
+        assertFalse(left.contains("iamlet") || left.contains("IAMLET"), left);
+        assertEquals(0, run(Map.of(), "uninstall").exit(), "uninstalling nothing is a success");
+    }
+
+    @Test
     void withoutPermissionInstallFailsWithTheCause() throws Exception {
         CliTest.Run r = ns.call(() -> {
             Capabilities.dropAllForThisThread();
