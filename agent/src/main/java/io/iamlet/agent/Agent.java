@@ -52,6 +52,7 @@ public final class Agent implements AutoCloseable {
     private KubernetesClient kube;
     private RedirectBackend backend;
     private MetadataServer server;
+    private ServerMetrics metrics;
     private volatile String notReady = "starting";
     private boolean rulesInstalled;
 
@@ -96,7 +97,7 @@ public final class Agent implements AutoCloseable {
         open.add(cache);
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5)));
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
+        metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
@@ -113,10 +114,16 @@ public final class Agent implements AutoCloseable {
             backend = config.backend().equals("iptables")
                     ? new IptablesBackend(Version.current(), config.adoptKube2iamRules())
                     : new NftablesBackend(Version.current());
-            var installed = backend.install(config.redirect().get());
-            rulesInstalled = true;
-            log.event("info", "metadata redirect installed and verified", Map.of("rules", installed.rules().size(),
-                    "backend", config.backend()));
+            try {
+                var installed = backend.install(config.redirect().get());
+                rulesInstalled = true;
+                metrics.ruleState("installed");
+                log.event("info", "metadata redirect installed and verified", Map.of("rules", installed.rules().size(),
+                        "backend", config.backend()));
+            } catch (RuntimeException e) {
+                metrics.ruleState("failed");
+                throw e;
+            }
         }
         notReady = null;
         log.event("info", "ready", Map.of());
@@ -165,24 +172,32 @@ public final class Agent implements AutoCloseable {
         if (config.onExit() != AgentConfig.OnExit.AUTO) {
             return config.onExit();
         }
-        String podName = env.get("POD_NAME");
-        String podNamespace = env.get("POD_NAMESPACE");
-        if (kube == null || podName == null || podNamespace == null) {
-            return AgentConfig.OnExit.BLOCK;
-        }
         try {
-            Pod self = kube.pods().inNamespace(podNamespace).withName(podName).get();
-            Optional<OwnerReference> owner = self == null ? Optional.empty() : self.getMetadata().getOwnerReferences().stream()
-                    .filter(o -> "DaemonSet".equals(o.getKind())).findFirst();
-            if (owner.isEmpty()) {
-                return AgentConfig.OnExit.BLOCK;
-            }
-            DaemonSet ds = kube.apps().daemonSets().inNamespace(podNamespace).withName(owner.get().getName()).get();
-            return ds == null || ds.getMetadata().getDeletionTimestamp() != null ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
+            return ownDaemonSetLeaving(kube, env) ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
         } catch (RuntimeException e) {
             log.event("warning", "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
             return AgentConfig.OnExit.BLOCK;
         }
+    }
+
+    /**
+     * Whether the DaemonSet that owns this agent's pod (env POD_NAME/POD_NAMESPACE) is gone or being deleted.
+     * False when that cannot be known (no downward API env, no owner): the caller then keeps pods safe.
+     */
+    static boolean ownDaemonSetLeaving(KubernetesClient kube, Map<String, String> env) {
+        String podName = env.get("POD_NAME");
+        String podNamespace = env.get("POD_NAMESPACE");
+        if (kube == null || podName == null || podNamespace == null) {
+            return false;
+        }
+        Pod self = kube.pods().inNamespace(podNamespace).withName(podName).get();
+        Optional<OwnerReference> owner = self == null ? Optional.empty() : self.getMetadata().getOwnerReferences().stream()
+                .filter(o -> "DaemonSet".equals(o.getKind())).findFirst();
+        if (owner.isEmpty()) {
+            return false;
+        }
+        DaemonSet ds = kube.apps().daemonSets().inNamespace(podNamespace).withName(owner.get().getName()).get();
+        return ds == null || ds.getMetadata().getDeletionTimestamp() != null;
     }
 
     /** Stop accepting, apply --on-exit to the rules, release everything. Safe to call more than once. */

@@ -17,9 +17,15 @@ public final class ServerMetrics {
     private final Map<Key, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, DoubleAdder> seconds = new ConcurrentHashMap<>();
     private final Supplier<CacheStats.Snapshot> cache;
+    private volatile String ruleState = "none";
 
     public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
         this.cache = cache;
+    }
+
+    /** none (no --iptables), installed, or failed; exported as a gauge per state. */
+    public void ruleState(String state) {
+        this.ruleState = state;
     }
 
     void request(String route, int status, double millis) {
@@ -44,6 +50,12 @@ public final class ServerMetrics {
         counter(out, "iamlet_credential_refreshes_total", "Background refreshes.", c.refreshes());
         counter(out, "iamlet_credential_evictions_total", "Credentials dropped as unused.", c.evictions());
         counter(out, "iamlet_credential_stale_served_total", "Cached credentials served while STS failed.", c.staleServed());
+        out.append("# HELP iamlet_sts_seconds_total Time spent in AssumeRole calls.\n# TYPE iamlet_sts_seconds_total counter\n")
+                .append("iamlet_sts_seconds_total ").append(c.stsSeconds()).append('\n');
+        out.append("# HELP iamlet_rules Redirect rule state (1 for the current one).\n# TYPE iamlet_rules gauge\n");
+        for (String state : new String[] {"none", "installed", "failed"}) {
+            out.append("iamlet_rules{state=\"").append(state).append("\"} ").append(state.equals(ruleState) ? 1 : 0).append('\n');
+        }
         out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
                 .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
         return out.toString();

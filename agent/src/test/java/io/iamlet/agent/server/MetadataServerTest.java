@@ -189,6 +189,9 @@ class MetadataServerTest {
         assertEquals(400, get(WEB, "/latest/meta-data/../user-data").statusCode());
         assertEquals(404, get(WEB, "/latest/meta-data/no-such-thing").statusCode(), "IMDS's own answer passes through");
         assertEquals(405, call(WEB, "POST", "/latest/meta-data/instance-id", Map.of()).statusCode());
+        HttpResponse<String> moved = get(WEB, "/latest/meta-data/iam");
+        assertEquals(301, moved.statusCode(), "IMDS's redirect for a directory without slash reaches the pod");
+        assertEquals("http://169.254.169.254/latest/meta-data/iam/", moved.headers().firstValue("Location").orElseThrow());
     }
 
     @Test
@@ -234,8 +237,13 @@ class MetadataServerTest {
         assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 1"), metrics);
-        assertTrue(metrics.contains("iamlet_sts_calls_total "), metrics);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
+                "prefetches and requests call STS (how often depends on retry timing): " + metrics);
+        assertTrue(metrics.contains("iamlet_sts_seconds_total "), metrics);
+        assertTrue(metrics.contains("iamlet_rules{state=\"none\"} 1"), metrics);
         assertNotEquals(server.appPort(), server.managementPort());
+        assertEquals("{}", client.send(HttpRequest.newBuilder(URI.create(base + "/debug/store")).build(),
+                HttpResponse.BodyHandlers.ofString()).body(), "--debug serves the store");
         assertEquals(404, get(WEB, "/healthz").statusCode(), "management routes are not on the app port (IMDS answers 404)");
     }
 }

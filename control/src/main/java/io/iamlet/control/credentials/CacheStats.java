@@ -11,14 +11,15 @@ public final class CacheStats {
     final LongAdder refreshes = new LongAdder();
     final LongAdder evictions = new LongAdder();
     final LongAdder staleServed = new LongAdder();
+    final LongAdder stsNanos = new LongAdder();
 
     /** A consistent-enough copy for exporting. */
     public record Snapshot(long hits, long misses, long stsCalls, long stsErrors, long refreshes, long evictions,
-                           long staleServed, int entries) {
+                           long staleServed, int entries, double stsSeconds) {
     }
 
     Snapshot snapshot(int entries) {
         return new Snapshot(hits.sum(), misses.sum(), stsCalls.sum(), stsErrors.sum(), refreshes.sum(), evictions.sum(),
-                staleServed.sum(), entries);
+                staleServed.sum(), entries, stsNanos.sum() / 1e9);
     }
 }

@@ -171,11 +171,14 @@ public final class CredentialCache implements AutoCloseable {
 
         private Credentials callSource() {
             stats.stsCalls.increment();
+            long start = System.nanoTime();
             try {
                 return source.assume(key);
             } catch (RuntimeException e) {
                 stats.stsErrors.increment();
                 throw e;
+            } finally {
+                stats.stsNanos.add(System.nanoTime() - start);
             }
         }
 

@@ -73,6 +73,18 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
         }
     }
 
+    /** Who STS thinks the agent is (GetCallerIdentity): for doctor, to prove the agent's own credentials work. */
+    public String callerIdentity() {
+        try {
+            return client.getCallerIdentity().arn();
+        } catch (StsException e) {
+            throw new CredentialException(500, e.awsErrorDetails() == null ? "Unknown" : e.awsErrorDetails().errorCode(),
+                    "STS refused GetCallerIdentity: " + e.getMessage(), e);
+        } catch (SdkClientException e) {
+            throw new CredentialException(503, "Unreachable", "STS could not be reached: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void close() {
         client.close();

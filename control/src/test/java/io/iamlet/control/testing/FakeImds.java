@@ -96,6 +96,12 @@ public final class FakeImds implements AutoCloseable {
                     "/latest/meta-data/instance-id", "i-0123456789abcdef0",
                     "/latest/user-data", "#!/bin/sh\nexport SECRET=" + USER_DATA_SECRET + "\n",
                     "/latest/meta-data/", "ami-id\ninstance-id\niam/\nplacement/\n");
+            if (path.equals("/latest/meta-data/iam")) {
+                // Real IMDS redirects a directory asked for without its trailing slash.
+                exchange.getResponseHeaders().set("Location", "http://169.254.169.254/latest/meta-data/iam/");
+                reply(exchange, 301, "Moved Permanently");
+                return;
+            }
             String body = pages.get(path);
             reply(exchange, body == null ? 404 : 200, body == null ? "Not Found" : body);
         }

@@ -1,0 +1,190 @@
+package io.iamlet.agent.cli;
+
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.agent.Agent;
+import io.iamlet.control.KubeClients;
+import io.iamlet.control.aws.NodeMetadata;
+import io.iamlet.control.aws.StsRegion;
+import io.iamlet.control.credentials.StsCredentialSource;
+import io.iamlet.netlink.NetlinkSocket;
+import io.iamlet.netlink.NftDump;
+import io.iamlet.netlink.redirect.InstalledRules;
+import io.iamlet.netlink.redirect.IptablesBackend;
+import io.iamlet.netlink.redirect.NftablesBackend;
+import io.iamlet.netlink.redirect.RedirectBackend;
+import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.netlink.redirect.RuleCheck;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
+
+/** `iamlet doctor`: checks what the agent needs on this node and explains what is wrong. Exit 0 when nothing fails. */
+final class DoctorCommand implements Subcommand {
+    private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend", "node",
+            "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region");
+    private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
+
+    private final PrintStream out;
+    private final Map<String, String> env;
+
+    DoctorCommand(PrintStream out, Map<String, String> env) {
+        this.out = out;
+        this.env = env;
+    }
+
+    public String name() {
+        return "doctor";
+    }
+
+    public String summary() {
+        return "check the node, the rules, IMDS, the API and STS, and explain problems";
+    }
+
+    public String usage() {
+        return "Usage: iamlet doctor [flags]  (the same flags as run; the rules are compared with them when --host-ip is set)\n\n"
+                + Flags.describe(FLAGS);
+    }
+
+    enum Level { OK, WARN, FAIL }
+
+    record Finding(Level level, String check, String detail) {
+    }
+
+    public int run(List<String> args) {
+        Flags f = Flags.parse(FLAGS, args);
+        List<Finding> findings = new ArrayList<>();
+        kernel(findings);
+        capabilities(findings);
+        rules(f, findings);
+        metadata(f, findings);
+        api(f, findings);
+        sts(f, findings);
+        for (Finding x : findings) {
+            out.printf("%-4s %-12s %s%n", x.level().name().toLowerCase(), x.check(), x.detail());
+        }
+        long failed = findings.stream().filter(x -> x.level() == Level.FAIL).count();
+        out.println(failed == 0 ? "doctor: no problem found" : "doctor: " + failed + " problem(s) found");
+        return failed == 0 ? ExitCode.OK : ExitCode.FAILED;
+    }
+
+    private static void kernel(List<Finding> findings) {
+        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
+            new NftDump(socket).tables(NFPROTO_INET);
+            findings.add(new Finding(Level.OK, "nf_tables", "netlink works and tables can be read"));
+        } catch (RuntimeException | LinkageError e) {
+            findings.add(new Finding(Level.FAIL, "nf_tables", e.getMessage()));
+        }
+        findings.add(Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))
+                ? new Finding(Level.OK, "cgroup v2", "mounted at /sys/fs/cgroup")
+                : new Finding(Level.WARN, "cgroup v2", "not mounted at /sys/fs/cgroup (only the eBPF backend needs it)"));
+        findings.add(Files.isDirectory(Path.of("/sys/fs/bpf"))
+                ? new Finding(Level.OK, "bpf", "/sys/fs/bpf exists")
+                : new Finding(Level.WARN, "bpf", "/sys/fs/bpf is missing (only the eBPF backend needs it)"));
+    }
+
+    private static void capabilities(List<Finding> findings) {
+        try {
+            String status = Files.readString(Path.of("/proc/thread-self/status"));
+            long eff = status.lines().filter(l -> l.startsWith("CapEff:")).map(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
+                    .findFirst().orElse(0L);
+            findings.add((eff & (1L << 12)) != 0
+                    ? new Finding(Level.OK, "capabilities", "CAP_NET_ADMIN present")
+                    : new Finding(Level.FAIL, "capabilities", "CAP_NET_ADMIN missing: run as root or add the NET_ADMIN capability"));
+        } catch (Exception e) {
+            findings.add(new Finding(Level.WARN, "capabilities", "cannot read /proc/thread-self/status: " + e.getMessage()));
+        }
+    }
+
+    private void rules(Flags f, List<Finding> findings) {
+        try {
+            RedirectBackend backend = f.require("backend").equals("iptables")
+                    ? new IptablesBackend("doctor", false) : new NftablesBackend("doctor");
+            InstalledRules shown = backend.show();
+            Optional<String> hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
+            Optional<RedirectSpec> spec = hostIp.map(ip -> RedirectSpec.parse(ip, f.require("host-interface"), f.integer("app-port"),
+                    f.get("host-ipv6").orElse(null)));
+            RuleCheck check = shown.check(spec);
+            findings.add(new Finding(check instanceof RuleCheck.AsExpected ? Level.OK : Level.FAIL, "rules",
+                    shown.location() + ": " + check.summary()));
+            for (String competing : new IptablesBackend("doctor", false).competingRules()) {
+                findings.add(new Finding(Level.WARN, "kube2iam", "competing DNAT of metadata traffic: " + competing
+                        + " (remove kube2iam, or install with --backend=iptables --adopt-kube2iam-rules)"));
+            }
+            if (IptablesBackend.legacyNatInUse()) {
+                findings.add(new Finding(Level.WARN, "iptables", "a legacy (x_tables) nat table exists; nf_tables cannot see its rules."
+                        + " The nftables backend works on such nodes (its chain runs first, at priority -110)."));
+            }
+        } catch (RuntimeException | LinkageError e) {
+            findings.add(new Finding(Level.FAIL, "rules", e.getMessage()));
+        }
+    }
+
+    private static NodeMetadata node(Flags f) {
+        return new NodeMetadata(URI.create("http://" + f.require("metadata-addr")), Duration.ofSeconds(2));
+    }
+
+    private static void metadata(Flags f, List<Finding> findings) {
+        try {
+            findings.add(new Finding(Level.OK, "imds", "instance " + node(f).get("meta-data/instance-id").strip()
+                    + " via " + f.require("metadata-addr") + " (IMDSv2)"));
+        } catch (Exception e) {
+            findings.add(new Finding(Level.FAIL, "imds", "the node's metadata service at " + f.require("metadata-addr")
+                    + " does not answer: " + e.getMessage()));
+        }
+    }
+
+    private void api(Flags f, List<Finding> findings) {
+        Optional<String> node = f.get("node").or(() -> Optional.ofNullable(env.get("NODE_NAME")).filter(s -> !s.isBlank()));
+        try (KubernetesClient kube = KubeClients.create(new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of),
+                f.get("api-server"), f.get("api-token"), f.bool("insecure")))) {
+            kube.namespaces().list();
+            if (node.isPresent()) {
+                int pods = kube.pods().inAnyNamespace().withField("spec.nodeName", node.get()).list().getItems().size();
+                findings.add(new Finding(Level.OK, "api", "lists namespaces and the " + pods + " pods of node " + node.get()));
+            } else {
+                findings.add(new Finding(Level.WARN, "api", "lists namespaces; set --node (or NODE_NAME) to check pod access"));
+            }
+            findings.add(eventsAllowed(kube));
+        } catch (RuntimeException e) {
+            findings.add(new Finding(Level.FAIL, "api", "the Kubernetes API cannot be used: " + e.getMessage()
+                    + " (check --kubeconfig/--api-server and RBAC: list/watch pods and namespaces)"));
+        }
+    }
+
+    private static Finding eventsAllowed(KubernetesClient kube) {
+        try {
+            SelfSubjectAccessReview review = kube.authorization().v1().selfSubjectAccessReview().create(new SelfSubjectAccessReviewBuilder()
+                    .withNewMetadata().endMetadata()
+                    .withNewSpec().withNewResourceAttributes().withVerb("create").withResource("events").endResourceAttributes()
+                    .endSpec().build());
+            return review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAllowed())
+                    ? new Finding(Level.OK, "rbac", "may create events (AssumeRole failures are shown on pods)")
+                    : new Finding(Level.WARN, "rbac", "may not create events: AssumeRole failures will only be in the agent's log");
+        } catch (RuntimeException e) {
+            return new Finding(Level.WARN, "rbac", "could not ask whether events may be created: " + e.getMessage());
+        }
+    }
+
+    private void sts(Flags f, List<Finding> findings) {
+        try (StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(
+                f.get("sts-endpoint").map(URI::create),
+                StsRegion.choose(f.bool("use-regional-sts-endpoint"), f.get("region"), env, node(f)::region),
+                Duration.ofHours(1), Duration.ofSeconds(10), Agent.defaultAwsCredentials()), Clock.systemUTC())) {
+            findings.add(new Finding(Level.OK, "sts", "the agent is " + sts.callerIdentity()));
+        } catch (RuntimeException e) {
+            findings.add(new Finding(Level.FAIL, "sts", e.getMessage()));
+        }
+    }
+}
