@@ -3,9 +3,8 @@ package io.iamlet.netlink;
 import io.iamlet.netlink.ffm.Errno;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftTable;
-import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
@@ -13,19 +12,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Transaction semantics the backends rely on, against the real kernel. */
 class NftTransactionKernelTest {
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     @Test
     void aRefusedMessageIsNamedAndNothingOfTheBatchIsApplied() throws Exception {

@@ -1,9 +1,8 @@
 package io.iamlet.e2e;
 
 import io.iamlet.netlink.testing.Command;
-import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -13,19 +12,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The real launcher, bin/iamlet, as an operator runs it on a node (here: inside a throwaway namespace). */
 class RulesCliE2eTest {
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     private Command.Result iamlet(String... args) {
         return ns.exec(concat(Launcher.iamlet(), args));

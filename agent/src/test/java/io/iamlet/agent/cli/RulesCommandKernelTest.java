@@ -1,9 +1,8 @@
 package io.iamlet.agent.cli;
 
 import io.iamlet.netlink.testing.Capabilities;
-import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -12,19 +11,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** `iamlet rules` in-process, inside a throwaway network namespace (needs root). */
 class RulesCommandKernelTest {
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     private CliTest.Run run(Map<String, String> env, String... args) throws Exception {
         return ns.call(() -> CliTest.run(env, args));

@@ -1,8 +1,7 @@
 package io.iamlet.netlink.redirect;
 
-import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -10,19 +9,10 @@ import static org.junit.jupiter.api.Assertions.*;
 /** Changing backends never leaves the other's rules behind; uninstall leaves nothing of ours at all. */
 class BackendSwitchKernelTest {
     private static final RedirectSpec SPEC = RedirectSpec.parse("10.70.0.1", "cali+", 8181, "fd70::1");
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     private String ruleset() {
         return ns.exec("nft", "list", "ruleset").ok().stdout();

@@ -1,8 +1,8 @@
 package io.iamlet.netlink.redirect;
 
 import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -15,20 +15,11 @@ class IptablesBackendKernelTest {
     private static final RedirectSpec SPEC = RedirectSpec.parse("10.60.0.1", "cali+,docker0", 8181, null);
     private static final String MARK = "-m comment --comment \"iamlet format=1 version=test host-ip=10.60.0.1\"";
 
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
     private final IptablesBackend backend = new IptablesBackend("test", false);
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     private List<String> rules(String tool) {
         return ns.exec(tool, "-t", "nat", "-S").ok().stdout().lines().toList();

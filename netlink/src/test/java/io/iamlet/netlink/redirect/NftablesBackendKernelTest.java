@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.testing.Capabilities;
-import io.iamlet.netlink.testing.Netns;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import io.iamlet.netlink.testing.TestNamespace;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,20 +19,11 @@ class NftablesBackendKernelTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final RedirectSpec SPEC = RedirectSpec.parse("10.20.0.1", "cali+,eni+,docker0", 8181, "fd20::1");
 
-    private Netns ns;
+    @RegisterExtension
+    final TestNamespace ns = new TestNamespace();
     private final NftablesBackend backend = new NftablesBackend("test");
 
-    @BeforeEach
-    void namespace() {
-        ns = Netns.create();
-    }
 
-    @AfterEach
-    void cleanup() {
-        if (ns != null) {
-            ns.close();
-        }
-    }
 
     /** Everything `nft -j list ruleset` reports, minus metainfo. */
     private List<JsonNode> ruleset() throws Exception {
