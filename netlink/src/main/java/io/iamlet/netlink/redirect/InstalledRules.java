@@ -69,6 +69,15 @@ public record InstalledRules(String location, boolean present, Optional<Ownershi
         return reasons.isEmpty() ? new RuleCheck.AsExpected() : new RuleCheck.Unexpected(reasons);
     }
 
+    /** This, when it holds exactly what {@code spec} asks for; otherwise an error saying how it differs. */
+    public InstalledRules verified(RedirectSpec spec) {
+        RuleCheck check = check(Optional.of(spec));
+        if (!(check instanceof RuleCheck.AsExpected)) {
+            throw new IllegalStateException("read back " + location + " after installing it, and it is " + check.summary());
+        }
+        return this;
+    }
+
     /** A listing for people: where, who wrote it, each rule with its counter, then problems. */
     public String describe() {
         StringBuilder out = new StringBuilder();

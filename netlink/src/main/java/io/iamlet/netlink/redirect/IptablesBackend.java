@@ -93,12 +93,7 @@ public final class IptablesBackend implements RedirectBackend {
                 // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
                 NftablesBackend.planRemove(tx);
                 tx.commit(socket, "install metadata redirect in iptables nat tables");
-                InstalledRules installed = show(dump);
-                RuleCheck check = installed.check(Optional.of(spec));
-                if (!(check instanceof RuleCheck.AsExpected)) {
-                    throw new IllegalStateException("read back the iptables redirect after installing it, and it is " + check.summary());
-                }
-                return installed;
+                return show(dump).verified(spec);
             }
         } catch (NativeException e) {
             throw NetlinkException.within("install metadata redirect in iptables nat tables", e);

@@ -65,13 +65,7 @@ public final class NftablesBackend implements RedirectBackend {
                 // Switching backends must not leave the other one's redirect behind.
                 IptablesBackend.planRemoveAll(tx, new NftDump(socket));
                 tx.commit(socket, "install metadata redirect in " + LOCATION);
-                InstalledRules installed = read(socket);
-                RuleCheck check = installed.check(Optional.of(spec));
-                if (!(check instanceof RuleCheck.AsExpected)) {
-                    throw new IllegalStateException("read back " + LOCATION + " after installing it, and it is "
-                            + check.summary());
-                }
-                return installed;
+                return read(socket).verified(spec);
             }
         } catch (NativeException e) {
             throw NetlinkException.within("install metadata redirect in " + LOCATION, e);

@@ -32,7 +32,7 @@ public final class Netns implements AutoCloseable {
             for (String line : status.split("\n")) {
                 if (line.startsWith("Uid:") && !line.split("\\s+")[2].equals("0")) {
                     throw new AssertionError("kernel tests need root (they create network namespaces and nftables rules):"
-                            + " run the test command as root, e.g. sudo bin/test");
+                            + " run the test command as root, e.g. sudo ./bin/test");
                 }
             }
         } catch (IOException e) {
