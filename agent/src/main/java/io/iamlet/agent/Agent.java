@@ -149,10 +149,15 @@ public final class Agent implements AutoCloseable {
         return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
     }
 
+    /** Annotations are anyone's text: everything goes through the JSON escaper. */
     private static String podJson(PodInfo p) {
-        return "{\"namespace\":\"" + p.namespace() + "\",\"name\":\"" + p.name() + "\",\"ips\":" + p.ips().stream()
-                .map(ip -> "\"" + ip + "\"").collect(Collectors.joining(",", "[", "]")) + ",\"phase\":\"" + p.phase()
-                + "\",\"role\":\"" + p.annotations().getOrDefault("iam.amazonaws.com/role", "") + "\"}";
+        return "{\"namespace\":\"" + esc(p.namespace()) + "\",\"name\":\"" + esc(p.name()) + "\",\"ips\":" + p.ips().stream()
+                .map(ip -> "\"" + esc(ip) + "\"").collect(Collectors.joining(",", "[", "]")) + ",\"phase\":\"" + esc(String.valueOf(p.phase()))
+                + "\",\"role\":\"" + esc(p.annotations().getOrDefault("iam.amazonaws.com/role", "")) + "\"}";
+    }
+
+    private static String esc(String s) {
+        return io.iamlet.agent.server.CredentialDocument.escape(s);
     }
 
     public boolean ready() {

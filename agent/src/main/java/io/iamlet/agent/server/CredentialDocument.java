@@ -26,8 +26,8 @@ public final class CredentialDocument {
         return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
     }
 
-    /** STS values are base64-ish; escaping keeps the document valid whatever they hold. */
-    static String escape(String s) {
+    /** JSON string escaping; STS values are base64-ish, but the document stays valid whatever they hold. */
+    public static String escape(String s) {
         StringBuilder out = new StringBuilder(s.length());
         for (char c : s.toCharArray()) {
             switch (c) {
