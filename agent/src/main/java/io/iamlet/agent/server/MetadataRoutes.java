@@ -93,7 +93,7 @@ public final class MetadataRoutes {
 
     private static String caller(ServerRequest req) {
         if (req.remotePeer().address() instanceof InetSocketAddress a) {
-            return io.iamlet.control.pods.PodIndex.normalizeIp(a.getAddress().getHostAddress());
+            return io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress());
         }
         return String.valueOf(req.remotePeer().address());
     }

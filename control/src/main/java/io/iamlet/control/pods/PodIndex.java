@@ -194,11 +194,7 @@ public final class PodIndex implements AutoCloseable {
     }
 
     /** IPv6 addresses arrive in more than one spelling; index them in one. */
-    public static String normalizeIp(String ip) {
-        return normalize(ip);
-    }
-
-    static String normalize(String ip) {
+    public static String normalize(String ip) {
         if (ip.indexOf(':') < 0) {
             return ip;
         }

@@ -1,8 +1,6 @@
 package io.iamlet.netlink.redirect;
 
-import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
@@ -11,6 +9,7 @@ import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,29 +74,22 @@ public final class IptablesBackend implements RedirectBackend {
 
     @Override
     public InstalledRules install(RedirectSpec spec) {
-        try {
-            OwnershipMarker marker = OwnershipMarker.current(version, spec);
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                NftDump dump = new NftDump(socket);
-                for (IpFamily family : IpFamily.values()) {
-                    FamilyState state = read(dump, family);
-                    Optional<java.net.InetAddress> target = family == IpFamily.IPV4
-                            ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(a -> a);
-                    if (target.isPresent()) {
-                        planInstall(tx, state, spec, target.get(), marker);
-                    } else {
-                        planRemove(tx, state);
-                    }
+        OwnershipMarker marker = OwnershipMarker.current(version, spec);
+        String task = "install metadata redirect in iptables nat tables";
+        return RuleChange.apply(task, (tx, dump) -> {
+            for (IpFamily family : IpFamily.values()) {
+                FamilyState state = read(dump, family);
+                Optional<InetAddress> target = family == IpFamily.IPV4
+                        ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(InetAddress.class::cast);
+                if (target.isPresent()) {
+                    planInstall(tx, state, spec, target.get(), marker);
+                } else {
+                    planRemove(tx, state);
                 }
-                // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
-                NftablesBackend.planRemove(tx);
-                tx.commit(socket, "install metadata redirect in iptables nat tables");
-                return show(dump).verified(spec);
             }
-        } catch (NativeException e) {
-            throw NetlinkException.within("install metadata redirect in iptables nat tables", e);
-        }
+            // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
+            NftablesBackend.planRemove(tx);
+        }, socket -> show(new NftDump(socket)).verified(spec));
     }
 
     /**
@@ -105,7 +97,7 @@ public final class IptablesBackend implements RedirectBackend {
      * that are missing and removes only ours that are no longer wanted or are duplicates: a thousand
      * installs leave one jump per interface, and nobody else's rules move.
      */
-    private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, java.net.InetAddress target, OwnershipMarker marker) {
+    private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
         int nfproto = state.nfproto();
         tx.ensureTable(new NftTable(nfproto, TABLE, null));
         if (!state.preroutingExists()) {
@@ -160,33 +152,15 @@ public final class IptablesBackend implements RedirectBackend {
     /** iptables has no reject in nat; the block lives in iamlet's own nftables table, swapped in atomically. */
     @Override
     public InstalledRules block(RedirectSpec spec) {
-        try {
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                planRemoveAll(tx, new NftDump(socket));
-                NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
-                tx.commit(socket, "replace the iptables metadata redirect with a block");
-                return NftablesBackend.verifiedBlock(NftablesBackend.readWith(socket), spec);
-            }
-        } catch (NativeException e) {
-            throw NetlinkException.within("block pod metadata access", e);
-        }
+        return RuleChange.apply("block pod metadata access", (tx, dump) -> {
+            planRemoveAll(tx, dump);
+            NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
+        }, socket -> NftablesBackend.verifiedBlock(NftablesBackend.read(socket), spec));
     }
 
     @Override
     public void remove() {
-        try {
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                NftDump dump = new NftDump(socket);
-                for (IpFamily family : IpFamily.values()) {
-                    planRemove(tx, read(dump, family));
-                }
-                tx.commit(socket, "remove metadata redirect from iptables nat tables");
-            }
-        } catch (NativeException e) {
-            throw NetlinkException.within("remove metadata redirect from iptables nat tables", e);
-        }
+        RuleChange.apply("remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
     }
 
     @Override

@@ -1,8 +1,6 @@
 package io.iamlet.netlink.redirect;
 
-import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
@@ -54,22 +52,15 @@ public final class NftablesBackend implements RedirectBackend {
      */
     @Override
     public InstalledRules install(RedirectSpec spec) {
-        try {
-            OwnershipMarker marker = OwnershipMarker.current(version, spec);
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                planReplace(tx, marker, CHAIN, HOOK);
-                for (RedirectRule rule : spec.rules()) {
-                    tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
-                }
-                // Switching backends must not leave the other one's redirect behind.
-                IptablesBackend.planRemoveAll(tx, new NftDump(socket));
-                tx.commit(socket, "install metadata redirect in " + LOCATION);
-                return read(socket).verified(spec);
+        OwnershipMarker marker = OwnershipMarker.current(version, spec);
+        return RuleChange.apply("install metadata redirect in " + LOCATION, (tx, dump) -> {
+            planReplace(tx, marker, CHAIN, HOOK);
+            for (RedirectRule rule : spec.rules()) {
+                tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
             }
-        } catch (NativeException e) {
-            throw NetlinkException.within("install metadata redirect in " + LOCATION, e);
-        }
+            // Switching backends must not leave the other one's redirect behind.
+            IptablesBackend.planRemoveAll(tx, dump);
+        }, socket -> read(socket).verified(spec));
     }
 
     /** Our table, emptied and recreated with one base chain, in the transaction given. */
@@ -94,17 +85,10 @@ public final class NftablesBackend implements RedirectBackend {
 
     @Override
     public InstalledRules block(RedirectSpec spec) {
-        try {
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                planBlock(tx, spec, OwnershipMarker.current(version, spec));
-                IptablesBackend.planRemoveAll(tx, new NftDump(socket));
-                tx.commit(socket, "replace the metadata redirect in " + LOCATION + " with a block");
-                return verifiedBlock(read(socket), spec);
-            }
-        } catch (NativeException e) {
-            throw NetlinkException.within("block pod metadata access in " + LOCATION, e);
-        }
+        return RuleChange.apply("block pod metadata access in " + LOCATION, (tx, dump) -> {
+            planBlock(tx, spec, OwnershipMarker.current(version, spec));
+            IptablesBackend.planRemoveAll(tx, dump);
+        }, socket -> verifiedBlock(read(socket), spec));
     }
 
     /** Read-back check shared with the iptables backend: every interface and family blocked, nothing redirected. */
@@ -120,20 +104,7 @@ public final class NftablesBackend implements RedirectBackend {
 
     @Override
     public void remove() {
-        try {
-            try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-                 NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-                planRemove(tx);
-                tx.commit(socket, "remove " + LOCATION);
-            }
-        } catch (NativeException e) {
-            throw NetlinkException.within("remove " + LOCATION, e);
-        }
-    }
-
-    /** What the agent reads back, from the socket the caller already has. */
-    static InstalledRules readWith(NetlinkSocket socket) {
-        return new NftablesBackend("read").read(socket);
+        RuleChange.apply("remove " + LOCATION, (tx, dump) -> planRemove(tx));
     }
 
     @Override
@@ -143,7 +114,8 @@ public final class NftablesBackend implements RedirectBackend {
         }
     }
 
-    private InstalledRules read(NetlinkSocket socket) {
+    /** What our table holds; needs nothing of this instance, so the iptables backend reads blocks with it too. */
+    static InstalledRules read(NetlinkSocket socket) {
         NftDump dump = new NftDump(socket);
         Optional<NftTable> table = dump.table(NFPROTO_INET, TABLE);
         if (table.isEmpty()) {
