@@ -4,20 +4,17 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialKey;
-import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeSts;
-import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -34,25 +31,21 @@ class CredentialBrokerTest {
     private static final String NODE = "node-a";
     private static final String BASE = "arn:aws:iam::111122223333:role/";
 
-    private MockApiServer api;
+    @RegisterExtension
+    final FakeAws aws = new FakeAws();
     private KubernetesClient client;
     private FakeSts sts;
-    private StsCredentialSource source;
     private PodIndex index;
     private CredentialCache cache;
     private CredentialBroker broker;
 
     @BeforeEach
     void start() throws Exception {
-        api = MockApiServer.start();
-        client = api.client();
-        sts = FakeSts.start();
-        source = new StsCredentialSource(new StsCredentialSource.Settings(Optional.of(sts.endpoint()), Region.US_EAST_1,
-                Duration.ofHours(1), Duration.ofSeconds(5),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIANODE0000000000", "node-secret"))), Clock.systemUTC());
+        client = aws.api().client();
+        sts = aws.sts();
         index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(source, CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
         broker = new CredentialBroker(index, policy, cache, new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5)));
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
@@ -62,9 +55,6 @@ class CredentialBrokerTest {
     void stop() {
         index.close();
         cache.close();
-        source.close();
-        sts.close();
-        api.close();
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {

@@ -1,5 +1,6 @@
 package io.iamlet.e2e;
 
+import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.MockApiServer;
@@ -9,6 +10,7 @@ import io.iamlet.netlink.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,6 +36,8 @@ class AgentProcessE2eTest {
     private static final String HOST_IP = "10.80.0.1";
     private static final String POD_IP = "10.80.0.2";
 
+    @RegisterExtension
+    final FakeAws aws = new FakeAws();
     private MockApiServer api;
     private FakeSts sts;
     private FakeImds imds;
@@ -47,9 +51,9 @@ class AgentProcessE2eTest {
 
     @BeforeEach
     void world() throws Exception {
-        api = MockApiServer.start();
-        sts = FakeSts.start();
-        imds = FakeImds.start("111122223333", "node-role");
+        api = aws.api();
+        sts = aws.sts();
+        imds = aws.imds();
         node = Netns.create();
         pod = Netns.create();
         Netns.veth(node, "calitest0", pod, "eth0");
@@ -68,7 +72,7 @@ class AgentProcessE2eTest {
         for (Process p : agents) {
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
-        for (AutoCloseable c : new AutoCloseable[] {apiRelay, stsRelay, imdsRelay, pod, node, imds, sts, api}) {
+        for (AutoCloseable c : new AutoCloseable[] {apiRelay, stsRelay, imdsRelay, pod, node}) {
             if (c != null) {
                 c.close();
             }
@@ -182,8 +186,7 @@ class AgentProcessE2eTest {
 
     @Test
     void aFailedStartExitsWithTheReasonAndInstallsNothing() throws Exception {
-        api.close();
-        api = null;
+        aws.stopApi();
         Path log = logDir.resolve("failed.log");
         Process p = new ProcessBuilder("ip", "netns", "exec", node.name(), Launcher.iamlet(), "run", "--node=node-a",
                 "--iptables=true", "--host-ip=" + HOST_IP, "--host-interface=cali+", "--sync-timeout=2s",

@@ -1,6 +1,7 @@
 package io.iamlet.e2e;
 
 import io.iamlet.agent.cli.Cli;
+import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.MockApiServer;
@@ -9,6 +10,7 @@ import io.iamlet.netlink.testing.Relay;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -21,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** `iamlet doctor` on a node namespace, with the fakes reachable there through relays. */
 class DoctorE2eTest {
+    @RegisterExtension
+    final FakeAws aws = new FakeAws();
     private MockApiServer api;
     private FakeSts sts;
     private FakeImds imds;
@@ -32,9 +36,9 @@ class DoctorE2eTest {
 
     @BeforeEach
     void world() throws Exception {
-        api = MockApiServer.start();
-        sts = FakeSts.start();
-        imds = FakeImds.start("111122223333", "node-role");
+        api = aws.api();
+        sts = aws.sts();
+        imds = aws.imds();
         node = Netns.create();
         // The SDK's default chain reads these; the doctor proves the agent's own credentials work.
         System.setProperty("aws.accessKeyId", "AKIANODE0000000000");
@@ -49,9 +53,6 @@ class DoctorE2eTest {
             r.close();
         }
         node.close();
-        imds.close();
-        sts.close();
-        api.close();
     }
 
     private int relay(int port) throws Exception {

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
-import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.MockApiServer;
@@ -17,9 +17,7 @@ import io.iamlet.control.testing.Pods;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -34,7 +32,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -50,10 +47,11 @@ class MetadataServerTest {
     private static final String UNTRUSTED = "127.0.0.13";
     private static final String STRANGER = "127.0.0.14";
 
+    @RegisterExtension
+    final FakeAws aws = new FakeAws();
     private MockApiServer api;
     private FakeSts sts;
     private FakeImds imds;
-    private StsCredentialSource source;
     private PodIndex index;
     private CredentialCache cache;
     private MetadataServer server;
@@ -61,23 +59,16 @@ class MetadataServerTest {
     private final List<String> bodies = new ArrayList<>();
 
     private void start(MetadataRoutes.ImdsV2 mode, Set<String> allowedPaths) throws Exception {
-        api = MockApiServer.start();
-        sts = FakeSts.start();
-        imds = FakeImds.start("111122223333", "node-role");
-        source = new StsCredentialSource(new StsCredentialSource.Settings(Optional.of(sts.endpoint()), Region.US_EAST_1,
-                Duration.ofHours(1), Duration.ofSeconds(5),
-                StaticCredentialsProvider.create(AwsBasicCredentials.create("AKIANODE0000000000", "s"))), Clock.systemUTC());
+        api = aws.api();
+        sts = aws.sts();
+        imds = aws.imds();
         index = new PodIndex(api.client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(source, CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
-        sts.deny(BASE + "untrusted");
-        api.client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", WEB)).create();
-        api.client().pods().inNamespace("team").resource(Pods.pod("team", "plain", "node-a", "Running", Map.of(), PLAIN)).create();
-        api.client().pods().inNamespace("team").resource(Pods.withRole("team", "untrusted", "node-a", "untrusted", UNTRUSTED)).create();
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
         ServerMetrics metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
@@ -89,6 +80,12 @@ class MetadataServerTest {
 
     @BeforeEach
     void defaults() throws Exception {
+        // The fakes live for the whole test; a test that restarts the server keeps these pods.
+        aws.sts().deny(BASE + "untrusted");
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", WEB)).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.pod("team", "plain", "node-a", "Running", Map.of(), PLAIN)).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "untrusted", "node-a", "untrusted", UNTRUSTED))
+                .create();
         start(MetadataRoutes.ImdsV2.OPTIONAL, Set.of());
     }
 
@@ -101,10 +98,6 @@ class MetadataServerTest {
         server.close();
         index.close();
         cache.close();
-        source.close();
-        sts.close();
-        imds.close();
-        api.close();
     }
 
     private HttpResponse<String> call(String from, String method, String path, Map<String, String> headers) throws Exception {
