@@ -18,13 +18,10 @@ import java.util.Optional;
  * network namespace it is started in.
  */
 final class RulesCommand implements Subcommand {
-    private static final List<Flags.Spec> FLAGS = List.of(
-            Flags.Spec.string("host-ip", "", "node IPv4 address the redirect points to (env HOST_IP when unset)"),
-            Flags.Spec.string("host-interface", "docker0", "pod interfaces: a name, a prefix with +, or a comma list (cali+,eni+)"),
-            Flags.Spec.string("app-port", String.valueOf(RedirectSpec.DEFAULT_APP_PORT), "agent port the redirect points to"),
-            Flags.Spec.string("host-ipv6", "", "node IPv6 address; when set, [fd00:ec2::254]:80 is redirected too"),
-            Flags.Spec.string("backend", "nftables", "rule backend: nftables (own table inet iamlet) or iptables (visible to iptables -t nat -S)"),
-            Flags.Spec.bool("adopt-kube2iam-rules", "with --backend=iptables: remove kube2iam's DNAT rules for the metadata address on install"));
+    /** The rule flags of `iamlet run`, so both commands read them the same way. */
+    private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend",
+            "adopt-kube2iam-rules");
+    private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(f -> OWN.contains(f.name())).toList();
 
     private final PrintStream out;
     private final Map<String, String> env;
