@@ -7,17 +7,12 @@ import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import io.iamlet.netlink.testing.Netns;
 import io.iamlet.netlink.testing.Relay;
+import io.iamlet.e2e.sandbox.RawHttp;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,36 +107,8 @@ class AgentProcessE2eTest {
     }
 
     /** A plain HTTP/1.1 GET from inside the pod namespace, as an SDK's IMDS client sends it. */
-    private String podGet(String path) throws Exception {
-        return pod.call(() -> {
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(InetAddress.ofLiteral("169.254.169.254"), 80), 3000);
-                s.setSoTimeout(10000);
-                OutputStream out = s.getOutputStream();
-                out.write(("GET " + path + " HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                return readResponse(s.getInputStream());
-            }
-        });
-    }
-
-    /** Status line and headers up to the blank line, then exactly Content-Length bytes of body. */
-    private static String readResponse(InputStream in) throws java.io.IOException {
-        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != -1) {
-            head.write(b);
-            byte[] h = head.toByteArray();
-            int n = h.length;
-            if (n >= 4 && h[n - 4] == '\r' && h[n - 3] == '\n' && h[n - 2] == '\r' && h[n - 1] == '\n') {
-                break;
-            }
-        }
-        String headers = head.toString(StandardCharsets.ISO_8859_1);
-        int length = headers.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
-                .map(l -> Integer.parseInt(l.substring(15).strip())).findFirst().orElse(0);
-        return headers + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    private RawHttp.Response podGet(String path) throws Exception {
+        return RawHttp.get(pod, "169.254.169.254", 80, path, java.util.Map.of());
     }
 
     private String ruleset() {
@@ -151,10 +118,11 @@ class AgentProcessE2eTest {
     @Test
     void aPodGetsItsRoleThroughTheRedirectAndSigtermWithRemoveLeavesNoRule() throws Exception {
         Process agent = startAgent("remove");
-        String listing = podGet("/latest/meta-data/iam/security-credentials/");
-        assertTrue(listing.startsWith("HTTP/1.1 200") && listing.endsWith("reader"), listing);
-        assertTrue(listing.contains("Server: EC2ws"), listing);
-        String creds = podGet("/latest/meta-data/iam/security-credentials/reader");
+        RawHttp.Response listing = podGet("/latest/meta-data/iam/security-credentials/");
+        assertEquals(200, listing.status(), listing.toString());
+        assertEquals("reader", listing.body());
+        assertEquals("EC2ws", listing.header("Server"));
+        String creds = podGet("/latest/meta-data/iam/security-credentials/reader").body();
         assertTrue(creds.contains("\"AccessKeyId\":\"ASIAFAKE"), creds);
         assertFalse(creds.contains(FakeImds.NODE_ACCESS_KEY));
         assertEquals("team.web", sts.calls().getLast().sessionName());
@@ -179,7 +147,7 @@ class AgentProcessE2eTest {
         String rules = ruleset();
         assertEquals(1, rules.lines().filter(l -> l.contains("dnat")).count(), rules);
         assertFalse(rules.contains("reject"), "the new agent's install replaced the block");
-        assertTrue(podGet("/latest/meta-data/iam/security-credentials/").endsWith("reader"));
+        assertEquals("reader", podGet("/latest/meta-data/iam/security-credentials/").body());
         stop(last, false);
         assertEquals("", ruleset());
     }

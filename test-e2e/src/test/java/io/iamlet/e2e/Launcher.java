@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where the checkout's bin/iamlet is, for tests that run the real program as operators do. */
-final class Launcher {
+public final class Launcher {
     private Launcher() {
     }
 
-    static Path repositoryRoot() {
+    public static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null && !Files.isRegularFile(dir.resolve("bin/iamlet"))) {
             dir = dir.getParent();
@@ -22,7 +22,7 @@ final class Launcher {
         return dir;
     }
 
-    static String iamlet() {
+    public static String iamlet() {
         return repositoryRoot().resolve("bin/iamlet").toString();
     }
 }

@@ -44,10 +44,16 @@ public final class FakeSts implements AutoCloseable {
     private final HttpServer server;
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final AtomicInteger assumeRoleCalls = new AtomicInteger();
+    private final AtomicInteger issued = new AtomicInteger();
     private final Set<String> deniedRoles = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Duration> lifetime = new AtomicReference<>();
     private final AtomicReference<CountDownLatch> gate = new AtomicReference<>(new CountDownLatch(0));
     private final AtomicInteger down = new AtomicInteger();
+    /** Access key to the identity GetCallerIdentity names: every key this STS issued, plus any a test registers. */
+    private final Map<String, Identity> identities = new ConcurrentHashMap<>();
+
+    private record Identity(String arn, String userId, String account) {
+    }
 
     private FakeSts(HttpServer server) {
         this.server = server;
@@ -95,6 +101,12 @@ public final class FakeSts implements AutoCloseable {
         gate.get().countDown();
     }
 
+    /** Lets GetCallerIdentity name the owner of credentials issued elsewhere (the node's, from IMDS). */
+    public void knownCaller(String accessKey, String account, String roleName, String sessionName) {
+        identities.put(accessKey, new Identity("arn:aws:sts::%s:assumed-role/%s/%s".formatted(account, roleName, sessionName),
+                "AROAKNOWN:" + sessionName, account));
+    }
+
     public int assumeRoleCalls() {
         return assumeRoleCalls.get();
     }
@@ -127,16 +139,20 @@ public final class FakeSts implements AutoCloseable {
             }
             switch (action) {
                 case "AssumeRole" -> assumeRole(exchange, caller, form);
-                case "GetCallerIdentity" -> reply(exchange, 200, """
-                        <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-                          <GetCallerIdentityResult>
-                            <Arn>arn:aws:sts::123456789012:assumed-role/caller/%s</Arn>
-                            <UserId>AROACALLER:%s</UserId>
-                            <Account>123456789012</Account>
-                          </GetCallerIdentityResult>
-                          <ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata>
-                        </GetCallerIdentityResponse>
-                        """.formatted(caller, caller, UUID.randomUUID()));
+                case "GetCallerIdentity" -> {
+                    Identity who = identities.getOrDefault(caller, new Identity(
+                            "arn:aws:sts::123456789012:assumed-role/caller/" + caller, "AROACALLER:" + caller, "123456789012"));
+                    reply(exchange, 200, """
+                            <GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+                              <GetCallerIdentityResult>
+                                <Arn>%s</Arn>
+                                <UserId>%s</UserId>
+                                <Account>%s</Account>
+                              </GetCallerIdentityResult>
+                              <ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata>
+                            </GetCallerIdentityResponse>
+                            """.formatted(who.arn(), who.userId(), who.account(), UUID.randomUUID()));
+                }
                 default -> reply(exchange, 400, error("Sender", "InvalidAction", "Could not find operation " + action));
             }
         } catch (InterruptedException e) {
@@ -156,9 +172,11 @@ public final class FakeSts implements AutoCloseable {
         }
         Duration life = lifetime.get() != null ? lifetime.get() : Duration.ofSeconds(duration);
         Instant expiration = Instant.now().plus(life).truncatedTo(ChronoUnit.SECONDS);
-        int n = calls.size();
+        int n = issued.incrementAndGet();
         String roleName = role.substring(role.lastIndexOf('/') + 1);
         String account = role.split(":").length > 4 ? role.split(":")[4] : "123456789012";
+        identities.put("ASIAFAKE%08d".formatted(n), new Identity("arn:aws:sts::%s:assumed-role/%s/%s".formatted(account, roleName, session),
+                "AROAFAKE:" + session, account));
         reply(exchange, 200, """
                 <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
                   <AssumeRoleResult>

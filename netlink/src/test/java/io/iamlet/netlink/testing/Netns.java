@@ -41,9 +41,14 @@ public final class Netns implements AutoCloseable {
     }
 
     public static Netns create() {
+        return create("");
+    }
+
+    /** A namespace whose name ends in a label, so `ip netns list` during a sandbox run says what each one is. */
+    public static Netns create(String label) {
         requireRoot();
         removeLeftovers();
-        String name = PREFIX + PID + "-" + COUNTER.incrementAndGet();
+        String name = PREFIX + PID + "-" + COUNTER.incrementAndGet() + (label.isEmpty() ? "" : "-" + label);
         Command.run("ip", "netns", "add", name).ok();
         Netns ns = new Netns(name);
         ns.exec("ip", "link", "set", "lo", "up").ok();
@@ -59,7 +64,7 @@ public final class Netns implements AutoCloseable {
             }
             String pid = ns.substring(PREFIX.length(), ns.indexOf('-', PREFIX.length()));
             if (ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
-                Command.run("ip", "netns", "del", ns);
+                delete(ns);
             }
         }
     }
@@ -103,8 +108,21 @@ public final class Netns implements AutoCloseable {
         void run() throws Exception;
     }
 
+    /**
+     * Kills what still runs inside (an agent a crashed run left behind would otherwise outlive its
+     * namespace's name), then deletes the namespace.
+     */
+    private static void delete(String ns) {
+        for (String pid : Command.run("ip", "netns", "pids", ns).stdout().split("\\s+")) {
+            if (!pid.isBlank()) {
+                ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        Command.run("ip", "netns", "del", ns);
+    }
+
     @Override
     public void close() {
-        Command.run("ip", "netns", "del", name);
+        delete(name);
     }
 }

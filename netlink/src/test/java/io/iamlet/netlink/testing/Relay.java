@@ -10,7 +10,8 @@ import java.net.Socket;
 
 /**
  * Makes a loopback server of the test JVM (in the root namespace) reachable on loopback inside a test
- * namespace: a listener bound in that namespace forwards each connection. Loopback on both ends only.
+ * namespace: a listener bound in that namespace (on its loopback unless told otherwise) forwards each
+ * connection to the target port on the root namespace's loopback.
  */
 public final class Relay implements AutoCloseable {
     private final ServerSocket listener;
@@ -20,7 +21,12 @@ public final class Relay implements AutoCloseable {
     }
 
     public static Relay into(Netns ns, int targetPort) throws Exception {
-        ServerSocket listener = ns.call(() -> new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+        return into(ns, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), targetPort);
+    }
+
+    /** Listens on the given address inside the namespace (an address of one of its interfaces). */
+    public static Relay into(Netns ns, InetSocketAddress listen, int targetPort) throws Exception {
+        ServerSocket listener = ns.call(() -> new ServerSocket(listen.getPort(), 50, listen.getAddress()));
         Relay relay = new Relay(listener);
         // Started from the test's own thread: connections to the target are opened in the root namespace.
         Thread.ofPlatform().daemon().name("relay-" + listener.getLocalPort()).start(() -> {

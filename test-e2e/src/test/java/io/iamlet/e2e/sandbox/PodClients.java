@@ -1,0 +1,58 @@
+package io.iamlet.e2e.sandbox;
+
+import io.iamlet.netlink.testing.Command;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Real AWS clients run inside a pod's namespace with a clean environment, so the only way they can find
+ * credentials is the one a pod has: the instance metadata service at 169.254.169.254.
+ */
+public final class PodClients {
+    private static final String BOTOCORE = """
+            import botocore.session, sys
+            session = botocore.session.get_session()
+            credentials = session.get_credentials()
+            if credentials is None:
+                sys.exit("botocore found no credentials")
+            sts = session.create_client("sts", region_name="eu-west-1", endpoint_url=sys.argv[1])
+            print("AccessKeyId=" + credentials.access_key)
+            print("Method=" + credentials.method)
+            print("Arn=" + sts.get_caller_identity()["Arn"])
+            """;
+
+    private PodClients() {
+    }
+
+    /** `aws ARGS` (Debian's AWS CLI v2) in the pod, pointed at the sandbox's STS. */
+    public static Command.Result awsCli(Sandbox sandbox, SandboxPod pod, String... args) {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/aws"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--endpoint-url", "http://" + Sandbox.STS_IP, "--output", "json"));
+        return inPod(sandbox, pod, command);
+    }
+
+    /** botocore's own credential chain in the pod, then GetCallerIdentity with what it found. */
+    public static Command.Result botocore(Sandbox sandbox, SandboxPod pod) {
+        return inPod(sandbox, pod, List.of("/usr/bin/python3", "-c", BOTOCORE, "http://" + Sandbox.STS_IP));
+    }
+
+    /** {@link SdkClient}: the AWS SDK for Java v2's default chain in a JVM of its own inside the pod. */
+    public static Command.Result javaSdk(Sandbox sandbox, SandboxPod pod) {
+        String java = ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM"));
+        return inPod(sandbox, pod, List.of(java, "-Dslf4j.internal.verbosity=ERROR", "-cp", System.getProperty("java.class.path"), SdkClient.class.getName(),
+                "http://" + Sandbox.STS_IP));
+    }
+
+    private static Command.Result inPod(Sandbox sandbox, SandboxPod pod, List<String> command) {
+        String home = sandbox.home().toString();
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod.ns().name(), "env", "-i",
+                "HOME=" + home, "PATH=/usr/bin:/bin", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1",
+                "AWS_CONFIG_FILE=" + home + "/no-config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/no-credentials",
+                "AWS_PAGER=", "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2"));
+        full.addAll(command);
+        return Command.run(Duration.ofSeconds(90), full);
+    }
+}

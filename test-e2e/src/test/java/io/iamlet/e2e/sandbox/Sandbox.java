@@ -1,0 +1,330 @@
+package io.iamlet.e2e.sandbox;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.iamlet.control.testing.FakeImds;
+import io.iamlet.control.testing.FakeSts;
+import io.iamlet.control.testing.MockApiServer;
+import io.iamlet.control.testing.Pods;
+import io.iamlet.e2e.Launcher;
+import io.iamlet.netlink.testing.Command;
+import io.iamlet.netlink.testing.Netns;
+import io.iamlet.netlink.testing.Relay;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A small cluster made of network namespaces on this machine, for end-to-end tests and the demo.
+ * <ul>
+ * <li>"world" plays the VPC: the fake IMDS at 169.254.169.254:80 (the node's role, IMDSv2, user-data with a
+ * secret), a fake STS at {@value #STS_IP}:80 and the fake Kubernetes API at {@value #API_IP}:6443;</li>
+ * <li>"node" has the host IP {@value #HOST_IP} on its eth0 towards the world, forwards for its pods, and runs
+ * the real agent, `bin/iamlet run`;</li>
+ * <li>each pod is a namespace wired to the node as its CNI would wire it ({@link InterfaceStyle}).</li>
+ * </ul>
+ * Namespaces are named after this JVM's pid: a later run deletes what a crashed run left, agent included.
+ */
+public final class Sandbox implements AutoCloseable {
+    public static final String HOST_IP = "10.200.0.10";
+    public static final String WORLD_IP = "10.200.0.1";
+    public static final String STS_IP = "10.200.1.2";
+    public static final String API_IP = "10.200.1.3";
+    public static final String IMDS_IP = "169.254.169.254";
+    public static final String ACCOUNT = "111122223333";
+    public static final String BASE_ARN = "arn:aws:iam::" + ACCOUNT + ":role/";
+    public static final String NODE_NAME = "sandbox-node";
+    public static final String NODE_ROLE = "sandbox-node-role";
+    public static final String DEFAULT_ROLE = "sandbox-default";
+    /** The gateway address Calico and the VPC CNI give every pod. */
+    private static final String LINK_GATEWAY = "169.254.1.1";
+
+    private final Path dir;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Map<InterfaceStyle, Integer> podCounts = new EnumMap<>(InterfaceStyle.class);
+    private final Netns world;
+    private final Netns node;
+    private FakeImds imds;
+    private FakeSts sts;
+    private MockApiServer api;
+    private Thread cleanupOnExit;
+
+    private Sandbox(Path dir, Netns world, Netns node) {
+        this.dir = dir;
+        this.world = world;
+        this.node = node;
+    }
+
+    /** Builds the world and the node; on any failure, tears down what it built and rethrows. */
+    public static Sandbox start() throws Exception {
+        Netns.requireRoot();
+        Path dir = Files.createTempDirectory("iamlet-sandbox");
+        Netns world = Netns.create("world");
+        Sandbox sandbox;
+        try {
+            sandbox = new Sandbox(dir, world, Netns.create("node"));
+        } catch (RuntimeException | Error e) {
+            world.close();
+            throw e;
+        }
+        try {
+            sandbox.build();
+            return sandbox;
+        } catch (Exception | Error e) {
+            sandbox.close();
+            throw e;
+        }
+    }
+
+    private void build() throws Exception {
+        Netns.veth(world, "vpc0", node, "eth0");
+        world.exec("ip", "addr", "add", WORLD_IP + "/24", "dev", "vpc0").ok();
+        for (String service : List.of(IMDS_IP, STS_IP, API_IP)) {
+            world.exec("ip", "addr", "add", service + "/32", "dev", "lo").ok();
+        }
+        for (String podNetwork : List.of("10.244.0.0/16", "172.17.0.0/16")) {
+            world.exec("ip", "route", "add", podNetwork, "via", HOST_IP).ok();
+        }
+        node.exec("ip", "addr", "add", HOST_IP + "/24", "dev", "eth0").ok();
+        node.exec("ip", "route", "add", "default", "via", WORLD_IP).ok();
+        node.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1").ok();
+        node.exec("ip", "link", "add", "docker0", "type", "bridge").ok();
+        node.exec("ip", "addr", "add", "172.17.0.1/16", "dev", "docker0").ok();
+        node.exec("ip", "link", "set", "docker0", "up").ok();
+
+        // Sockets belong to the namespace they were opened in: these servers listen inside the world.
+        imds = world.call(() -> FakeImds.start(InetAddress.ofLiteral(IMDS_IP), 80, ACCOUNT, NODE_ROLE));
+        resources.add(imds);
+        sts = world.call(() -> FakeSts.start(InetAddress.ofLiteral(STS_IP), 80));
+        resources.add(sts);
+        sts.knownCaller(FakeImds.NODE_ACCESS_KEY, ACCOUNT, NODE_ROLE, "i-0123456789abcdef0");
+        // The mock API server binds on its own threads (in this JVM's namespace): a relay carries it into the world.
+        api = MockApiServer.start();
+        resources.add(api);
+        resources.add(Relay.into(world, new InetSocketAddress(InetAddress.ofLiteral(API_IP), 6443), URI.create(api.url()).getPort()));
+        Files.writeString(kubeconfig(), """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: sandbox
+                  cluster:
+                    server: http://%s:6443
+                users:
+                - name: iamlet
+                  user:
+                    token: sandbox-token
+                contexts:
+                - name: sandbox
+                  context:
+                    cluster: sandbox
+                    user: iamlet
+                current-context: sandbox
+                """.formatted(API_IP));
+        Files.createDirectories(home());
+    }
+
+    /** Tears the sandbox down when this JVM exits (Ctrl-C included), for programs that run it by hand. */
+    public Sandbox closeOnExit() {
+        cleanupOnExit = Thread.ofPlatform().unstarted(this::closeQuietly);
+        Runtime.getRuntime().addShutdownHook(cleanupOnExit);
+        return this;
+    }
+
+    public Netns world() {
+        return world;
+    }
+
+    public Netns node() {
+        return node;
+    }
+
+    public FakeSts sts() {
+        return sts;
+    }
+
+    public FakeImds imds() {
+        return imds;
+    }
+
+    public MockApiServer api() {
+        return api;
+    }
+
+    public Path kubeconfig() {
+        return dir.resolve("kubeconfig");
+    }
+
+    /** An empty home directory for AWS clients, so no one's ~/.aws leaks into what a pod sees. */
+    public Path home() {
+        return dir.resolve("home");
+    }
+
+    /** The agent flags the sandbox's node needs, before any a caller adds. */
+    public List<String> agentFlags() {
+        List<String> interfaces = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).toList();
+        return List.of("--node=" + NODE_NAME, "--iptables=true", "--host-ip=" + HOST_IP,
+                "--host-interface=" + String.join(",", interfaces), "--kubeconfig=" + kubeconfig(),
+                "--auto-discover-base-arn", "--default-role=" + DEFAULT_ROLE, "--namespace-restrictions",
+                "--sts-endpoint=http://" + STS_IP, "--log-format=json");
+    }
+
+    /** Starts `bin/iamlet run` in the node namespace with {@link #agentFlags()} and the given ones; waits until ready. */
+    public AgentProcess startAgent(String... extraFlags) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name(), Launcher.iamlet(), "run"));
+        command.addAll(agentFlags());
+        command.addAll(List.of(extraFlags));
+        Path log = Files.createTempFile(dir, "agent-", ".log");
+        AgentProcess agent = AgentProcess.start(command, log);
+        resources.add(agent);
+        try {
+            return agent.awaitReady(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    /** `bin/iamlet ARGS` in the node namespace, as an operator runs it there. */
+    public Command.Result iamlet(String... args) {
+        List<String> command = new ArrayList<>(List.of(Launcher.iamlet()));
+        command.addAll(List.of(args));
+        return node.exec(command.toArray(String[]::new));
+    }
+
+    /** What the node's kernel holds: `nft list ruleset` inside the node. */
+    public String nodeRuleset() {
+        return node.exec("nft", "list", "ruleset").ok().stdout();
+    }
+
+    /**
+     * Makes the fake IMDS answer with this IP TTL, as an instance with that metadata hop limit does: with 1,
+     * answers reach the node but die at the node's first forward towards a pod.
+     */
+    public void imdsHopLimit(int hops) {
+        world.exec("nft", "add", "table", "ip", "sandbox").ok();
+        world.exec("nft", "add", "chain", "ip", "sandbox", "imds", "{ type filter hook output priority 0 ; }").ok();
+        world.exec("nft", "flush", "chain", "ip", "sandbox", "imds").ok();
+        world.exec("nft", "add", "rule", "ip", "sandbox", "imds", "ip", "saddr", IMDS_IP, "tcp", "sport", "80",
+                "ip", "ttl", "set", Integer.toString(hops)).ok();
+    }
+
+    /** A Namespace object in the API; with --namespace-restrictions its annotation lists the roles it allows. */
+    public void namespace(String name, String... allowedRoles) {
+        String list = Stream.of(allowedRoles).map(r -> "\"" + r + "\"").reduce((a, b) -> a + "," + b).orElse("");
+        api.client().namespaces().resource(Pods.namespace(name, Map.of("iam.amazonaws.com/allowed-roles", "[" + list + "]")))
+                .create();
+    }
+
+    /** A pod's network, wired as its CNI would; no Pod object yet. */
+    public SandboxPod plugPod(InterfaceStyle style) throws Exception {
+        int n = podCounts.merge(style, 1, Integer::sum);
+        Netns ns = Netns.create("pod-" + style.name().toLowerCase() + n);
+        resources.add(ns);
+        String hex = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xfffffffffffL);
+        return switch (style) {
+            case CALI -> {
+                String ip = "10.244.1." + (n + 1);
+                String veth = "cali" + "0".repeat(11 - hex.length()) + hex;
+                Netns.veth(node, veth, ns, "eth0");
+                ns.exec("ip", "addr", "add", ip + "/32", "dev", "eth0").ok();
+                ns.exec("ip", "route", "add", LINK_GATEWAY, "dev", "eth0", "scope", "link").ok();
+                ns.exec("ip", "route", "add", "default", "via", LINK_GATEWAY, "dev", "eth0").ok();
+                node.exec("sysctl", "-q", "-w", "net.ipv4.conf." + veth + ".proxy_arp=1").ok();
+                node.exec("ip", "route", "add", ip + "/32", "dev", veth).ok();
+                yield new SandboxPod(ns, style, ip, veth);
+            }
+            case ENI -> {
+                String ip = "10.244.2." + (n + 1);
+                String veth = "eni" + "0".repeat(11 - hex.length()) + hex;
+                Netns.veth(node, veth, ns, "eth0");
+                ns.exec("ip", "addr", "add", ip + "/32", "dev", "eth0").ok();
+                ns.exec("ip", "route", "add", LINK_GATEWAY, "dev", "eth0", "scope", "link").ok();
+                ns.exec("ip", "route", "add", "default", "via", LINK_GATEWAY, "dev", "eth0").ok();
+                String mac = node.exec("cat", "/sys/class/net/" + veth + "/address").ok().stdout().strip();
+                ns.exec("ip", "neigh", "add", LINK_GATEWAY, "lladdr", mac, "dev", "eth0", "nud", "permanent").ok();
+                node.exec("ip", "route", "add", ip + "/32", "dev", veth, "scope", "link").ok();
+                yield new SandboxPod(ns, style, ip, veth);
+            }
+            case DOCKER0 -> {
+                String ip = "172.17.0." + (n + 1);
+                String veth = "veth" + hex.substring(0, Math.min(7, hex.length()));
+                Netns.veth(node, veth, ns, "eth0");
+                node.exec("ip", "link", "set", veth, "master", "docker0").ok();
+                ns.exec("ip", "addr", "add", ip + "/16", "dev", "eth0").ok();
+                ns.exec("ip", "route", "add", "default", "via", "172.17.0.1").ok();
+                yield new SandboxPod(ns, style, ip, veth);
+            }
+        };
+    }
+
+    /** The Pod object for a plugged pod: on this node, Running, with these annotations. */
+    public Pod createPodObject(SandboxPod pod, String namespace, String name, Map<String, String> annotations) {
+        return api.client().pods().inNamespace(namespace)
+                .resource(Pods.pod(namespace, name, NODE_NAME, "Running", annotations, pod.ip())).create();
+    }
+
+    public void deletePodObject(String namespace, String name) {
+        api.client().pods().inNamespace(namespace).withName(name).withGracePeriod(0).delete();
+    }
+
+    /** A plugged pod with its Pod object; the role annotation is left out when role is null. */
+    public SandboxPod addPod(InterfaceStyle style, String namespace, String name, String role) throws Exception {
+        SandboxPod pod = plugPod(style);
+        createPodObject(pod, namespace, name, role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role));
+        return pod;
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (Exception e) {
+            System.err.println("sandbox teardown: " + e);
+        }
+    }
+
+    /** Stops the agents and fakes, deletes every namespace (and what runs inside) and the temporary files. */
+    @Override
+    public synchronized void close() throws Exception {
+        if (cleanupOnExit != null && Thread.currentThread() != cleanupOnExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
+            } catch (IllegalStateException alreadyExiting) {
+                // the hook runs anyway; closing twice is harmless
+            }
+        }
+        Exception first = null;
+        for (AutoCloseable r : resources.reversed()) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                first = first == null ? e : first;
+            }
+        }
+        resources.clear();
+        node.close();
+        world.close();
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
