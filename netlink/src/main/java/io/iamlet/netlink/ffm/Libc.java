@@ -60,7 +60,12 @@ public final class Libc {
     private static final MethodHandle RECV = errnoCall("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SETSOCKOPT = errnoCall("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // syscall(2) is variadic after the number; bpf(2) has no libc wrapper, so it goes through this.
+    private static final MethodHandle SYSCALL3 = LINKER.downcallHandle(find("syscall"),
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO, Linker.Option.firstVariadicArg(1));
     private static final MethodHandle SETNS = errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     // open(2) is variadic; the mode argument is never passed because we never create files.
     private static final MethodHandle OPEN = LINKER.downcallHandle(find("open"),
@@ -146,6 +151,24 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             setsockopt(fd, level, option, arena.allocateFrom(JAVA_INT, value), what);
         }
+    }
+
+    /** An 8-byte socket option, such as SO_NETNS_COOKIE. */
+    public static long getsockoptLong(int fd, int level, int option, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_LONG);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
+            checked("getsockopt " + what, GETSOCKOPT, fd, level, option, value, length);
+            return value.get(JAVA_LONG, 0);
+        }
+    }
+
+    /**
+     * A raw system call with the (int, pointer, int) arguments bpf(2) takes. Returns the result, or throws
+     * {@link NativeException} naming {@code what}; callers that want to add the kernel's words catch it.
+     */
+    public static long syscall(long number, int command, MemorySegment argument, int size, String what) {
+        return checked(what, SYSCALL3, number, command, argument, size);
     }
 
     public static void close(int fd) {

@@ -11,7 +11,12 @@ public class NativeException extends RuntimeException {
     }
 
     public NativeException(String operation, int errno, String detail) {
-        super(describe(operation, errno, detail));
+        this(operation, errno, detail, Errno.hint(errno));
+    }
+
+    /** With a hint of the caller's own, for calls whose fix differs from netfilter's usual one. */
+    public NativeException(String operation, int errno, String detail, String hint) {
+        super(describe(operation, errno, detail, hint));
         this.operation = operation;
         this.errno = errno;
         this.detail = detail;
@@ -22,7 +27,7 @@ public class NativeException extends RuntimeException {
         return detail;
     }
 
-    private static String describe(String operation, int errno, String detail) {
+    private static String describe(String operation, int errno, String detail, String hint) {
         StringBuilder text = new StringBuilder(operation)
                 .append(" failed: ")
                 .append(Errno.name(errno))
@@ -32,7 +37,6 @@ public class NativeException extends RuntimeException {
         if (detail != null && !detail.isBlank()) {
             text.append(": ").append(detail);
         }
-        String hint = Errno.hint(errno);
         if (hint != null) {
             text.append(". ").append(hint);
         }

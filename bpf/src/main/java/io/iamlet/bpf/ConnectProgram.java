@@ -1,0 +1,130 @@
+package io.iamlet.bpf;
+
+import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 from any network namespace but the
+ * node's own, REDIRECT rewrites the destination to the agent (the pod keeps its source address), BLOCK
+ * refuses the connect (EPERM) while no agent runs. Everything else passes untouched.
+ *
+ * @param hostNetnsCookie the node's network namespace: its processes (the agent among them) keep the real IMDS
+ */
+public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie) {
+    public enum Kind {
+        REDIRECT("iamlet_redirect"), BLOCK("iamlet_block");
+
+        private final String programName;
+
+        Kind(String programName) {
+            this.programName = programName;
+        }
+
+        /** The name the kernel shows for the program (at most 15 characters). */
+        public String programName() {
+            return programName;
+        }
+    }
+
+    // struct bpf_sock_addr fields the program reads or writes.
+    private static final int USER_IP4 = 4;
+    private static final int USER_PORT = 24;
+    private static final int PROTOCOL = 36;
+    private static final int IPPROTO_TCP = 6;
+    private static final int HELPER_GET_NETNS_COOKIE = 122;
+    private static final byte[] IMDS = {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
+    private static final int IMDS_PORT = 80;
+
+    public ConnectProgram {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new UnsupportedOperationException("the eBPF backend supports little-endian machines (x86_64, arm64) only");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1..65535, not " + port);
+        }
+    }
+
+    /** A network-order address as the program's 32-bit loads see it on a little-endian machine. */
+    private static int wordOf(byte[] networkOrder) {
+        return ByteBuffer.wrap(networkOrder).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    /** user_port holds the port in network order in its low 16 bits. */
+    private static int portWord(int port) {
+        return ((port & 0xff) << 8) | (port >>> 8);
+    }
+
+    public List<Insn> instructions() {
+        // What happens to a connect that is ours; a redirect then falls through to "allow".
+        List<Insn> body = new ArrayList<>();
+        if (kind == Kind.REDIRECT) {
+            body.add(Insn.mov32(2, wordOf(hostIp.getAddress())));
+            body.add(Insn.storeWord(6, USER_IP4, 2));
+            body.add(Insn.mov32(2, portWord(port)));
+            body.add(Insn.storeWord(6, USER_PORT, 2));
+        } else {
+            body.add(Insn.movImm(0, 0));
+            body.add(Insn.exit());
+        }
+
+        List<Insn> p = new ArrayList<>();
+        p.add(Insn.movReg(6, 1));
+        // Checks, each jumping to the final "allow" (r0 = 1; exit) when the connect is not ours.
+        List<Insn> checks = new ArrayList<>();
+        checks.add(Insn.loadWord(2, 6, USER_IP4));
+        checks.add(null);
+        checks.add(Insn.loadWord(2, 6, USER_PORT));
+        checks.add(null);
+        checks.add(Insn.loadWord(2, 6, PROTOCOL));
+        checks.add(null);
+        checks.add(Insn.movReg(1, 6));
+        checks.add(Insn.call(HELPER_GET_NETNS_COOKIE));
+        checks.addAll(Insn.load64(1, hostNetnsCookie));
+        checks.add(null);
+        int[] values = {wordOf(IMDS), portWord(IMDS_PORT), IPPROTO_TCP};
+        int v = 0;
+        int total = checks.size() + body.size();
+        for (int at = 0; at < checks.size(); at++) {
+            if (checks.get(at) == null) {
+                // The allow path is the program's last two instructions: skip everything between here and them.
+                int skip = total - at - 1;
+                Insn jump = v < values.length ? Insn.jumpIfNot32(2, values[v++], skip) : Insn.jumpIfEqual(0, 1, skip);
+                checks.set(at, jump);
+            }
+        }
+        p.addAll(checks);
+        p.addAll(body);
+        p.add(Insn.movImm(0, 1));
+        p.add(Insn.exit());
+        return p;
+    }
+
+    public byte[] bytes() {
+        return Insn.encode(instructions());
+    }
+
+    /**
+     * The tags the kernel may report for this program: the first 8 bytes of a digest of its instructions as
+     * loaded (SHA-1 until Linux 6.17, SHA-256 since). Reading one back proves the kernel runs exactly this
+     * program, host IP, port and namespace cookie included.
+     */
+    public java.util.Set<String> tags() {
+        return java.util.Set.of(tag("SHA-1"), tag("SHA-256"));
+    }
+
+    private String tag(String algorithm) {
+        try {
+            byte[] digest = MessageDigest.getInstance(algorithm).digest(bytes());
+            return HexFormat.of().formatHex(Arrays.copyOf(digest, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is part of every JDK", e);
+        }
+    }
+}
