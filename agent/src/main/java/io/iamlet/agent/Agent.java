@@ -22,10 +22,6 @@ import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
-import io.iamlet.netlink.redirect.IptablesBackend;
-import io.iamlet.netlink.redirect.NftablesBackend;
-import io.iamlet.netlink.redirect.RedirectBackend;
-import io.iamlet.netlink.redirect.RedirectSpec;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
@@ -50,7 +46,7 @@ public final class Agent implements AutoCloseable {
     private final AwsCredentialsProvider awsCredentials;
     private final List<AutoCloseable> open = new ArrayList<>();
     private KubernetesClient kube;
-    private RedirectBackend backend;
+    private MetadataRedirect redirect;
     private MetadataServer server;
     private ServerMetrics metrics;
     private volatile String notReady = "starting";
@@ -111,14 +107,12 @@ public final class Agent implements AutoCloseable {
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
-            backend = config.backend().equals("iptables")
-                    ? new IptablesBackend(Version.current(), config.adoptKube2iamRules())
-                    : new NftablesBackend(Version.current());
+            redirect = MetadataRedirect.of(config, Version.current());
             try {
-                var installed = backend.install(config.redirect().get());
+                String installed = redirect.install();
                 rulesInstalled = true;
                 metrics.ruleState("installed");
-                log.event("info", "metadata redirect installed and verified", Map.of("rules", installed.rules().size(),
+                log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
                         "backend", config.backend()));
             } catch (RuntimeException e) {
                 metrics.ruleState("failed");
@@ -215,13 +209,12 @@ public final class Agent implements AutoCloseable {
         }
         if (rulesInstalled) {
             AgentConfig.OnExit onExit = resolveOnExit();
-            RedirectSpec spec = config.redirect().orElseThrow();
             try {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
-                    backend.remove();
+                    redirect.remove();
                     log.event("info", "metadata redirect removed; pods reach the node's metadata service again", Map.of());
                 } else {
-                    backend.block(spec);
+                    redirect.block();
                     log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {

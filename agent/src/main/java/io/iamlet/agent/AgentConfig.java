@@ -7,6 +7,7 @@ import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -15,7 +16,9 @@ import java.util.Set;
  * Everything `iamlet run` was told, checked. Built by the run command from kube2iam-compatible flags.
  *
  * @param redirect     the rules to install, or empty without --iptables
- * @param backend      nftables or iptables
+ * @param backend      nftables, iptables or ebpf
+ * @param cgroup       with ebpf: the cgroup v2 directory the pods run under
+ * @param bpfPinDir    where the eBPF backend pins its link (also cleared by the other backends)
  * @param onExit       what happens to the rules when the agent stops
  */
 public record AgentConfig(String nodeName, String hostIp, int appPort, int metricsPort, Optional<RedirectSpec> redirect,
@@ -24,7 +27,8 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           URI metadata, Set<String> allowedMetadataPaths, MetadataRoutes.ImdsV2 imdsV2,
                           Optional<URI> stsEndpoint, boolean regionalSts, Optional<String> region, Duration sessionDuration,
                           Duration errorTtl, Duration resync, Duration lookupBudget, boolean resolveDuplicates,
-                          RequestLog.Format logFormat, boolean debug, Duration syncTimeout) {
+                          RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
+                          Optional<Path> cgroup, Path bpfPinDir) {
 
     /** What to do with the rules on SIGTERM/SIGINT. */
     public enum OnExit {

@@ -21,6 +21,8 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import io.iamlet.bpf.CgroupRedirect;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +35,8 @@ import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
 /** `iamlet doctor`: checks what the agent needs on this node and explains what is wrong. Exit 0 when nothing fails. */
 final class DoctorCommand implements Subcommand {
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend", "node",
-            "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region");
+            "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region",
+            "cgroup", "bpf-pin-dir");
     private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
 
     private final PrintStream out;
@@ -86,9 +89,11 @@ final class DoctorCommand implements Subcommand {
         } catch (RuntimeException | LinkageError e) {
             findings.add(new Finding(Level.FAIL, "nf_tables", e.getMessage()));
         }
-        findings.add(Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))
-                ? new Finding(Level.OK, "cgroup v2", "mounted at /sys/fs/cgroup")
-                : new Finding(Level.WARN, "cgroup v2", "not mounted at /sys/fs/cgroup (only the eBPF backend needs it)"));
+        Optional<Path> cgroup2 = Stream.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"))
+                .filter(p -> Files.exists(p.resolve("cgroup.controllers"))).findFirst();
+        findings.add(cgroup2.isPresent()
+                ? new Finding(Level.OK, "cgroup v2", "mounted at " + cgroup2.get())
+                : new Finding(Level.WARN, "cgroup v2", "not mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified (only the eBPF backend needs it)"));
         findings.add(Files.isDirectory(Path.of("/sys/fs/bpf"))
                 ? new Finding(Level.OK, "bpf", "/sys/fs/bpf exists")
                 : new Finding(Level.WARN, "bpf", "/sys/fs/bpf is missing (only the eBPF backend needs it)"));
@@ -107,7 +112,31 @@ final class DoctorCommand implements Subcommand {
         }
     }
 
+    /** The eBPF backend's pinned link: present, redirecting (not blocking), on the pods' cgroup. */
+    private static void ebpf(Flags f, List<Finding> findings) {
+        try {
+            CgroupRedirect redirect = new CgroupRedirect(Path.of(f.require("bpf-pin-dir")));
+            Optional<CgroupRedirect.Attached> attached = redirect.show();
+            Optional<Path> cgroup = f.get("cgroup").map(Path::of).or(CgroupRedirect::podCgroup);
+            if (attached.isEmpty()) {
+                findings.add(new Finding(Level.FAIL, "ebpf", "no link pinned at " + redirect.linkPin() + ": pods are not redirected"));
+            } else if (attached.get().blocking()) {
+                findings.add(new Finding(Level.FAIL, "ebpf", attached.get() + ": blocking, left by a stopping agent until the next install"));
+            } else if (cgroup.isPresent() && attached.get().cgroupId() != CgroupRedirect.cgroupId(cgroup.get())) {
+                findings.add(new Finding(Level.FAIL, "ebpf", attached.get() + ": attached to another cgroup than " + cgroup.get()));
+            } else {
+                findings.add(new Finding(Level.OK, "ebpf", attached.get().toString()));
+            }
+        } catch (RuntimeException | LinkageError e) {
+            findings.add(new Finding(Level.FAIL, "ebpf", e.getMessage()));
+        }
+    }
+
     private void rules(Flags f, List<Finding> findings) {
+        if (f.require("backend").equals("ebpf")) {
+            ebpf(f, findings);
+            return;
+        }
         try {
             RedirectBackend backend = f.require("backend").equals("iptables")
                     ? new IptablesBackend("doctor", false) : new NftablesBackend("doctor");

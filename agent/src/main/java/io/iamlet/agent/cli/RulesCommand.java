@@ -97,8 +97,9 @@ final class RulesCommand implements Subcommand {
         return switch (name) {
             case "nftables" -> new NftablesBackend(Version.current());
             case "iptables" -> new IptablesBackend(Version.current(), flags.bool("adopt-kube2iam-rules"));
-            default -> throw new UsageException("--backend=" + name + " is not available in this version:"
-                    + " use --backend=nftables or --backend=iptables");
+            case "ebpf" -> throw new UsageException("--backend=ebpf has no rules: `iamlet run --backend=ebpf` attaches its cgroup"
+                    + " program, `iamlet doctor --backend=ebpf` shows it and `iamlet uninstall` removes it");
+            default -> throw new UsageException("--backend must be nftables or iptables here, not '" + name + "'");
         };
     }
 

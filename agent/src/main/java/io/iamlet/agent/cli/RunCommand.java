@@ -5,6 +5,7 @@ import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.RequestLog;
+import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
@@ -30,7 +31,9 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("host-ipv6", "", "node IPv6 address: also redirect [fd00:ec2::254]:80"),
             Flags.Spec.string("host-interface", "docker0", "pod interfaces: name, prefix+ or a comma list"),
             Flags.Spec.bool("iptables", "install the redirect rules (with --backend)"),
-            Flags.Spec.string("backend", "nftables", "nftables, iptables (visible to iptables -t nat -S)"),
+            Flags.Spec.string("backend", "nftables", "nftables, iptables (visible to iptables -t nat -S) or ebpf (cgroup connect program)"),
+            Flags.Spec.string("cgroup", "", "with --backend=ebpf: the pods' cgroup v2 directory (default: the kubelet's kubepods slice)"),
+            Flags.Spec.string("bpf-pin-dir", CgroupRedirect.DEFAULT_PIN_DIR.toString(), "where the eBPF backend pins its link (in a BPF filesystem)"),
             Flags.Spec.bool("adopt-kube2iam-rules", "remove kube2iam's own DNAT rules on install (iptables backend)"),
             Flags.Spec.string("on-exit", "auto", "auto, remove or block: what happens to the rules on SIGTERM (see docs/operations.md)"),
             Flags.Spec.string("node", "", "node name (env NODE_NAME when unset)"),
@@ -129,12 +132,20 @@ final class RunCommand implements Subcommand {
         int appPort = port(f, "app-port");
         int metricsPort = port(f, "metrics-port");
         String backend = f.require("backend");
-        if (!backend.equals("nftables") && !backend.equals("iptables")) {
-            throw new UsageException("--backend must be nftables or iptables, not '" + backend + "'");
+        if (!List.of("nftables", "iptables", "ebpf").contains(backend)) {
+            throw new UsageException("--backend must be nftables, iptables or ebpf, not '" + backend + "'");
         }
         Optional<RedirectSpec> redirect = f.bool("iptables")
                 ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null)))
                 : Optional.empty();
+        Optional<Path> cgroup = Optional.empty();
+        if (backend.equals("ebpf") && redirect.isPresent()) {
+            if (redirect.get().hostIpv6().isPresent()) {
+                throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
+            }
+            cgroup = Optional.of(f.get("cgroup").map(Path::of).or(CgroupRedirect::podCgroup).orElseThrow(() -> new UsageException(
+                    "--backend=ebpf needs the pods' cgroup: none of /sys/fs/cgroup{,/unified}/kubepods{.slice,} exists; set --cgroup")));
+        }
         if (f.get("kubeconfig").isPresent() && f.get("api-server").isPresent()) {
             throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
         }
@@ -168,7 +179,8 @@ final class RunCommand implements Subcommand {
                 Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
                 bool(f, "resolve-duplicate-cache-ips"),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
-                Durations.parse(f.require("sync-timeout"), "sync-timeout"));
+                Durations.parse(f.require("sync-timeout"), "sync-timeout"),
+                cgroup, Path.of(f.require("bpf-pin-dir")));
     }
 
     private static int port(Flags f, String name) {

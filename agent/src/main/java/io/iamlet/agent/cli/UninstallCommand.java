@@ -1,8 +1,12 @@
 package io.iamlet.agent.cli;
 
+import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.netlink.redirect.Uninstall;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 
 /** `iamlet uninstall`: every rule of every backend, any version, gone; for a pre-delete hook, a Job or a person. */
@@ -22,18 +26,26 @@ final class UninstallCommand implements Subcommand {
     }
 
     public String usage() {
-        return "Usage: iamlet uninstall\n\nRemoves the nftables table inet iamlet (redirect or block) and the iptables chain\n"
-                + "IAMLET-METADATA with every jump to it, in ip and ip6 nat, in one transaction. Pods reach the\n"
+        return "Usage: iamlet uninstall [--bpf-pin-dir=DIR]\n\nRemoves the nftables table inet iamlet (redirect or block) and the iptables chain\n"
+                + "IAMLET-METADATA with every jump to it, in ip and ip6 nat, in one transaction, and unpins the eBPF\n"
+                + "backend's link (default " + CgroupRedirect.DEFAULT_PIN_DIR + "), which detaches its program. Pods reach the\n"
                 + "node's metadata service directly afterwards. Succeeds when there is nothing to remove.\n";
     }
 
     public int run(List<String> args) {
-        if (!args.isEmpty()) {
-            throw new UsageException("uninstall takes no arguments");
+        Flags flags = Flags.parse(List.of(Flags.Spec.string("bpf-pin-dir", CgroupRedirect.DEFAULT_PIN_DIR.toString(),
+                "where the eBPF backend pinned its link")), args);
+        if (!flags.positional().isEmpty()) {
+            throw new UsageException("uninstall takes no arguments besides --bpf-pin-dir");
         }
+        CgroupRedirect ebpf = new CgroupRedirect(Path.of(flags.require("bpf-pin-dir")));
+        // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
+        String pinned = (Files.exists(ebpf.linkPin()) ? ebpf.show().map(a -> a + "\n") : Optional.<String>empty())
+                .orElse("eBPF link " + ebpf.linkPin() + ": not pinned\n");
         String before = Uninstall.everything();
-        out.print("before:\n" + before.indent(2));
-        out.println("uninstalled: no iamlet rule is left in this network namespace");
+        ebpf.remove();
+        out.print("before:\n" + (before + pinned).indent(2));
+        out.println("uninstalled: no iamlet rule is left in this network namespace, and no iamlet eBPF program on this node");
         return ExitCode.OK;
     }
 }
