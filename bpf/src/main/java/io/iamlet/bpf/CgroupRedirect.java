@@ -168,6 +168,9 @@ public final class CgroupRedirect {
                         + " directories (on hybrid hosts under /sys/fs/cgroup/unified)");
             }
             return (Long) Files.getAttribute(cgroup, "unix:ino");
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalStateException("the cgroup " + cgroup + " does not exist here; in a DaemonSet, mount the node's"
+                    + " /sys/fs/cgroup into the agent (hostPath) and point --cgroup at the pods' cgroup there", e);
         } catch (IOException e) {
             throw new UncheckedIOException("read the cgroup " + cgroup + ": " + e.getMessage(), e);
         }

@@ -46,9 +46,21 @@ public final class PodClients {
                 "http://" + Sandbox.STS_IP));
     }
 
+    /** curl in the pod: what a shell script in a container would do. */
+    public static Command.Result curl(Sandbox sandbox, SandboxPod pod, String... args) {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/curl", "-sS", "--max-time", "5"));
+        command.addAll(List.of(args));
+        return inPod(sandbox, pod, command);
+    }
+
     private static Command.Result inPod(Sandbox sandbox, SandboxPod pod, List<String> command) {
         String home = sandbox.home().toString();
-        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", pod.ns().name(), "env", "-i",
+        List<String> full = new ArrayList<>();
+        sandbox.podCgroup().ifPresent(cgroup -> {
+            // Into the pods' cgroup first: `ip netns exec` remounts /sys, after which the cgroup is out of reach.
+            full.addAll(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
+        });
+        full.addAll(List.of("ip", "netns", "exec", pod.ns().name(), "env", "-i",
                 "HOME=" + home, "PATH=/usr/bin:/bin", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1",
                 "AWS_CONFIG_FILE=" + home + "/no-config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/no-credentials",
                 "AWS_PAGER=", "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2"));

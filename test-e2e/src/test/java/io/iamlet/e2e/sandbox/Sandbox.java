@@ -59,6 +59,9 @@ public final class Sandbox implements AutoCloseable {
     private FakeSts sts;
     private MockApiServer api;
     private Thread cleanupOnExit;
+    private Path podCgroup;
+    private Path cgroupMount;
+    private Path bpffs;
 
     private Sandbox(Path dir, Netns world, Netns node) {
         this.dir = dir;
@@ -163,6 +166,47 @@ public final class Sandbox implements AutoCloseable {
 
     public Path kubeconfig() {
         return dir.resolve("kubeconfig");
+    }
+
+    /**
+     * Prepares the node for the eBPF backend: a cgroup v2 directory that plays the kubelet's kubepods slice
+     * (pod clients run inside it from now on) and a BPF filesystem of the sandbox's own for the agent's pin.
+     * Returns the agent flags that point there.
+     */
+    public List<String> enableEbpf() throws Exception {
+        // The agent runs under `ip netns exec`, which remounts /sys: it sees the cgroup hierarchy only where the
+        // sandbox mounts it again, as a DaemonSet sees it only through its hostPath volume.
+        cgroupMount = Files.createDirectory(dir.resolve("cgroup2"));
+        Command.run("mount", "-t", "cgroup2", "none", cgroupMount.toString()).ok();
+        Path root = cgroupMount;
+        removeLeftoverCgroups(root);
+        podCgroup = Files.createDirectory(root.resolve(CGROUP_PREFIX + ProcessHandle.current().pid() + "-kubepods"));
+        bpffs = Files.createDirectory(dir.resolve("bpffs"));
+        Command.run("mount", "-t", "bpf", "bpf", bpffs.toString()).ok();
+        return List.of("--backend=ebpf", "--cgroup=" + podCgroup, "--bpf-pin-dir=" + bpffs.resolve("iamlet"));
+    }
+
+    private static final String CGROUP_PREFIX = "iamlet-sandbox-";
+
+    /** Cgroups of sandbox runs whose JVM is gone (their processes died with their namespaces). */
+    private static void removeLeftoverCgroups(Path root) throws IOException {
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith(CGROUP_PREFIX)).toList()) {
+                String pid = d.getFileName().toString().substring(CGROUP_PREFIX.length()).split("-")[0];
+                if (ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                    Files.deleteIfExists(d);
+                }
+            }
+        }
+    }
+
+    /** The cgroup pod clients run in, once {@link #enableEbpf()} made one. */
+    public java.util.Optional<Path> podCgroup() {
+        return java.util.Optional.ofNullable(podCgroup);
+    }
+
+    public java.util.Optional<Path> bpfPinDir() {
+        return java.util.Optional.ofNullable(bpffs).map(b -> b.resolve("iamlet"));
     }
 
     /** An empty home directory for AWS clients, so no one's ~/.aws leaks into what a pod sees. */
@@ -314,6 +358,20 @@ public final class Sandbox implements AutoCloseable {
         resources.clear();
         node.close();
         world.close();
+        if (bpffs != null) {
+            // Unmounting drops the pins, which detaches whatever program the agent left attached.
+            Command.run("umount", bpffs.toString());
+        }
+        if (podCgroup != null) {
+            try {
+                Files.deleteIfExists(podCgroup);
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (cgroupMount != null) {
+            Command.run("umount", cgroupMount.toString());
+        }
         if (Files.exists(dir)) {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
