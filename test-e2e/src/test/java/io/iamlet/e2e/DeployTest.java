@@ -121,6 +121,26 @@ class DeployTest {
     }
 
     @Test
+    void theEbpfBackendGetsCapBpfTheNodesCgroupsAndItsBpfFilesystem() throws Exception {
+        DaemonSet ds = one(objects(render(Map.of("backend", "ebpf", "ebpf", "{cgroup: /sys/fs/cgroup/kubepods.slice}"))), DaemonSet.class);
+        var pod = ds.getSpec().getTemplate().getSpec();
+        Container c = pod.getContainers().getFirst();
+        AgentConfig config = parsed(c);
+        assertEquals("ebpf", config.backend());
+        assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), config.cgroup().orElseThrow());
+        assertEquals(Path.of("/sys/fs/bpf/iamlet"), config.bpfPinDir());
+        assertEquals(List.of("NET_ADMIN", "BPF"), c.getSecurityContext().getCapabilities().getAdd());
+        Map<String, String> hostPaths = new java.util.HashMap<>();
+        pod.getVolumes().stream().filter(v -> v.getHostPath() != null).forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
+        Map<String, String> mounts = new java.util.HashMap<>();
+        c.getVolumeMounts().forEach(m -> mounts.put(m.getName(), m.getMountPath()));
+        assertEquals("/sys/fs/bpf", hostPaths.get("bpffs"));
+        assertEquals("/sys/fs/bpf", mounts.get("bpffs"), "the pin directory the agent uses by default is the node's");
+        assertEquals("/sys/fs/cgroup", hostPaths.get("cgroup"));
+        assertEquals("/sys/fs/cgroup", mounts.get("cgroup"), "--cgroup names a path of the node's hierarchy");
+    }
+
+    @Test
     void theClusterRoleGrantsWhatTheAgentReadsAndNothingToWrite() throws Exception {
         ClusterRole role = one(objects(render(Map.of())), ClusterRole.class);
         Map<String, List<String>> verbs = new java.util.HashMap<>();
