@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 from any network namespace but the
@@ -62,48 +63,41 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     }
 
     public List<Insn> instructions() {
-        // What happens to a connect that is ours; a redirect then falls through to "allow".
-        List<Insn> body = new ArrayList<>();
-        if (kind == Kind.REDIRECT) {
-            body.add(Insn.mov32(2, wordOf(hostIp.getAddress())));
-            body.add(Insn.storeWord(6, USER_IP4, 2));
-            body.add(Insn.mov32(2, portWord(port)));
-            body.add(Insn.storeWord(6, USER_PORT, 2));
-        } else {
-            body.add(Insn.movImm(0, 0));
-            body.add(Insn.exit());
-        }
-
         List<Insn> p = new ArrayList<>();
+        // Jumps to the final "allow" (r0 = 1; exit), taken when the connect is not ours; patched once it is placed.
+        List<Integer> toAllow = new ArrayList<>();
         p.add(Insn.movReg(6, 1));
-        // Checks, each jumping to the final "allow" (r0 = 1; exit) when the connect is not ours.
-        List<Insn> checks = new ArrayList<>();
-        checks.add(Insn.loadWord(2, 6, USER_IP4));
-        checks.add(null);
-        checks.add(Insn.loadWord(2, 6, USER_PORT));
-        checks.add(null);
-        checks.add(Insn.loadWord(2, 6, PROTOCOL));
-        checks.add(null);
-        checks.add(Insn.movReg(1, 6));
-        checks.add(Insn.call(HELPER_GET_NETNS_COOKIE));
-        checks.addAll(Insn.load64(1, hostNetnsCookie));
-        checks.add(null);
-        int[] values = {wordOf(IMDS), portWord(IMDS_PORT), IPPROTO_TCP};
-        int v = 0;
-        int total = checks.size() + body.size();
-        for (int at = 0; at < checks.size(); at++) {
-            if (checks.get(at) == null) {
-                // The allow path is the program's last two instructions: skip everything between here and them.
-                int skip = total - at - 1;
-                Insn jump = v < values.length ? Insn.jumpIfNot32(2, values[v++], skip) : Insn.jumpIfEqual(0, 1, skip);
-                checks.set(at, jump);
-            }
+        p.add(Insn.loadWord(2, 6, USER_IP4));
+        toAllow.add(p.size());
+        p.add(Insn.jumpIfNot32(2, wordOf(IMDS), 0));
+        p.add(Insn.loadWord(2, 6, USER_PORT));
+        toAllow.add(p.size());
+        p.add(Insn.jumpIfNot32(2, portWord(IMDS_PORT), 0));
+        p.add(Insn.loadWord(2, 6, PROTOCOL));
+        toAllow.add(p.size());
+        p.add(Insn.jumpIfNot32(2, IPPROTO_TCP, 0));
+        p.add(Insn.movReg(1, 6));
+        p.add(Insn.call(HELPER_GET_NETNS_COOKIE));
+        p.addAll(Insn.load64(1, hostNetnsCookie));
+        toAllow.add(p.size());
+        p.add(Insn.jumpIfEqual(0, 1, 0));
+        if (kind == Kind.REDIRECT) {
+            // Rewrite the destination, then fall through to "allow".
+            p.add(Insn.mov32(2, wordOf(hostIp.getAddress())));
+            p.add(Insn.storeWord(6, USER_IP4, 2));
+            p.add(Insn.mov32(2, portWord(port)));
+            p.add(Insn.storeWord(6, USER_PORT, 2));
+        } else {
+            p.add(Insn.movImm(0, 0));
+            p.add(Insn.exit());
         }
-        p.addAll(checks);
-        p.addAll(body);
+        int allow = p.size();
         p.add(Insn.movImm(0, 1));
         p.add(Insn.exit());
-        return p;
+        for (int at : toAllow) {
+            p.set(at, p.get(at).withOffset(allow - at - 1));
+        }
+        return List.copyOf(p);
     }
 
     public byte[] bytes() {
@@ -115,8 +109,8 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
      * loaded (SHA-1 until Linux 6.17, SHA-256 since). Reading one back proves the kernel runs exactly this
      * program, host IP, port and namespace cookie included.
      */
-    public java.util.Set<String> tags() {
-        return java.util.Set.of(tag("SHA-1"), tag("SHA-256"));
+    public Set<String> tags() {
+        return Set.of(tag("SHA-1"), tag("SHA-256"));
     }
 
     private String tag(String algorithm) {

@@ -23,6 +23,11 @@ record Insn(int code, int dst, int src, int off, int imm) {
     private static final int CALL = 0x85;
     private static final int EXIT = 0x95;
 
+    /** The same instruction with another offset: a jump's distance, known once its target is placed. */
+    Insn withOffset(int offset) {
+        return new Insn(code, dst, src, offset, imm);
+    }
+
     static Insn loadWord(int dst, int base, int offset) {
         return new Insn(LDX_MEM_W, dst, base, offset, 0);
     }

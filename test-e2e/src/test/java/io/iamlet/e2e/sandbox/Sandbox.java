@@ -144,10 +144,6 @@ public final class Sandbox implements AutoCloseable {
         return this;
     }
 
-    public Netns world() {
-        return world;
-    }
-
     public Netns node() {
         return node;
     }
@@ -156,15 +152,11 @@ public final class Sandbox implements AutoCloseable {
         return sts;
     }
 
-    public FakeImds imds() {
-        return imds;
-    }
-
     public MockApiServer api() {
         return api;
     }
 
-    public Path kubeconfig() {
+    private Path kubeconfig() {
         return dir.resolve("kubeconfig");
     }
 
@@ -275,34 +267,25 @@ public final class Sandbox implements AutoCloseable {
         int n = podCounts.merge(style, 1, Integer::sum);
         Netns ns = Netns.create("pod-" + style.name().toLowerCase() + n);
         resources.add(ns);
-        String hex = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xfffffffffffL);
+        // Interface names as the CNIs make them: a prefix and hex digits, at most 15 characters.
+        String hex = "%011x".formatted(ThreadLocalRandom.current().nextLong() & 0xfffffffffffL);
         return switch (style) {
             case CALI -> {
-                String ip = "10.244.1." + (n + 1);
-                String veth = "cali" + "0".repeat(11 - hex.length()) + hex;
-                Netns.veth(node, veth, ns, "eth0");
-                ns.exec("ip", "addr", "add", ip + "/32", "dev", "eth0").ok();
-                ns.exec("ip", "route", "add", LINK_GATEWAY, "dev", "eth0", "scope", "link").ok();
-                ns.exec("ip", "route", "add", "default", "via", LINK_GATEWAY, "dev", "eth0").ok();
-                node.exec("sysctl", "-q", "-w", "net.ipv4.conf." + veth + ".proxy_arp=1").ok();
-                node.exec("ip", "route", "add", ip + "/32", "dev", veth).ok();
-                yield new SandboxPod(ns, style, ip, veth);
+                SandboxPod pod = plugRouted(ns, style, "10.244.1." + (n + 1), "cali" + hex);
+                // Calico answers the pods' ARP for their gateway with the node's veth, by proxy ARP.
+                node.exec("sysctl", "-q", "-w", "net.ipv4.conf." + pod.nodeInterface() + ".proxy_arp=1").ok();
+                yield pod;
             }
             case ENI -> {
-                String ip = "10.244.2." + (n + 1);
-                String veth = "eni" + "0".repeat(11 - hex.length()) + hex;
-                Netns.veth(node, veth, ns, "eth0");
-                ns.exec("ip", "addr", "add", ip + "/32", "dev", "eth0").ok();
-                ns.exec("ip", "route", "add", LINK_GATEWAY, "dev", "eth0", "scope", "link").ok();
-                ns.exec("ip", "route", "add", "default", "via", LINK_GATEWAY, "dev", "eth0").ok();
-                String mac = node.exec("cat", "/sys/class/net/" + veth + "/address").ok().stdout().strip();
+                SandboxPod pod = plugRouted(ns, style, "10.244.2." + (n + 1), "eni" + hex);
+                // The VPC CNI writes a permanent neighbour entry for the gateway into the pod instead.
+                String mac = node.exec("cat", "/sys/class/net/" + pod.nodeInterface() + "/address").ok().stdout().strip();
                 ns.exec("ip", "neigh", "add", LINK_GATEWAY, "lladdr", mac, "dev", "eth0", "nud", "permanent").ok();
-                node.exec("ip", "route", "add", ip + "/32", "dev", veth, "scope", "link").ok();
-                yield new SandboxPod(ns, style, ip, veth);
+                yield pod;
             }
             case DOCKER0 -> {
                 String ip = "172.17.0." + (n + 1);
-                String veth = "veth" + hex.substring(0, Math.min(7, hex.length()));
+                String veth = "veth" + hex.substring(0, 7);
                 Netns.veth(node, veth, ns, "eth0");
                 node.exec("ip", "link", "set", veth, "master", "docker0").ok();
                 ns.exec("ip", "addr", "add", ip + "/16", "dev", "eth0").ok();
@@ -310,6 +293,19 @@ public final class Sandbox implements AutoCloseable {
                 yield new SandboxPod(ns, style, ip, veth);
             }
         };
+    }
+
+    /**
+     * A routed pod, as Calico and the VPC CNI make them: a /32 address, the link-local gateway 169.254.1.1 on
+     * eth0, and on the node a host route to the pod through its veth.
+     */
+    private SandboxPod plugRouted(Netns ns, InterfaceStyle style, String ip, String veth) {
+        Netns.veth(node, veth, ns, "eth0");
+        ns.exec("ip", "addr", "add", ip + "/32", "dev", "eth0").ok();
+        ns.exec("ip", "route", "add", LINK_GATEWAY, "dev", "eth0", "scope", "link").ok();
+        ns.exec("ip", "route", "add", "default", "via", LINK_GATEWAY, "dev", "eth0").ok();
+        node.exec("ip", "route", "add", ip + "/32", "dev", veth, "scope", "link").ok();
+        return new SandboxPod(ns, style, ip, veth);
     }
 
     /** The Pod object for a plugged pod: on this node, Running, with these annotations. */
