@@ -50,7 +50,9 @@ class RunCommandTest {
         for (Case c : List.of(
                 new Case(List.of(), "--node is required"),
                 new Case(List.of("--node=n", "--iptables"), "--host-ip is required"),
-                new Case(List.of("--node=n", "--backend=ebpf"), "--backend must be nftables or iptables"),
+                new Case(List.of("--node=n", "--backend=bpf"), "--backend must be nftables, iptables or ebpf, not 'bpf'"),
+                new Case(List.of("--node=n", "--iptables", "--host-ip=10.0.0.1", "--host-ipv6=fd00::1", "--backend=ebpf",
+                        "--cgroup=/sys/fs/cgroup/kubepods.slice"), "--backend=ebpf redirects IPv4 only"),
                 new Case(List.of("--node=n", "--on-exit=later"), "--on-exit must be one of [remove, block, auto]"),
                 new Case(List.of("--node=n", "--iam-role-error-ttl=5 minutes"), "--iam-role-error-ttl takes a duration"),
                 new Case(List.of("--node=n", "--session-duration=5m"), "sessions must last 15m to 12h"),
@@ -67,6 +69,16 @@ class RunCommandTest {
     }
 
     @Test
+    void theEbpfBackendTakesTheCgroupAndPinDirectory() {
+        AgentConfig c = config(Map.of("HOST_IP", "10.0.0.1"), "--node=n", "--iptables", "--backend=ebpf",
+                "--cgroup=/sys/fs/cgroup/kubepods.slice", "--bpf-pin-dir=/sys/fs/bpf/other");
+        assertEquals("ebpf", c.backend());
+        assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.cgroup().orElseThrow());
+        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.bpfPinDir());
+        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").bpfPinDir(), "the default");
+    }
+
+    @Test
     void goDurations() {
         assertEquals(Duration.ofMinutes(90), Durations.parse("1h30m", "x"));
         assertEquals(Duration.ofMillis(500), Durations.parse("500ms", "x"));
@@ -78,9 +90,9 @@ class RunCommandTest {
 
     @Test
     void bareFlagsMeanRunAsWithKube2iam() {
-        CliTest.Run r = CliTest.run(Map.of(), "--node=n", "--backend=ebpf");
+        CliTest.Run r = CliTest.run(Map.of(), "--node=n", "--backend=bpf");
         assertEquals(64, r.exit());
-        assertTrue(r.err().contains("iamlet run: --backend must be nftables or iptables"), r.err());
+        assertTrue(r.err().contains("iamlet run: --backend must be nftables, iptables or ebpf"), r.err());
         assertEquals(0, CliTest.run("--version").exit());
     }
 }
