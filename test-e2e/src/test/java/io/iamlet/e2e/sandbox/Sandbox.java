@@ -55,7 +55,6 @@ public final class Sandbox implements AutoCloseable {
     private final Map<InterfaceStyle, Integer> podCounts = new EnumMap<>(InterfaceStyle.class);
     private final Netns world;
     private final Netns node;
-    private FakeImds imds;
     private FakeSts sts;
     private MockApiServer api;
     private Thread cleanupOnExit;
@@ -107,7 +106,7 @@ public final class Sandbox implements AutoCloseable {
         node.exec("ip", "link", "set", "docker0", "up").ok();
 
         // Sockets belong to the namespace they were opened in: these servers listen inside the world.
-        imds = world.call(() -> FakeImds.start(InetAddress.ofLiteral(IMDS_IP), 80, ACCOUNT, NODE_ROLE));
+        FakeImds imds = world.call(() -> FakeImds.start(InetAddress.ofLiteral(IMDS_IP), 80, ACCOUNT, NODE_ROLE));
         resources.add(imds);
         sts = world.call(() -> FakeSts.start(InetAddress.ofLiteral(STS_IP), 80));
         resources.add(sts);
