@@ -66,10 +66,18 @@ class EbpfSandboxE2eTest {
         Command.Result userData = PodClients.curl(sandbox, pod, "-o", "/dev/null", "-w", "%{http_code}", "http://169.254.169.254/latest/user-data");
         assertEquals("403", userData.stdout(), userData.output());
         assertTrue(agent.log().contains("\"req.remote\":\"" + pod.ip() + "\""), "the agent saw the pod's own address");
+        List<String> doctorFlags = new ArrayList<>(List.of("doctor", "--node=" + Sandbox.NODE_NAME, "--host-ip=" + Sandbox.HOST_IP,
+                "--kubeconfig=" + sandbox.kubeconfig(), "--sts-endpoint=http://" + Sandbox.STS_IP));
+        doctorFlags.addAll(ebpf);
+        Command.Result doctor = sandbox.iamlet(doctorFlags.toArray(String[]::new));
+        assertTrue(doctor.stdout().contains("ok   ebpf         bpf_link ") && doctor.stdout().contains("program iamlet_redirect"),
+                "doctor reports the attached program:\n" + doctor.output());
 
         agent.stop();
         assertEquals(0, CgroupRedirect.attachedPrograms(cgroup()), "--on-exit=remove detaches the program");
         assertFalse(pinned());
+        doctor = sandbox.iamlet(doctorFlags.toArray(String[]::new));
+        assertTrue(doctor.stdout().contains("fail ebpf         no link pinned at "), doctor.output());
     }
 
     @Test

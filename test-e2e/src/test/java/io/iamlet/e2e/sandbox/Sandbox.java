@@ -71,7 +71,8 @@ public final class Sandbox implements AutoCloseable {
     /** Builds the world and the node; on any failure, tears down what it built and rethrows. */
     public static Sandbox start() throws Exception {
         Netns.requireRoot();
-        Path dir = Files.createTempDirectory("iamlet-sandbox");
+        removeLeftoverDirectories();
+        Path dir = Files.createTempDirectory(DIR_PREFIX + ProcessHandle.current().pid() + "-");
         Netns world = Netns.create("world");
         Sandbox sandbox;
         try {
@@ -155,7 +156,7 @@ public final class Sandbox implements AutoCloseable {
         return api;
     }
 
-    private Path kubeconfig() {
+    public Path kubeconfig() {
         return dir.resolve("kubeconfig");
     }
 
@@ -178,6 +179,31 @@ public final class Sandbox implements AutoCloseable {
     }
 
     private static final String CGROUP_PREFIX = "iamlet-sandbox-";
+    private static final String DIR_PREFIX = "iamlet-sandbox-";
+
+    /** The temporary directories of sandbox runs whose JVM is gone, with the cgroup2 and BPF mounts inside. */
+    private static void removeLeftoverDirectories() throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        List<String> mounts = Files.readAllLines(Path.of("/proc/self/mounts")).stream().map(l -> l.split(" ")[1]).toList();
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX)).toList()) {
+                String pid = d.getFileName().toString().substring(DIR_PREFIX.length()).split("-")[0];
+                if (!pid.chars().allMatch(Character::isDigit) || pid.isEmpty() || ProcessHandle.of(Long.parseLong(pid)).isPresent()) {
+                    continue;
+                }
+                mounts.stream().filter(m -> m.startsWith(d + "/")).forEach(m -> Command.run("umount", "-l", m));
+                deleteTree(d);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
 
     /** Cgroups of sandbox runs whose JVM is gone (their processes died with their namespaces). */
     private static void removeLeftoverCgroups(Path root) throws IOException {
@@ -368,10 +394,8 @@ public final class Sandbox implements AutoCloseable {
             Command.run("umount", cgroupMount.toString());
         }
         if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            try {
+                deleteTree(dir);
             } catch (IOException e) {
                 first = first == null ? e : first;
             }

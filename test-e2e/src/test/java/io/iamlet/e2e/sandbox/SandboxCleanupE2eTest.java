@@ -42,6 +42,12 @@ class SandboxCleanupE2eTest {
                 .map(l -> l.split("\\s+")[0]).filter(n -> n.startsWith(prefix)).toList();
     }
 
+    private static List<java.nio.file.Path> temporaryDirectoriesOf(Process p) throws java.io.IOException {
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("iamlet-sandbox-" + p.pid() + "-")).toList();
+        }
+    }
+
     private static List<ProcessHandle> agentsIn(String namespace) {
         return Command.run("ip", "netns", "pids", namespace).stdout().lines().map(String::strip).filter(s -> !s.isEmpty())
                 .map(Long::parseLong).map(ProcessHandle::of).flatMap(java.util.Optional::stream).toList();
@@ -57,6 +63,7 @@ class SandboxCleanupE2eTest {
             Command.run("kill", "-INT", Long.toString(held.process().pid())).ok();
             assertTrue(held.process().waitFor(60, TimeUnit.SECONDS), "the holder did not end on SIGINT");
             assertEquals(List.of(), namespacesOf(held.process()), "SIGINT deleted every namespace");
+            assertEquals(List.of(), temporaryDirectoriesOf(held.process()), "and the temporary directory");
             for (ProcessHandle agent : agents) {
                 agent.onExit().get(30, TimeUnit.SECONDS);
                 assertFalse(agent.isAlive(), "the agent ended");
@@ -75,8 +82,11 @@ class SandboxCleanupE2eTest {
         assertFalse(left.isEmpty(), "a crash leaves the namespaces behind");
         assertTrue(agents.stream().anyMatch(ProcessHandle::isAlive), "and the agent still running in the node");
 
+        assertFalse(temporaryDirectoriesOf(held.process()).isEmpty(), "and its temporary directory");
+
         try (Sandbox next = Sandbox.start()) {
             assertEquals(List.of(), namespacesOf(held.process()), "the next run deleted the crashed run's namespaces");
+            assertEquals(List.of(), temporaryDirectoriesOf(held.process()), "and its temporary directory");
             for (ProcessHandle agent : agents) {
                 agent.onExit().get(30, TimeUnit.SECONDS);
                 assertFalse(agent.isAlive(), "the orphaned agent was killed");
