@@ -41,9 +41,7 @@ public final class PodClients {
 
     /** {@link SdkClient}: the AWS SDK for Java v2's default chain in a JVM of its own inside the pod. */
     public static Command.Result javaSdk(Sandbox sandbox, SandboxPod pod) {
-        String java = ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("cannot tell which java runs this JVM"));
-        return inPod(sandbox, pod, List.of(java, "-Dslf4j.internal.verbosity=ERROR", "-cp", System.getProperty("java.class.path"), SdkClient.class.getName(),
-                "http://" + Sandbox.STS_IP));
+        return inPod(sandbox, pod, TestJvm.command(SdkClient.class, "http://" + Sandbox.STS_IP));
     }
 
     /** curl in the pod: what a shell script in a container would do. */

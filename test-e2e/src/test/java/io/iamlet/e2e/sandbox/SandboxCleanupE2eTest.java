@@ -18,11 +18,7 @@ class SandboxCleanupE2eTest {
 
     /** Starts {@link SandboxHolder} in a JVM of its own and waits until its sandbox and agent are up. */
     private static Held hold() throws Exception {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dslf4j.internal.verbosity=ERROR",
-                "-Djava.util.logging.config.file=" + System.getProperty("java.util.logging.config.file", ""),
-                "-cp", System.getProperty("java.class.path"), SandboxHolder.class.getName())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(TestJvm.command(SandboxHolder.class)).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;

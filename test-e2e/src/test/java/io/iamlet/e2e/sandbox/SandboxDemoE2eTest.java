@@ -12,10 +12,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class SandboxDemoE2eTest {
     @Test
     void theDemoShowsEachStepAndExitsZero() {
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        Command.Result demo = Command.run(Duration.ofMinutes(3), List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-Dslf4j.internal.verbosity=ERROR", "-Djava.util.logging.config.file=" + System.getProperty("java.util.logging.config.file", ""),
-                "-cp", System.getProperty("java.class.path"), SandboxDemo.class.getName()));
+        Command.Result demo = Command.run(Duration.ofMinutes(3), TestJvm.command(SandboxDemo.class));
         assertEquals(0, demo.exitCode(), demo.output());
         String out = demo.stdout();
         for (String expected : List.of("\"Arn\": \"arn:aws:sts::111122223333:assumed-role/app-web/shop.web\"",
