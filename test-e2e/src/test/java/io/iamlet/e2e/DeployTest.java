@@ -1,13 +1,12 @@
 package io.iamlet.e2e;
 
-import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.cli.RunCommandTestAccess;
 import io.iamlet.netlink.redirect.InterfacePattern;
@@ -19,44 +18,31 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.JarFile;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.LinkedHashMap;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * What deploy/ ships: the Helm chart rendered with helm-java, its arguments run through the agent's own
- * flag parser, the kustomize base kept equal to the chart, and the Dockerfile's paths checked against the
- * build. (Building the image needs a Docker engine, which CI machines lack: see test-e2e/kind.)
+ * What deploy/ ships: the Helm chart rendered with helm-java for every backend and CNI preset, each manifest
+ * read as the API server reads it (typed, unknown fields refused), its arguments run through the agent's own
+ * flag parser, its probes on the ports the agent then serves, and the kustomize base kept equal to the chart.
+ * The image and the RBAC rules are checked by running the agent from the image: ImageE2eTest.
  */
 class DeployTest {
     private static final Path ROOT = Launcher.repositoryRoot();
-    private static final Path CHART = ROOT.resolve("deploy/helm/iamlet");
     private static final Path KUSTOMIZE_BASE = ROOT.resolve("deploy/kustomize/iamlet.yaml");
-    private static final KubernetesSerialization YAML = new KubernetesSerialization();
 
     private static String render(Map<String, String> values) throws IOException {
-        Path file = Files.createTempFile("iamlet-values", ".yaml");
-        try {
-            StringBuilder yaml = new StringBuilder();
-            values.forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
-            Files.writeString(file, yaml);
-            return new Helm(CHART).template().withName("iamlet").withNamespace("kube-system").withValuesFile(file).call();
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        return Chart.render(values);
     }
 
-    private static List<HasMetadata> objects(String rendered) {
-        return Arrays.stream(rendered.split("(?m)^---\\s*$")).filter(doc -> doc.lines().anyMatch(l -> l.startsWith("kind:")))
-                .map(doc -> (HasMetadata) YAML.unmarshal(doc)).toList();
+    private static List<HasMetadata> objects(String rendered) throws IOException {
+        return Chart.objects(rendered);
     }
 
     private static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> type) {
-        List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
-        assertEquals(1, found.size(), "one " + type.getSimpleName() + " in " + objects);
-        return found.getFirst();
+        return Chart.one(objects, type);
     }
 
     /** The container's arguments after `run`, parsed exactly as the agent parses them on a node. */
@@ -140,20 +126,63 @@ class DeployTest {
         assertEquals("/sys/fs/cgroup", mounts.get("cgroup"), "--cgroup names a path of the node's hierarchy");
     }
 
+    private static final List<String> BACKENDS = List.of("nftables", "iptables", "ebpf");
+
+    /** The pod interface of each CNI, as values.yaml offers them in its hostInterface comment. */
+    private static Map<String, String> cniPresets() throws IOException {
+        String line = Files.readAllLines(Chart.DIR.resolve("values.yaml")).stream().filter(l -> l.startsWith("# Calico:"))
+                .findFirst().orElseThrow(() -> new AssertionError("values.yaml lists no CNI presets"));
+        Map<String, String> presets = new LinkedHashMap<>();
+        for (String item : line.substring(2).split(" {2,}")) {
+            String[] cniAndInterface = item.split(": ");
+            presets.put(cniAndInterface[0], cniAndInterface[1]);
+        }
+        return presets;
+    }
+
     @Test
-    void theClusterRoleGrantsWhatTheAgentReadsAndNothingToWrite() throws Exception {
-        ClusterRole role = one(objects(render(Map.of())), ClusterRole.class);
-        Map<String, List<String>> verbs = new java.util.HashMap<>();
-        for (PolicyRule rule : role.getRules()) {
-            for (String resource : rule.getResources()) {
-                verbs.merge(resource, rule.getVerbs(), (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
+    void everyBackendAndCniPresetRendersWhatKubernetesAcceptsWithProbesOnPortsTheAgentServes() throws Exception {
+        Map<String, String> presets = cniPresets();
+        assertTrue(presets.size() >= 6, "Calico, VPC CNI, Cilium, Weave, flannel, Docker: " + presets);
+        for (String backend : BACKENDS) {
+            for (var preset : presets.entrySet()) {
+                String where = backend + " with " + preset.getKey();
+                Map<String, String> values = new LinkedHashMap<>(Map.of("backend", backend, "hostInterface", "\"" + preset.getValue() + "\""));
+                if (backend.equals("ebpf")) {
+                    // Empty, the agent looks for the kubelet's slice on its node; this machine has none.
+                    values.put("ebpf", "{cgroup: /sys/fs/cgroup/kubepods.slice}");
+                }
+                List<HasMetadata> objects = objects(render(values));
+                for (Class<? extends HasMetadata> kind : List.of(ServiceAccount.class, ClusterRole.class, ClusterRoleBinding.class, DaemonSet.class)) {
+                    one(objects, kind);
+                }
+                assertEquals(4, objects.size(), where + ": " + objects);
+                Container c = one(objects, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().getFirst();
+                AgentConfig config = parsed(c);
+                assertEquals(backend, config.backend(), where);
+                assertEquals(List.of(InterfacePattern.parse(preset.getValue())), config.redirect().orElseThrow().interfaces(), where);
+                // The agent serves the metadata API on its app port and /healthz, /readyz on its metrics port.
+                Set<Integer> served = Set.of(config.appPort(), config.metricsPort());
+                assertEquals(served, Set.copyOf(c.getPorts().stream().map(p -> p.getContainerPort()).toList()), where);
+                assertEquals(config.metricsPort(), c.getLivenessProbe().getHttpGet().getPort().getIntVal(), where);
+                assertEquals(config.metricsPort(), c.getReadinessProbe().getHttpGet().getPort().getIntVal(), where);
+                assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath(), where);
+                assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath(), where);
             }
         }
-        assertEquals(List.of("get", "list", "watch"), verbs.get("pods"));
-        assertEquals(List.of("get", "list", "watch"), verbs.get("namespaces"));
-        assertEquals(List.of("get"), verbs.get("daemonsets"), "--on-exit=auto reads its DaemonSet");
-        assertTrue(verbs.get("events").contains("create"));
-        assertEquals(java.util.Set.of("pods", "namespaces", "events", "daemonsets"), verbs.keySet());
+    }
+
+    /** The strict reading is strict: a misspelt field or a quoted boolean is refused, as the API server refuses it. */
+    @Test
+    void aManifestKubernetesWouldRefuseIsRefused() throws Exception {
+        String daemonSet = java.util.Arrays.stream(render(Map.of()).split("(?m)^---\\s*$"))
+                .filter(d -> d.contains("kind: DaemonSet")).findFirst().orElseThrow();
+        assertInstanceOf(DaemonSet.class, Chart.strict(daemonSet));
+        var misspelt = assertThrows(java.io.UncheckedIOException.class, () -> Chart.strict(daemonSet.replace("imagePullPolicy:", "imagePulPolicy:")));
+        assertTrue(misspelt.getMessage().contains("imagePulPolicy"), misspelt.getMessage());
+        assertThrows(java.io.UncheckedIOException.class, () -> Chart.strict(daemonSet.replace("hostNetwork: true", "hostNetwork: \"yes\"")));
+        assertThrows(java.io.UncheckedIOException.class, () -> Chart.strict(daemonSet.replace("      hostNetwork: true",
+                "      hostNetwork: true\n      hostNetwork: false")));
     }
 
     /** Helm's default render without its "# Source:" comments: what the kustomize base must hold. */
@@ -170,31 +199,5 @@ class DeployTest {
         }
         assertEquals(expected, Files.readString(KUSTOMIZE_BASE), "deploy/kustomize/iamlet.yaml differs from the chart;"
                 + " regenerate it: mvn -pl test-e2e verify -Dtest=DeployTest -Diamlet.writeKustomizeBase=true");
-    }
-
-    @Test
-    void theDockerfileCopiesWhatTheBuildMakesWhereBinIamletLooks() throws Exception {
-        String dockerfile = Files.readString(ROOT.resolve("deploy/Dockerfile"));
-        Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(.+) (\\S+)$").matcher(dockerfile);
-        int local = 0;
-        while (copy.find()) {
-            for (String source : copy.group(1).split(" ")) {
-                assertTrue(Files.exists(ROOT.resolve(source)), "Dockerfile copies " + source + ", which does not exist");
-                local++;
-            }
-        }
-        assertTrue(local >= 6, "the build stage copies the sources: " + local);
-        assertTrue(dockerfile.contains("COPY --from=build /src/agent/target/iamlet.jar /opt/iamlet/iamlet.jar"));
-        assertTrue(dockerfile.contains("ENV IAMLET_HOME=/opt/iamlet"));
-        assertTrue(Files.readString(ROOT.resolve("bin/iamlet")).contains("${IAMLET_HOME:-}/iamlet.jar"), "bin/iamlet looks in IAMLET_HOME");
-        try (JarFile jar = new JarFile(ROOT.resolve("agent/target/iamlet.jar").toFile())) {
-            String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
-            for (String entry : classPath.split(" ")) {
-                assertTrue(entry.startsWith("lib/"), entry);
-                assertTrue(Files.exists(ROOT.resolve("agent/target").resolve(entry)), "the image's lib/ holds " + entry);
-            }
-        }
-        assertTrue(dockerfile.contains("COPY --from=build /src/agent/target/lib/ /opt/iamlet/lib/"));
-        assertTrue(dockerfile.contains("libnftnl11"), "the image has libnftnl");
     }
 }

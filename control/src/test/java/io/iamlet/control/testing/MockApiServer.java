@@ -27,6 +27,11 @@ public final class MockApiServer implements AutoCloseable {
     private final NamespacedKubernetesClient client;
     private final AtomicInteger nodeSelected = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicReference<String> lastAuthorization = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.List<Request> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** One request as the server received it, before the field selector is dropped. */
+    public record Request(String authorization, String method, String path) {
+    }
 
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -35,6 +40,7 @@ public final class MockApiServer implements AutoCloseable {
             public MockResponse dispatch(RecordedRequest request) {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
+                requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path));
                 if (NODE_SELECTOR.matcher(path).find()) {
                     nodeSelected.incrementAndGet();
                     String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
@@ -68,6 +74,11 @@ public final class MockApiServer implements AutoCloseable {
     /** How many list/watch requests asked for one node's pods with a spec.nodeName field selector. */
     public int nodeSelectorRequests() {
         return nodeSelected.get();
+    }
+
+    /** Every request so far, in order: what a client asked of the API (the e2e tests derive RBAC rules from it). */
+    public java.util.List<Request> requests() {
+        return java.util.List.copyOf(requests);
     }
 
     /** The Authorization header of the latest request, to see which credentials a client sent. */

@@ -45,6 +45,11 @@ public final class AgentProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** The started process's id: the agent's JVM itself when the command line ends in exec (bin/iamlet does). */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

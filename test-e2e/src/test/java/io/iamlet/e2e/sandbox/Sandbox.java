@@ -242,9 +242,16 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts `bin/iamlet run` in the node namespace with {@link #agentFlags()} and the given ones; waits until ready. */
     public AgentProcess startAgent(String... extraFlags) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name(), Launcher.iamlet(), "run"));
+        List<String> command = new ArrayList<>(List.of(Launcher.iamlet(), "run"));
         command.addAll(agentFlags());
         command.addAll(List.of(extraFlags));
+        return startInNode(command);
+    }
+
+    /** Starts a command line that runs the agent (e.g. from its image's root) in the node namespace; waits until ready. */
+    public AgentProcess startInNode(List<String> agentCommand) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name()));
+        command.addAll(agentCommand);
         Path log = Files.createTempFile(dir, "agent-", ".log");
         AgentProcess agent = AgentProcess.start(command, log);
         resources.add(agent);

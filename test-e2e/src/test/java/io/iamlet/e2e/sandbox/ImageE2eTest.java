@@ -1,0 +1,259 @@
+package io.iamlet.e2e.sandbox;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.iamlet.control.testing.MockApiServer;
+import io.iamlet.control.testing.Pods;
+import io.iamlet.e2e.ApiAccess;
+import io.iamlet.e2e.Chart;
+import io.iamlet.e2e.Launcher;
+import io.iamlet.e2e.OciArchive;
+import io.iamlet.netlink.testing.Command;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The agent's image, built by bin/image and run as a node runs it, without a container runtime: its layers
+ * unpacked in order into a root filesystem, its entrypoint started there (chroot) with the image's env and
+ * the chart's arguments, env and securityContext (only the capabilities it adds, no privilege escalation, a
+ * read-only root), inside the sandbox's node. Pods then get their roles through the real redirect; the API
+ * calls the agent makes are recorded and must be exactly what the chart's ClusterRole grants.
+ */
+class ImageE2eTest {
+    private static final Path ROOT = Launcher.repositoryRoot();
+    private static final String ROLE_PATH = "/latest/meta-data/iam/security-credentials/";
+    private static final String KUBECONFIG = "/etc/iamlet/kubeconfig";
+    private static final String AGENT_POD = "iamlet-x7k2p";
+    /** The image's unpacked size limit: what a node pulls and keeps. */
+    private static final long MAX_UNCOMPRESSED = 150L * 1024 * 1024;
+
+    private static Path work;
+    private static List<String> digests;
+    private static OciArchive image;
+
+    /** bin/image twice: the second run reuses the cached root filesystem and must give the same digest. */
+    @BeforeAll
+    static void buildTwice() throws Exception {
+        work = Files.createTempDirectory("iamlet-image-test-");
+        digests = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            long start = System.nanoTime();
+            Command.Result r = Command.run(Duration.ofMinutes(10), List.of(ROOT.resolve("bin/image").toString(), "--no-build"));
+            assertEquals(0, r.exitCode(), "bin/image failed:\n" + r.output());
+            System.out.printf("bin/image run %d: %d s%n%s%n", i + 1, (System.nanoTime() - start) / 1_000_000_000, r.stdout());
+            digests.add(Files.readString(archive().resolveSibling(archive().getFileName() + ".digest")).strip());
+        }
+        image = OciArchive.open(archive(), work.resolve("layout"));
+    }
+
+    @AfterAll
+    static void cleanUp() throws IOException {
+        if (work != null) {
+            Command.run("rm", "-rf", work.toString()).ok();
+        }
+    }
+
+    private static String appVersion() throws IOException {
+        return Files.readAllLines(Chart.DIR.resolve("Chart.yaml")).stream().filter(l -> l.startsWith("appVersion:"))
+                .map(l -> l.substring("appVersion:".length()).strip().replace("\"", "")).findFirst().orElseThrow();
+    }
+
+    private static Path archive() throws IOException {
+        return ROOT.resolve("target/image/iamlet-" + appVersion() + ".oci.tar");
+    }
+
+    @Test
+    void theImageIsReproducibleSmallAndWhatTheChartPullsByDefault() throws Exception {
+        assertEquals(digests.get(0), digests.get(1), "same inputs, same digest");
+        assertEquals(digests.get(0), image.digest(), "the .digest file names the archive's image");
+        DaemonSet ds = Chart.one(Chart.objects(Chart.render(Map.of())), DaemonSet.class);
+        assertEquals(ds.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage(), image.reference(),
+                "the chart's default image is the one bin/image builds");
+        long size = image.uncompressedSize();
+        System.out.printf("image %s: %.1f MiB uncompressed%n", image.reference(), size / 1024.0 / 1024.0);
+        assertTrue(size <= MAX_UNCOMPRESSED, "the image unpacks to " + size + " bytes, more than " + MAX_UNCOMPRESSED);
+    }
+
+    /** The values that point the chart's agent at the sandbox's fakes; the rest is the chart's defaults. */
+    private static Map<String, String> sandboxValues() {
+        String interfaces = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).collect(Collectors.joining(","));
+        // When the container-credentials endpoint (issue #16) gets a chart value, turn it on here and add a pod's
+        // request to it below: its TokenReview rule must then be granted and used like every other.
+        return Map.of("hostInterface", "\"" + interfaces + "\"", "stsEndpoint", "http://" + Sandbox.STS_IP,
+                "defaultRole", Sandbox.DEFAULT_ROLE, "namespaceRestrictions", "true",
+                "extraArgs", "[\"--kubeconfig=" + KUBECONFIG + "\"]");
+    }
+
+    @Test
+    void theAgentRunsFromTheImageAsTheChartRunsItAndCallsExactlyWhatItsClusterRoleGrants() throws Exception {
+        List<HasMetadata> objects = Chart.objects(Chart.render(sandboxValues()));
+        DaemonSet ds = Chart.one(objects, DaemonSet.class);
+        Container container = ds.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        OciArchive.Config config = image.config();
+        assertTrue(Set.of("", "0", "0:0").contains(config.user()), "the image runs as root, the chart sets no runAsUser: " + config.user());
+        assertNull(container.getSecurityContext().getRunAsUser());
+        assertEquals("/", config.workingDir().isEmpty() ? "/" : config.workingDir(), "capsh --chroot starts in /");
+
+        try (Sandbox sandbox = Sandbox.start()) {
+            sandbox.namespace("team", "app-*");
+            // The agent's own pod and DaemonSet, which --on-exit=auto looks up on SIGTERM.
+            DaemonSet created = sandbox.api().client().apps().daemonSets().inNamespace("kube-system").resource(ds).create();
+            Pod self = new PodBuilder(Pods.pod("kube-system", AGENT_POD, Sandbox.NODE_NAME, "Running", Map.of(), Sandbox.HOST_IP))
+                    .editMetadata().addNewOwnerReference().withApiVersion("apps/v1").withKind("DaemonSet")
+                    .withName(created.getMetadata().getName()).withUid(created.getMetadata().getUid()).withController(true).endOwnerReference().endMetadata()
+                    .editSpec().withHostNetwork(true).endSpec().build();
+            sandbox.api().client().pods().inNamespace("kube-system").resource(self).create();
+
+            try (ContainerRoot root = ContainerRoot.create(image, Map.of(KUBECONFIG, Files.readString(sandbox.kubeconfig())))) {
+                AgentProcess agent = sandbox.startInNode(containerCommand(root, config, container, container.getArgs()));
+                assertCapabilitiesAreTheChartsOnly(agent, root, container);
+                for (var probe : List.of(container.getLivenessProbe().getHttpGet(), container.getReadinessProbe().getHttpGet())) {
+                    RawHttp.Response r = RawHttp.get(sandbox.node(), Sandbox.HOST_IP, probe.getPort().getIntVal(), probe.getPath(), Map.of());
+                    assertEquals(200, r.status(), "the probe " + probe.getPath() + " on port " + probe.getPort().getIntVal() + ": " + r);
+                }
+
+                SandboxPod web = sandbox.addPod(InterfaceStyle.CALI, "team", "web", "app-web");
+                assertEquals("app-web", RawHttp.get(web.ns(), Sandbox.IMDS_IP, 80, ROLE_PATH, Map.of()).body());
+                RawHttp.Response creds = RawHttp.get(web.ns(), Sandbox.IMDS_IP, 80, ROLE_PATH + "app-web", Map.of());
+                assertEquals(200, creds.status(), creds.toString());
+                assertTrue(creds.body().contains("\"AccessKeyId\""), creds.body());
+                // A role STS refuses: the agent records a Warning event on the pod.
+                sandbox.sts().deny(Sandbox.BASE_ARN + "app-refused");
+                SandboxPod refused = sandbox.addPod(InterfaceStyle.ENI, "team", "refused", "app-refused");
+                RawHttp.Response denied = RawHttp.get(refused.ns(), Sandbox.IMDS_IP, 80, ROLE_PATH + "app-refused", Map.of());
+                assertNotEquals(200, denied.status(), denied.toString());
+                awaitRequest(sandbox.api(), "POST", "/events");
+
+                agent.stop();
+                String blocked = sandbox.nodeRuleset();
+                assertTrue(blocked.contains("reject with tcp reset"), "--on-exit=auto found its DaemonSet staying: block\n" + blocked
+                        + "\n" + agent.log());
+
+                Command.Result uninstall = sandbox.node().exec(containerCommand(root, config, container, List.of("uninstall")).toArray(String[]::new));
+                assertEquals(0, uninstall.exitCode(), uninstall.output());
+                assertEquals("", sandbox.nodeRuleset(), "uninstall from the image leaves no trace in nft list ruleset");
+            }
+
+            Set<ApiAccess> used = agentCalls(sandbox.api());
+            Set<ApiAccess> granted = ApiAccess.granted(Chart.one(objects, ClusterRole.class));
+            System.out.println("the agent called: " + used);
+            assertEquals(granted, used, "the ClusterRole must grant exactly the calls the agent made (used " + used + ", granted " + granted + ")");
+        }
+    }
+
+    /**
+     * The container's process as a runtime starts it: env of the image, then of the container (the downward
+     * API resolved as on the sandbox's node); the root; the bounding set cut to what the securityContext adds
+     * (root then gets exactly those on exec); no_new_privs; the image's entrypoint with the container's args.
+     */
+    private static List<String> containerCommand(ContainerRoot root, OciArchive.Config config, Container c, List<String> args) {
+        Map<String, String> env = new LinkedHashMap<>(config.env());
+        for (EnvVar e : c.getEnv()) {
+            if (e.getValueFrom() == null) {
+                env.put(e.getName(), e.getValue());
+                continue;
+            }
+            String field = e.getValueFrom().getFieldRef().getFieldPath();
+            env.put(e.getName(), switch (field) {
+                case "status.hostIP" -> Sandbox.HOST_IP;
+                case "spec.nodeName" -> Sandbox.NODE_NAME;
+                case "metadata.name" -> AGENT_POD;
+                case "metadata.namespace" -> "kube-system";
+                default -> throw new AssertionError("a downward API field the sandbox does not provide: " + field);
+            });
+        }
+        var security = c.getSecurityContext();
+        assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
+        assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem(), "ContainerRoot mounts the root read-only");
+        Set<String> keep = security.getCapabilities().getAdd().stream().map(a -> "cap_" + a.toLowerCase()).collect(Collectors.toSet());
+        List<String> drop = allCapabilities().stream().filter(cap -> !keep.contains(cap)).toList();
+
+        List<String> command = new ArrayList<>(List.of("/usr/bin/env", "-i"));
+        env.forEach((k, v) -> command.add(k + "=" + v));
+        command.addAll(List.of("/usr/sbin/capsh", "--chroot=" + root.path(), "--drop=" + String.join(",", drop)));
+        if (Boolean.FALSE.equals(security.getAllowPrivilegeEscalation())) {
+            command.add("--no-new-privs");
+        }
+        command.add("--shell=" + config.entrypoint().getFirst());
+        command.add("--");
+        command.addAll(config.entrypoint().subList(1, config.entrypoint().size()));
+        command.addAll(args == null || args.isEmpty() ? config.cmd() : args);
+        return command;
+    }
+
+    /** Every capability this kernel knows, by capsh's names. */
+    private static List<String> allCapabilities() {
+        int last = Integer.parseInt(Command.run("cat", "/proc/sys/kernel/cap_last_cap").ok().stdout().strip());
+        String decoded = Command.run("capsh", "--decode=0x" + Long.toHexString((1L << (last + 1)) - 1)).ok().stdout().strip();
+        return List.of(decoded.substring(decoded.indexOf('=') + 1).split(","));
+    }
+
+    private static void assertCapabilitiesAreTheChartsOnly(AgentProcess agent, ContainerRoot root, Container c) throws IOException {
+        long expected = 0;
+        for (String add : c.getSecurityContext().getCapabilities().getAdd()) {
+            expected |= 1L << capabilityNumber("cap_" + add.toLowerCase());
+        }
+        Map<String, String> status = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + agent.pid() + "/status"))) {
+            String[] kv = line.split(":\\s*", 2);
+            status.put(kv[0], kv.length > 1 ? kv[1] : "");
+        }
+        assertTrue(Files.readString(Path.of("/proc/" + agent.pid() + "/cmdline")).contains("java"), "the started process became the JVM");
+        for (String set : List.of("CapBnd", "CapPrm", "CapEff")) {
+            assertEquals(expected, Long.parseUnsignedLong(status.get(set), 16), set + " of the agent: only what the chart adds");
+        }
+        assertEquals(0, Long.parseUnsignedLong(status.get("CapAmb"), 16), "no ambient capabilities");
+        assertEquals("1", status.get("NoNewPrivs"), "allowPrivilegeEscalation: false");
+        assertEquals(root.path(), Files.readSymbolicLink(Path.of("/proc/" + agent.pid() + "/root")), "the agent's root is the image's");
+    }
+
+    private static int capabilityNumber(String name) {
+        List<String> all = allCapabilities();
+        int n = all.indexOf(name);
+        assertTrue(n >= 0, "unknown capability " + name);
+        return n;
+    }
+
+    /** Waits until the agent (the kubeconfig's token) sent METHOD to a path ending so. */
+    private static void awaitRequest(MockApiServer api, String method, String pathEnd) throws InterruptedException {
+        for (int i = 0; i < 200; i++) {
+            if (api.requests().stream().anyMatch(r -> r.method().equals(method) && r.path().split("\\?")[0].endsWith(pathEnd))) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        fail("no " + method + " …" + pathEnd + " reached the API: " + api.requests());
+    }
+
+    /** What the agent asked of the API (requests with the sandbox kubeconfig's token, not the test's own). */
+    private static Set<ApiAccess> agentCalls(MockApiServer api) {
+        Set<ApiAccess> out = new TreeSet<>();
+        for (MockApiServer.Request r : api.requests()) {
+            if ("Bearer sandbox-token".equals(r.authorization())) {
+                out.add(ApiAccess.of(r.method(), r.path()));
+            }
+        }
+        return out;
+    }
+}
