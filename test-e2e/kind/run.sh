@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sandbox's scenarios on a real cluster: kind, the image built from deploy/Dockerfile, the Helm chart,
+# The sandbox's scenarios on a real cluster: kind, the agent's image from bin/image, the Helm chart,
 # the sandbox's fake IMDS (on every node) and fake STS (in the cluster), and pods running the AWS CLI.
 # Needs a Docker engine, kind, kubectl and helm; CI machines have no Docker engine, so CI does not run this.
 # Usage: test-e2e/kind/run.sh [--keep]   (--keep leaves the cluster up for a look around)
@@ -27,12 +27,15 @@ echo "== building (Maven, then the images)"
 JAVA_HOME=$("$root/bin/java-home"); export JAVA_HOME
 (cd "$root" && mvn -B -q -ntp install -DskipTests \
   && mvn -B -q -ntp -pl test-e2e dependency:copy-dependencies -DincludeScope=test -DoutputDirectory=target/kind-lib)
-docker build -q -f "$root/deploy/Dockerfile" -t iamlet:kind "$root"
+# The agent's image as operators get it (an OCI archive named as the chart's default image, which values.yaml keeps).
+"$root/bin/image" --no-build
+archive=$(ls "$root"/target/image/iamlet-*.oci.tar)
 docker build -q -f "$here/fakes.Dockerfile" -t iamlet-fakes:kind "$root"
 
 echo "== cluster $cluster"
 kind get clusters | grep -qx "$cluster" || kind create cluster --name "$cluster" --config "$here/cluster.yaml" --wait 120s
-kind load docker-image iamlet:kind iamlet-fakes:kind --name "$cluster"
+kind load image-archive "$archive" --name "$cluster"
+kind load docker-image iamlet-fakes:kind --name "$cluster"
 kubectl apply -f "$here/manifests/fakes.yaml"
 kubectl -n iamlet-e2e rollout status ds/fake-imds --timeout=120s
 kubectl -n iamlet-e2e rollout status deploy/fake-sts --timeout=120s
