@@ -13,8 +13,9 @@ import java.util.stream.Stream;
 
 /**
  * An image's root filesystem, unpacked from its layers and mounted as a container runtime mounts it for the
- * chart's container: the root read-only (readOnlyRootFilesystem), /proc, a /dev of its own with the usual
- * devices, an empty /tmp (the chart's emptyDir), and the files the kubelet provides (/etc/hosts, resolv.conf).
+ * chart's container: the root read-only (readOnlyRootFilesystem), /proc, /sys read-only, a /dev of its own with
+ * the usual devices, an empty /tmp (the chart's emptyDir), a BPF filesystem of its own where the chart mounts the
+ * node's (/sys/fs/bpf), and the files the kubelet provides (/etc/hosts, resolv.conf).
  * Its directory is named after this JVM's pid: a later run unmounts and deletes what a crashed run left.
  */
 final class ContainerRoot implements AutoCloseable {
@@ -64,6 +65,9 @@ final class ContainerRoot implements AutoCloseable {
             Command.run("mknod", "-m", "666", root.resolve("dev").resolve(dev.getKey()).toString(), "c", mm[0], mm[1]).ok();
         }
         Command.run("mount", "-t", "tmpfs", "-o", "mode=1777,size=16m", "tmpfs", root.resolve("tmp").toString()).ok();
+        // /sys read-only as a runtime gives it; the chart's hostPath /sys/fs/bpf as a BPF filesystem of this root's own.
+        Command.run("mount", "-t", "sysfs", "-o", "ro", "sysfs", root.resolve("sys").toString()).ok();
+        Command.run("mount", "-t", "bpf", "bpf", root.resolve("sys/fs/bpf").toString()).ok();
     }
 
     Path path() {

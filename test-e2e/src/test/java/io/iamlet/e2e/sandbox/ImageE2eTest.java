@@ -144,6 +144,14 @@ class ImageE2eTest {
                 RawHttp.Response denied = RawHttp.get(refused.ns(), Sandbox.IMDS_IP, 80, ROLE_PATH + "app-refused", Map.of());
                 assertNotEquals(200, denied.status(), denied.toString());
                 awaitRequest(sandbox.api(), "POST", "/events");
+                // `kubectl exec ds/iamlet -- iamlet doctor`: the same root, env and capabilities as the agent.
+                String interfaces = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).collect(Collectors.joining(","));
+                Command.Result doctor = sandbox.node().exec(containerCommand(root, config, container, List.of("doctor",
+                        "--host-interface=" + interfaces, "--kubeconfig=" + KUBECONFIG, "--sts-endpoint=http://" + Sandbox.STS_IP))
+                        .toArray(String[]::new));
+                for (String line : List.of("ok   capabilities CAP_NET_ADMIN", "ok   rules", "ok   api", "ok   sts")) {
+                    assertTrue(doctor.stdout().contains(line), "'" + line + "' missing from doctor:\n" + doctor.output());
+                }
 
                 agent.stop();
                 String blocked = sandbox.nodeRuleset();
@@ -157,7 +165,6 @@ class ImageE2eTest {
 
             Set<ApiAccess> used = agentCalls(sandbox.api());
             Set<ApiAccess> granted = ApiAccess.granted(Chart.one(objects, ClusterRole.class));
-            System.out.println("the agent called: " + used);
             assertEquals(granted, used, "the ClusterRole must grant exactly the calls the agent made (used " + used + ", granted " + granted + ")");
         }
     }
@@ -246,7 +253,10 @@ class ImageE2eTest {
         fail("no " + method + " …" + pathEnd + " reached the API: " + api.requests());
     }
 
-    /** What the agent asked of the API (requests with the sandbox kubeconfig's token, not the test's own). */
+    /** Kubernetes grants this to every authenticated user (ClusterRole system:basic-user): doctor asks it, no rule needed. */
+    private static final ApiAccess SELF_REVIEW = new ApiAccess("authorization.k8s.io", "selfsubjectaccessreviews", "create");
+
+    /** What the agent and doctor asked of the API (requests with the sandbox kubeconfig's token, not the test's own). */
     private static Set<ApiAccess> agentCalls(MockApiServer api) {
         Set<ApiAccess> out = new TreeSet<>();
         for (MockApiServer.Request r : api.requests()) {
@@ -254,6 +264,7 @@ class ImageE2eTest {
                 out.add(ApiAccess.of(r.method(), r.path()));
             }
         }
+        assertTrue(out.remove(SELF_REVIEW), "doctor asks whether it may create events: " + out);
         return out;
     }
 }
