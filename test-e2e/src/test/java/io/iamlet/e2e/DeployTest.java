@@ -115,7 +115,8 @@ class DeployTest {
         assertEquals("ebpf", config.backend());
         assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), config.cgroup().orElseThrow());
         assertEquals(Path.of("/sys/fs/bpf/iamlet"), config.bpfPinDir());
-        assertEquals(List.of("NET_ADMIN", "BPF"), c.getSecurityContext().getCapabilities().getAdd());
+        assertEquals(List.of("NET_ADMIN", "BPF", "SYS_ADMIN"), c.getSecurityContext().getCapabilities().getAdd(),
+                "BPF_PROG_GET_FD_BY_ID needs CAP_SYS_ADMIN: ImageE2eTest runs the agent with these and no more");
         Map<String, String> hostPaths = new java.util.HashMap<>();
         pod.getVolumes().stream().filter(v -> v.getHostPath() != null).forEach(v -> hostPaths.put(v.getName(), v.getHostPath().getPath()));
         Map<String, String> mounts = new java.util.HashMap<>();

@@ -30,12 +30,15 @@ final class ContainerRoot implements AutoCloseable {
         this.root = dir.resolve("rootfs");
     }
 
-    /** Unpacks the image and mounts its root; files maps absolute paths in the root to contents to add first. */
-    static ContainerRoot create(OciArchive image, Map<String, String> files) throws IOException {
+    /**
+     * Unpacks the image and mounts its root. files: absolute paths in the root and their contents, added first;
+     * hostPaths: directories of this machine bound at absolute paths in the root, as the chart's hostPath volumes.
+     */
+    static ContainerRoot create(OciArchive image, Map<String, String> files, Map<Path, String> hostPaths) throws IOException {
         removeLeftovers();
         ContainerRoot c = new ContainerRoot(Files.createTempDirectory(TMP, PREFIX + ProcessHandle.current().pid() + "-"));
         try {
-            c.build(image, files);
+            c.build(image, files, hostPaths);
             return c;
         } catch (IOException | RuntimeException e) {
             c.close();
@@ -43,7 +46,7 @@ final class ContainerRoot implements AutoCloseable {
         }
     }
 
-    private void build(OciArchive image, Map<String, String> files) throws IOException {
+    private void build(OciArchive image, Map<String, String> files, Map<Path, String> hostPaths) throws IOException {
         image.unpack(root);
         // Mount points a runtime creates when the image lacks them.
         for (String d : List.of("proc", "dev", "sys", "tmp")) {
@@ -67,7 +70,17 @@ final class ContainerRoot implements AutoCloseable {
         Command.run("mount", "-t", "tmpfs", "-o", "mode=1777,size=16m", "tmpfs", root.resolve("tmp").toString()).ok();
         // /sys read-only as a runtime gives it; the chart's hostPath /sys/fs/bpf as a BPF filesystem of this root's own.
         Command.run("mount", "-t", "sysfs", "-o", "ro", "sysfs", root.resolve("sys").toString()).ok();
-        Command.run("mount", "-t", "bpf", "bpf", root.resolve("sys/fs/bpf").toString()).ok();
+        if (!hostPaths.containsValue("/sys/fs/bpf")) {
+            Command.run("mount", "-t", "bpf", "bpf", root.resolve("sys/fs/bpf").toString()).ok();
+        }
+        for (var bind : hostPaths.entrySet()) {
+            Path target = root.resolve(bind.getValue().substring(1));
+            Command.run("mount", "--bind", bind.getKey().toString(), target.toString()).ok();
+            if (bind.getValue().equals("/sys/fs/cgroup")) {
+                // The chart mounts the node's cgroups read-only.
+                Command.run("mount", "-o", "remount,bind,ro", target.toString()).ok();
+            }
+        }
     }
 
     Path path() {

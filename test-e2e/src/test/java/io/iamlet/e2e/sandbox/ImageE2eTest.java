@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import io.iamlet.e2e.ApiAccess;
@@ -95,39 +96,53 @@ class ImageE2eTest {
         assertTrue(size <= MAX_UNCOMPRESSED, "the image unpacks to " + size + " bytes, more than " + MAX_UNCOMPRESSED);
     }
 
+    private static final String INTERFACES = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).collect(Collectors.joining(","));
+
     /** The values that point the chart's agent at the sandbox's fakes; the rest is the chart's defaults. */
     private static Map<String, String> sandboxValues() {
-        String interfaces = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).collect(Collectors.joining(","));
         // When the container-credentials endpoint (issue #16) gets a chart value, turn it on here and add a pod's
         // request to it below: its TokenReview rule must then be granted and used like every other.
-        return Map.of("hostInterface", "\"" + interfaces + "\"", "stsEndpoint", "http://" + Sandbox.STS_IP,
+        return new LinkedHashMap<>(Map.of("hostInterface", "\"" + INTERFACES + "\"", "stsEndpoint", "http://" + Sandbox.STS_IP,
                 "defaultRole", Sandbox.DEFAULT_ROLE, "namespaceRestrictions", "true",
-                "extraArgs", "[\"--kubeconfig=" + KUBECONFIG + "\"]");
+                "extraArgs", "[\"--kubeconfig=" + KUBECONFIG + "\"]"));
+    }
+
+    /** The chart's agent container for these values, with the checks that let a chroot stand for its runtime. */
+    private static Container chartContainer(List<HasMetadata> objects) {
+        Container container = Chart.one(objects, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().getFirst();
+        OciArchive.Config config = image.config();
+        assertTrue(Set.of("", "0", "0:0").contains(config.user()), "the image runs as root, the chart sets no runAsUser: " + config.user());
+        assertNull(container.getSecurityContext().getRunAsUser());
+        assertEquals("/", config.workingDir().isEmpty() ? "/" : config.workingDir(), "capsh --chroot starts in /");
+        return container;
+    }
+
+    /** The agent's own pod and DaemonSet in the API, which --on-exit=auto looks up on SIGTERM. */
+    private static void agentPodAndDaemonSet(Sandbox sandbox, List<HasMetadata> objects) {
+        DaemonSet created = sandbox.api().client().apps().daemonSets().inNamespace("kube-system")
+                .resource(Chart.one(objects, DaemonSet.class)).create();
+        Pod self = new PodBuilder(Pods.pod("kube-system", AGENT_POD, Sandbox.NODE_NAME, "Running", Map.of(), Sandbox.HOST_IP))
+                .editMetadata().addNewOwnerReference().withApiVersion("apps/v1").withKind("DaemonSet")
+                .withName(created.getMetadata().getName()).withUid(created.getMetadata().getUid()).withController(true).endOwnerReference().endMetadata()
+                .editSpec().withHostNetwork(true).endSpec().build();
+        sandbox.api().client().pods().inNamespace("kube-system").resource(self).create();
     }
 
     @Test
     void theAgentRunsFromTheImageAsTheChartRunsItAndCallsExactlyWhatItsClusterRoleGrants() throws Exception {
         List<HasMetadata> objects = Chart.objects(Chart.render(sandboxValues()));
-        DaemonSet ds = Chart.one(objects, DaemonSet.class);
-        Container container = ds.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        Container container = chartContainer(objects);
         OciArchive.Config config = image.config();
-        assertTrue(Set.of("", "0", "0:0").contains(config.user()), "the image runs as root, the chart sets no runAsUser: " + config.user());
-        assertNull(container.getSecurityContext().getRunAsUser());
-        assertEquals("/", config.workingDir().isEmpty() ? "/" : config.workingDir(), "capsh --chroot starts in /");
 
         try (Sandbox sandbox = Sandbox.start()) {
             sandbox.namespace("team", "app-*");
-            // The agent's own pod and DaemonSet, which --on-exit=auto looks up on SIGTERM.
-            DaemonSet created = sandbox.api().client().apps().daemonSets().inNamespace("kube-system").resource(ds).create();
-            Pod self = new PodBuilder(Pods.pod("kube-system", AGENT_POD, Sandbox.NODE_NAME, "Running", Map.of(), Sandbox.HOST_IP))
-                    .editMetadata().addNewOwnerReference().withApiVersion("apps/v1").withKind("DaemonSet")
-                    .withName(created.getMetadata().getName()).withUid(created.getMetadata().getUid()).withController(true).endOwnerReference().endMetadata()
-                    .editSpec().withHostNetwork(true).endSpec().build();
-            sandbox.api().client().pods().inNamespace("kube-system").resource(self).create();
+            agentPodAndDaemonSet(sandbox, objects);
 
-            try (ContainerRoot root = ContainerRoot.create(image, Map.of(KUBECONFIG, Files.readString(sandbox.kubeconfig())))) {
+            try (ContainerRoot root = ContainerRoot.create(image, Map.of(KUBECONFIG, Files.readString(sandbox.kubeconfig())), Map.of())) {
                 AgentProcess agent = sandbox.startInNode(containerCommand(root, config, container, container.getArgs()));
                 assertCapabilitiesAreTheChartsOnly(agent, root, container);
+                String jvmOptions = container.getEnv().stream().filter(e -> e.getName().equals("IAMLET_JAVA_OPTS")).findFirst().orElseThrow().getValue();
+                assertTrue(Files.readString(Path.of("/proc/" + agent.pid() + "/cmdline")).contains(jvmOptions), "the chart's jvmOptions reach the JVM");
                 for (var probe : List.of(container.getLivenessProbe().getHttpGet(), container.getReadinessProbe().getHttpGet())) {
                     RawHttp.Response r = RawHttp.get(sandbox.node(), Sandbox.HOST_IP, probe.getPort().getIntVal(), probe.getPath(), Map.of());
                     assertEquals(200, r.status(), "the probe " + probe.getPath() + " on port " + probe.getPort().getIntVal() + ": " + r);
@@ -145,9 +160,8 @@ class ImageE2eTest {
                 assertNotEquals(200, denied.status(), denied.toString());
                 awaitRequest(sandbox.api(), "POST", "/events");
                 // `kubectl exec ds/iamlet -- iamlet doctor`: the same root, env and capabilities as the agent.
-                String interfaces = Stream.of(InterfaceStyle.values()).map(InterfaceStyle::hostInterface).collect(Collectors.joining(","));
                 Command.Result doctor = sandbox.node().exec(containerCommand(root, config, container, List.of("doctor",
-                        "--host-interface=" + interfaces, "--kubeconfig=" + KUBECONFIG, "--sts-endpoint=http://" + Sandbox.STS_IP))
+                        "--host-interface=" + INTERFACES, "--kubeconfig=" + KUBECONFIG, "--sts-endpoint=http://" + Sandbox.STS_IP))
                         .toArray(String[]::new));
                 for (String line : List.of("ok   capabilities CAP_NET_ADMIN", "ok   rules", "ok   api", "ok   sts")) {
                     assertTrue(doctor.stdout().contains(line), "'" + line + "' missing from doctor:\n" + doctor.output());
@@ -166,6 +180,46 @@ class ImageE2eTest {
             Set<ApiAccess> used = agentCalls(sandbox.api());
             Set<ApiAccess> granted = ApiAccess.granted(Chart.one(objects, ClusterRole.class));
             assertEquals(granted, used, "the ClusterRole must grant exactly the calls the agent made (used " + used + ", granted " + granted + ")");
+        }
+    }
+
+    /**
+     * The chart's eBPF variant from the image: the capabilities it adds (and no others) are enough to load, attach
+     * and check the connect program, with the node's cgroup hierarchy read-only and the BPF filesystem where the
+     * chart mounts them.
+     */
+    @Test
+    void theEbpfBackendRunsFromTheImageWithTheCapabilitiesTheChartAddsOnly() throws Exception {
+        try (Sandbox sandbox = Sandbox.start()) {
+            sandbox.namespace("team", "app-*");
+            sandbox.enableEbpf();
+            Path podCgroup = sandbox.podCgroup().orElseThrow();
+            Map<String, String> values = sandboxValues();
+            values.put("backend", "ebpf");
+            values.put("onExit", "remove");
+            values.put("ebpf", "{cgroup: /sys/fs/cgroup/" + podCgroup.getFileName() + "}");
+            List<HasMetadata> objects = Chart.objects(Chart.render(values));
+            Container container = chartContainer(objects);
+            assertTrue(container.getSecurityContext().getCapabilities().getAdd().containsAll(List.of("NET_ADMIN", "BPF")));
+            agentPodAndDaemonSet(sandbox, objects);
+            // The chart's hostPath volumes: the node's cgroup hierarchy (read-only) and BPF filesystem.
+            Map<String, String> mounts = new LinkedHashMap<>();
+            container.getVolumeMounts().forEach(m -> mounts.put(m.getName(), m.getMountPath()));
+            Map<Path, String> hostPaths = new LinkedHashMap<>();
+            hostPaths.put(podCgroup.getParent(), mounts.get("cgroup"));
+            hostPaths.put(sandbox.bpfPinDir().orElseThrow().getParent(), mounts.get("bpffs"));
+
+            try (ContainerRoot root = ContainerRoot.create(image, Map.of(KUBECONFIG, Files.readString(sandbox.kubeconfig())), hostPaths)) {
+                AgentProcess agent = sandbox.startInNode(containerCommand(root, image.config(), container, container.getArgs()));
+                assertCapabilitiesAreTheChartsOnly(agent, root, container);
+                SandboxPod web = sandbox.addPod(InterfaceStyle.CALI, "team", "web", "app-web");
+                Command.Result role = PodClients.curl(sandbox, web, "-s", "http://" + Sandbox.IMDS_IP + ROLE_PATH);
+                assertEquals("app-web", role.stdout(), role.output());
+                assertEquals("", sandbox.nodeRuleset(), "no netfilter rule: the cgroup program redirects");
+                assertEquals(1, CgroupRedirect.attachedPrograms(podCgroup));
+                agent.stop();
+                assertEquals(0, CgroupRedirect.attachedPrograms(podCgroup), "--on-exit=remove detaches it\n" + agent.log());
+            }
         }
     }
 
