@@ -19,6 +19,8 @@ import java.util.zip.GZIPInputStream;
 /**
  * An OCI image archive (an OCI image layout in a tar, as bin/image writes it), read as a container runtime
  * reads one: index → manifest → config and layers, the layers applied in order onto a root filesystem.
+ * Hand-written: no Maven Central library unpacks an OCI image onto a filesystem; the spec's rules (index,
+ * manifest, whiteouts) take a few lines here, and GNU tar does the extracting.
  */
 public final class OciArchive {
     private static final ObjectMapper JSON = new ObjectMapper();
