@@ -200,5 +200,6 @@ class DeployTest {
         }
         assertEquals(expected, Files.readString(KUSTOMIZE_BASE), "deploy/kustomize/iamlet.yaml differs from the chart;"
                 + " regenerate it: mvn -pl test-e2e verify -Dtest=DeployTest -Diamlet.writeKustomizeBase=true");
+        assertEquals(4, objects(Files.readString(KUSTOMIZE_BASE)).size(), "kustomize applies what Kubernetes accepts");
     }
 }
