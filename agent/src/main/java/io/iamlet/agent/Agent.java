@@ -126,7 +126,9 @@ public final class Agent implements AutoCloseable {
     /** The base ARN and default role from the node's metadata when asked (--auto-discover-*). */
     private RoleSettings discover(RoleSettings roles, NodeMetadata node) throws Exception {
         RoleSettings r = roles;
-        if (config.autoDiscoverBaseArn()) {
+        // kube2iam: --auto-discover-default-role "overwrites any previous setting for --base-role-arn", so the
+        // node's role and bare role names work with that flag alone.
+        if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
             log.event("info", "discovered base role ARN", Map.of("base.arn", base.text()));

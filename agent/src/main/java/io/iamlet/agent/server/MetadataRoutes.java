@@ -26,7 +26,8 @@ public final class MetadataRoutes {
     static final HeaderName TOKEN_TTL = HeaderNames.create("X-aws-ec2-metadata-token-ttl-seconds");
     static final HeaderName FORWARDED_FOR = HeaderNames.create("X-Forwarded-For");
     private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/?");
-    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/([^/]+)/?");
+    // The role may contain '/': full ARNs, cross-account ARNs and path roles, as kube2iam's {role:.*} route.
+    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/(.+?)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
     private static final int MAX_PATH = 1024;
 
