@@ -93,7 +93,9 @@ public final class Agent implements AutoCloseable {
         open.add(cache);
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5)));
-        metrics = new ServerMetrics(cache::stats);
+        metrics = new ServerMetrics(cache::stats, Version.current());
+        cache.listen(metrics.cacheListener());
+        metrics.duplicates(index::duplicateCounts);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),

@@ -87,7 +87,10 @@ public final class MetadataRoutes {
         res.status(Status.create(outcome.status()));
         res.send(outcome.body());
         double millis = (System.nanoTime() - start) / 1e6;
-        metrics.request(outcome.route(), outcome.status(), millis);
+        metrics.request(outcome.route(), req.prologue().method().text(), outcome.status(), millis);
+        if (outcome.status() == 404 && outcome.pod().isEmpty() && ("role".equals(outcome.route()) || "credentials".equals(outcome.route()))) {
+            metrics.podNotInPodCache();
+        }
         log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
                 outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
     }

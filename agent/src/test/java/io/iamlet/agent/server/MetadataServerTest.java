@@ -67,10 +67,11 @@ class MetadataServerTest {
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
+        ServerMetrics metrics = new ServerMetrics(cache::stats);
+        cache.listen(metrics.cacheListener());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
                 new MetadataProxy(imds.url(), node, allowedPaths, Duration.ofSeconds(2)), mode,
                 new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
@@ -223,13 +224,14 @@ class MetadataServerTest {
     @Test
     void managementPortServesHealthReadinessAndMetrics() throws Exception {
         get(WEB, "/latest/meta-data/iam/security-credentials/reader");
+        get(WEB, "/latest/meta-data/iam/security-credentials/reader");
         HttpClient client = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + server.managementPort();
         HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals("{\"hostIP\":\"10.0.0.1\",\"instanceId\":\"i-0123456789abcdef0\"}", health.body());
         assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 1"), metrics);
+        assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 2"), metrics);
         assertTrue(java.util.regex.Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
                 "prefetches and requests call STS (how often depends on retry timing): " + metrics);
         assertTrue(metrics.contains("iamlet_sts_seconds_total "), metrics);
@@ -237,6 +239,16 @@ class MetadataServerTest {
         assertNotEquals(server.appPort(), server.managementPort());
         assertEquals("{}", client.send(HttpRequest.newBuilder(URI.create(base + "/debug/store")).build(),
                 HttpResponse.BodyHandlers.ofString()).body(), "--debug serves the store");
-        assertEquals(404, get(WEB, "/healthz").statusCode(), "management routes are not on the app port (IMDS answers 404)");
+        assertEquals(200, get(WEB, "/healthz").statusCode(), "kube2iam's probes ask the app port for /healthz");
+        assertEquals(404, get(WEB, "/metrics").statusCode(), "with a management port of its own, metrics stay off the app port");
+        assertEquals(404, get(WEB, "/debug/store").statusCode());
+        // kube2iam's series (its metrics/metrics.go), next to ours.
+        String after = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String series : List.of("kube2iam_http_request_duration_seconds_bucket{code=\"200\",method=\"GET\",handler=\"roleHandler\",le=\"+Inf\"} 2",
+                "kube2iam_iam_cache_hits_total{role_arn=\"" + BASE + "reader\"} ", "kube2iam_iam_request_duration_seconds_count{code=\"Success\",role_arn=\"" + BASE + "reader\"} ",
+                "kube2iam_iam_k8s_pod_not_in_pod_cache 0", "kube2iam_iam_k8s_dup_req_count 0", "kube2iam_iam_k8s_dup_req_success_count 0",
+                "kube2iam_healthcheck_status 1", "kube2iam_info{version=")) {
+            assertTrue(after.contains(series), series + " in\n" + after);
+        }
     }
 }
