@@ -147,6 +147,38 @@ class MetadataServerTest {
         assertTrue(denied.body().contains("AccessDenied"), denied.body());
     }
 
+    /**
+     * kube2iam routes security-credentials/{role:.*} and compares RoleARN(wanted) with the pod's role ARN (server.go):
+     * SDKs ask for exactly what the listing answered, which is a full ARN or a path when the role is outside the base.
+     */
+    @Test
+    void rolesWithSlashesAreAnsweredLikeKube2iam() throws Exception {
+        String cross = "arn:aws:iam::999988887777:role/partner";
+        String path = "apps/reader";
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "cross", "node-a", cross, "127.0.0.21")).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "pathy", "node-a", path, "127.0.0.22")).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "upper", "node-a", "ARN:aws:iam::111122223333:role/reader", "127.0.0.23")).create();
+        for (String ip : List.of("127.0.0.21", "127.0.0.22", "127.0.0.23")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (index.pods().stream().noneMatch(p -> p.ips().contains(ip)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+        assertEquals(cross, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/").body(), "outside the base: the full ARN");
+        assertEquals(200, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/" + cross).statusCode());
+        assertEquals(path, get("127.0.0.22", "/latest/meta-data/iam/security-credentials").body());
+        HttpResponse<String> pathCredentials = get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + path);
+        assertEquals(200, pathCredentials.statusCode(), pathCredentials.body());
+        assertEquals(200, get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + BASE + path).statusCode(),
+                "the full ARN of the pod's own role");
+        assertEquals("reader", get("127.0.0.23", "/latest/meta-data/iam/security-credentials/").body());
+        assertEquals(200, get("127.0.0.23", "/latest/meta-data/iam/security-credentials/reader").statusCode());
+        HttpResponse<String> other = get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + cross);
+        assertEquals(403, other.statusCode());
+        assertTrue(other.body().startsWith("Invalid role " + cross), other.body());
+        assertEquals(403, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/arn:aws:iam::999988887777:role/other").statusCode());
+    }
+
     @Test
     void imdsV2TokensAreBoundToTheCaller() throws Exception {
         HttpResponse<String> token = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "300"));
