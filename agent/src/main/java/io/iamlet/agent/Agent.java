@@ -147,15 +147,15 @@ public final class Agent implements AutoCloseable {
         return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
     }
 
-    /** Annotations are anyone's text: everything goes through the JSON escaper. */
+    /** Annotations are anyone's text: written by Jackson, never pasted. */
     private static String podJson(PodInfo p) {
-        return "{\"namespace\":\"" + esc(p.namespace()) + "\",\"name\":\"" + esc(p.name()) + "\",\"ips\":" + p.ips().stream()
-                .map(ip -> "\"" + esc(ip) + "\"").collect(Collectors.joining(",", "[", "]")) + ",\"phase\":\"" + esc(String.valueOf(p.phase()))
-                + "\",\"role\":\"" + esc(p.annotations().getOrDefault("iam.amazonaws.com/role", "")) + "\"}";
-    }
-
-    private static String esc(String s) {
-        return io.iamlet.agent.server.CredentialDocument.escape(s);
+        Map<String, Object> pod = new java.util.LinkedHashMap<>();
+        pod.put("namespace", p.namespace());
+        pod.put("name", p.name());
+        pod.put("ips", p.ips());
+        pod.put("phase", String.valueOf(p.phase()));
+        pod.put("role", p.annotations().getOrDefault("iam.amazonaws.com/role", ""));
+        return io.iamlet.agent.server.Json.object(pod);
     }
 
     public boolean ready() {

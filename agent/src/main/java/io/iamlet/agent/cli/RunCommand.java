@@ -4,6 +4,7 @@ import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
 import io.iamlet.agent.server.MetadataRoutes;
+import io.iamlet.agent.server.LogBridge;
 import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
@@ -67,8 +68,8 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
             Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
             Flags.Spec.string("log-format", "text", "text or json"),
-            Flags.Spec.string("log-level", "info", "kube2iam compatibility (accepted)"),
-            Flags.Spec.bool("verbose", "kube2iam compatibility (accepted)"),
+            Flags.Spec.string("log-level", "info", "trace, debug, info, warning or error: lines below are dropped (every library's too)"),
+            Flags.Spec.bool("verbose", "debug logging (kube2iam's meaning)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
             Flags.Spec.bool("version", "print the version and exit"));
 
@@ -102,7 +103,8 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(out, config.logFormat(), Clock.systemUTC());
+        RequestLog log = new RequestLog(out, config.logFormat(), logLevel(flags), Clock.systemUTC());
+        LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = Thread.ofPlatform().unstarted(() -> {
@@ -114,8 +116,9 @@ final class RunCommand implements Subcommand {
         try {
             agent.start();
         } catch (Exception e) {
+            // Agent.start has logged why, in the log's own format (one JSON line with --log-format=json).
             Runtime.getRuntime().removeShutdownHook(hook);
-            throw new IllegalStateException("start-up failed: " + e.getMessage(), e);
+            return ExitCode.FAILED;
         }
         try {
             stopped.await();
@@ -181,6 +184,18 @@ final class RunCommand implements Subcommand {
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")));
+    }
+
+    /** kube2iam: --verbose means debug, whatever --log-level says. */
+    static RequestLog.Level logLevel(Flags f) {
+        if (f.bool("verbose")) {
+            return RequestLog.Level.DEBUG;
+        }
+        try {
+            return RequestLog.Level.parse(f.require("log-level"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--log-level: " + e.getMessage());
+        }
     }
 
     private static int port(Flags f, String name) {

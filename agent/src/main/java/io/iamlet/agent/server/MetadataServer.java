@@ -7,6 +7,8 @@ import io.helidon.webserver.http.HttpRouting;
 import io.iamlet.control.aws.NodeMetadata;
 
 import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -60,8 +62,10 @@ public final class MetadataServer implements AutoCloseable {
                 String instanceId = node.get("meta-data/instance-id").strip();
                 metrics.healthcheck(true);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send("{\"hostIP\":\"" + CredentialDocument.escape(settings.hostIp()) + "\",\"instanceId\":\""
-                        + CredentialDocument.escape(instanceId) + "\"}");
+                Map<String, Object> health = new LinkedHashMap<>();
+                health.put("hostIP", settings.hostIp());
+                health.put("instanceId", instanceId);
+                res.send(Json.object(health));
             } catch (Exception e) {
                 metrics.healthcheck(false);
                 res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + e.getMessage());
