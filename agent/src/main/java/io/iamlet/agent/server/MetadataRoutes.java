@@ -69,7 +69,7 @@ public final class MetadataRoutes {
 
     private void handle(ServerRequest req, ServerResponse res) {
         long start = System.nanoTime();
-        String path = req.path().rawPath();
+        String path = originForm(req.path().rawPath());
         String caller = caller(req);
         Outcome outcome;
         try {
@@ -93,6 +93,18 @@ public final class MetadataRoutes {
         }
         log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
                 outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
+    }
+
+    /**
+     * A request line in absolute form ({@code GET http://169.254.169.254/latest/... HTTP/1.1}), as clients behind an
+     * http_proxy send it (kube2iam's README workaround), names the same resource as its path: RFC 9112, 3.2.2.
+     */
+    static String originForm(String rawPath) {
+        if (rawPath.regionMatches(true, 0, "http://", 0, 7)) {
+            int slash = rawPath.indexOf('/', 7);
+            return slash < 0 ? "/" : rawPath.substring(slash);
+        }
+        return rawPath;
     }
 
     private static String caller(ServerRequest req) {

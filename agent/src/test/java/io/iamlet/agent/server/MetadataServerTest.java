@@ -179,6 +179,36 @@ class MetadataServerTest {
         assertEquals(403, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/arn:aws:iam::999988887777:role/other").statusCode());
     }
 
+    /** One HTTP/1.1 response read by its Content-Length: the server keeps the connection open, as it may. */
+    private static String readOneResponse(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        String headers = head.toString(StandardCharsets.US_ASCII);
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
+        int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        return headers + new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    /** kube2iam's README http_proxy workaround: the client sends the request line in absolute form. */
+    @Test
+    void absoluteFormRequestLinesAreAnswered() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
+            socket.getOutputStream().write(("GET http://169.254.169.254/latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n"
+                    + "Host: 169.254.169.254\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(5000);
+            String reply = readOneResponse(socket.getInputStream());
+            bodies.add(reply);
+            assertTrue(reply.startsWith("HTTP/1.1 200"), reply);
+            assertTrue(reply.endsWith("\r\n\r\nreader"), reply);
+        }
+    }
+
     @Test
     void imdsV2TokensAreBoundToTheCaller() throws Exception {
         HttpResponse<String> token = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "300"));
@@ -236,6 +266,11 @@ class MetadataServerTest {
     void oneJsonLogLinePerRequestWithKube2iamFields() throws Exception {
         get(WEB, "/latest/meta-data/iam/security-credentials/reader");
         get(STRANGER, "/latest/meta-data/iam/security-credentials/");
+        // The line is written once the answer is sent: the client can see the answer first.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (logs.toString(StandardCharsets.UTF_8).lines().count() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         List<JsonNode> lines = new ArrayList<>();
         for (String line : logs.toString(StandardCharsets.UTF_8).split("\n")) {
             lines.add(new ObjectMapper().readTree(line));
