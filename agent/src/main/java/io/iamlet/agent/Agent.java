@@ -93,7 +93,9 @@ public final class Agent implements AutoCloseable {
         open.add(cache);
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5)));
-        metrics = new ServerMetrics(cache::stats);
+        metrics = new ServerMetrics(cache::stats, Version.current());
+        cache.listen(metrics.cacheListener());
+        metrics.duplicates(index::duplicateCounts);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
@@ -126,7 +128,9 @@ public final class Agent implements AutoCloseable {
     /** The base ARN and default role from the node's metadata when asked (--auto-discover-*). */
     private RoleSettings discover(RoleSettings roles, NodeMetadata node) throws Exception {
         RoleSettings r = roles;
-        if (config.autoDiscoverBaseArn()) {
+        // kube2iam: --auto-discover-default-role "overwrites any previous setting for --base-role-arn", so the
+        // node's role and bare role names work with that flag alone.
+        if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
             log.event("info", "discovered base role ARN", Map.of("base.arn", base.text()));
@@ -143,15 +147,15 @@ public final class Agent implements AutoCloseable {
         return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
     }
 
-    /** Annotations are anyone's text: everything goes through the JSON escaper. */
+    /** Annotations are anyone's text: written by Jackson, never pasted. */
     private static String podJson(PodInfo p) {
-        return "{\"namespace\":\"" + esc(p.namespace()) + "\",\"name\":\"" + esc(p.name()) + "\",\"ips\":" + p.ips().stream()
-                .map(ip -> "\"" + esc(ip) + "\"").collect(Collectors.joining(",", "[", "]")) + ",\"phase\":\"" + esc(String.valueOf(p.phase()))
-                + "\",\"role\":\"" + esc(p.annotations().getOrDefault("iam.amazonaws.com/role", "")) + "\"}";
-    }
-
-    private static String esc(String s) {
-        return io.iamlet.agent.server.CredentialDocument.escape(s);
+        Map<String, Object> pod = new java.util.LinkedHashMap<>();
+        pod.put("namespace", p.namespace());
+        pod.put("name", p.name());
+        pod.put("ips", p.ips());
+        pod.put("phase", String.valueOf(p.phase()));
+        pod.put("role", p.annotations().getOrDefault("iam.amazonaws.com/role", ""));
+        return io.iamlet.agent.server.Json.object(pod);
     }
 
     public boolean ready() {

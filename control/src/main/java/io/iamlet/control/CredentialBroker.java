@@ -77,7 +77,9 @@ public final class CredentialBroker {
         if (!(role instanceof Role(PodInfo pod, RoleDecision.Allowed allowed))) {
             return role;
         }
-        if (!allowed.annotation().equals(requestedRole) && !allowed.arn().text().equals(requestedRole)) {
+        // kube2iam's route takes everything after security-credentials/ (full ARNs and paths have '/') and
+        // compares it with the pod's role after making both ARNs.
+        if (!allowed.annotation().equals(requestedRole) && !policy.normalise(requestedRole).map(allowed.arn()::equals).orElse(false)) {
             return new Refused(403, "Invalid role " + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
                     Optional.of(pod));
         }

@@ -19,7 +19,12 @@ public final class Flags {
         }
 
         public static Spec bool(String name, String help) {
-            return new Spec(name, true, "false", help);
+            return bool(name, false, help);
+        }
+
+        /** A boolean that is on unless turned off with {@code --name=false}. */
+        public static Spec bool(String name, boolean defaultValue, String help) {
+            return new Spec(name, true, String.valueOf(defaultValue), help);
         }
     }
 
@@ -64,8 +69,8 @@ public final class Flags {
             } else {
                 throw new UsageException("flag --" + name + " needs a value");
             }
-            if (spec.bool() && !value.equals("true") && !value.equals("false")) {
-                throw new UsageException("flag --" + name + " takes true or false, not '" + value + "'");
+            if (spec.bool()) {
+                value = boolText(name, value);
             }
             values.put(name, value);
         }
@@ -75,6 +80,15 @@ public final class Flags {
             }
         });
         return new Flags(values, positional);
+    }
+
+    /** The spellings Go's strconv.ParseBool takes, as kube2iam's pflag booleans do: 1, t, T, TRUE, true, True and so on. */
+    private static String boolText(String name, String value) {
+        return switch (value) {
+            case "1", "t", "T", "TRUE", "true", "True" -> "true";
+            case "0", "f", "F", "FALSE", "false", "False" -> "false";
+            default -> throw new UsageException("flag --" + name + " takes true or false, not '" + value + "'");
+        };
     }
 
     public Optional<String> get(String name) {
@@ -106,7 +120,7 @@ public final class Flags {
     public static String describe(List<Spec> specs) {
         StringBuilder out = new StringBuilder();
         for (Spec s : specs) {
-            String left = "  --" + s.name() + (s.bool() ? "" : "=VALUE");
+            String left = "  --" + s.name() + (s.bool() ? (s.defaultValue().equals("true") ? "[=false]" : "") : "=VALUE");
             out.append(String.format("%-28s %s", left, s.help()));
             if (!s.bool() && s.defaultValue() != null && !s.defaultValue().isEmpty()) {
                 out.append(" (default ").append(s.defaultValue()).append(')');

@@ -4,6 +4,7 @@ import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
 import io.iamlet.agent.server.MetadataRoutes;
+import io.iamlet.agent.server.LogBridge;
 import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
@@ -51,7 +52,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("session-duration", "1h", "how long assumed credentials last"),
             Flags.Spec.string("session-name", "pod", "pod (one STS session per pod) or role (shared per role)"),
             Flags.Spec.string("iam-role-error-ttl", "0", "how long an AssumeRole error is repeated without calling STS"),
-            Flags.Spec.string("allow-cross-account", "true", "allow full ARNs of other accounts and partitions"),
+            Flags.Spec.bool("allow-cross-account", true, "allow full ARNs of other accounts and partitions"),
             Flags.Spec.bool("namespace-restrictions", "only roles listed in the namespace annotation are allowed"),
             Flags.Spec.string("namespace-key", RoleSettings.DEFAULT_NAMESPACE_KEY, "namespace annotation with allowed roles"),
             Flags.Spec.string("namespace-restriction-format", "glob", "glob or regexp"),
@@ -62,13 +63,13 @@ final class RunCommand implements Subcommand {
             Flags.Spec.bool("use-regional-sts-endpoint", "use the STS endpoint of the node's region"),
             Flags.Spec.string("region", "", "AWS region for the regional STS endpoint (default AWS_REGION, else the node's)"),
             Flags.Spec.string("cache-resync-period", "30m", "informer resync"),
-            Flags.Spec.string("resolve-duplicate-cache-ips", "true", "ask the API server when two live pods claim one IP"),
+            Flags.Spec.bool("resolve-duplicate-cache-ips", true, "ask the API server when two live pods claim one IP"),
             Flags.Spec.string("backoff-max-interval", "1s", "kube2iam compatibility (accepted, not needed: lookups wait on informer events)"),
             Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
             Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
             Flags.Spec.string("log-format", "text", "text or json"),
-            Flags.Spec.string("log-level", "info", "kube2iam compatibility (accepted)"),
-            Flags.Spec.bool("verbose", "kube2iam compatibility (accepted)"),
+            Flags.Spec.string("log-level", "info", "trace, debug, info, warning or error: lines below are dropped (every library's too)"),
+            Flags.Spec.bool("verbose", "debug logging (kube2iam's meaning)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
             Flags.Spec.bool("version", "print the version and exit"));
 
@@ -102,7 +103,8 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(out, config.logFormat(), Clock.systemUTC());
+        RequestLog log = new RequestLog(out, config.logFormat(), logLevel(flags), Clock.systemUTC());
+        LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = Thread.ofPlatform().unstarted(() -> {
@@ -114,8 +116,9 @@ final class RunCommand implements Subcommand {
         try {
             agent.start();
         } catch (Exception e) {
+            // Agent.start has logged why, in the log's own format (one JSON line with --log-format=json).
             Runtime.getRuntime().removeShutdownHook(hook);
-            throw new IllegalStateException("start-up failed: " + e.getMessage(), e);
+            return ExitCode.FAILED;
         }
         try {
             stopped.await();
@@ -150,7 +153,7 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
         }
         RoleSettings roles = new RoleSettings(f.require("iam-role-key"), f.require("iam-external-id"), Optional.empty(),
-                f.get("default-role"), bool(f, "allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
+                f.get("default-role"), f.bool("allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
                 choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
                 choice(f, "session-name", RoleSettings.SessionNaming.class));
         if (f.get("base-role-arn").isPresent()) {
@@ -177,10 +180,22 @@ final class RunCommand implements Subcommand {
                 Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"),
                 Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
                 Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
-                bool(f, "resolve-duplicate-cache-ips"),
+                f.bool("resolve-duplicate-cache-ips"),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")));
+    }
+
+    /** kube2iam: --verbose means debug, whatever --log-level says. */
+    static RequestLog.Level logLevel(Flags f) {
+        if (f.bool("verbose")) {
+            return RequestLog.Level.DEBUG;
+        }
+        try {
+            return RequestLog.Level.parse(f.require("log-level"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--log-level: " + e.getMessage());
+        }
     }
 
     private static int port(Flags f, String name) {
@@ -189,14 +204,6 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--" + name + " must be 1..65535, not " + p);
         }
         return p;
-    }
-
-    private static boolean bool(Flags f, String name) {
-        String v = f.require(name);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new UsageException("flag --" + name + " takes true or false, not '" + v + "'");
-        }
-        return Boolean.parseBoolean(v);
     }
 
     private static <E extends Enum<E>> E choice(Flags f, String name, Class<E> type) {

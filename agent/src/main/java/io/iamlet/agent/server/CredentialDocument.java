@@ -5,6 +5,8 @@ import io.iamlet.control.credentials.Credentials;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The body of {@code GET .../iam/security-credentials/ROLE}, byte for byte in the shape real IMDS sends:
@@ -15,33 +17,18 @@ public final class CredentialDocument {
     }
 
     public static String json(Credentials c) {
-        return "{\"Code\":\"Success\",\"LastUpdated\":\"" + timestamp(c.lastUpdated())
-                + "\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"" + escape(c.accessKeyId())
-                + "\",\"SecretAccessKey\":\"" + escape(c.secretAccessKey())
-                + "\",\"Token\":\"" + escape(c.sessionToken())
-                + "\",\"Expiration\":\"" + timestamp(c.expiration()) + "\"}";
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("Code", "Success");
+        doc.put("LastUpdated", timestamp(c.lastUpdated()));
+        doc.put("Type", "AWS-HMAC");
+        doc.put("AccessKeyId", c.accessKeyId());
+        doc.put("SecretAccessKey", c.secretAccessKey());
+        doc.put("Token", c.sessionToken());
+        doc.put("Expiration", timestamp(c.expiration()));
+        return Json.object(doc);
     }
 
     static String timestamp(Instant instant) {
         return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
-    }
-
-    /** JSON string escaping; STS values are base64-ish, but the document stays valid whatever they hold. */
-    public static String escape(String s) {
-        StringBuilder out = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.toString();
     }
 }

@@ -26,7 +26,8 @@ public final class MetadataRoutes {
     static final HeaderName TOKEN_TTL = HeaderNames.create("X-aws-ec2-metadata-token-ttl-seconds");
     static final HeaderName FORWARDED_FOR = HeaderNames.create("X-Forwarded-For");
     private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/?");
-    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/([^/]+)/?");
+    // The role may contain '/': full ARNs, cross-account ARNs and path roles, as kube2iam's {role:.*} route.
+    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/(.+?)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
     private static final int MAX_PATH = 1024;
 
@@ -68,7 +69,7 @@ public final class MetadataRoutes {
 
     private void handle(ServerRequest req, ServerResponse res) {
         long start = System.nanoTime();
-        String path = req.path().rawPath();
+        String path = originForm(req.path().rawPath());
         String caller = caller(req);
         Outcome outcome;
         try {
@@ -86,9 +87,24 @@ public final class MetadataRoutes {
         res.status(Status.create(outcome.status()));
         res.send(outcome.body());
         double millis = (System.nanoTime() - start) / 1e6;
-        metrics.request(outcome.route(), outcome.status(), millis);
+        metrics.request(outcome.route(), req.prologue().method().text(), outcome.status(), millis);
+        if (outcome.status() == 404 && outcome.pod().isEmpty() && ("role".equals(outcome.route()) || "credentials".equals(outcome.route()))) {
+            metrics.podNotInPodCache();
+        }
         log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
                 outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
+    }
+
+    /**
+     * A request line in absolute form ({@code GET http://169.254.169.254/latest/... HTTP/1.1}), as clients behind an
+     * http_proxy send it (kube2iam's README workaround), names the same resource as its path: RFC 9112, 3.2.2.
+     */
+    static String originForm(String rawPath) {
+        if (rawPath.regionMatches(true, 0, "http://", 0, 7)) {
+            int slash = rawPath.indexOf('/', 7);
+            return slash < 0 ? "/" : rawPath.substring(slash);
+        }
+        return rawPath;
     }
 
     private static String caller(ServerRequest req) {

@@ -7,6 +7,8 @@ import io.helidon.webserver.http.HttpRouting;
 import io.iamlet.control.aws.NodeMetadata;
 
 import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -38,7 +40,11 @@ public final class MetadataServer implements AutoCloseable {
                 routes.register(r);
             });
         } else {
-            builder.routing(routes::register);
+            // kube2iam's DaemonSets and chart probe GET :app-port/healthz: answer it there too.
+            builder.routing(r -> {
+                healthz(r, settings, metrics, node);
+                routes.register(r);
+            });
             builder.putSocket(MANAGEMENT, socket -> socket.address(settings.bind()).port(settings.metricsPort())
                     .routing(r -> management(r, settings, metrics, node)));
         }
@@ -46,16 +52,28 @@ public final class MetadataServer implements AutoCloseable {
     }
 
     private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
+        healthz(r, settings, metrics, node);
+        managementRoutes(r, settings, metrics);
+    }
+
+    private static void healthz(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
         r.get("/healthz", (req, res) -> {
             try {
                 String instanceId = node.get("meta-data/instance-id").strip();
+                metrics.healthcheck(true);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send("{\"hostIP\":\"" + CredentialDocument.escape(settings.hostIp()) + "\",\"instanceId\":\""
-                        + CredentialDocument.escape(instanceId) + "\"}");
+                Map<String, Object> health = new LinkedHashMap<>();
+                health.put("hostIP", settings.hostIp());
+                health.put("instanceId", instanceId);
+                res.send(Json.object(health));
             } catch (Exception e) {
+                metrics.healthcheck(false);
                 res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + e.getMessage());
             }
         });
+    }
+
+    private static void managementRoutes(HttpRouting.Builder r, Settings settings, ServerMetrics metrics) {
         r.get("/readyz", (req, res) -> {
             String notReady = settings.readiness().get();
             if (notReady == null) {

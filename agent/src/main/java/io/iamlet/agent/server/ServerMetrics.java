@@ -1,5 +1,6 @@
 package io.iamlet.agent.server;
 
+import io.iamlet.control.credentials.CacheListener;
 import io.iamlet.control.credentials.CacheStats;
 
 import java.util.Map;
@@ -17,10 +18,27 @@ public final class ServerMetrics {
     private final Map<Key, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, DoubleAdder> seconds = new ConcurrentHashMap<>();
     private final Supplier<CacheStats.Snapshot> cache;
+    private final Kube2iamMetrics kube2iam;
     private volatile String ruleState = "none";
+    private volatile Supplier<long[]> duplicates = () -> new long[] {0, 0};
 
     public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
+        this(cache, "unknown");
+    }
+
+    public ServerMetrics(Supplier<CacheStats.Snapshot> cache, String version) {
         this.cache = cache;
+        this.kube2iam = new Kube2iamMetrics(version);
+    }
+
+    /** Per-role cache events, for kube2iam's role_arn-labelled series. */
+    public CacheListener cacheListener() {
+        return kube2iam;
+    }
+
+    /** The pod index's duplicate-IP counters: {settled through the API server asked, settled}. */
+    public void duplicates(Supplier<long[]> counts) {
+        this.duplicates = counts;
     }
 
     /** none (no --iptables), installed, or failed; exported as a gauge per state. */
@@ -28,9 +46,18 @@ public final class ServerMetrics {
         this.ruleState = state;
     }
 
-    void request(String route, int status, double millis) {
+    void request(String route, String method, int status, double millis) {
         requests.computeIfAbsent(new Key(route, status), k -> new LongAdder()).increment();
         seconds.computeIfAbsent(route, k -> new DoubleAdder()).add(millis / 1000);
+        kube2iam.request(route, method, status, millis / 1000);
+    }
+
+    void podNotInPodCache() {
+        kube2iam.podNotInPodCache();
+    }
+
+    void healthcheck(boolean passing) {
+        kube2iam.healthcheck(passing);
     }
 
     public String prometheus() {
@@ -58,6 +85,8 @@ public final class ServerMetrics {
         }
         out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
                 .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
+        long[] dup = duplicates.get();
+        kube2iam.write(out, dup[0], dup[1]);
         return out.toString();
     }
 

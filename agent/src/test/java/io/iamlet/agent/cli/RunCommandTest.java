@@ -35,6 +35,32 @@ class RunCommandTest {
         assertEquals("http://169.254.169.254", c.metadata().toString());
     }
 
+    /** kube2iam's flags are pflag booleans: bare means true, and strconv.ParseBool's spellings work (issue: exit 64 before). */
+    @Test
+    void everyBooleanFlagTakesTheBareFormAndPflagSpellings() {
+        List<String> booleans = RunCommand.FLAGS.stream().filter(Flags.Spec::bool).map(Flags.Spec::name)
+                .filter(n -> !n.equals("version")).toList();
+        assertTrue(booleans.containsAll(List.of("resolve-duplicate-cache-ips", "allow-cross-account", "iptables", "insecure",
+                "auto-discover-base-arn", "auto-discover-default-role", "namespace-restrictions", "use-regional-sts-endpoint",
+                "verbose", "debug")), booleans.toString());
+        for (String name : booleans) {
+            Flags bare = Flags.parse(RunCommand.FLAGS, List.of("--" + name, "--node=n"));
+            assertTrue(bare.bool(name), name + " bare");
+            assertEquals(List.of(), bare.positional(), "a bare boolean does not swallow the next argument: " + name);
+            for (String yes : List.of("true", "True", "TRUE", "t", "1")) {
+                assertTrue(Flags.parse(RunCommand.FLAGS, List.of("--" + name + "=" + yes)).bool(name), name + "=" + yes);
+            }
+            for (String no : List.of("false", "False", "FALSE", "f", "0")) {
+                assertFalse(Flags.parse(RunCommand.FLAGS, List.of("--" + name + "=" + no)).bool(name), name + "=" + no);
+            }
+            assertThrows(UsageException.class, () -> Flags.parse(RunCommand.FLAGS, List.of("--" + name + "=yes")));
+        }
+        AgentConfig c = config(Map.of(), "--node=n", "--resolve-duplicate-cache-ips", "--allow-cross-account=false",
+                "--base-role-arn=arn:aws:iam::123456789012:role/");
+        assertTrue(c.resolveDuplicates());
+        assertFalse(c.roles().allowCrossAccount());
+    }
+
     @Test
     void withoutIptablesNoRulesAndNoHostIpNeeded() {
         AgentConfig c = config(Map.of(), "--node=n1", "--base-role-arn=arn:aws:iam::123456789012:role/", "--on-exit=remove");

@@ -67,10 +67,11 @@ class MetadataServerTest {
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
         CredentialBroker broker = new CredentialBroker(index, policy, cache,
                 new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
+        ServerMetrics metrics = new ServerMetrics(cache::stats);
+        cache.listen(metrics.cacheListener());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
                 new MetadataProxy(imds.url(), node, allowedPaths, Duration.ofSeconds(2)), mode,
                 new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
@@ -146,6 +147,68 @@ class MetadataServerTest {
         assertTrue(denied.body().contains("AccessDenied"), denied.body());
     }
 
+    /**
+     * kube2iam routes security-credentials/{role:.*} and compares RoleARN(wanted) with the pod's role ARN (server.go):
+     * SDKs ask for exactly what the listing answered, which is a full ARN or a path when the role is outside the base.
+     */
+    @Test
+    void rolesWithSlashesAreAnsweredLikeKube2iam() throws Exception {
+        String cross = "arn:aws:iam::999988887777:role/partner";
+        String path = "apps/reader";
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "cross", "node-a", cross, "127.0.0.21")).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "pathy", "node-a", path, "127.0.0.22")).create();
+        aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "upper", "node-a", "ARN:aws:iam::111122223333:role/reader", "127.0.0.23")).create();
+        for (String ip : List.of("127.0.0.21", "127.0.0.22", "127.0.0.23")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (index.pods().stream().noneMatch(p -> p.ips().contains(ip)) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        }
+        assertEquals(cross, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/").body(), "outside the base: the full ARN");
+        assertEquals(200, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/" + cross).statusCode());
+        assertEquals(path, get("127.0.0.22", "/latest/meta-data/iam/security-credentials").body());
+        HttpResponse<String> pathCredentials = get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + path);
+        assertEquals(200, pathCredentials.statusCode(), pathCredentials.body());
+        assertEquals(200, get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + BASE + path).statusCode(),
+                "the full ARN of the pod's own role");
+        assertEquals("reader", get("127.0.0.23", "/latest/meta-data/iam/security-credentials/").body());
+        assertEquals(200, get("127.0.0.23", "/latest/meta-data/iam/security-credentials/reader").statusCode());
+        HttpResponse<String> other = get("127.0.0.22", "/latest/meta-data/iam/security-credentials/" + cross);
+        assertEquals(403, other.statusCode());
+        assertTrue(other.body().startsWith("Invalid role " + cross), other.body());
+        assertEquals(403, get("127.0.0.21", "/latest/meta-data/iam/security-credentials/arn:aws:iam::999988887777:role/other").statusCode());
+    }
+
+    /** One HTTP/1.1 response read by its Content-Length: the server keeps the connection open, as it may. */
+    private static String readOneResponse(java.io.InputStream in) throws java.io.IOException {
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+        }
+        String headers = head.toString(StandardCharsets.US_ASCII);
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
+        int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        return headers + new String(in.readNBytes(n), StandardCharsets.UTF_8);
+    }
+
+    /** kube2iam's README http_proxy workaround: the client sends the request line in absolute form. */
+    @Test
+    void absoluteFormRequestLinesAreAnswered() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
+            socket.getOutputStream().write(("GET http://169.254.169.254/latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n"
+                    + "Host: 169.254.169.254\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(5000);
+            String reply = readOneResponse(socket.getInputStream());
+            bodies.add(reply);
+            assertTrue(reply.startsWith("HTTP/1.1 200"), reply);
+            assertTrue(reply.endsWith("\r\n\r\nreader"), reply);
+        }
+    }
+
     @Test
     void imdsV2TokensAreBoundToTheCaller() throws Exception {
         HttpResponse<String> token = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "300"));
@@ -203,6 +266,11 @@ class MetadataServerTest {
     void oneJsonLogLinePerRequestWithKube2iamFields() throws Exception {
         get(WEB, "/latest/meta-data/iam/security-credentials/reader");
         get(STRANGER, "/latest/meta-data/iam/security-credentials/");
+        // The line is written once the answer is sent: the client can see the answer first.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (logs.toString(StandardCharsets.UTF_8).lines().count() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         List<JsonNode> lines = new ArrayList<>();
         for (String line : logs.toString(StandardCharsets.UTF_8).split("\n")) {
             lines.add(new ObjectMapper().readTree(line));
@@ -223,13 +291,14 @@ class MetadataServerTest {
     @Test
     void managementPortServesHealthReadinessAndMetrics() throws Exception {
         get(WEB, "/latest/meta-data/iam/security-credentials/reader");
+        get(WEB, "/latest/meta-data/iam/security-credentials/reader");
         HttpClient client = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + server.managementPort();
         HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals("{\"hostIP\":\"10.0.0.1\",\"instanceId\":\"i-0123456789abcdef0\"}", health.body());
         assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 1"), metrics);
+        assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 2"), metrics);
         assertTrue(java.util.regex.Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
                 "prefetches and requests call STS (how often depends on retry timing): " + metrics);
         assertTrue(metrics.contains("iamlet_sts_seconds_total "), metrics);
@@ -237,6 +306,16 @@ class MetadataServerTest {
         assertNotEquals(server.appPort(), server.managementPort());
         assertEquals("{}", client.send(HttpRequest.newBuilder(URI.create(base + "/debug/store")).build(),
                 HttpResponse.BodyHandlers.ofString()).body(), "--debug serves the store");
-        assertEquals(404, get(WEB, "/healthz").statusCode(), "management routes are not on the app port (IMDS answers 404)");
+        assertEquals(200, get(WEB, "/healthz").statusCode(), "kube2iam's probes ask the app port for /healthz");
+        assertEquals(404, get(WEB, "/metrics").statusCode(), "with a management port of its own, metrics stay off the app port");
+        assertEquals(404, get(WEB, "/debug/store").statusCode());
+        // kube2iam's series (its metrics/metrics.go), next to ours.
+        String after = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        for (String series : List.of("kube2iam_http_request_duration_seconds_bucket{code=\"200\",method=\"GET\",handler=\"roleHandler\",le=\"+Inf\"} 2",
+                "kube2iam_iam_cache_hits_total{role_arn=\"" + BASE + "reader\"} ", "kube2iam_iam_request_duration_seconds_count{code=\"Success\",role_arn=\"" + BASE + "reader\"} ",
+                "kube2iam_iam_k8s_pod_not_in_pod_cache 0", "kube2iam_iam_k8s_dup_req_count 0", "kube2iam_iam_k8s_dup_req_success_count 0",
+                "kube2iam_healthcheck_status 1", "kube2iam_info{version=")) {
+            assertTrue(after.contains(series), series + " in\n" + after);
+        }
     }
 }

@@ -59,6 +59,7 @@ public final class CredentialCache implements AutoCloseable {
     private final CacheStats stats = new CacheStats();
     private final ScheduledExecutorService timer;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+    private volatile CacheListener listener = CacheListener.NONE;
 
     /** @param wanted whether some live pod still needs this key (keeps it refreshed even when idle) */
     public CredentialCache(CredentialSource source, Settings settings, Clock clock, Predicate<CredentialKey> wanted) {
@@ -69,6 +70,11 @@ public final class CredentialCache implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("credential-refresh").factory());
     }
 
+    /** Per-role events go to {@code listener} from now on (metrics). */
+    public void listen(CacheListener listener) {
+        this.listener = listener;
+    }
+
     /** Credentials for the key, from memory when possible. Throws {@link CredentialException} when none can be had. */
     public Credentials get(CredentialKey key) {
         Entry entry = entries.computeIfAbsent(key, Entry::new);
@@ -77,6 +83,7 @@ public final class CredentialCache implements AutoCloseable {
         Credentials current = entry.current;
         if (current != null && current.remaining(now).compareTo(settings.minRemaining()) > 0) {
             stats.hits.increment();
+            listener.hit(key.role());
             return current;
         }
         stats.misses.increment();
@@ -172,13 +179,17 @@ public final class CredentialCache implements AutoCloseable {
         private Credentials callSource() {
             stats.stsCalls.increment();
             long start = System.nanoTime();
+            String code = "Success";
             try {
                 return source.assume(key);
             } catch (RuntimeException e) {
                 stats.stsErrors.increment();
+                code = e instanceof CredentialException ce ? ce.code() : "UnknownError";
                 throw e;
             } finally {
-                stats.stsNanos.add(System.nanoTime() - start);
+                long nanos = System.nanoTime() - start;
+                stats.stsNanos.add(nanos);
+                listener.stsCall(key.role(), code, nanos / 1e9);
             }
         }
 
@@ -202,6 +213,8 @@ public final class CredentialCache implements AutoCloseable {
             // Keep trying in the background while someone still needs this key.
             if (current != null || wanted.test(key)) {
                 long backoff = Math.min(MAX_RETRY.toMillis(), FIRST_RETRY.toMillis() << Math.min(failures - 1, 10));
+                // kube2iam's --iam-role-error-ttl: one STS call per TTL for a failing role, background retries included.
+                backoff = Math.max(backoff, settings.errorTtl().toMillis());
                 schedule(Duration.ofMillis(backoff + ThreadLocalRandom.current().nextLong(backoff / 4 + 1)));
             }
             LOG.log(Level.WARNING, "AssumeRole for {0} failed ({1} in a row): {2}", key, failures, lastError.getMessage());

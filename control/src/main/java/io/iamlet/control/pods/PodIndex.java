@@ -45,6 +45,8 @@ public final class PodIndex implements AutoCloseable {
 
     private final KubernetesClient client;
     private final Settings settings;
+    private final java.util.concurrent.atomic.LongAdder duplicatesAsked = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder duplicatesSettled = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, PodInfo> pods = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> keysByIp = new ConcurrentHashMap<>();
     private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
@@ -248,7 +250,13 @@ public final class PodIndex implements AutoCloseable {
         }
     }
 
+    /** kube2iam's kube2iam_iam_k8s_dup_req_count and _success_count: IPs settled through the API server, asked and settled. */
+    public long[] duplicateCounts() {
+        return new long[] {duplicatesAsked.sum(), duplicatesSettled.sum()};
+    }
+
     private PodLookup resolveThroughApi(String ip, List<PodInfo> claimants) {
+        duplicatesAsked.increment();
         List<PodInfo> live;
         try {
             live = client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName()).list().getItems().stream()
@@ -260,6 +268,7 @@ public final class PodIndex implements AutoCloseable {
             return new PodLookup.Ambiguous(describeClaim(ip, claimants) + " and the API server could not be asked: " + e.getMessage());
         }
         if (live.size() == 1) {
+            duplicatesSettled.increment();
             upsert(live.getFirst());
             return new PodLookup.Found(live.getFirst());
         }

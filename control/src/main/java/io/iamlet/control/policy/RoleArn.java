@@ -17,8 +17,17 @@ public record RoleArn(String partition, String account, String pathAndName) {
         }
     }
 
+    /** Whether {@code text} is written as a full ARN: kube2iam compares the "arn:" prefix case-insensitively. */
+    public static boolean looksLikeArn(String text) {
+        return text.regionMatches(true, 0, "arn:", 0, 4);
+    }
+
+    /** Parses a full role ARN; an upper-case "ARN:" prefix is accepted (kube2iam's iam/arn.go) and written back lower-case. */
     public static Optional<RoleArn> parse(String text) {
-        Matcher m = ARN.matcher(text);
+        if (!looksLikeArn(text)) {
+            return Optional.empty();
+        }
+        Matcher m = ARN.matcher("arn:" + text.substring(4));
         if (!m.matches()) {
             return Optional.empty();
         }

@@ -42,7 +42,7 @@ public final class RolePolicy {
             annotation = settings.defaultRole().get();
         }
         RoleArn arn;
-        if (annotation.startsWith("arn:")) {
+        if (RoleArn.looksLikeArn(annotation)) {
             Optional<RoleArn> parsed = RoleArn.parse(annotation);
             if (parsed.isEmpty()) {
                 return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
@@ -64,7 +64,8 @@ public final class RolePolicy {
         if (crossAccount.isPresent()) {
             return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
         }
-        if (!viaDefault) {
+        // kube2iam allows the default role under namespace restrictions whether the pod names it or not.
+        if (!viaDefault && !arn.equals(defaultArn().orElse(null))) {
             Optional<String> restricted = namespaceProblem(arn, annotation, pod.namespace(), namespace);
             if (restricted.isPresent()) {
                 return new RoleDecision.Denied(403, "pod " + pod.key() + ": role " + arn + " is not allowed in namespace "
@@ -81,6 +82,27 @@ public final class RolePolicy {
                 ? SessionNames.forRole(arn)
                 : SessionNames.forPod(pod.namespace(), pod.name());
         return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault);
+    }
+
+    /** The default role as an ARN, when one is set and can be made into an ARN. */
+    public Optional<RoleArn> defaultArn() {
+        return settings.defaultRole().flatMap(this::normalise);
+    }
+
+    /**
+     * A role as a pod or an SDK names it, made into an ARN as kube2iam's RoleARN() does: a full ARN (any case of
+     * the "arn:" prefix) as it is, a bare name or path behind the base ARN. Empty when it is neither.
+     */
+    public Optional<RoleArn> normalise(String role) {
+        String r = role.strip();
+        if (RoleArn.looksLikeArn(r)) {
+            return RoleArn.parse(r);
+        }
+        try {
+            return settings.baseArn().map(base -> base.withName(r));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     /** kube2iam lists the role without the base ARN when it has that prefix, else the full ARN. */
@@ -165,7 +187,7 @@ public final class RolePolicy {
 
     /** An entry is a role name or ARN, glob or regexp; a bare entry is prefixed with the base ARN first. */
     private boolean matches(String entry, RoleArn arn) {
-        String full = entry.startsWith("arn:") || settings.baseArn().isEmpty() ? entry : settings.baseArn().get().text() + entry;
+        String full = RoleArn.looksLikeArn(entry) || settings.baseArn().isEmpty() ? entry : settings.baseArn().get().text() + entry;
         if (settings.restrictionFormat() == RoleSettings.RestrictionFormat.REGEXP) {
             try {
                 // Anchored, unlike kube2iam: "team-a" must not also allow "not-team-a-admin".

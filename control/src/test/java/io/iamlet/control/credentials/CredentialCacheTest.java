@@ -160,6 +160,19 @@ class CredentialCacheTest {
         assertEquals(1, sts.assumeRoleCalls(), "within --iam-role-error-ttl the error is repeated without calling STS");
     }
 
+    /** kube2iam's --iam-role-error-ttl means one STS call per TTL for a failing role: background retries too. */
+    @Test
+    void backgroundRetriesOfAFailingRoleWaitForTheErrorTtl() throws Exception {
+        sts.deny(KEY.role().text());
+        Duration ttl = Duration.ofSeconds(3);
+        CredentialCache cache = cache(CredentialCache.Settings.defaults().withErrorTtl(ttl), true);
+        assertThrows(CredentialException.class, () -> cache.get(KEY));
+        // The background retry of a wanted key would start after about a second without the TTL.
+        Thread.sleep(ttl.toMillis() - 500);
+        assertEquals(1, sts.assumeRoleCalls(), "no background retry within --iam-role-error-ttl");
+        eventually("the retry after the TTL", () -> sts.assumeRoleCalls() >= 2);
+    }
+
     @Test
     void withoutErrorTtlEveryRequestTriesAgain() {
         sts.deny(KEY.role().text());

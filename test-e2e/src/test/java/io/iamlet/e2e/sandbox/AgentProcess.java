@@ -29,7 +29,8 @@ public final class AgentProcess implements AutoCloseable {
     /** Waits for the "ready" log line; fails with the log when the agent exits or takes too long. */
     AgentProcess awaitReady(Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!log().contains("\"msg\":\"ready\"")) {
+        // JSON (--log-format=json) or text, as a DaemonSet written for kube2iam leaves it.
+        while (!log().contains("\"msg\":\"ready\"") && !log().contains(" msg=ready")) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the agent exited (" + process.exitValue() + ") during start-up:\n" + log());
             }

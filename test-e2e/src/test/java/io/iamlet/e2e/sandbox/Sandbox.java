@@ -263,6 +263,27 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts `bin/iamlet` in the node namespace with exactly these arguments and this extra environment, as a
+     * DaemonSet written for kube2iam would (the downward API's HOST_IP and NODE_NAME, AWS_ENDPOINT_URL_STS, ...);
+     * waits until ready.
+     */
+    public AgentProcess startAgentExactly(Map<String, String> env, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name(), "env"));
+        env.forEach((k, v) -> command.add(k + "=" + v));
+        command.add(Launcher.iamlet());
+        command.addAll(args);
+        Path log = Files.createTempFile(dir, "agent-", ".log");
+        AgentProcess agent = AgentProcess.start(command, log);
+        resources.add(agent);
+        try {
+            return agent.awaitReady(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+    }
+
     /** `bin/iamlet ARGS` in the node namespace, as an operator runs it there. */
     public Command.Result iamlet(String... args) {
         List<String> command = new ArrayList<>(List.of(Launcher.iamlet()));
