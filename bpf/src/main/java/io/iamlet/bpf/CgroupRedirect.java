@@ -60,11 +60,20 @@ public final class CgroupRedirect {
         return attach(ConnectProgram.Kind.BLOCK, target);
     }
 
-    /** Unpins the link, which detaches the program; a no-op success when nothing is pinned. */
+    /** Detaches and unpins the link; a no-op success when nothing is pinned. */
     public void remove() {
         try {
-            Files.deleteIfExists(linkPin());
-            Files.deleteIfExists(pinDir.resolve(LINK + "_new"));
+            for (Path pin : List.of(linkPin(), pinDir.resolve(LINK + "_new"))) {
+                OptionalInt link = Bpf.get(pin);
+                if (link.isPresent()) {
+                    try {
+                        Bpf.linkDetach(link.getAsInt(), pin);
+                    } finally {
+                        Libc.close(link.getAsInt());
+                    }
+                }
+                Files.deleteIfExists(pin);
+            }
             if (Files.isDirectory(pinDir)) {
                 try (var left = Files.list(pinDir)) {
                     if (left.findAny().isEmpty()) {
