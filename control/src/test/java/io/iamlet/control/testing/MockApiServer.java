@@ -27,6 +27,7 @@ public final class MockApiServer implements AutoCloseable {
     private final NamespacedKubernetesClient client;
     private final AtomicInteger nodeSelected = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicReference<String> lastAuthorization = new java.util.concurrent.atomic.AtomicReference<>();
+    private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -35,6 +36,10 @@ public final class MockApiServer implements AutoCloseable {
             public MockResponse dispatch(RecordedRequest request) {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
+                MockResponse issuer = tokens.dispatch(request);
+                if (issuer != null) {
+                    return issuer;
+                }
                 if (NODE_SELECTOR.matcher(path).find()) {
                     nodeSelected.incrementAndGet();
                     String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
@@ -63,6 +68,11 @@ public final class MockApiServer implements AutoCloseable {
     /** The server's URL, for a kubeconfig or --api-server. */
     public String url() {
         return client.getMasterUrl().toString();
+    }
+
+    /** The cluster's service-account token issuer: signed tokens, discovery, JWKS and TokenReview. */
+    public FakeTokenIssuer tokens() {
+        return tokens;
     }
 
     /** How many list/watch requests asked for one node's pods with a spec.nodeName field selector. */
