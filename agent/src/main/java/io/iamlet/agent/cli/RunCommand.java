@@ -3,10 +3,12 @@ package io.iamlet.agent.cli;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
+import io.iamlet.agent.server.ContainerCredentialsRoute;
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
+import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
 
@@ -70,7 +72,12 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("log-level", "info", "kube2iam compatibility (accepted)"),
             Flags.Spec.bool("verbose", "kube2iam compatibility (accepted)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
-            Flags.Spec.bool("version", "print the version and exit"));
+            Flags.Spec.bool("version", "print the version and exit"),
+            Flags.Spec.string("container-credentials-path", ContainerCredentialsRoute.DEFAULT_PATH,
+                    "path of the container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)"),
+            Flags.Spec.string("token-audience", TokenVerifier.DEFAULT_AUDIENCE,
+                    "comma list of service-account token audiences accepted there (" + TokenVerifier.EKS_AUDIENCE + " is accepted too)"),
+            Flags.Spec.string("token-review", "auto", "auto (TokenReview only when the issuer keys cannot be read), always or never"));
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -180,7 +187,22 @@ final class RunCommand implements Subcommand {
                 bool(f, "resolve-duplicate-cache-ips"),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
-                cgroup, Path.of(f.require("bpf-pin-dir")));
+                cgroup, Path.of(f.require("bpf-pin-dir")),
+                containerCredentials(f));
+    }
+
+    private static ContainerCredentialsRoute.Settings containerCredentials(Flags f) {
+        List<String> audiences = Arrays.stream(f.require("token-audience").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList();
+        if (audiences.isEmpty()) {
+            throw new UsageException("--token-audience needs at least one audience");
+        }
+        TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
+        try {
+            return new ContainerCredentialsRoute.Settings(f.require("container-credentials-path"),
+                    TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--container-credentials-path: " + e.getMessage());
+        }
     }
 
     private static int port(Flags f, String name) {
