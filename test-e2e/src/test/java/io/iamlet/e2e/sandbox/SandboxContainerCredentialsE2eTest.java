@@ -1,0 +1,188 @@
+package io.iamlet.e2e.sandbox;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.iamlet.control.testing.FakeImds;
+import io.iamlet.control.testing.FakeTokenIssuer;
+import io.iamlet.control.testing.Pods;
+import io.iamlet.netlink.testing.Command;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Container credentials end to end: real SDKs in pods of every interface style, with nothing but
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+ * (a projected token signed by the fake cluster), get their own role from the agent; forged, foreign, stale and
+ * borrowed tokens sent from a pod are refused.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SandboxContainerCredentialsE2eTest {
+    private static final String HOST = "169.254.170.23";
+    private static final String ENDPOINT = "http://" + HOST + "/v1/credentials";
+    private static final String NS = "apps";
+
+    private Sandbox sandbox;
+    private AgentProcess agent;
+    private Path nodeClient;
+
+    @BeforeAll
+    void start() throws Exception {
+        nodeClient = NodeClient.install();
+        sandbox = Sandbox.start();
+        // Hop limit 1: whatever a pod gets, it got from the agent.
+        sandbox.imdsHopLimit(1);
+        sandbox.namespace(NS, "app-*");
+        sandbox.api().client().serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withNamespace(NS)
+                .withName("deployer").withAnnotations(Map.of("iam.amazonaws.com/role", "app-deployer")).endMetadata().build()).create();
+        agent = sandbox.startAgent("--on-exit=remove");
+        redirectByHand();
+    }
+
+    /**
+     * Until the agent's own redirect covers 169.254.170.23 (issue #13), the node sends it to the agent with a rule
+     * of the test's own.
+     */
+    private void redirectByHand() {
+        sandbox.node().exec("nft", "add", "table", "ip", "cc-test").ok();
+        sandbox.node().exec("nft", "add", "chain", "ip", "cc-test", "pre", "{ type nat hook prerouting priority -100 ; }").ok();
+        sandbox.node().exec("nft", "add", "rule", "ip", "cc-test", "pre", "ip", "daddr", HOST, "tcp", "dport", "80",
+                "dnat", "to", Sandbox.HOST_IP + ":8181").ok();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (sandbox != null) {
+            sandbox.node().exec("nft", "delete", "table", "ip", "cc-test");
+        }
+        if (agent != null) {
+            assertEquals(143, agent.stop(), "the agent ends on SIGTERM");
+            assertEquals("", sandbox.nodeRuleset(), "--on-exit=remove leaves no rule");
+        }
+        if (sandbox != null) {
+            sandbox.close();
+        }
+    }
+
+    /** A pod on the network with its Pod object and its projected token in a file, as the kubelet writes it. */
+    private record TokenPod(SandboxPod net, Pod object, Path tokenFile) {
+        Map<String, String> env() {
+            return Map.of("AWS_CONTAINER_CREDENTIALS_FULL_URI", ENDPOINT, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString());
+        }
+    }
+
+    private TokenPod tokenPod(InterfaceStyle style, String name, String serviceAccount, String role) throws Exception {
+        SandboxPod net = sandbox.plugPod(style);
+        Pod pod = new PodBuilder(Pods.pod(NS, name, Sandbox.NODE_NAME, "Running",
+                role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role), net.ip()))
+                .editSpec().withServiceAccountName(serviceAccount).endSpec().build();
+        pod = sandbox.api().client().pods().inNamespace(NS).resource(pod).create();
+        Path token = sandbox.home().resolve(name + ".token");
+        Files.writeString(token, sandbox.api().tokens().token(pod, "iamlet"));
+        return new TokenPod(net, pod, token);
+    }
+
+    private static String value(Command.Result r, String key) {
+        return r.stdout().lines().filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + key + " in:\n" + r.output()));
+    }
+
+    private static String assumed(String role, String pod) {
+        return "arn:aws:sts::" + Sandbox.ACCOUNT + ":assumed-role/" + role + "/" + NS + "." + pod;
+    }
+
+    /** A request's log line is written just after its answer: waited for briefly. */
+    private String awaitLog(String fragment) throws Exception {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        while (!agent.log().contains(fragment)) {
+            assertTrue(System.nanoTime() < deadline, "no '" + fragment + "' in the agent's log:\n" + agent.log());
+            Thread.sleep(20);
+        }
+        return agent.log();
+    }
+
+    private void assertServedByTheEndpoint(SandboxPod pod) throws Exception {
+        String log = awaitLog("\"req.path\":\"/v1/credentials\",\"req.remote\":\"" + pod.ip() + "\"");
+        assertTrue(log.contains("\"req.method\":\"GET\",\"req.path\":\"/v1/credentials\",\"req.remote\":\"" + pod.ip() + "\",\"res.status\":200"),
+                "the credentials came from /v1/credentials, asked from " + pod.ip() + ":\n" + log);
+        assertFalse(log.contains("security-credentials/\",\"req.remote\":\"" + pod.ip() + "\""), "and not from IMDS");
+    }
+
+    /** No role annotation on the pod: the role comes from its ServiceAccount, which only the token path reads. */
+    @ParameterizedTest
+    @EnumSource(InterfaceStyle.class)
+    void javaSdkWithOnlyTheTwoVariablesGetsItsRole(InterfaceStyle style) throws Exception {
+        String name = "java-" + style.name().toLowerCase();
+        TokenPod pod = tokenPod(style, name, "deployer", null);
+        Command.Result r = PodClients.javaSdk(sandbox, pod.net(), pod.env());
+        assertEquals(0, r.exitCode(), r.output());
+        assertEquals(assumed("app-deployer", name), value(r, "Arn"));
+        assertServedByTheEndpoint(pod.net());
+    }
+
+    @ParameterizedTest
+    @EnumSource(InterfaceStyle.class)
+    void javascriptSdkWithOnlyTheTwoVariablesGetsItsRole(InterfaceStyle style) throws Exception {
+        String name = "js-" + style.name().toLowerCase();
+        TokenPod pod = tokenPod(style, name, "default", "app-js");
+        Command.Result r = PodClients.nodeSdk(sandbox, pod.net(), nodeClient, pod.env());
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(value(r, "AccessKeyId").startsWith("ASIAFAKE"), r.output());
+        assertEquals(assumed("app-js", name), value(r, "Arn"));
+        assertServedByTheEndpoint(pod.net());
+    }
+
+    @Test
+    void forgedForeignStaleAndBorrowedTokensFromAPodAreRefused() throws Exception {
+        TokenPod victim = tokenPod(InterfaceStyle.CALI, "victim", "default", "app-victim");
+        TokenPod thief = tokenPod(InterfaceStyle.ENI, "thief", "default", "app-thief");
+        FakeTokenIssuer issuer = sandbox.api().tokens();
+        Date past = Date.from(Instant.now().minus(Duration.ofMinutes(5)));
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("another cluster's key", FakeTokenIssuer.sign(FakeTokenIssuer.claims(victim.object(), "iamlet", Duration.ofHours(1)).build(),
+                FakeTokenIssuer.newKey()));
+        cases.put("expired", issuer.sign(FakeTokenIssuer.claims(victim.object(), "iamlet", Duration.ofHours(1)).expirationTime(past).build()));
+        cases.put("wrong audience", issuer.token(victim.object(), "https://kubernetes.default.svc"));
+        cases.put("garbage", "eyJhbGciOiJub25lIn0.e30.");
+        for (var c : cases.entrySet()) {
+            RawHttp.Response r = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials", Map.of("Authorization", c.getValue()));
+            assertEquals(401, r.status(), c.getKey() + ": " + r);
+            assertFalse(r.body().contains("AccessKeyId"), r.body());
+        }
+        RawHttp.Response none = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials", Map.of());
+        assertEquals(401, none.status(), none.toString());
+
+        // The victim's real token, sent from the thief's pod: a valid token from the wrong address.
+        RawHttp.Response borrowed = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials",
+                Map.of("Authorization", Files.readString(victim.tokenFile())));
+        assertEquals(403, borrowed.status(), borrowed.toString());
+        assertFalse(borrowed.body().contains("AccessKeyId") || borrowed.body().contains("victim"), borrowed.body());
+        awaitLog("possible spoof: the token of pod " + NS + "/victim");
+
+        // An SDK in the thief's pod pointed at the victim's token never gets the victim's role.
+        Command.Result sdk = PodClients.javaSdk(sandbox, thief.net(), Map.of("AWS_CONTAINER_CREDENTIALS_FULL_URI", ENDPOINT,
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", victim.tokenFile().toString()));
+        assertFalse(sdk.output().contains("app-victim"), sdk.output());
+        assertFalse(sdk.output().contains(FakeImds.NODE_ACCESS_KEY), sdk.output());
+
+        // The victim itself, with the same token, is served.
+        RawHttp.Response own = RawHttp.get(victim.net().ns(), HOST, 80, "/v1/credentials",
+                Map.of("Authorization", Files.readString(victim.tokenFile())));
+        assertEquals(200, own.status(), own.toString());
+        assertTrue(own.body().contains("\"AccessKeyId\":\"ASIAFAKE"), own.body());
+    }
+}
