@@ -8,6 +8,7 @@ import io.iamlet.control.KubeClients;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.StsCredentialSource;
+import io.iamlet.control.identity.IssuerKeys;
 import io.iamlet.netlink.NetlinkSocket;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.redirect.InstalledRules;
@@ -186,6 +187,7 @@ final class DoctorCommand implements Subcommand {
                 findings.add(new Finding(Level.WARN, "api", "lists namespaces; set --node (or NODE_NAME) to check pod access"));
             }
             findings.add(eventsAllowed(kube));
+            findings.add(issuerKeys(kube));
         } catch (RuntimeException e) {
             findings.add(new Finding(Level.FAIL, "api", "the Kubernetes API cannot be used: " + e.getMessage()
                     + " (check --kubeconfig/--api-server and RBAC: list/watch pods and namespaces)"));
@@ -203,6 +205,19 @@ final class DoctorCommand implements Subcommand {
                     : new Finding(Level.WARN, "rbac", "may not create events: AssumeRole failures will only be in the agent's log");
         } catch (RuntimeException e) {
             return new Finding(Level.WARN, "rbac", "could not ask whether events may be created: " + e.getMessage());
+        }
+    }
+
+    /** Container credentials verify tokens offline with these keys; without them every token costs a TokenReview. */
+    private static Finding issuerKeys(KubernetesClient kube) {
+        try {
+            IssuerKeys keys = new IssuerKeys(kube, Duration.ofSeconds(5), Clock.systemUTC());
+            IssuerKeys.Discovery discovery = keys.discover();
+            return new Finding(Level.OK, "issuer keys", "issuer " + discovery.issuer() + ", " + keys.fetchKeys(discovery).getKeys().size()
+                    + " key(s) at " + discovery.keysFrom() + " (container credentials verify tokens offline)");
+        } catch (IssuerKeys.KeysUnavailable e) {
+            return new Finding(Level.WARN, "issuer keys", e.getMessage() + ": container credentials need --token-review=auto|always"
+                    + " and RBAC create on tokenreviews");
         }
     }
 
