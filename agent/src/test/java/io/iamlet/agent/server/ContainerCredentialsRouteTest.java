@@ -292,6 +292,18 @@ class ContainerCredentialsRouteTest {
         assertTrue(message.contains("AccessDenied") && message.contains("untrusted"), message);
     }
 
+    /** Two live pods claim one address: as on the IMDS path, nobody gets credentials from it, token or not. */
+    @Test
+    void anAddressTwoLivePodsClaimIsNotVouchedFor() throws Exception {
+        Pod first = create(Pods.withRole("team", "dup-1", "node-a", "reader", "127.0.0.17"));
+        create(Pods.withRole("team", "dup-2", "node-a", "writer", "127.0.0.17"));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!(index.find("127.0.0.17") instanceof io.iamlet.control.pods.PodLookup.Ambiguous) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        refused(credentials("127.0.0.17", issuer.token(first, "iamlet")), 409);
+    }
+
     @Test
     void onlyGetIsServed() throws Exception {
         refused(call(WEB, "POST", "/v1/credentials", issuer.token(web, "iamlet")), 405);

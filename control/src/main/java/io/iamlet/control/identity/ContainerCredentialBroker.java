@@ -101,11 +101,14 @@ public final class ContainerCredentialBroker {
             return notBound(403, SPOOF + "the token of " + identity + " was sent from " + callerIp + ", the address of pod "
                     + pod.key(), pod);
         }
+        if (atCaller instanceof PodLookup.Ambiguous ambiguous) {
+            // As on the IMDS path: the address cannot be vouched for, whatever the token says.
+            return notBound(409, ambiguous.reason(), null);
+        }
         Optional<PodInfo> tokenPod = index.pods().stream().filter(p -> identity.podUid().equals(p.uid())).findFirst();
         if (tokenPod.isPresent() && tokenPod.get().live()) {
             return notBound(403, SPOOF + "the token of " + identity + " (IPs " + String.join(",", tokenPod.get().ips())
-                    + ") was sent from " + callerIp + ", which is not its address ("
-                    + (atCaller instanceof PodLookup.NotFound nf ? nf.reason() : ((PodLookup.Ambiguous) atCaller).reason()) + ")", null);
+                    + ") was sent from " + callerIp + ", which is no pod's address on this node", null);
         }
         return notBound(403, "the token's " + identity + " is not a live pod on node " + nodeName
                 + tokenPod.map(p -> " (" + (p.deleting() ? "terminating" : p.phase()) + ")").orElse(" (gone, or on another node)"), null);
