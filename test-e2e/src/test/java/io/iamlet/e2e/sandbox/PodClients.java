@@ -46,6 +46,17 @@ public final class PodClients {
         return inPod(sandbox, pod, TestJvm.command(SdkClient.class, "http://" + Sandbox.STS_IP));
     }
 
+    /** `aws sts get-caller-identity` with extra environment. */
+    public static Command.Result awsCli(Sandbox sandbox, SandboxPod pod, Map<String, String> env) {
+        return inPod(sandbox, pod, env, List.of("/usr/bin/aws", "sts", "get-caller-identity", "--endpoint-url", "http://" + Sandbox.STS_IP,
+                "--output", "json"));
+    }
+
+    /** botocore's chain with extra environment, such as the two container-credentials variables. */
+    public static Command.Result botocore(Sandbox sandbox, SandboxPod pod, Map<String, String> env) {
+        return inPod(sandbox, pod, env, List.of("/usr/bin/python3", "-c", BOTOCORE, "http://" + Sandbox.STS_IP));
+    }
+
     /** {@link SdkClient} with extra environment, such as the two container-credentials variables. */
     public static Command.Result javaSdk(Sandbox sandbox, SandboxPod pod, Map<String, String> env) {
         return inPod(sandbox, pod, env, TestJvm.command(SdkClient.class, "http://" + Sandbox.STS_IP));

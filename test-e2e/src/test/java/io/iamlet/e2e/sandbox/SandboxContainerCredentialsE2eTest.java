@@ -146,6 +146,17 @@ class SandboxContainerCredentialsE2eTest {
         assertServedByTheEndpoint(pod.net());
     }
 
+    /** What docs/container-credentials.md says of Debian 12's clients: they predate the EKS host and refuse it. */
+    @Test
+    void debiansBotocoreAndAwsCliRefuseTheHost() throws Exception {
+        TokenPod pod = tokenPod(InterfaceStyle.CALI, "old-python", "default", "app-python");
+        for (Command.Result r : new Command.Result[] {PodClients.botocore(sandbox, pod.net(), pod.env()),
+                PodClients.awsCli(sandbox, pod.net(), pod.env())}) {
+            assertNotEquals(0, r.exitCode(), r.output());
+            assertTrue(r.output().contains("Unsupported host '" + HOST + "'"), r.output());
+        }
+    }
+
     @Test
     void forgedForeignStaleAndBorrowedTokensFromAPodAreRefused() throws Exception {
         TokenPod victim = tokenPod(InterfaceStyle.CALI, "victim", "default", "app-victim");
