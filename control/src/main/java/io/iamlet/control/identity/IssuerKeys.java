@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The cluster's service-account issuer and its public keys, as the API server publishes them: OIDC discovery
@@ -42,6 +43,8 @@ public final class IssuerKeys {
     private static final long JWKS_CACHE_TTL_MS = Duration.ofMinutes(5).toMillis();
     private static final long JWKS_REFRESH_TIMEOUT_MS = Duration.ofSeconds(15).toMillis();
     private static final long JWKS_MIN_REFRESH_INTERVAL_MS = Duration.ofSeconds(30).toMillis();
+    /** While the API server is away, the last key set keeps verifying tokens this long (keys rotate rarely). */
+    private static final long JWKS_OUTAGE_TOLERANCE_MS = Duration.ofHours(1).toMillis();
 
     /**
      * @param issuer     the {@code iss} every token of this cluster carries
@@ -66,6 +69,7 @@ public final class IssuerKeys {
     private final URI apiServer;
     private final Duration timeout;
     private final Clock clock;
+    private final ReentrantLock reload = new ReentrantLock();
     private volatile Loaded loaded;
     private volatile KeysUnavailable lastFailure;
     private volatile Instant lastFailureAt = Instant.MIN;
@@ -81,14 +85,23 @@ public final class IssuerKeys {
         return url.endsWith("/") ? url : url + "/";
     }
 
-    /** The issuer and its key source; discovery is read on first use, again hourly, and retried at most every 10 s. */
+    /**
+     * The issuer and its key source; discovery is read on first use, again hourly, and retried at most every 10 s.
+     * While one thread re-reads discovery, the others go on with what was read before.
+     */
     Loaded load() throws KeysUnavailable {
         Instant now = clock.instant();
         Loaded current = loaded;
         if (current != null && current.loadedAt().plus(DISCOVERY_TTL).isAfter(now)) {
             return current;
         }
-        synchronized (this) {
+        if (current != null && !reload.tryLock()) {
+            return current;
+        }
+        if (current == null) {
+            reload.lock();
+        }
+        try {
             current = loaded;
             if (current != null && current.loadedAt().plus(DISCOVERY_TTL).isAfter(now)) {
                 return current;
@@ -106,6 +119,7 @@ public final class IssuerKeys {
                         : JWKSourceBuilder.<SecurityContext>create(discovery.keysFrom().toURL(), this::retrieve)
                                 .cache(JWKS_CACHE_TTL_MS, JWKS_REFRESH_TIMEOUT_MS)
                                 .rateLimited(JWKS_MIN_REFRESH_INTERVAL_MS)
+                                .outageTolerant(JWKS_OUTAGE_TOLERANCE_MS)
                                 .build();
                 loaded = new Loaded(discovery, keys, now);
                 lastFailure = null;
@@ -121,6 +135,8 @@ public final class IssuerKeys {
             } catch (IOException e) {
                 throw new KeysUnavailable("bad key set address: " + e.getMessage(), e);
             }
+        } finally {
+            reload.unlock();
         }
     }
 
