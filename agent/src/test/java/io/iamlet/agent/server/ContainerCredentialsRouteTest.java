@@ -117,7 +117,8 @@ class ContainerCredentialsRouteTest {
                 TokenVerifier.Settings.audiences(Set.of("iamlet")), mode);
         routes.withRoutesAhead(ContainerCredentialsRoute.create(settings, aws.api().client(), index, policy, cache, events, "node-a",
                 Clock.systemUTC(), log, metrics)::register);
-        server = new MetadataServer(new MetadataServer.Settings(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1",
+        // The wildcard of both families, so that IPv6 pods (::1) reach it too.
+        server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("::"), 0, 0, "10.0.0.1",
                 () -> null, null), routes, metrics, node).start();
     }
 
@@ -302,6 +303,22 @@ class ContainerCredentialsRouteTest {
             Thread.sleep(20);
         }
         refused(credentials("127.0.0.17", issuer.token(first, "iamlet")), 409);
+    }
+
+    /** An IPv6 pod (the redirect of [fd00:ec2::23] brings it here with its own address), in another spelling than the API's. */
+    @Test
+    void anIpv6PodIsBoundByItsAddress() throws Exception {
+        Pod v6 = create(Pods.withRole("team", "v6", "node-a", "reader", "0:0:0:0:0:0:0:1"));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!(index.find("::1") instanceof io.iamlet.control.pods.PodLookup.Found) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        HttpClient client = HttpClient.newBuilder().localAddress(InetAddress.ofLiteral("::1")).build();
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://[::1]:" + server.appPort() + "/v1/credentials"))
+                .header("Authorization", issuer.token(v6, "iamlet")).build(), HttpResponse.BodyHandlers.ofString());
+        bodies.add(r.body());
+        assertEquals(200, r.statusCode(), r.body());
+        refused(credentials(WEB, issuer.token(v6, "iamlet")), 403);
     }
 
     @Test
