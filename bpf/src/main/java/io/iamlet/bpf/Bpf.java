@@ -29,6 +29,7 @@ final class Bpf {
     private static final int PROG_QUERY = 16;
     private static final int LINK_CREATE = 28;
     private static final int LINK_UPDATE = 29;
+    private static final int LINK_DETACH = 34;
     /** Larger than every layout used here; the kernel requires the bytes it does not know to be zero. */
     private static final int ATTR_SIZE = 144;
     private static final int LOG_SIZE = 64 * 1024;
@@ -103,6 +104,18 @@ final class Bpf {
             attr.set(JAVA_INT, 0, linkFd);
             attr.set(JAVA_INT, 4, progFd);
             call(LINK_UPDATE, attr, "replace the program of the pinned link (BPF_LINK_UPDATE)");
+        }
+    }
+
+    /**
+     * Detaches a link from its cgroup at once. Unpinning alone frees the link only when the kernel gets to
+     * it (deferred work), so a remove that returned could still leave the program attached for a moment.
+     */
+    static void linkDetach(int linkFd, Path pin) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
+            attr.set(JAVA_INT, 0, linkFd);
+            call(LINK_DETACH, attr, "detach the link pinned at " + pin + " (BPF_LINK_DETACH)");
         }
     }
 

@@ -37,7 +37,7 @@ import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
 final class DoctorCommand implements Subcommand {
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend", "node",
             "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region",
-            "cgroup", "bpf-pin-dir");
+            "cgroup", "bpf-pin-dir", "container-credentials");
     private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
 
     private final PrintStream out;
@@ -144,7 +144,7 @@ final class DoctorCommand implements Subcommand {
             InstalledRules shown = backend.show();
             Optional<String> hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
             Optional<RedirectSpec> spec = hostIp.map(ip -> RedirectSpec.parse(ip, f.require("host-interface"), f.integer("app-port"),
-                    f.get("host-ipv6").orElse(null)));
+                    f.get("host-ipv6").orElse(null)).withContainerCredentials(RunCommand.containerCredentials(f)));
             RuleCheck check = shown.check(spec);
             findings.add(new Finding(check instanceof RuleCheck.AsExpected ? Level.OK : Level.FAIL, "rules",
                     shown.location() + ": " + check.summary()));

@@ -36,6 +36,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("backend", "nftables", "nftables, iptables (visible to iptables -t nat -S) or ebpf (cgroup connect program)"),
             Flags.Spec.string("cgroup", "", "with --backend=ebpf: the pods' cgroup v2 directory (default: the kubelet's kubepods slice)"),
             Flags.Spec.string("bpf-pin-dir", CgroupRedirect.DEFAULT_PIN_DIR.toString(), "where the eBPF backend pins its link (in a BPF filesystem)"),
+            Flags.Spec.string("container-credentials", "off", "on: also redirect the EKS Pod Identity endpoint 169.254.170.23:80 ([fd00:ec2::23]:80 with --host-ipv6)"),
             Flags.Spec.bool("adopt-kube2iam-rules", "remove kube2iam's own DNAT rules on install (iptables backend)"),
             Flags.Spec.string("on-exit", "auto", "auto, remove or block: what happens to the rules on SIGTERM (see docs/operations.md)"),
             Flags.Spec.string("node", "", "node name (env NODE_NAME when unset)"),
@@ -143,7 +144,8 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--backend must be nftables, iptables or ebpf, not '" + backend + "'");
         }
         Optional<RedirectSpec> redirect = f.bool("iptables")
-                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null)))
+                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null))
+                        .withContainerCredentials(containerCredentials(f)))
                 : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
         if (backend.equals("ebpf") && redirect.isPresent()) {
@@ -203,6 +205,15 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());
         }
+    }
+
+    /** --container-credentials=on|off: whether the redirect also takes the EKS Pod Identity endpoint. */
+    static boolean containerCredentials(Flags f) {
+        return switch (f.require("container-credentials")) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new UsageException("--container-credentials takes on or off, not '" + f.require("container-credentials") + "'");
+        };
     }
 
     private static int port(Flags f, String name) {
