@@ -97,8 +97,10 @@ public final class Agent implements AutoCloseable {
         metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
-        routes.withRoutesAhead(ContainerCredentialsRoute.create(config.containerCredentials(), kube, index, policy, cache, events,
-                config.nodeName(), clock, log, metrics)::register);
+        if (config.containerCredentials().enabled()) {
+            routes.withRoutesAhead(ContainerCredentialsRoute.create(config.containerCredentials(), kube, index, policy, cache, events,
+                    config.nodeName(), clock, log, metrics)::register);
+        }
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
                 config.hostIp(), () -> notReady, config.debug() ? () -> debugStore(index) : null), routes, metrics, node).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));

@@ -190,17 +190,18 @@ final class RunCommand implements Subcommand {
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")),
-                containerCredentials(f));
+                containerCredentialsEndpoint(f));
     }
 
-    private static ContainerCredentialsRoute.Settings containerCredentials(Flags f) {
+    /** The endpoint that --container-credentials=on serves on the app port (with or without --iptables). */
+    private static ContainerCredentialsRoute.Settings containerCredentialsEndpoint(Flags f) {
         List<String> audiences = Arrays.stream(f.require("token-audience").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList();
         if (audiences.isEmpty()) {
             throw new UsageException("--token-audience needs at least one audience");
         }
         TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
         try {
-            return new ContainerCredentialsRoute.Settings(f.require("container-credentials-path"),
+            return new ContainerCredentialsRoute.Settings(containerCredentials(f), f.require("container-credentials-path"),
                     TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());

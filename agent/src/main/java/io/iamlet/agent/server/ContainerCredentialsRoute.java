@@ -41,11 +41,12 @@ public final class ContainerCredentialsRoute {
     private static final Duration SERVICE_ACCOUNT_TTL = Duration.ofSeconds(30);
 
     /**
+     * @param enabled     --container-credentials=on: served (and, with --iptables, 169.254.170.23 redirected here)
      * @param path        where the endpoint listens (--container-credentials-path)
      * @param audiences   accepted token audiences (--token-audience plus the EKS one)
      * @param tokenReview --token-review
      */
-    public record Settings(String path, Set<String> audiences, TokenVerifier.Mode tokenReview) {
+    public record Settings(boolean enabled, String path, Set<String> audiences, TokenVerifier.Mode tokenReview) {
         public Settings {
             if (!path.matches("/[A-Za-z0-9._/-]*") || path.contains("..") || path.contains("//")) {
                 throw new IllegalArgumentException("the container-credentials path must be an absolute path like " + DEFAULT_PATH

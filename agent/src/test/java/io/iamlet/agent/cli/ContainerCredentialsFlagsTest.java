@@ -21,6 +21,7 @@ class ContainerCredentialsFlagsTest {
     @Test
     void defaultsAreTheEksContractWithTheIamletAudience() {
         ContainerCredentialsRoute.Settings s = settings();
+        assertFalse(s.enabled(), "off unless --container-credentials=on");
         assertEquals("/v1/credentials", s.path());
         assertEquals(Set.of("iamlet", "pods.eks.amazonaws.com"), s.audiences());
         assertEquals(TokenVerifier.Mode.AUTO, s.tokenReview());
@@ -29,7 +30,8 @@ class ContainerCredentialsFlagsTest {
     @Test
     void audiencesPathAndTokenReviewAreSet() {
         ContainerCredentialsRoute.Settings s = settings("--token-audience=sts.example, iamlet-prod", "--token-review=always",
-                "--container-credentials-path=/creds/v2");
+                "--container-credentials-path=/creds/v2", "--container-credentials=on");
+        assertTrue(s.enabled(), "on without --iptables too: the endpoint is on the app port");
         assertEquals(Set.of("sts.example", "iamlet-prod", "pods.eks.amazonaws.com"), s.audiences());
         assertEquals(TokenVerifier.Mode.ALWAYS, s.tokenReview());
         assertEquals("/creds/v2", s.path());

@@ -113,7 +113,7 @@ class ContainerCredentialsRouteTest {
         RequestLog log = new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
                 new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), MetadataRoutes.ImdsV2.OPTIONAL, log, metrics);
-        ContainerCredentialsRoute.Settings settings = new ContainerCredentialsRoute.Settings(ContainerCredentialsRoute.DEFAULT_PATH,
+        ContainerCredentialsRoute.Settings settings = new ContainerCredentialsRoute.Settings(true, ContainerCredentialsRoute.DEFAULT_PATH,
                 TokenVerifier.Settings.audiences(Set.of("iamlet")), mode);
         routes.withRoutesAhead(ContainerCredentialsRoute.create(settings, aws.api().client(), index, policy, cache, events, "node-a",
                 Clock.systemUTC(), log, metrics)::register);

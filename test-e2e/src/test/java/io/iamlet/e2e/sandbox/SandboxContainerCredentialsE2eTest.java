@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Container credentials end to end: real SDKs in pods of every interface style, with nothing but
  * AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
- * (a projected token signed by the fake cluster), get their own role from the agent; forged, foreign, stale and
- * borrowed tokens sent from a pod are refused.
+ * (a projected token signed by the fake cluster), get their own role from the agent through its real redirect
+ * (--container-credentials=on); forged, foreign, stale and borrowed tokens sent from a pod are refused.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SandboxContainerCredentialsE2eTest {
@@ -49,26 +49,12 @@ class SandboxContainerCredentialsE2eTest {
         sandbox.namespace(NS, "app-*");
         sandbox.api().client().serviceAccounts().inNamespace(NS).resource(new ServiceAccountBuilder().withNewMetadata().withNamespace(NS)
                 .withName("deployer").withAnnotations(Map.of("iam.amazonaws.com/role", "app-deployer")).endMetadata().build()).create();
-        agent = sandbox.startAgent("--on-exit=remove");
-        redirectByHand();
-    }
-
-    /**
-     * Until the agent's own redirect covers 169.254.170.23 (issue #13), the node sends it to the agent with a rule
-     * of the test's own.
-     */
-    private void redirectByHand() {
-        sandbox.node().exec("nft", "add", "table", "ip", "cc-test").ok();
-        sandbox.node().exec("nft", "add", "chain", "ip", "cc-test", "pre", "{ type nat hook prerouting priority -100 ; }").ok();
-        sandbox.node().exec("nft", "add", "rule", "ip", "cc-test", "pre", "ip", "daddr", HOST, "tcp", "dport", "80",
-                "dnat", "to", Sandbox.HOST_IP + ":8181").ok();
+        agent = sandbox.startAgent("--on-exit=remove", "--container-credentials=on");
+        assertTrue(sandbox.nodeRuleset().contains(HOST), "the agent's own redirect takes " + HOST + ":\n" + sandbox.nodeRuleset());
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (sandbox != null) {
-            sandbox.node().exec("nft", "delete", "table", "ip", "cc-test");
-        }
         if (agent != null) {
             assertEquals(143, agent.stop(), "the agent ends on SIGTERM");
             assertEquals("", sandbox.nodeRuleset(), "--on-exit=remove leaves no rule");
