@@ -1,11 +1,8 @@
 package io.iamlet.e2e.sandbox;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.FakeTokenIssuer;
-import io.iamlet.control.testing.Pods;
 import io.iamlet.netlink.testing.Command;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SandboxContainerCredentialsE2eTest {
-    private static final String HOST = "169.254.170.23";
-    private static final String ENDPOINT = "http://" + HOST + "/v1/credentials";
+    private static final String HOST = TokenPod.HOST;
+    private static final String ENDPOINT = TokenPod.ENDPOINT;
     private static final String NS = "apps";
 
     private Sandbox sandbox;
@@ -64,22 +61,8 @@ class SandboxContainerCredentialsE2eTest {
         }
     }
 
-    /** A pod on the network with its Pod object and its projected token in a file, as the kubelet writes it. */
-    private record TokenPod(SandboxPod net, Pod object, Path tokenFile) {
-        Map<String, String> env() {
-            return Map.of("AWS_CONTAINER_CREDENTIALS_FULL_URI", ENDPOINT, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString());
-        }
-    }
-
     private TokenPod tokenPod(InterfaceStyle style, String name, String serviceAccount, String role) throws Exception {
-        SandboxPod net = sandbox.plugPod(style);
-        Pod pod = new PodBuilder(Pods.pod(NS, name, Sandbox.NODE_NAME, "Running",
-                role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role), net.ip()))
-                .editSpec().withServiceAccountName(serviceAccount).endSpec().build();
-        pod = sandbox.api().client().pods().inNamespace(NS).resource(pod).create();
-        Path token = sandbox.home().resolve(name + ".token");
-        Files.writeString(token, sandbox.api().tokens().token(pod, "iamlet"));
-        return new TokenPod(net, pod, token);
+        return TokenPod.create(sandbox, style, NS, name, serviceAccount, role);
     }
 
     private static String value(Command.Result r, String key) {
