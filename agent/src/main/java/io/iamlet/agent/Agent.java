@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.agent.server.ContainerCredentialsRoute;
 import io.iamlet.agent.server.MetadataProxy;
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.MetadataServer;
@@ -91,13 +92,17 @@ public final class Agent implements AutoCloseable {
         CredentialCache cache = new CredentialCache(sts, CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), clock,
                 CredentialBroker.wantedBy(index, policy));
         open.add(cache);
-        CredentialBroker broker = new CredentialBroker(index, policy, cache,
-                new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5)));
+        PodEventRecorder events = new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5));
+        CredentialBroker broker = new CredentialBroker(index, policy, cache, events);
         metrics = new ServerMetrics(cache::stats, Version.current());
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
+        if (config.containerCredentials().enabled()) {
+            routes.withRoutesAhead(ContainerCredentialsRoute.create(config.containerCredentials(), kube, index, policy, cache, events,
+                    config.nodeName(), clock, log, metrics)::register);
+        }
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
                 config.hostIp(), () -> notReady, config.debug() ? () -> debugStore(index) : null), routes, metrics, node).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));

@@ -28,7 +28,7 @@ sealed interface MetadataRedirect permits MetadataRedirect.Netfilter, MetadataRe
         RedirectSpec spec = config.redirect().orElseThrow();
         return switch (config.backend()) {
             case "ebpf" -> new Ebpf(new CgroupRedirect(config.bpfPinDir()),
-                    new CgroupRedirect.Target(config.cgroup().orElseThrow(), spec.hostIp(), spec.port()));
+                    new CgroupRedirect.Target(config.cgroup().orElseThrow(), spec.hostIp(), spec.port(), spec.containerCredentials()));
             case "iptables" -> new Netfilter(new IptablesBackend(version, config.adoptKube2iamRules()), spec, config.bpfPinDir());
             default -> new Netfilter(new NftablesBackend(version), spec, config.bpfPinDir());
         };

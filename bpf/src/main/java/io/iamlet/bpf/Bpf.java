@@ -108,8 +108,8 @@ final class Bpf {
     }
 
     /**
-     * Detaches a link from its cgroup now (BPF_LINK_DETACH, kernel 5.9+). Unpinning alone leaves the release to the
-     * kernel's deferred cleanup, so for a moment the program can still be attached and counted.
+     * Detaches a link from its cgroup at once. Unpinning alone frees the link only when the kernel gets to
+     * it (deferred work), so a remove that returned could still leave the program attached for a moment.
      */
     static void linkDetach(int linkFd, Path pin) {
         try (Arena arena = Arena.ofConfined()) {

@@ -30,8 +30,15 @@ public final class CgroupRedirect {
         this.pinDir = pinDir;
     }
 
-    /** Where the redirect applies (every process in {@code cgroup} and below) and where it sends connects. */
-    public record Target(Path cgroup, Inet4Address hostIp, int port) {
+    /**
+     * Where the redirect applies (every process in {@code cgroup} and below), where it sends connects, and
+     * whether connects to the container-credentials endpoint (169.254.170.23:80) go there too.
+     */
+    public record Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials) {
+        /** The metadata service only. */
+        public Target(Path cgroup, Inet4Address hostIp, int port) {
+            this(cgroup, hostIp, port, false);
+        }
     }
 
     /** What the pinned link holds, as the kernel reports it. */
@@ -50,7 +57,7 @@ public final class CgroupRedirect {
         return pinDir.resolve(LINK);
     }
 
-    /** Atomically redirects the cgroup's connects to 169.254.169.254:80 to the agent, and reads it back. */
+    /** Atomically redirects the cgroup's connects to 169.254.169.254:80 (and 169.254.170.23:80 if asked) to the agent, and reads it back. */
     public Attached install(Target target) {
         return attach(ConnectProgram.Kind.REDIRECT, target);
     }
@@ -60,20 +67,22 @@ public final class CgroupRedirect {
         return attach(ConnectProgram.Kind.BLOCK, target);
     }
 
-    /** Detaches and unpins the link; a no-op success when nothing is pinned. */
+    /** Detaches the program and unpins its link; a no-op success when nothing is pinned. */
     public void remove() {
-        try {
-            for (Path pin : List.of(linkPin(), pinDir.resolve(LINK + "_new"))) {
-                OptionalInt link = Bpf.get(pin);
-                if (link.isPresent()) {
-                    try {
-                        Bpf.linkDetach(link.getAsInt(), pin);
-                    } finally {
-                        Libc.close(link.getAsInt());
-                    }
+        // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
+        if (Files.exists(linkPin())) {
+            OptionalInt link = Bpf.get(linkPin());
+            if (link.isPresent()) {
+                try {
+                    Bpf.linkDetach(link.getAsInt(), linkPin());
+                } finally {
+                    Libc.close(link.getAsInt());
                 }
-                Files.deleteIfExists(pin);
             }
+        }
+        try {
+            Files.deleteIfExists(linkPin());
+            Files.deleteIfExists(pinDir.resolve(LINK + "_new"));
             if (Files.isDirectory(pinDir)) {
                 try (var left = Files.list(pinDir)) {
                     if (left.findAny().isEmpty()) {
@@ -104,7 +113,7 @@ public final class CgroupRedirect {
     private Attached attach(ConnectProgram.Kind kind, Target target) {
         requireBpfFilesystem();
         long cgroupId = cgroupId(target.cgroup());
-        ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie());
+        ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie(), target.containerCredentials());
         int programFd = Bpf.progLoad(program);
         try {
             OptionalInt pinned = Bpf.get(linkPin());

@@ -12,13 +12,15 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 from any network namespace but the
- * node's own, REDIRECT rewrites the destination to the agent (the pod keeps its source address), BLOCK
- * refuses the connect (EPERM) while no agent runs. Everything else passes untouched.
+ * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 (and, with {@code containerCredentials},
+ * to the EKS Pod Identity endpoint 169.254.170.23:80) from any network namespace but the node's own, REDIRECT
+ * rewrites the destination to the agent (the pod keeps its source address), BLOCK refuses the connect (EPERM)
+ * while no agent runs. Everything else passes untouched.
  *
- * @param hostNetnsCookie the node's network namespace: its processes (the agent among them) keep the real IMDS
+ * @param hostNetnsCookie      the node's network namespace: its processes (the agent among them) keep the real IMDS
+ * @param containerCredentials also rewrite (or refuse) connects to the container-credentials endpoint
  */
-public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie) {
+public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials) {
     public enum Kind {
         REDIRECT("iamlet_redirect"), BLOCK("iamlet_block");
 
@@ -41,6 +43,7 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     private static final int IPPROTO_TCP = 6;
     private static final int HELPER_GET_NETNS_COOKIE = 122;
     private static final byte[] IMDS = {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
+    private static final byte[] CONTAINER_CREDENTIALS = {(byte) 169, (byte) 254, (byte) 170, (byte) 23};
     private static final int IMDS_PORT = 80;
 
     public ConnectProgram {
@@ -50,6 +53,11 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, not " + port);
         }
+    }
+
+    /** A program for the metadata service only. */
+    public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie) {
+        this(kind, hostIp, port, hostNetnsCookie, false);
     }
 
     /** A network-order address as the program's 32-bit loads see it on a little-endian machine. */
@@ -68,8 +76,15 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         List<Integer> toAllow = new ArrayList<>();
         p.add(Insn.movReg(6, 1));
         p.add(Insn.loadWord(2, 6, USER_IP4));
-        toAllow.add(p.size());
-        p.add(Insn.jumpIfNot32(2, wordOf(IMDS), 0));
+        if (containerCredentials) {
+            // Either address goes on to the port check.
+            p.add(Insn.jumpIfEqual32(2, wordOf(IMDS), 1));
+            toAllow.add(p.size());
+            p.add(Insn.jumpIfNot32(2, wordOf(CONTAINER_CREDENTIALS), 0));
+        } else {
+            toAllow.add(p.size());
+            p.add(Insn.jumpIfNot32(2, wordOf(IMDS), 0));
+        }
         p.add(Insn.loadWord(2, 6, USER_PORT));
         toAllow.add(p.size());
         p.add(Insn.jumpIfNot32(2, portWord(IMDS_PORT), 0));

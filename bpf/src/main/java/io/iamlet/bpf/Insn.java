@@ -18,6 +18,7 @@ record Insn(int code, int dst, int src, int off, int imm) {
     private static final int MOV64_K = 0xb7;
     private static final int MOV32_K = 0xb4;
     private static final int JMP32_JNE_K = 0x56;
+    private static final int JMP32_JEQ_K = 0x16;
     private static final int JMP_JEQ_X = 0x1d;
     private static final int LD_IMM64 = 0x18;
     private static final int CALL = 0x85;
@@ -52,6 +53,11 @@ record Insn(int code, int dst, int src, int off, int imm) {
     /** Jumps {@code skip} instructions ahead when the low 32 bits of {@code dst} differ from {@code imm}. */
     static Insn jumpIfNot32(int dst, int imm, int skip) {
         return new Insn(JMP32_JNE_K, dst, 0, skip, imm);
+    }
+
+    /** Jumps {@code skip} instructions ahead when the low 32 bits of {@code dst} equal {@code imm}. */
+    static Insn jumpIfEqual32(int dst, int imm, int skip) {
+        return new Insn(JMP32_JEQ_K, dst, 0, skip, imm);
     }
 
     static Insn jumpIfEqual(int dst, int src, int skip) {

@@ -50,6 +50,8 @@ class CgroupRedirectTest {
         serve(HOST_IP, 8181, "agent");
         serve(HOST_IP, 9999, "other-agent");
         serve("169.254.169.254", 80, "real-imds");
+        node.exec("ip", "addr", "add", "169.254.170.23/32", "dev", "lo").ok();
+        serve("169.254.170.23", 80, "real-credentials");
 
         bpffs = Files.createTempDirectory("iamlet-bpffs");
         Command.run("mount", "-t", "bpf", "bpf", bpffs.toString()).ok();
@@ -104,10 +106,14 @@ class CgroupRedirectTest {
 
     /** curl to the metadata address from a namespace, in the test cgroup or not. */
     private Command.Result curl(Netns ns, boolean inCgroup) {
+        return curl(ns, inCgroup, "169.254.169.254");
+    }
+
+    private Command.Result curl(Netns ns, boolean inCgroup, String address) {
         String enter = inCgroup ? "echo $$ > " + cgroup.resolve("cgroup.procs") + " && " : "";
         // The cgroup move comes first: `ip netns exec` remounts /sys.
         return Command.run("sh", "-c", enter + "exec ip netns exec " + ns.name()
-                + " curl -sS --max-time 3 http://169.254.169.254/latest/meta-data/");
+                + " curl -sS --max-time 3 http://" + address + "/latest/meta-data/");
     }
 
     private CgroupRedirect.Target target(String hostIp, int port) {
@@ -170,6 +176,29 @@ class CgroupRedirectTest {
         assertTrue(redirect.show().isEmpty());
         assertEquals("real-imds saw " + POD_IP, curl(pod, true).ok().stdout(), "pods reach the node's metadata service again");
         node.run(redirect::remove);
+    }
+
+    @Test
+    void containerCredentialsConnectsAreRedirectedBlockedAndReleasedWithTheMetadataOnes() throws Exception {
+        CgroupRedirect.Target both = new CgroupRedirect.Target(cgroup, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 8181, true);
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "before install");
+        node.call(() -> redirect.install(target(HOST_IP, 8181)));
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "off unless asked");
+
+        node.call(() -> redirect.install(both));
+        CgroupRedirect.Attached attached = node.call(() -> redirect.install(both));
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup), "installing again swaps the program behind the same link");
+        assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, both.hostIp(), 8181, node.call(CgroupRedirect::currentNetnsCookie), true)
+                .tags().contains(attached.tag()), "the kernel runs the program that rewrites both addresses");
+        assertEquals("agent saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "a pod's credentials connect reaches the agent");
+        assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout(), "and its metadata connect still does");
+        assertEquals("real-credentials saw 169.254.170.23", curl(node, true, "169.254.170.23").ok().stdout(), "the node is not redirected");
+
+        node.call(() -> redirect.block(both));
+        assertEquals(7, curl(pod, true, "169.254.170.23").exitCode(), "the block refuses it too");
+        node.run(redirect::remove);
+        assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "after remove it is reached directly");
     }
 
     @Test

@@ -48,6 +48,22 @@ class ConnectProgramTest {
     }
 
     @Test
+    void withContainerCredentialsEitherAddressGoesOnToThePortCheck() {
+        for (ConnectProgram.Kind kind : ConnectProgram.Kind.values()) {
+            List<Insn> p = new ConnectProgram(kind, HOST, 8181, 0x1234_5678_9abcL, true).instructions();
+            int imds = p.indexOf(new Insn(0x16, 2, 0, 1, 0xfea9fea9));
+            assertTrue(imds > 0, kind + ": 169.254.169.254 jumps over the next check");
+            assertEquals(new Insn(0x56, 2, 0, p.size() - 2 - (imds + 2), 0x17aafea9), p.get(imds + 1),
+                    kind + ": anything but 169.254.170.23 jumps to the final allow");
+            assertTrue(p.get(imds + 2).code() == 0x61 && p.get(imds + 2).off() == 24, "both go on to load user_port");
+        }
+        assertFalse(program(ConnectProgram.Kind.REDIRECT, 8181).instructions().stream().anyMatch(i -> i.imm() == 0x17aafea9),
+                "off by default");
+        assertNotEquals(program(ConnectProgram.Kind.REDIRECT, 8181).tags(),
+                new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL, true).tags());
+    }
+
+    @Test
     void tagsTellProgramsApart() {
         ConnectProgram a = program(ConnectProgram.Kind.REDIRECT, 8181);
         assertEquals(a.tags(), program(ConnectProgram.Kind.REDIRECT, 8181).tags());

@@ -87,6 +87,7 @@ class DoctorE2eTest {
         }
         assertTrue(r.out().contains("--adopt-kube2iam-rules"), r.out());
         assertTrue(r.out().contains("instance i-0123456789abcdef0"), r.out());
+        assertTrue(r.out().contains("ok   issuer keys  issuer " + io.iamlet.control.testing.FakeTokenIssuer.ISSUER + ", 1 key(s)"), r.out());
     }
 
     @Test

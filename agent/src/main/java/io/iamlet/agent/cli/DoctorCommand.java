@@ -8,6 +8,7 @@ import io.iamlet.control.KubeClients;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.StsCredentialSource;
+import io.iamlet.control.identity.IssuerKeys;
 import io.iamlet.netlink.NetlinkSocket;
 import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.redirect.InstalledRules;
@@ -36,7 +37,7 @@ import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
 final class DoctorCommand implements Subcommand {
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend", "node",
             "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region",
-            "cgroup", "bpf-pin-dir");
+            "cgroup", "bpf-pin-dir", "container-credentials");
     private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
 
     private final PrintStream out;
@@ -143,7 +144,7 @@ final class DoctorCommand implements Subcommand {
             InstalledRules shown = backend.show();
             Optional<String> hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
             Optional<RedirectSpec> spec = hostIp.map(ip -> RedirectSpec.parse(ip, f.require("host-interface"), f.integer("app-port"),
-                    f.get("host-ipv6").orElse(null)));
+                    f.get("host-ipv6").orElse(null)).withContainerCredentials(RunCommand.containerCredentials(f)));
             RuleCheck check = shown.check(spec);
             findings.add(new Finding(check instanceof RuleCheck.AsExpected ? Level.OK : Level.FAIL, "rules",
                     shown.location() + ": " + check.summary()));
@@ -186,6 +187,7 @@ final class DoctorCommand implements Subcommand {
                 findings.add(new Finding(Level.WARN, "api", "lists namespaces; set --node (or NODE_NAME) to check pod access"));
             }
             findings.add(eventsAllowed(kube));
+            findings.add(issuerKeys(kube));
         } catch (RuntimeException e) {
             findings.add(new Finding(Level.FAIL, "api", "the Kubernetes API cannot be used: " + e.getMessage()
                     + " (check --kubeconfig/--api-server and RBAC: list/watch pods and namespaces)"));
@@ -203,6 +205,19 @@ final class DoctorCommand implements Subcommand {
                     : new Finding(Level.WARN, "rbac", "may not create events: AssumeRole failures will only be in the agent's log");
         } catch (RuntimeException e) {
             return new Finding(Level.WARN, "rbac", "could not ask whether events may be created: " + e.getMessage());
+        }
+    }
+
+    /** Container credentials verify tokens offline with these keys; without them every token costs a TokenReview. */
+    private static Finding issuerKeys(KubernetesClient kube) {
+        try {
+            IssuerKeys keys = new IssuerKeys(kube, Duration.ofSeconds(5), Clock.systemUTC());
+            IssuerKeys.Discovery discovery = keys.discover();
+            return new Finding(Level.OK, "issuer keys", "issuer " + discovery.issuer() + ", " + keys.fetchKeys(discovery).getKeys().size()
+                    + " key(s) at " + discovery.keysFrom() + " (container credentials verify tokens offline)");
+        } catch (IssuerKeys.KeysUnavailable e) {
+            return new Finding(Level.WARN, "issuer keys", e.getMessage() + ": container credentials need --token-review=auto|always"
+                    + " and RBAC create on tokenreviews");
         }
     }
 

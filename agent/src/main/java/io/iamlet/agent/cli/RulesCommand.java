@@ -20,7 +20,7 @@ import java.util.Optional;
 final class RulesCommand implements Subcommand {
     /** The rule flags of `iamlet run`, so both commands read them the same way. */
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend",
-            "adopt-kube2iam-rules");
+            "adopt-kube2iam-rules", "container-credentials");
     private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(f -> OWN.contains(f.name())).toList();
 
     private final PrintStream out;
@@ -109,6 +109,6 @@ final class RulesCommand implements Subcommand {
 
     private RedirectSpec spec(Flags flags) {
         return RedirectSpec.parse(hostIp(flags).orElse(""), flags.require("host-interface"), flags.integer("app-port"),
-                flags.get("host-ipv6").orElse(null));
+                flags.get("host-ipv6").orElse(null)).withContainerCredentials(RunCommand.containerCredentials(flags));
     }
 }

@@ -3,11 +3,13 @@ package io.iamlet.agent.cli;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
+import io.iamlet.agent.server.ContainerCredentialsRoute;
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.LogBridge;
 import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
+import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
 
@@ -35,6 +37,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("backend", "nftables", "nftables, iptables (visible to iptables -t nat -S) or ebpf (cgroup connect program)"),
             Flags.Spec.string("cgroup", "", "with --backend=ebpf: the pods' cgroup v2 directory (default: the kubelet's kubepods slice)"),
             Flags.Spec.string("bpf-pin-dir", CgroupRedirect.DEFAULT_PIN_DIR.toString(), "where the eBPF backend pins its link (in a BPF filesystem)"),
+            Flags.Spec.string("container-credentials", "off", "on: also redirect the EKS Pod Identity endpoint 169.254.170.23:80 ([fd00:ec2::23]:80 with --host-ipv6)"),
             Flags.Spec.bool("adopt-kube2iam-rules", "remove kube2iam's own DNAT rules on install (iptables backend)"),
             Flags.Spec.string("on-exit", "auto", "auto, remove or block: what happens to the rules on SIGTERM (see docs/operations.md)"),
             Flags.Spec.string("node", "", "node name (env NODE_NAME when unset)"),
@@ -71,7 +74,12 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("log-level", "info", "trace, debug, info, warning or error: lines below are dropped (every library's too)"),
             Flags.Spec.bool("verbose", "debug logging (kube2iam's meaning)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
-            Flags.Spec.bool("version", "print the version and exit"));
+            Flags.Spec.bool("version", "print the version and exit"),
+            Flags.Spec.string("container-credentials-path", ContainerCredentialsRoute.DEFAULT_PATH,
+                    "path of the container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)"),
+            Flags.Spec.string("token-audience", TokenVerifier.DEFAULT_AUDIENCE,
+                    "comma list of service-account token audiences accepted there (" + TokenVerifier.EKS_AUDIENCE + " is accepted too)"),
+            Flags.Spec.string("token-review", "auto", "auto (TokenReview only when the issuer keys cannot be read), always or never"));
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -139,7 +147,8 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--backend must be nftables, iptables or ebpf, not '" + backend + "'");
         }
         Optional<RedirectSpec> redirect = f.bool("iptables")
-                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null)))
+                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null))
+                        .withContainerCredentials(containerCredentials(f)))
                 : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
         if (backend.equals("ebpf") && redirect.isPresent()) {
@@ -183,7 +192,32 @@ final class RunCommand implements Subcommand {
                 f.bool("resolve-duplicate-cache-ips"),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
-                cgroup, Path.of(f.require("bpf-pin-dir")));
+                cgroup, Path.of(f.require("bpf-pin-dir")),
+                containerCredentialsEndpoint(f));
+    }
+
+    /** The endpoint that --container-credentials=on serves on the app port (with or without --iptables). */
+    private static ContainerCredentialsRoute.Settings containerCredentialsEndpoint(Flags f) {
+        List<String> audiences = Arrays.stream(f.require("token-audience").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList();
+        if (audiences.isEmpty()) {
+            throw new UsageException("--token-audience needs at least one audience");
+        }
+        TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
+        try {
+            return new ContainerCredentialsRoute.Settings(containerCredentials(f), f.require("container-credentials-path"),
+                    TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--container-credentials-path: " + e.getMessage());
+        }
+    }
+
+    /** --container-credentials=on|off: whether the redirect also takes the EKS Pod Identity endpoint. */
+    static boolean containerCredentials(Flags f) {
+        return switch (f.require("container-credentials")) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new UsageException("--container-credentials takes on or off, not '" + f.require("container-credentials") + "'");
+        };
     }
 
     /** kube2iam: --verbose means debug, whatever --log-level says. */

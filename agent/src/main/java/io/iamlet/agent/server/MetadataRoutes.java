@@ -40,6 +40,7 @@ public final class MetadataRoutes {
     private final ImdsV2 imdsV2;
     private final RequestLog log;
     private final ServerMetrics metrics;
+    private final java.util.List<java.util.function.Consumer<HttpRouting.Builder>> ahead = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
                           ServerMetrics metrics) {
@@ -51,7 +52,14 @@ public final class MetadataRoutes {
         this.metrics = metrics;
     }
 
+    /** Routes answered ahead of the metadata API's catch-all, such as {@link ContainerCredentialsRoute}. */
+    public MetadataRoutes withRoutesAhead(java.util.function.Consumer<HttpRouting.Builder> routes) {
+        ahead.add(routes);
+        return this;
+    }
+
     public void register(HttpRouting.Builder routing) {
+        ahead.forEach(r -> r.accept(routing));
         routing.any(this::handle);
     }
 

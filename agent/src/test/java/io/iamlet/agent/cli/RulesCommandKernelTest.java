@@ -46,6 +46,21 @@ class RulesCommandKernelTest {
     }
 
     @Test
+    void containerCredentialsFromTheCommandLine() throws Exception {
+        String[] install = {"rules", "install", "--host-ip=10.40.0.1", "--host-interface=cali+", "--container-credentials=on"};
+        CliTest.Run installed = run(Map.of(), install);
+        assertEquals(0, installed.exit(), installed.err());
+        assertTrue(installed.out().contains("ip   iifname cali+      169.254.170.23:80 -> 10.40.0.1:8181"), installed.out());
+        assertTrue(ns.exec("nft", "list", "ruleset").ok().stdout().contains("ip daddr 169.254.170.23 tcp dport 80"));
+        assertEquals(0, run(Map.of(), "rules", "show", "--host-ip=10.40.0.1", "--host-interface=cali+", "--container-credentials=on").exit());
+        assertEquals(2, run(Map.of(), "rules", "show", "--host-ip=10.40.0.1", "--host-interface=cali+").exit(),
+                "a redirect of the credentials endpoint not asked for is not as expected");
+        assertEquals(64, run(Map.of(), "rules", "install", "--host-ip=10.40.0.1", "--container-credentials=true").exit());
+        assertEquals(0, run(Map.of(), "rules", "remove").exit());
+        assertEquals("", ns.exec("nft", "list", "ruleset").ok().stdout());
+    }
+
+    @Test
     void theIptablesBackendFromTheCommandLine() throws Exception {
         ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-d", "169.254.169.254/32", "-i", "cali+", "-p", "tcp",
                 "--dport", "80", "-j", "DNAT", "--to-destination", "10.40.0.1:8181").ok();

@@ -70,6 +70,16 @@ class RunCommandTest {
     }
 
     @Test
+    void containerCredentialsIsOffUnlessAskedAndReachesTheSpec() {
+        Map<String, String> env = Map.of("HOST_IP", "10.1.2.3", "NODE_NAME", "n1");
+        assertFalse(config(env, "--iptables").redirect().orElseThrow().containerCredentials());
+        assertTrue(config(env, "--iptables", "--container-credentials=on").redirect().orElseThrow().containerCredentials());
+        assertFalse(config(env, "--iptables", "--container-credentials=off").redirect().orElseThrow().containerCredentials());
+        UsageException e = assertThrows(UsageException.class, () -> config(env, "--iptables", "--container-credentials=yes"));
+        assertEquals("--container-credentials takes on or off, not 'yes'", e.getMessage());
+    }
+
+    @Test
     void badFlagsAreNamed() {
         record Case(List<String> args, String expected) {
         }

@@ -32,6 +32,7 @@ public final class MockApiServer implements AutoCloseable {
     /** One request as the server received it, before the field selector is dropped. */
     public record Request(String authorization, String method, String path) {
     }
+    private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -41,6 +42,10 @@ public final class MockApiServer implements AutoCloseable {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
                 requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path));
+                MockResponse issuer = tokens.dispatch(request);
+                if (issuer != null) {
+                    return issuer;
+                }
                 if (NODE_SELECTOR.matcher(path).find()) {
                     nodeSelected.incrementAndGet();
                     String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
@@ -69,6 +74,11 @@ public final class MockApiServer implements AutoCloseable {
     /** The server's URL, for a kubeconfig or --api-server. */
     public String url() {
         return client.getMasterUrl().toString();
+    }
+
+    /** The cluster's service-account token issuer: signed tokens, discovery, JWKS and TokenReview. */
+    public FakeTokenIssuer tokens() {
+        return tokens;
     }
 
     /** How many list/watch requests asked for one node's pods with a spec.nodeName field selector. */

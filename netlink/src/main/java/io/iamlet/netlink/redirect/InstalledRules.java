@@ -87,7 +87,7 @@ public record InstalledRules(String location, boolean present, Optional<Ownershi
         out.append(location).append(marker.map(m -> " (" + m.text() + ")").orElse(" (no iamlet marker)")).append('\n');
         for (RedirectRule b : blocked) {
             out.append("  blocking ").append(b.family().label()).append(" iifname ").append(b.iface())
-                    .append(" -> ").append(b.family().metadataAddress().getHostAddress()).append(":80 reset\n");
+                    .append(" -> ").append(b.destinationAddress().getHostAddress()).append(":").append(Destination.PORT).append(" reset\n");
         }
         if (rules.isEmpty() && blocked.isEmpty()) {
             out.append("  no redirect rules\n");

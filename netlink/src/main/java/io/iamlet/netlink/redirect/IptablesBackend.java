@@ -109,13 +109,15 @@ public final class IptablesBackend implements RedirectBackend {
         }
         tx.appendRule(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
 
-        Map<InterfacePattern, Boolean> wanted = new LinkedHashMap<>();
-        spec.interfaces().forEach(i -> wanted.put(i, false));
+        Map<IptablesRules.Jump, Boolean> wanted = new LinkedHashMap<>();
+        for (Destination destination : spec.destinations()) {
+            spec.interfaces().forEach(i -> wanted.put(new IptablesRules.Jump(i, destination), false));
+        }
         for (NftRule rule : state.prerouting()) {
-            Optional<InterfacePattern> iface = IptablesRules.jumpInterface(rule, state.family(), CHAIN);
-            boolean ourShape = iface.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
-            if (ourShape && wanted.containsKey(iface.get()) && !wanted.get(iface.get())) {
-                wanted.put(iface.get(), true);
+            Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, state.family(), CHAIN);
+            boolean ourShape = jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
+            if (ourShape && wanted.containsKey(jump.get()) && !wanted.get(jump.get())) {
+                wanted.put(jump.get(), true);
             } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
                 tx.deleteRule(rule);
             } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
@@ -123,9 +125,9 @@ public final class IptablesBackend implements RedirectBackend {
             }
         }
         // Inserted at the head, so no catch-all nat rule of someone else's can take metadata traffic first.
-        List<InterfacePattern> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
-        for (InterfacePattern iface : missing.reversed()) {
-            tx.insertRule(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), iface, CHAIN), marker.text()));
+        List<IptablesRules.Jump> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
+        for (IptablesRules.Jump jump : missing.reversed()) {
+            tx.insertRule(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
         }
     }
 
@@ -199,22 +201,24 @@ public final class IptablesBackend implements RedirectBackend {
             if (target.isEmpty()) {
                 problems.add(state.where() + ": chain " + CHAIN + " has no DNAT of ours");
             }
-            Map<InterfacePattern, List<Long>> handles = new LinkedHashMap<>();
+            Map<IptablesRules.Jump, List<Long>> handles = new LinkedHashMap<>();
             for (NftRule rule : state.prerouting()) {
-                Optional<InterfacePattern> iface = IptablesRules.jumpInterface(rule, family, CHAIN);
-                if (iface.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
-                    handles.computeIfAbsent(iface.get(), i -> new ArrayList<>()).add(rule.handle());
+                Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, family, CHAIN);
+                if (jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                    handles.computeIfAbsent(jump.get(), i -> new ArrayList<>()).add(rule.handle());
                     if (target.isPresent()) {
-                        entries.add(new InstalledRules.Entry(new RedirectRule(family, iface.get(), target.get().address(),
-                                target.get().port()), rule.handle(), NftRedirectRules.packets(rule)));
+                        entries.add(new InstalledRules.Entry(new RedirectRule(family, jump.get().iface(), target.get().address(),
+                                target.get().port(), jump.get().destination()), rule.handle(), NftRedirectRules.packets(rule)));
                     }
                 } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
                     problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
                 }
             }
-            handles.forEach((iface, hs) -> {
+            handles.forEach((jump, hs) -> {
                 if (hs.size() > 1) {
-                    problems.add(state.where() + ": duplicate jump for " + iface + " (" + hs.size() + " copies, handles " + hs + ")");
+                    problems.add(state.where() + ": duplicate jump for " + jump.iface()
+                            + (jump.destination() == Destination.IMDS ? "" : " to " + jump.destination().address(family).getHostAddress())
+                            + " (" + hs.size() + " copies, handles " + hs + ")");
                 }
             });
         }

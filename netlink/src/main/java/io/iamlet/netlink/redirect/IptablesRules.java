@@ -19,15 +19,17 @@ import static io.iamlet.netlink.NetlinkConstants.*;
  * as ordinary iptables rules:
  * <pre>
  * -A PREROUTING -d 169.254.169.254/32 -i cali+ -p tcp -m tcp --dport 80 -m comment --comment "iamlet ..." -j IAMLET-METADATA
+ * -A PREROUTING -d 169.254.170.23/32 -i cali+ -p tcp -m tcp --dport 80 -m comment --comment "iamlet ..." -j IAMLET-METADATA
  * -A IAMLET-METADATA -p tcp -m comment --comment "iamlet ..." -j DNAT --to-destination 10.0.0.1:8181
  * </pre>
- * The matches are native expressions iptables-nft recognises; DNAT is the xtables compat target, revision 2,
+ * (the second only with the container-credentials endpoint). The matches are native expressions iptables-nft recognises; DNAT is the xtables compat target, revision 2,
  * whose payload is the kernel's struct nf_nat_range2.
  */
 final class IptablesRules {
     /** sizeof(struct nf_nat_range2) = 44, rounded up by XT_ALIGN to 8 bytes, as the kernel insists. */
     static final int NAT_RANGE2_SIZE = 48;
     private static final int JUMP_IFACE = 1;
+    private static final int JUMP_DADDR = 5;
     private static final int JUMP_LENGTH = 10;
 
     private IptablesRules() {
@@ -52,16 +54,20 @@ final class IptablesRules {
         }
     }
 
-    static List<NftExpr> jump(IpFamily family, InterfacePattern iface, String chain) {
+    /** What one jump of ours matches: pod traffic from an interface to one of the redirected services. */
+    record Jump(InterfacePattern iface, Destination destination) {
+    }
+
+    static List<NftExpr> jump(IpFamily family, Jump jump, String chain) {
         return List.of(
                 new NftExpr.Meta(NFT_META_IIFNAME, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, interfaceBytes(iface)),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, interfaceBytes(jump.iface())),
                 new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
                 new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
                 new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, family.daddrOffset(), family.addressLength()),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(family.metadataAddress().getAddress())),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(jump.destination().address(family).getAddress())),
                 new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(RedirectSpec.IMDS_PORT)),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(Destination.PORT)),
                 new NftExpr.Counter(0, 0),
                 new NftExpr.Verdict(NFT_JUMP, chain));
     }
@@ -85,14 +91,16 @@ final class IptablesRules {
         return new Bytes(b.array());
     }
 
-    /** The interface a jump rule of ours matches, when the rule has exactly the shape we write. */
-    static Optional<InterfacePattern> jumpInterface(NftRule rule, IpFamily family, String chain) {
+    /** The interface and destination a jump rule of ours matches, when the rule has exactly the shape we write. */
+    static Optional<Jump> jumpOf(NftRule rule, IpFamily family, String chain) {
         List<NftExpr> exprs = rule.content().expressions();
-        if (exprs.size() != JUMP_LENGTH || !(exprs.get(JUMP_IFACE) instanceof NftExpr.Cmp cmp)) {
+        if (exprs.size() != JUMP_LENGTH || !(exprs.get(JUMP_IFACE) instanceof NftExpr.Cmp cmp)
+                || !(exprs.get(JUMP_DADDR) instanceof NftExpr.Cmp daddr)) {
             return Optional.empty();
         }
         InterfacePattern iface = interfaceFrom(cmp.data());
-        return iface != null && jump(family, iface, chain).equals(exprs) ? Optional.of(iface) : Optional.empty();
+        Optional<Jump> jump = Destination.of(family, daddr.data().value()).filter(d -> iface != null).map(d -> new Jump(iface, d));
+        return jump.filter(j -> jump(family, j, chain).equals(exprs));
     }
 
     /** Whether a rule jumps to the chain at all (ours or not): such jumps must go before the chain can. */

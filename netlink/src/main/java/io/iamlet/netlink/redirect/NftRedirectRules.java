@@ -13,13 +13,15 @@ import static io.iamlet.netlink.NetlinkConstants.*;
 
 /**
  * The expression sequence of one redirect rule, the same nft itself emits for
- * {@code iifname "cali*" meta nfproto ipv4 ip daddr 169.254.169.254 tcp dport 80 counter dnat ip to HOST:PORT},
+ * {@code iifname "cali*" meta nfproto ipv4 ip daddr 169.254.169.254 tcp dport 80 counter dnat ip to HOST:PORT}
+ * (or {@code ip daddr 169.254.170.23} for the container-credentials endpoint),
  * and the way back from a rule read from the kernel to the redirect it performs.
  */
 final class NftRedirectRules {
     // Positions of the values that differ between redirect rules; everything else is fixed.
     private static final int IFACE = 1;
     private static final int NFPROTO = 3;
+    private static final int DADDR = 5;
     private static final int TARGET = 11;
     private static final int TARGET_PORT = 12;
     private static final int LENGTH = 14;
@@ -35,11 +37,11 @@ final class NftRedirectRules {
                 new NftExpr.Meta(NFT_META_NFPROTO, NFT_REG_1),
                 new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(family.nfproto())),
                 new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, family.daddrOffset(), family.addressLength()),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(family.metadataAddress().getAddress())),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(rule.destinationAddress().getAddress())),
                 new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
                 new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
                 new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(RedirectSpec.IMDS_PORT)),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(Destination.PORT)),
                 new NftExpr.Counter(0, 0),
                 new NftExpr.Immediate(NFT_REG_1, new Bytes(rule.target().getAddress())),
                 new NftExpr.Immediate(NFT_REG_2, Bytes.port(rule.port())),
@@ -54,21 +56,27 @@ final class NftRedirectRules {
         return matches;
     }
 
-    /** The interface and family a block rule of ours covers, when the rule has exactly that shape. */
+    /** The interface, family and destination a block rule of ours covers, when the rule has exactly that shape. */
     static Optional<RedirectRule> blockFromNft(NftRule rule) {
         List<NftExpr> exprs = rule.content().expressions();
         if (exprs.size() != TARGET + 1 || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
-                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1) {
+                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1
+                || !(exprs.get(DADDR) instanceof NftExpr.Cmp daddrCmp)) {
             return Optional.empty();
         }
         IpFamily family = IpFamily.ofNfproto(protoCmp.data().unsignedAt(0));
         InterfacePattern iface = InterfacePattern.fromMatchBytes(ifaceCmp.data());
-        if (family == null || iface == null) {
+        Optional<Destination> destination = family == null ? Optional.empty() : Destination.of(family, daddrCmp.data().value());
+        if (iface == null || destination.isEmpty()) {
             return Optional.empty();
         }
-        // The target does not appear in a block rule; the metadata address stands in for it.
-        RedirectRule candidate = new RedirectRule(family, iface, family.metadataAddress(), RedirectSpec.IMDS_PORT);
+        RedirectRule candidate = blocked(family, iface, destination.get());
         return blockExpressions(candidate).equals(exprs) ? Optional.of(candidate) : Optional.empty();
+    }
+
+    /** A block has no target; the destination's own address and port stand in for it. */
+    static RedirectRule blocked(IpFamily family, InterfacePattern iface, Destination destination) {
+        return new RedirectRule(family, iface, destination.address(family), Destination.PORT, destination);
     }
 
     static NftRule toNft(RedirectRule rule, String table, String chain, OwnershipMarker marker) {
@@ -85,6 +93,7 @@ final class NftRedirectRules {
         if (exprs.size() != LENGTH
                 || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
                 || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1
+                || !(exprs.get(DADDR) instanceof NftExpr.Cmp daddrCmp)
                 || !(exprs.get(TARGET) instanceof NftExpr.Immediate target)
                 || !(exprs.get(TARGET_PORT) instanceof NftExpr.Immediate port) || port.data().length() != 2) {
             return Optional.empty();
@@ -94,9 +103,13 @@ final class NftRedirectRules {
         if (family == null || iface == null || target.data().length() != family.addressLength()) {
             return Optional.empty();
         }
+        Optional<Destination> destination = Destination.of(family, daddrCmp.data().value());
+        if (destination.isEmpty()) {
+            return Optional.empty();
+        }
         try {
             RedirectRule candidate = new RedirectRule(family, iface, InetAddress.getByAddress(target.data().value()),
-                    (port.data().unsignedAt(0) << 8) | port.data().unsignedAt(1));
+                    (port.data().unsignedAt(0) << 8) | port.data().unsignedAt(1), destination.get());
             return expressions(candidate).equals(exprs) ? Optional.of(candidate) : Optional.empty();
         } catch (UnknownHostException | IllegalArgumentException e) {
             return Optional.empty();

@@ -94,7 +94,7 @@ public final class NftablesBackend implements RedirectBackend {
     /** Read-back check shared with the iptables backend: every interface and family blocked, nothing redirected. */
     static InstalledRules verifiedBlock(InstalledRules installed, RedirectSpec spec) {
         List<RedirectRule> want = spec.rules().stream()
-                .map(r -> new RedirectRule(r.family(), r.iface(), r.family().metadataAddress(), RedirectSpec.IMDS_PORT)).toList();
+                .map(r -> NftRedirectRules.blocked(r.family(), r.iface(), r.destination())).toList();
         if (!installed.blocked().equals(want) || !installed.rules().isEmpty()) {
             throw new IllegalStateException("read back " + LOCATION + " after blocking, and it does not hold the block asked for: "
                     + installed.describe());

@@ -11,9 +11,11 @@ import java.util.regex.Pattern;
 /**
  * What iamlet redirects: pod traffic entering through {@code interfaces} and addressed to the metadata
  * service (169.254.169.254:80, and [fd00:ec2::254]:80 when {@code hostIpv6} is given) goes to the agent
- * at {@code hostIp:port} instead, keeping the pod's source address.
+ * at {@code hostIp:port} instead, keeping the pod's source address. With {@code containerCredentials}, traffic
+ * to the EKS Pod Identity container-credentials endpoint (169.254.170.23:80, [fd00:ec2::23]:80) goes there too.
  */
-public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern> interfaces, Optional<Inet6Address> hostIpv6) {
+public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern> interfaces, Optional<Inet6Address> hostIpv6,
+                           boolean containerCredentials) {
     public static final Inet4Address IMDS_IPV4 = (Inet4Address) InetAddress.ofLiteral("169.254.169.254");
     public static final Inet6Address IMDS_IPV6 = (Inet6Address) InetAddress.ofLiteral("fd00:ec2::254");
     public static final int IMDS_PORT = 80;
@@ -32,6 +34,21 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
         hostIpv6 = hostIpv6 == null ? Optional.empty() : hostIpv6;
         checkTarget(hostIp, "--host-ip");
         hostIpv6.ifPresent(a -> checkTarget(a, "--host-ipv6"));
+    }
+
+    /** Redirects the instance metadata service only. */
+    public RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern> interfaces, Optional<Inet6Address> hostIpv6) {
+        this(hostIp, port, interfaces, hostIpv6, false);
+    }
+
+    /** The services redirected, the metadata service first. */
+    public List<Destination> destinations() {
+        return containerCredentials ? List.of(Destination.IMDS, Destination.CONTAINER_CREDENTIALS) : List.of(Destination.IMDS);
+    }
+
+    /** The same redirect, with the container-credentials endpoint on or off. */
+    public RedirectSpec withContainerCredentials(boolean on) {
+        return new RedirectSpec(hostIp, port, interfaces, hostIpv6, on);
     }
 
     /**
@@ -80,8 +97,8 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
                     + " use the node's own address (status.hostIP)";
         } else if (address.isMulticastAddress()) {
             why = "a multicast address cannot be a DNAT target";
-        } else if (address.equals(IMDS_IPV4) || address.equals(IMDS_IPV6)) {
-            why = "that is the metadata service itself; redirecting to it would loop";
+        } else if (Destination.isServiceAddress(address)) {
+            why = "that is a metadata or credentials service itself; redirecting to it would loop";
         } else if (address instanceof Inet4Address && address.getAddress()[0] == (byte) 255) {
             why = "a broadcast address cannot be a DNAT target";
         }
@@ -90,17 +107,19 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
         }
     }
 
-    /** One redirect per interface and family, in a stable order: IPv4 rules first. */
+    /** One redirect per family, destination and interface, in a stable order: IPv4 first, the metadata service first. */
     public List<RedirectRule> rules() {
         List<RedirectRule> rules = new ArrayList<>();
-        for (InterfacePattern iface : interfaces) {
-            rules.add(new RedirectRule(IpFamily.IPV4, iface, hostIp, port));
-        }
-        hostIpv6.ifPresent(v6 -> {
-            for (InterfacePattern iface : interfaces) {
-                rules.add(new RedirectRule(IpFamily.IPV6, iface, v6, port));
-            }
-        });
+        addRules(rules, IpFamily.IPV4, hostIp);
+        hostIpv6.ifPresent(v6 -> addRules(rules, IpFamily.IPV6, v6));
         return rules;
+    }
+
+    private void addRules(List<RedirectRule> rules, IpFamily family, InetAddress target) {
+        for (Destination destination : destinations()) {
+            for (InterfacePattern iface : interfaces) {
+                rules.add(new RedirectRule(family, iface, target, port, destination));
+            }
+        }
     }
 }

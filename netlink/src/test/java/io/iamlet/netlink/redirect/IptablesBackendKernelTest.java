@@ -133,4 +133,35 @@ class IptablesBackendKernelTest {
             assertFalse(other.call(IptablesBackend::legacyNatInUse), "detection looks at the calling thread's namespace");
         }
     }
+
+    @Test
+    void containerCredentialsJumpsAreOrdinaryIptablesRulesAndGoWhenSwitchedOff() throws Exception {
+        RedirectSpec spec = RedirectSpec.parse("10.60.0.1", "cali+", 8181, "fd60::1").withContainerCredentials(true);
+        ns.run(() -> {
+            backend.install(spec);
+            backend.install(spec);
+        });
+        assertEquals(List.of(
+                "-N IAMLET-METADATA",
+                "-A PREROUTING -d 169.254.169.254/32 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
+                "-A PREROUTING -d 169.254.170.23/32 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
+                "-A IAMLET-METADATA -p tcp " + MARK + " -j DNAT --to-destination 10.60.0.1:8181"), ours("iptables-nft"));
+        assertEquals(List.of(
+                "-N IAMLET-METADATA",
+                "-A PREROUTING -d fd00:ec2::254/128 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
+                "-A PREROUTING -d fd00:ec2::23/128 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
+                "-A IAMLET-METADATA -p tcp " + MARK + " -j DNAT --to-destination [fd60::1]:8181"), ours("ip6tables-nft"));
+        assertEquals(0, ns.exec("iptables-nft-save").exitCode(), "iptables-save must keep reading the table");
+        InstalledRules shown = ns.call(backend::show);
+        assertEquals(new RuleCheck.AsExpected(), shown.check(Optional.of(spec)), shown.describe());
+        assertEquals(spec.rules(), shown.redirectRules());
+
+        ns.run(() -> backend.install(spec.withContainerCredentials(false)));
+        assertTrue(ours("iptables-nft").stream().noneMatch(l -> l.contains("169.254.170.23")), ours("iptables-nft").toString());
+        assertEquals(3, ours("iptables-nft").size(), "IPv4: the chain, one jump, the DNAT");
+        ns.run(() -> backend.install(spec));
+        ns.run(backend::remove);
+        assertEquals(List.of(), ours("iptables-nft"));
+        assertEquals(List.of(), ours("ip6tables-nft"));
+    }
 }

@@ -63,6 +63,36 @@ class ModelTest {
     }
 
     @Test
+    void containerCredentialsAddsOneRulePerFamilyAndInterfaceAfterTheMetadataOnes() {
+        RedirectSpec spec = RedirectSpec.parse("10.1.2.3", "cali+,eni+", 9000, "fd00::5");
+        assertFalse(spec.containerCredentials(), "off unless asked");
+        assertEquals(List.of(Destination.IMDS), spec.destinations());
+        List<String> rules = spec.withContainerCredentials(true).rules().stream().map(RedirectRule::toString).toList();
+        assertEquals(List.of(
+                "ip   iifname cali+      169.254.169.254:80 -> 10.1.2.3:9000",
+                "ip   iifname eni+       169.254.169.254:80 -> 10.1.2.3:9000",
+                "ip   iifname cali+      169.254.170.23:80 -> 10.1.2.3:9000",
+                "ip   iifname eni+       169.254.170.23:80 -> 10.1.2.3:9000",
+                "ip6  iifname cali+      [fd00:ec2:0:0:0:0:0:254]:80 -> [fd00:0:0:0:0:0:0:5]:9000",
+                "ip6  iifname eni+       [fd00:ec2:0:0:0:0:0:254]:80 -> [fd00:0:0:0:0:0:0:5]:9000",
+                "ip6  iifname cali+      [fd00:ec2:0:0:0:0:0:23]:80 -> [fd00:0:0:0:0:0:0:5]:9000",
+                "ip6  iifname eni+       [fd00:ec2:0:0:0:0:0:23]:80 -> [fd00:0:0:0:0:0:0:5]:9000"), rules);
+        assertThrows(IllegalArgumentException.class, () -> RedirectSpec.parse("169.254.170.23", "cali+", 8181, null),
+                "the credentials endpoint itself is no redirect target");
+        assertThrows(IllegalArgumentException.class, () -> RedirectSpec.parse("10.1.2.3", "cali+", 8181, "fd00:ec2::23"));
+    }
+
+    @Test
+    void aRuleForTheOtherDestinationIsNotTheSameRule() {
+        RedirectSpec spec = RedirectSpec.parse("10.0.0.1", "cali+", 8181, null);
+        InstalledRules imdsOnly = new InstalledRules("table inet iamlet", true, Optional.empty(),
+                List.of(new InstalledRules.Entry(spec.rules().getFirst(), 2, 0)), List.of());
+        RuleCheck check = imdsOnly.check(Optional.of(spec.withContainerCredentials(true)));
+        assertTrue(check.summary().contains("missing rule: ip   iifname cali+      169.254.170.23:80"), check.summary());
+        assertEquals(new RuleCheck.AsExpected(), imdsOnly.check(Optional.of(spec)));
+    }
+
+    @Test
     void markerRoundTripsAndIgnoresOtherComments() {
         OwnershipMarker marker = new OwnershipMarker(1, "0.1.0", "10.0.0.1");
         assertEquals(Optional.of(marker), OwnershipMarker.parse(marker.text()));

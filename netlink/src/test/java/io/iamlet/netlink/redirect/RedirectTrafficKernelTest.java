@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class RedirectTrafficKernelTest {
     private static final RedirectSpec SPEC = RedirectSpec.parse("10.30.0.1", "cali+,docker0", 8181, "fd30::1");
+    private static final RedirectSpec WITH_CREDENTIALS = SPEC.withContainerCredentials(true);
 
     private Netns node;
     private Netns cali;
@@ -147,6 +148,57 @@ class RedirectTrafficKernelTest {
             assertEquals("10.30.0.2 cal4", accept(imds), "after remove the node's metadata access is back");
             connectAndSay(cali, "fd00:ec2::254", "cal6");
             assertEquals("fd30:0:0:0:0:0:0:2 cal6", accept(imds6));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nftables", "iptables"})
+    void containerCredentialsTrafficReachesTheAgentWithThePodsOwnAddressWhenAsked(String backendName) throws Exception {
+        RedirectBackend backend = backend(backendName);
+        node.exec("ip", "addr", "add", "169.254.170.23/32", "dev", "lo").ok();
+        node.exec("ip", "addr", "add", "fd00:ec2::23/128", "dev", "lo", "nodad").ok();
+        try (ServerSocket agent = listen("10.30.0.1", 8181);
+             ServerSocket agent6 = listen("fd30::1", 8181);
+             ServerSocket credentials = listen("169.254.170.23", 80);
+             ServerSocket credentials6 = listen("fd00:ec2::23", 80)) {
+            node.run(() -> {
+                backend.install(WITH_CREDENTIALS);
+                backend.install(WITH_CREDENTIALS);
+            });
+            InstalledRules shown = node.call(backend::show);
+            assertEquals(new RuleCheck.AsExpected(), shown.check(java.util.Optional.of(WITH_CREDENTIALS)), shown.describe());
+            assertEquals(WITH_CREDENTIALS.rules(), shown.redirectRules(), "installing twice leaves one copy: " + shown.describe());
+
+            connectAndSay(cali, "169.254.170.23", "pid4");
+            assertEquals("10.30.0.2 pid4", accept(agent), "the container-credentials endpoint is redirected, pod IP kept");
+            connectAndSay(cali, "fd00:ec2::23", "pid6");
+            assertEquals("fd30:0:0:0:0:0:0:2 pid6", accept(agent6));
+            connectAndSay(docker, "169.254.170.23", "dck4");
+            assertEquals("10.31.0.2 dck4", accept(agent));
+            connectAndSay(cali, "169.254.169.254", "imd4");
+            assertEquals("10.30.0.2 imd4", accept(agent), "the metadata service is still redirected beside it");
+            connectAndSay(lxc, "169.254.170.23", "lxc1");
+            assertEquals("10.32.0.2 lxc1", accept(credentials), "an interface not in the list is left alone");
+
+            assertTrue(node.call(() -> backend.block(WITH_CREDENTIALS)).blocking());
+            assertInstanceOf(java.net.ConnectException.class, assertThrows(Exception.class,
+                    () -> connectAndSay(cali, "169.254.170.23", "blk1")), "the block resets it too");
+            credentials.setSoTimeout(300);
+            assertThrows(java.net.SocketTimeoutException.class, credentials::accept, "nothing reached the real endpoint");
+            credentials.setSoTimeout(5000);
+
+            node.run(() -> backend.install(SPEC));
+            connectAndSay(cali, "169.254.170.23", "off4");
+            assertEquals("10.30.0.2 off4", accept(credentials), "switched off, the endpoint is the node's own again");
+            assertEquals(SPEC.rules(), node.call(backend::show).redirectRules());
+
+            node.run(() -> backend.install(WITH_CREDENTIALS));
+            node.run(backend::remove);
+            connectAndSay(cali, "169.254.170.23", "rem4");
+            assertEquals("10.30.0.2 rem4", accept(credentials), "after remove the endpoint is reached directly");
+            connectAndSay(cali, "fd00:ec2::23", "rem6");
+            assertEquals("fd30:0:0:0:0:0:0:2 rem6", accept(credentials6));
+            assertFalse(node.call(backend::show).present(), "remove leaves nothing");
         }
     }
 }

@@ -1,0 +1,149 @@
+package io.iamlet.control.identity;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.source.RateLimitReachedException;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * Checks a projected service-account token: offline, by its signature against the cluster's issuer keys, its
+ * issuer, audience, expiry and not-before (with a small clock skew) and its {@code kubernetes.io} claims; or by
+ * the API server's TokenReview. Which one is {@link Mode}: {@code AUTO} verifies offline and asks TokenReview
+ * only when the keys cannot be had; a token that offline verification refuses is refused, never re-asked.
+ */
+public final class TokenVerifier {
+    /** The audience EKS Pod Identity manifests request; accepted too, so they work unchanged. */
+    public static final String EKS_AUDIENCE = "pods.eks.amazonaws.com";
+    public static final String DEFAULT_AUDIENCE = "iamlet";
+    /** Longer than any token a kubelet writes (about 1 KiB); bounds the work a stranger can ask for. */
+    static final int MAX_TOKEN_LENGTH = 16 * 1024;
+    /** The algorithms Kubernetes signs service-account tokens with; none, HS* and anything else is refused. */
+    private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
+            JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512);
+    private static final Set<String> REQUIRED = Set.of("iss", "sub", "aud", "exp", "iat");
+
+    /** --token-review. */
+    public enum Mode { AUTO, ALWAYS, NEVER }
+
+    /** @param audiences accepted {@code aud} values: --token-audience, plus {@link #EKS_AUDIENCE} */
+    public record Settings(Set<String> audiences, Mode mode, Duration clockSkew, Duration apiTimeout) {
+        public Settings {
+            audiences = Set.copyOf(audiences);
+            if (audiences.isEmpty()) {
+                throw new IllegalArgumentException("at least one token audience is needed");
+            }
+        }
+
+        /** The flag's audiences plus the EKS one. */
+        public static Set<String> audiences(Set<String> flag) {
+            Set<String> all = new LinkedHashSet<>(flag);
+            all.add(EKS_AUDIENCE);
+            return all;
+        }
+    }
+
+    private final Settings settings;
+    private final IssuerKeys keys;
+    private final TokenReviewer reviewer;
+
+    public TokenVerifier(KubernetesClient kube, Settings settings, Clock clock) {
+        this(settings, new IssuerKeys(kube, settings.apiTimeout(), clock), new TokenReviewer(kube, settings.audiences()));
+    }
+
+    TokenVerifier(Settings settings, IssuerKeys keys, TokenReviewer reviewer) {
+        this.settings = settings;
+        this.keys = keys;
+        this.reviewer = reviewer;
+    }
+
+    public TokenCheck check(String token) {
+        if (token == null || token.isBlank()) {
+            return new TokenCheck.Rejected("no Authorization header: set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE to the pod's"
+                    + " projected service-account token");
+        }
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            return new TokenCheck.Rejected("the Authorization header is longer than " + MAX_TOKEN_LENGTH + " characters");
+        }
+        String t = token.strip();
+        return switch (settings.mode()) {
+            case ALWAYS -> reviewer.review(t);
+            case NEVER -> offline(t);
+            case AUTO -> {
+                TokenCheck offline = offline(t);
+                yield offline instanceof TokenCheck.Unavailable u ? orUnavailable(reviewer.review(t), u) : offline;
+            }
+        };
+    }
+
+    private static TokenCheck orUnavailable(TokenCheck reviewed, TokenCheck.Unavailable offline) {
+        return reviewed instanceof TokenCheck.Unavailable u
+                ? new TokenCheck.Unavailable(offline.reason() + "; and " + u.reason())
+                : reviewed;
+    }
+
+    /** Nimbus says "aud claim rejected"; operators need to see which audience came and which are accepted. */
+    private String explain(String message, SignedJWT jwt) {
+        if (message != null && message.contains("aud claim")) {
+            String sent;
+            try {
+                sent = String.valueOf(jwt.getJWTClaimsSet().getAudience());
+            } catch (ParseException e) {
+                sent = "unreadable";
+            }
+            return "the token's audience " + sent + " is not one of " + settings.audiences()
+                    + " (the projected token's audience must match --token-audience)";
+        }
+        return message;
+    }
+
+    private TokenCheck offline(String token) {
+        SignedJWT jwt;
+        try {
+            jwt = SignedJWT.parse(token);
+        } catch (ParseException e) {
+            return new TokenCheck.Rejected("not a signed JWT: " + e.getMessage());
+        }
+        IssuerKeys.Loaded loaded;
+        try {
+            loaded = keys.load();
+        } catch (IssuerKeys.KeysUnavailable e) {
+            return new TokenCheck.Unavailable("the cluster's service-account keys cannot be read: " + e.getMessage());
+        }
+        DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(ALGORITHMS, loaded.keys()));
+        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(settings.audiences(),
+                new JWTClaimsSet.Builder().issuer(loaded.discovery().issuer()).build(), REQUIRED, Set.of());
+        claims.setMaxClockSkew((int) settings.clockSkew().toSeconds());
+        processor.setJWTClaimsSetVerifier(claims);
+        JWTClaimsSet verified;
+        try {
+            verified = processor.process(jwt, null);
+        } catch (RateLimitReachedException e) {
+            return new TokenCheck.Rejected("signed with a key the cluster does not publish (key " + jwt.getHeader().getKeyID()
+                    + "; the key set was re-read moments ago)");
+        } catch (KeySourceException e) {
+            return new TokenCheck.Unavailable("the cluster's service-account keys cannot be read: " + e.getMessage());
+        } catch (BadJOSEException | JOSEException e) {
+            return new TokenCheck.Rejected(explain(e.getMessage(), jwt) + " (key " + jwt.getHeader().getKeyID() + ", alg "
+                    + jwt.getHeader().getAlgorithm() + ")");
+        }
+        return switch (KubernetesClaims.parse(verified)) {
+            case KubernetesClaims.Result.Good good -> new TokenCheck.Verified(good.identity());
+            case KubernetesClaims.Result.Bad bad -> new TokenCheck.Rejected(bad.reason());
+        };
+    }
+}

@@ -1,0 +1,258 @@
+package io.iamlet.control.identity;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.PlainHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.iamlet.control.testing.FakeTokenIssuer;
+import io.iamlet.control.testing.MockApiServer;
+import io.iamlet.control.testing.Pods;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Date;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Offline verification and TokenReview against the fake cluster's issuer (real RS256 tokens, discovery, JWKS),
+ * and every kind of token that must not pass: forged, foreign, stale, for someone else, or not a token at all.
+ */
+class TokenVerifierTest {
+    private MockApiServer api;
+    private FakeTokenIssuer issuer;
+    private Pod pod;
+
+    @BeforeEach
+    void start() {
+        api = MockApiServer.start();
+        issuer = api.tokens();
+        pod = Pods.withRole("team", "web", "node-a", "reader", "10.0.0.5");
+    }
+
+    @AfterEach
+    void stop() {
+        api.close();
+    }
+
+    private TokenVerifier verifier(TokenVerifier.Mode mode) {
+        return new TokenVerifier(api.client(), new TokenVerifier.Settings(TokenVerifier.Settings.audiences(Set.of("iamlet")), mode,
+                Duration.ofSeconds(30), Duration.ofSeconds(5)), Clock.systemUTC());
+    }
+
+    private static PodIdentity verified(TokenCheck check) {
+        if (check instanceof TokenCheck.Verified(PodIdentity identity)) {
+            return identity;
+        }
+        throw new AssertionError("expected a verified token, got " + check);
+    }
+
+    private static String rejected(TokenCheck check) {
+        if (check instanceof TokenCheck.Rejected(String reason)) {
+            return reason;
+        }
+        throw new AssertionError("expected a rejected token, got " + check);
+    }
+
+    @Test
+    void aProjectedTokenNamesItsPodAndServiceAccount() {
+        PodIdentity id = verified(verifier(TokenVerifier.Mode.AUTO).check(issuer.token(pod, "iamlet")));
+        assertEquals(new PodIdentity("team", "default", "web", pod.getMetadata().getUid(), PodIdentity.CheckedBy.SIGNATURE), id);
+        assertEquals(0, issuer.tokenReviews(), "verified offline, without asking the API server per token");
+    }
+
+    @Test
+    void tokensWrittenForEksPodIdentityAreAcceptedToo() {
+        verified(verifier(TokenVerifier.Mode.NEVER).check(issuer.token(pod, TokenVerifier.EKS_AUDIENCE)));
+    }
+
+    @Test
+    void keysAreReadOnceForManyTokens() {
+        TokenVerifier v = verifier(TokenVerifier.Mode.NEVER);
+        for (int i = 0; i < 20; i++) {
+            verified(v.check(issuer.token(pod, "iamlet")));
+        }
+        assertEquals(2, issuer.keyReads(), "one discovery document and one key set: " + issuer.keyReads());
+    }
+
+    @Test
+    void aRotatedSigningKeyIsFetchedWhenATokenNamesIt() {
+        TokenVerifier v = verifier(TokenVerifier.Mode.NEVER);
+        verified(v.check(issuer.token(pod, "iamlet")));
+        issuer.rotate();
+        verified(v.check(issuer.token(pod, "iamlet")));
+        assertEquals(3, issuer.keyReads(), "the unknown kid made the key set be read again");
+    }
+
+    @Test
+    void unknownKeyIdsDoNotMakeTheAgentHammerTheApiServer() {
+        TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);
+        verified(v.check(issuer.token(pod, "iamlet")));
+        for (int i = 0; i < 20; i++) {
+            String reason = rejected(v.check(FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(),
+                    FakeTokenIssuer.newKey())));
+            assertFalse(reason.isBlank());
+        }
+        assertTrue(issuer.keyReads() <= 4, "key set refreshes are rate-limited: " + issuer.keyReads() + " reads");
+        assertEquals(0, issuer.tokenReviews(), "a refused token is not asked about again");
+    }
+
+    @Test
+    void aTokenOfAnotherClusterIsRefused() {
+        RSAKey other = FakeTokenIssuer.newKey();
+        String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(
+                FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(), other)));
+        assertTrue(reason.contains(other.getKeyID()), reason);
+    }
+
+    @Test
+    void aForeignKeyUnderOurKeyIdFailsTheSignature() throws Exception {
+        RSAKey impostor = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID(issuer.signingKey().getKeyID()).generate();
+        String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(
+                FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(), impostor)));
+        assertTrue(reason.toLowerCase().contains("signature"), reason);
+    }
+
+    @Test
+    void aTamperedPayloadFailsTheSignature() {
+        String good = issuer.token(pod, "iamlet");
+        String[] parts = good.split("\\.");
+        String payload = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8).replace("\"web\"", "\"admin\"");
+        String forged = parts[0] + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(payload.getBytes(StandardCharsets.UTF_8))
+                + "." + parts[2];
+        rejected(verifier(TokenVerifier.Mode.AUTO).check(forged));
+    }
+
+    @Test
+    void anExpiredTokenIsRefusedBeyondTheClockSkew() {
+        Date past = Date.from(new Date().toInstant().minus(Duration.ofMinutes(2)));
+        String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1))
+                .issueTime(Date.from(past.toInstant().minus(Duration.ofHours(1)))).notBeforeTime(Date.from(past.toInstant().minus(Duration.ofHours(1))))
+                .expirationTime(past).build())));
+        assertTrue(reason.contains("Expired"), reason);
+        Date justNow = Date.from(new Date().toInstant().minusSeconds(5));
+        verified(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1))
+                .expirationTime(justNow).build())));
+    }
+
+    @Test
+    void aTokenNotYetValidIsRefused() {
+        Date later = Date.from(new Date().toInstant().plus(Duration.ofMinutes(5)));
+        rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1))
+                .notBeforeTime(later).build())));
+    }
+
+    @Test
+    void aTokenForAnotherAudienceIsRefused() {
+        for (String audience : new String[] {"https://kubernetes.default.svc.cluster.local", "sts.amazonaws.com", "vault"}) {
+            String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.token(pod, audience)));
+            assertTrue(reason.contains("audience"), reason);
+        }
+    }
+
+    @Test
+    void aTokenOfAnotherIssuerIsRefused() {
+        String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1))
+                .issuer("https://oidc.example.com/other").build())));
+        assertTrue(reason.contains("iss"), reason);
+    }
+
+    @Test
+    void algNoneAndHmacTricksAreRefused() throws Exception {
+        JWTClaimsSet claims = FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build();
+        TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);
+        rejected(v.check(new PlainJWT(new PlainHeader(), claims).serialize()));
+        // alg none with a signature-shaped header: {"alg":"none","kid":"<ours>"}
+        String noneHeader = Base64.getUrlEncoder().withoutPadding().encodeToString(("{\"alg\":\"none\",\"kid\":\""
+                + issuer.signingKey().getKeyID() + "\"}").getBytes(StandardCharsets.UTF_8));
+        rejected(v.check(noneHeader + "." + issuer.token(pod, "iamlet").split("\\.")[1] + "."));
+        // HS256 keyed with the public key, the classic algorithm confusion: the verifier must not treat it as a MAC key.
+        byte[] publicKey = issuer.signingKey().toRSAPublicKey().getEncoded();
+        SignedJWT hmac = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(issuer.signingKey().getKeyID()).build(), claims);
+        hmac.sign(new MACSigner(Arrays.copyOf(publicKey, Math.max(32, publicKey.length))));
+        rejected(v.check(hmac.serialize()));
+        assertEquals(0, issuer.tokenReviews());
+    }
+
+    @Test
+    void garbageIsRefused() {
+        TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);
+        for (String garbage : new String[] {"", "   ", "Bearer", "not-a-jwt", "a.b.c", "eyJ.eyJ.", "x".repeat(20_000)}) {
+            rejected(v.check(garbage));
+        }
+        rejected(v.check(null));
+    }
+
+    @Test
+    void aServiceAccountTokenNotBoundToAPodIsRefused() {
+        JWTClaimsSet unbound = new JWTClaimsSet.Builder(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build())
+                .claim("kubernetes.io", Map.of("namespace", "team", "serviceaccount", Map.of("name", "default", "uid", "u1"))).build();
+        assertTrue(rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(unbound))).contains("not bound to a pod"));
+    }
+
+    @Test
+    void aSubjectThatDisagreesWithTheKubernetesClaimIsRefused() {
+        String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1))
+                .subject("system:serviceaccount:kube-system:admin").build())));
+        assertTrue(reason.contains("subject"), reason);
+    }
+
+    @Test
+    void withoutIssuerKeysAutoAsksTokenReview() {
+        issuer.serveKeys(false);
+        TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);
+        PodIdentity id = verified(v.check(issuer.token(pod, "iamlet")));
+        assertEquals(PodIdentity.CheckedBy.TOKEN_REVIEW, id.checkedBy());
+        assertEquals("web", id.podName());
+        assertEquals(pod.getMetadata().getUid(), id.podUid());
+        rejected(v.check(FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(), FakeTokenIssuer.newKey())));
+        rejected(v.check(issuer.token(pod, "vault")));
+    }
+
+    @Test
+    void neverMeansNoTokenReview() {
+        issuer.serveKeys(false);
+        TokenCheck check = verifier(TokenVerifier.Mode.NEVER).check(issuer.token(pod, "iamlet"));
+        assertInstanceOf(TokenCheck.Unavailable.class, check);
+        assertEquals(0, issuer.tokenReviews());
+    }
+
+    @Test
+    void alwaysAsksTheApiServer() {
+        TokenVerifier v = verifier(TokenVerifier.Mode.ALWAYS);
+        assertEquals(PodIdentity.CheckedBy.TOKEN_REVIEW, verified(v.check(issuer.token(pod, "iamlet"))).checkedBy());
+        rejected(v.check(FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(), FakeTokenIssuer.newKey())));
+        assertEquals(2, issuer.tokenReviews());
+    }
+
+    @Test
+    void withNeitherKeysNorTokenReviewTheAnswerIsUnavailable() {
+        issuer.serveKeys(false);
+        issuer.serveTokenReview(false);
+        TokenCheck check = verifier(TokenVerifier.Mode.AUTO).check(issuer.token(pod, "iamlet"));
+        TokenCheck.Unavailable u = assertInstanceOf(TokenCheck.Unavailable.class, check);
+        assertTrue(u.reason().contains("tokenreviews"), u.reason());
+    }
+
+    @Test
+    void theKeysAreReadFromTheApiServerWhateverHostJwksUriNames() throws Exception {
+        IssuerKeys keys = new IssuerKeys(api.client(), Duration.ofSeconds(5), Clock.systemUTC());
+        IssuerKeys.Discovery d = keys.discover();
+        assertEquals(FakeTokenIssuer.ISSUER, d.issuer());
+        assertEquals(api.url().replaceAll("/$", "") + "/openid/v1/jwks", d.keysFrom().toString());
+        assertEquals(1, keys.fetchKeys(d).getKeys().size());
+    }
+}

@@ -1,0 +1,63 @@
+package io.iamlet.e2e.sandbox;
+
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.netlink.testing.Command;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Container credentials with --backend=ebpf: the cgroup program sends 169.254.170.23:80 to the agent as it does
+ * IMDS, with no netfilter rule, and the pod's own source address survives it, so a borrowed token is still refused.
+ */
+class EbpfContainerCredentialsE2eTest {
+    private Sandbox sandbox;
+    private Path nodeClient;
+
+    @BeforeEach
+    void start() throws Exception {
+        nodeClient = NodeClient.install();
+        sandbox = Sandbox.start();
+        sandbox.namespace("team", "app-*");
+        sandbox.api().client().serviceAccounts().inNamespace("team").resource(new ServiceAccountBuilder().withNewMetadata()
+                .withNamespace("team").withName("worker").withAnnotations(Map.of("iam.amazonaws.com/role", "app-worker")).endMetadata()
+                .build()).create();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        sandbox.close();
+    }
+
+    @Test
+    void theJavascriptSdkGetsItsRoleThroughTheCgroupProgramAndABorrowedTokenIsRefused() throws Exception {
+        List<String> flags = new ArrayList<>(sandbox.enableEbpf());
+        flags.addAll(List.of("--on-exit=remove", "--container-credentials=on"));
+        TokenPod pod = TokenPod.create(sandbox, InterfaceStyle.CALI, "team", "worker", "worker", null);
+        TokenPod other = TokenPod.create(sandbox, InterfaceStyle.ENI, "team", "other", "default", "app-other");
+        AgentProcess agent = sandbox.startAgent(flags.toArray(String[]::new));
+        assertEquals("", sandbox.nodeRuleset(), "no netfilter rule: the cgroup program does the redirect");
+        assertEquals(1, CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow()));
+
+        Command.Result r = PodClients.nodeSdk(sandbox, pod.net(), nodeClient, pod.env());
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.stdout().contains("Arn=arn:aws:sts::" + Sandbox.ACCOUNT + ":assumed-role/app-worker/team.worker"), r.output());
+        assertTrue(agent.log().contains("\"req.path\":\"/v1/credentials\",\"req.remote\":\"" + pod.net().ip() + "\""), agent.log());
+
+        // The worker's token from the other pod, through the program: still that pod's address, so refused.
+        Command.Result borrowed = PodClients.curl(sandbox, other.net(), "-o", "/dev/null", "-w", "%{http_code}",
+                "-H", "Authorization: " + Files.readString(pod.tokenFile()), TokenPod.ENDPOINT);
+        assertEquals("403", borrowed.stdout(), borrowed.output());
+        assertEquals(143, agent.stop());
+        assertEquals(0, CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow()), "--on-exit=remove detaches it");
+    }
+}
