@@ -9,6 +9,7 @@ import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.Backend;
 
 import java.io.PrintStream;
 import java.net.URI;
@@ -127,26 +128,19 @@ final class RunCommand implements Subcommand {
     }
 
     static AgentConfig config(Flags f, Map<String, String> env) {
-        String node = f.get("node").or(() -> Optional.ofNullable(env.get("NODE_NAME"))).filter(s -> !s.isBlank())
+        String node = RedirectFlags.nodeName(f, env)
                 .orElseThrow(() -> new UsageException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)"));
-        String hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP"))).filter(s -> !s.isBlank()).orElse("");
+        String hostIp = RedirectFlags.hostIp(f, env).orElse("");
         int appPort = port(f, "app-port");
         int metricsPort = port(f, "metrics-port");
-        String backend = f.require("backend");
-        if (!List.of("nftables", "iptables", "ebpf").contains(backend)) {
-            throw new UsageException("--backend must be nftables, iptables or ebpf, not '" + backend + "'");
-        }
-        Optional<RedirectSpec> redirect = f.bool("iptables")
-                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null))
-                        .withContainerCredentials(containerCredentials(f)))
-                : Optional.empty();
+        Backend backend = RedirectFlags.backend(f);
+        Optional<RedirectSpec> redirect = f.bool("iptables") ? Optional.of(RedirectFlags.spec(f, hostIp, appPort)) : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
-        if (backend.equals("ebpf") && redirect.isPresent()) {
+        if (backend == Backend.EBPF && redirect.isPresent()) {
             if (redirect.get().hostIpv6().isPresent()) {
                 throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
             }
-            cgroup = Optional.of(f.get("cgroup").map(Path::of).or(CgroupRedirect::podCgroup).orElseThrow(() -> new UsageException(
-                    "--backend=ebpf needs the pods' cgroup: none of /sys/fs/cgroup{,/unified}/kubepods{.slice,} exists; set --cgroup")));
+            cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
         if (f.get("kubeconfig").isPresent() && f.get("api-server").isPresent()) {
             throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
@@ -183,15 +177,6 @@ final class RunCommand implements Subcommand {
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")));
-    }
-
-    /** --container-credentials=on|off: whether the redirect also takes the EKS Pod Identity endpoint. */
-    static boolean containerCredentials(Flags f) {
-        return switch (f.require("container-credentials")) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new UsageException("--container-credentials takes on or off, not '" + f.require("container-credentials") + "'");
-        };
     }
 
     private static int port(Flags f, String name) {

@@ -165,10 +165,18 @@ public final class IptablesBackend implements RedirectBackend {
         RuleChange.apply("remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
     }
 
+    /** Our chains; while blocked (the block lives in iamlet's nftables table, see {@link #block}), the block. */
     @Override
     public InstalledRules show() {
         try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            return show(new NftDump(socket));
+            InstalledRules own = show(new NftDump(socket));
+            if (!own.present()) {
+                InstalledRules block = NftablesBackend.read(socket);
+                if (block.blocking()) {
+                    return block;
+                }
+            }
+            return own;
         }
     }
 
