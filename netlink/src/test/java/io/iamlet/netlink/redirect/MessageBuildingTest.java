@@ -6,6 +6,7 @@ import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftnlCodec;
+import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -45,15 +46,12 @@ class MessageBuildingTest {
         return out;
     }
 
+    /** The backend's own plan, as it ran against a model of an empty namespace: nothing retyped here. */
     private static NftTransaction installTransaction(AtomicInteger seq, OwnershipMarker marker) {
+        FakeNftTables fake = new FakeNftTables();
+        new NftablesBackend(marker.version(), fake.opener()).install(SPEC);
         NftTransaction tx = new NftTransaction(seq::incrementAndGet);
-        tx.ensureTable(new NftTable(NFPROTO_INET, NftablesBackend.TABLE, null))
-                .deleteTable(NFPROTO_INET, NftablesBackend.TABLE)
-                .createTable(new NftTable(NFPROTO_INET, NftablesBackend.TABLE, marker.text()))
-                .createChain(NftChain.base(NFPROTO_INET, NftablesBackend.TABLE, NftablesBackend.CHAIN, NftablesBackend.HOOK));
-        for (RedirectRule rule : SPEC.rules()) {
-            tx.appendRule(NftRedirectRules.toNft(rule, NftablesBackend.TABLE, NftablesBackend.CHAIN, marker));
-        }
+        fake.applied().getLast().forEach(tx::add);
         return tx;
     }
 
