@@ -160,8 +160,7 @@ final class DoctorCommand implements Subcommand {
 
     private void api(Flags f, List<Finding> findings) {
         Optional<String> node = RedirectFlags.nodeName(f, env);
-        try (KubernetesClient kube = KubeClients.create(new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of),
-                f.get("api-server"), f.get("api-token"), f.bool("insecure")))) {
+        try (KubernetesClient kube = KubeClients.create(RunCommand.apiSettings(f))) {
             kube.namespaces().list();
             if (node.isPresent()) {
                 int pods = kube.pods().inAnyNamespace().withField("spec.nodeName", node.get()).list().getItems().size();

@@ -2,6 +2,7 @@ package io.iamlet.agent.cli;
 
 import io.iamlet.agent.Version;
 import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.netlink.redirect.InterfacePattern;
 import io.iamlet.netlink.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirects;
@@ -9,6 +10,7 @@ import io.iamlet.redirect.Redirects;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The flags `run`, `rules`, `doctor` and `uninstall` share, read one way: the node's address and name with
@@ -45,9 +47,22 @@ final class RedirectFlags {
         };
     }
 
+    /** The spec, each field parsed on its own so that a message names its flag: "--host-ip is required ...". */
     static RedirectSpec spec(Flags f, String hostIp, int appPort) {
-        return RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null))
-                .withContainerCredentials(containerCredentials(f));
+        return new RedirectSpec(flag("--host-ip", () -> RedirectSpec.parseHostIp(hostIp)), appPort,
+                flag("--host-interface:", () -> InterfacePattern.parseList(f.require("host-interface"))),
+                f.get("host-ipv6").map(v6 -> flag("--host-ipv6", () -> RedirectSpec.parseHostIpv6(v6))),
+                containerCredentials(f));
+    }
+
+    private static <T> T flag(String name, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (UsageException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(name + " " + e.getMessage());
+        }
     }
 
     /** The pods' cgroup for the eBPF backend: --cgroup, else the kubelet's kubepods slice if this node has one. */

@@ -7,6 +7,7 @@ import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
+import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
@@ -142,9 +143,7 @@ final class RunCommand implements Subcommand {
             }
             cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
-        if (f.get("kubeconfig").isPresent() && f.get("api-server").isPresent()) {
-            throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
-        }
+        KubeClients.ApiSettings api = apiSettings(f);
         RoleSettings roles = new RoleSettings(f.require("iam-role-key"), f.require("iam-external-id"), Optional.empty(),
                 f.get("default-role"), bool(f, "allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
                 choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
@@ -155,15 +154,18 @@ final class RunCommand implements Subcommand {
         if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {
             throw new UsageException("--auto-discover-default-role and --default-role are alternatives: give one");
         }
-        Duration session = f.get("iam-role-session-ttl").isPresent()
+        String sessionFlag = f.get("iam-role-session-ttl").isPresent() ? "iam-role-session-ttl" : "session-duration";
+        Duration session = sessionFlag.equals("iam-role-session-ttl")
                 ? Durations.parse(f.get("iam-role-session-ttl").get(), "iam-role-session-ttl").multipliedBy(2)
                 : Durations.parse(f.require("session-duration"), "session-duration");
-        if (session.compareTo(Duration.ofMinutes(15)) < 0 || session.compareTo(Duration.ofHours(12)) > 0) {
-            throw new UsageException("sessions must last 15m to 12h (STS's limits), not " + session.toMinutes() + "m");
+        try {
+            StsCredentialSource.checkSessionDuration(session);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
         return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
                 choice(f, "on-exit", AgentConfig.OnExit.class),
-                new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of), f.get("api-server"), f.get("api-token"), f.bool("insecure")),
+                api,
                 roles, f.bool("auto-discover-base-arn"), f.bool("auto-discover-default-role"),
                 metadataUri(f.require("metadata-addr")),
                 new LinkedHashSet<>(f.get("allow-metadata-path").map(s -> Arrays.stream(s.split(",")).map(String::strip)
@@ -177,6 +179,15 @@ final class RunCommand implements Subcommand {
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")));
+    }
+
+    /** The API flags; the conflict check is ApiSettings' own, this adds the flag names. */
+    static KubeClients.ApiSettings apiSettings(Flags f) {
+        try {
+            return new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of), f.get("api-server"), f.get("api-token"), f.bool("insecure"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
+        }
     }
 
     private static int port(Flags f, String name) {

@@ -108,7 +108,7 @@ class MessageBuildingTest {
     @Test
     void expressionsMatchWhatNftEmitsForTheSameRedirect() {
         RedirectRule v4 = new RedirectRule(IpFamily.IPV4, InterfacePattern.parse("cali+"),
-                RedirectSpec.parseIpv4("10.0.0.1", "x"), 8181);
+                RedirectSpec.parseHostIp("10.0.0.1"), 8181);
         List<NftExpr> e = NftRedirectRules.expressions(v4);
         // The reference sequence from `nft --debug=netlink` (see shared/reference/netfilter-and-bpf.md).
         assertEquals("0x63616c69", ((NftExpr.Cmp) e.get(1)).data().toString(), "prefix compare of 'cali' without NUL");
@@ -119,7 +119,7 @@ class MessageBuildingTest {
         assertEquals(new NftExpr.Nat(NFT_NAT_DNAT, NFPROTO_IPV4, 1, 1, 2, 2, 3), e.get(13));
 
         RedirectRule exact = new RedirectRule(IpFamily.IPV6, InterfacePattern.parse("docker0"),
-                RedirectSpec.parseIpv6("fd00::1", "x"), 8181);
+                RedirectSpec.parseHostIpv6("fd00::1"), 8181);
         List<NftExpr> e6 = NftRedirectRules.expressions(exact);
         assertEquals(16, ((NftExpr.Cmp) e6.get(1)).data().length(), "exact names compare all IFNAMSIZ bytes");
         assertEquals(new NftExpr.Payload(1, NFT_PAYLOAD_NETWORK_HEADER, 24, 16), e6.get(4));
