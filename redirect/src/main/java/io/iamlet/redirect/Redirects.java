@@ -1,6 +1,9 @@
 package io.iamlet.redirect;
 
 import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.netlink.NetlinkConstants;
+import io.iamlet.netlink.NetlinkNftTables;
+import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.redirect.IptablesBackend;
 import io.iamlet.netlink.redirect.NftablesBackend;
 import io.iamlet.netlink.redirect.RedirectSpec;
@@ -70,6 +73,13 @@ public record Redirects(String version, boolean adoptKube2iamRules, Path bpfPinD
     /** DNATs of metadata traffic in iptables' PREROUTING that are not ours (kube2iam's): they compete with ours. */
     public List<String> competingRules() {
         return new IptablesBackend(version, false).competingRules();
+    }
+
+    /** Opens nf_tables over netlink and lists the inet tables: throws, saying why, when that cannot be done here. */
+    public static void probeNetfilter() {
+        try (NftTables tables = NetlinkNftTables.open()) {
+            tables.tables(NetlinkConstants.NFPROTO_INET);
+        }
     }
 
     /** Whether this network namespace has a legacy (x_tables) iptables nat table, which nf_tables cannot see. */

@@ -8,8 +8,6 @@ import io.iamlet.control.KubeClients;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.StsCredentialSource;
-import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.redirect.RedirectSpec;
 import io.iamlet.netlink.redirect.RuleCheck;
 import io.iamlet.redirect.Backend;
@@ -27,8 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
 
 /** `iamlet doctor`: checks what the agent needs on this node and explains what is wrong. Exit 0 when nothing fails. */
 final class DoctorCommand implements Subcommand {
@@ -81,8 +77,8 @@ final class DoctorCommand implements Subcommand {
     }
 
     private static void kernel(List<Finding> findings) {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            new NftDump(socket).tables(NFPROTO_INET);
+        try {
+            Redirects.probeNetfilter();
             findings.add(new Finding(Level.OK, "nf_tables", "netlink works and tables can be read"));
         } catch (RuntimeException | LinkageError e) {
             findings.add(new Finding(Level.FAIL, "nf_tables", e.getMessage()));
