@@ -18,6 +18,7 @@ import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.redirect.Redirects;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.policy.RoleArn;
@@ -47,7 +48,7 @@ public final class Agent implements AutoCloseable {
     private final AwsCredentialsProvider awsCredentials;
     private final List<AutoCloseable> open = new ArrayList<>();
     private KubernetesClient kube;
-    private MetadataRedirect redirect;
+    private Redirects redirects;
     private MetadataServer server;
     private ServerMetrics metrics;
     private volatile String notReady = "starting";
@@ -114,13 +115,13 @@ public final class Agent implements AutoCloseable {
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
-            redirect = MetadataRedirect.of(config, Version.current());
+            redirects = config.redirects(Version.current());
             try {
-                String installed = redirect.install();
+                String installed = redirects.switchTo(config.backend(), config.redirect().get()).headline();
                 rulesInstalled = true;
                 metrics.ruleState("installed");
                 log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
-                        "backend", config.backend()));
+                        "backend", config.backend().label()));
             } catch (RuntimeException e) {
                 metrics.ruleState("failed");
                 throw e;
@@ -220,10 +221,10 @@ public final class Agent implements AutoCloseable {
             AgentConfig.OnExit onExit = resolveOnExit();
             try {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
-                    redirect.remove();
+                    redirects.of(config.backend()).remove();
                     log.event("info", "metadata redirect removed; pods reach the node's metadata service again", Map.of());
                 } else {
-                    redirect.block();
+                    redirects.block(config.backend(), config.redirect().get());
                     log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {

@@ -6,6 +6,8 @@ import io.iamlet.agent.server.RequestLog;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.Redirects;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -17,14 +19,14 @@ import java.util.Set;
  * Everything `iamlet run` was told, checked. Built by the run command from kube2iam-compatible flags.
  *
  * @param redirect     the rules to install, or empty without --iptables
- * @param backend      nftables, iptables or ebpf
+ * @param backend      how the redirect is written
  * @param cgroup       with ebpf: the cgroup v2 directory the pods run under
  * @param bpfPinDir    where the eBPF backend pins its link (also cleared by the other backends)
  * @param onExit       what happens to the rules when the agent stops
  * @param containerCredentials the container-credentials endpoint's path, token audiences and TokenReview use
  */
 public record AgentConfig(String nodeName, String hostIp, int appPort, int metricsPort, Optional<RedirectSpec> redirect,
-                          String backend, boolean adoptKube2iamRules, OnExit onExit, KubeClients.ApiSettings api,
+                          Backend backend, boolean adoptKube2iamRules, OnExit onExit, KubeClients.ApiSettings api,
                           RoleSettings roles, boolean autoDiscoverBaseArn, boolean autoDiscoverDefaultRole,
                           URI metadata, Set<String> allowedMetadataPaths, MetadataRoutes.ImdsV2 imdsV2,
                           Optional<URI> stsEndpoint, boolean regionalSts, Optional<String> region, Duration sessionDuration,
@@ -32,6 +34,11 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
                           Optional<Path> cgroup, Path bpfPinDir,
                           ContainerCredentialsRoute.Settings containerCredentials) {
+
+    /** The redirect layer, set up for this configuration. */
+    public Redirects redirects(String version) {
+        return new Redirects(version, adoptKube2iamRules, bpfPinDir, cgroup);
+    }
 
     /** What to do with the rules on SIGTERM/SIGINT. */
     public enum OnExit {

@@ -15,6 +15,13 @@ import java.util.Optional;
 public final class KubeClients {
     /** The API flags; all empty means in-cluster configuration (service account token, KUBERNETES_SERVICE_HOST). */
     public record ApiSettings(Optional<Path> kubeconfig, Optional<String> apiServer, Optional<String> apiToken, boolean insecure) {
+        /** The one check that the sources do not conflict; the CLI adds the flag names. */
+        public ApiSettings {
+            if (kubeconfig.isPresent() && apiServer.isPresent()) {
+                throw new IllegalArgumentException("a kubeconfig and an API server URL are alternatives: give one");
+            }
+        }
+
         public static ApiSettings inCluster() {
             return new ApiSettings(Optional.empty(), Optional.empty(), Optional.empty(), false);
         }
@@ -28,9 +35,6 @@ public final class KubeClients {
     }
 
     static Config config(ApiSettings settings) {
-        if (settings.kubeconfig().isPresent() && settings.apiServer().isPresent()) {
-            throw new IllegalArgumentException("--kubeconfig and --api-server are alternatives: give one");
-        }
         Config config;
         if (settings.kubeconfig().isPresent()) {
             Path path = settings.kubeconfig().get();

@@ -38,6 +38,7 @@ class CredentialBrokerTest {
     private PodIndex index;
     private CredentialCache cache;
     private CredentialBroker broker;
+    private PodEventRecorder events;
 
     @BeforeEach
     void start() throws Exception {
@@ -46,7 +47,8 @@ class CredentialBrokerTest {
         index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
-        broker = new CredentialBroker(index, policy, cache, new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5)));
+        events = new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5));
+        broker = new CredentialBroker(index, policy, cache, events);
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
     }
@@ -55,6 +57,7 @@ class CredentialBrokerTest {
     void stop() {
         index.close();
         cache.close();
+        events.close();
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
@@ -106,9 +109,10 @@ class CredentialBrokerTest {
             assertEquals(500, refused.httpStatus());
             assertTrue(refused.reason().contains("AccessDenied"), refused.reason());
         }
-        List<Event> events = client.v1().events().inNamespace("team").list().getItems();
-        assertEquals(1, events.size(), "rate-limited to one event per pod and role: " + events);
-        Event e = events.getFirst();
+        assertTrue(events.drain(Duration.ofSeconds(10)), "the event is sent off the request thread, soon after");
+        List<Event> recorded = client.v1().events().inNamespace("team").list().getItems();
+        assertEquals(1, recorded.size(), "rate-limited to one event per pod and role: " + recorded);
+        Event e = recorded.getFirst();
         assertEquals("Warning", e.getType());
         assertEquals(PodEventRecorder.REASON, e.getReason());
         assertEquals("app", e.getInvolvedObject().getName());

@@ -17,7 +17,7 @@ import static io.iamlet.netlink.nftnl.common_h.nftnl_nlmsg_build_hdr;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 /** Reads tables, chains and rules back from the kernel over netlink (GET and dump requests). */
-public final class NftDump {
+public final class NftDump implements io.iamlet.netlink.nft.NftReader {
     private static final int ATTEMPTS = 5;
     private final NetlinkSocket socket;
 

@@ -23,7 +23,7 @@ class NftTransactionKernelTest {
             try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
                  NftTransaction tx = new NftTransaction(socket::nextSequence)) {
                 tx.createTable(new NftTable(NFPROTO_INET, "first", "x"))
-                        .deleteTable(NFPROTO_INET, "absent");
+                        .deleteTable(new NftTable(NFPROTO_INET, "absent", null));
                 return assertThrows(NetlinkException.class, () -> tx.commit(socket, "test batch"));
             }
         });
@@ -38,7 +38,7 @@ class NftTransactionKernelTest {
             try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
                  NftTransaction tx = new NftTransaction(socket::nextSequence)) {
                 tx.createTable(new NftTable(NFPROTO_INET, "t1", "hello"))
-                        .createChain(NftChain.regular(NFPROTO_INET, "t1", "plain"))
+                        .addChain(NftChain.regular(NFPROTO_INET, "t1", "plain"))
                         .commit(socket, "setup");
                 NftDump dump = new NftDump(socket);
                 assertEquals(new NftTable(NFPROTO_INET, "t1", "hello"), dump.table(NFPROTO_INET, "t1").orElseThrow());

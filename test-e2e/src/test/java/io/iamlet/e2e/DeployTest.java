@@ -73,7 +73,7 @@ class DeployTest {
 
         AgentConfig config = parsed(c);
         assertEquals("10.0.3.7", config.hostIp());
-        assertEquals("nftables", config.backend());
+        assertEquals("nftables", config.backend().label());
         assertEquals(AgentConfig.OnExit.AUTO, config.onExit());
         assertEquals(List.of(InterfacePattern.parse("cali+")), config.redirect().orElseThrow().interfaces());
         assertTrue(config.autoDiscoverBaseArn());
@@ -94,7 +94,7 @@ class DeployTest {
         DaemonSet ds = one(objects(render(values)), DaemonSet.class);
         Container c = ds.getSpec().getTemplate().getSpec().getContainers().getFirst();
         AgentConfig config = parsed(c);
-        assertEquals("iptables", config.backend());
+        assertEquals("iptables", config.backend().label());
         assertEquals(AgentConfig.OnExit.REMOVE, config.onExit());
         assertEquals(List.of(InterfacePattern.parse("eni+")), config.redirect().orElseThrow().interfaces());
         assertEquals("fallback", config.roles().defaultRole().orElseThrow());
@@ -112,7 +112,7 @@ class DeployTest {
         var pod = ds.getSpec().getTemplate().getSpec();
         Container c = pod.getContainers().getFirst();
         AgentConfig config = parsed(c);
-        assertEquals("ebpf", config.backend());
+        assertEquals("ebpf", config.backend().label());
         assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), config.cgroup().orElseThrow());
         assertEquals(Path.of("/sys/fs/bpf/iamlet"), config.bpfPinDir());
         assertEquals(List.of("NET_ADMIN", "BPF", "SYS_ADMIN"), c.getSecurityContext().getCapabilities().getAdd(),

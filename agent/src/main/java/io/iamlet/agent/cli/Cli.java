@@ -50,13 +50,16 @@ public final class Cli {
         String label = "iamlet " + command.name() + (rest.isEmpty() || rest.getFirst().startsWith("-") ? "" : " " + rest.getFirst());
         try {
             return command.run(rest);
+        } catch (CommandFailure e) {
+            err.println(label + ": " + e.getMessage());
+            return e.exitCode();
         } catch (IllegalArgumentException e) {
             err.println(label + ": " + e.getMessage());
             err.println("Run 'iamlet " + command.name() + " --help' for usage.");
             return ExitCode.USAGE;
         } catch (NativeException | IllegalStateException e) {
             err.println(label + ": " + e.getMessage());
-            return command instanceof RulesCommand && label.endsWith(" show") ? ExitCode.CHECK_FAILED : ExitCode.FAILED;
+            return ExitCode.FAILED;
         } catch (UnsatisfiedLinkError | ExceptionInInitializerError e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             err.println(label + ": a native library is missing: " + cause.getMessage());

@@ -9,29 +9,23 @@ import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.identity.IssuerKeys;
-import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.NftDump;
-import io.iamlet.netlink.redirect.InstalledRules;
-import io.iamlet.netlink.redirect.IptablesBackend;
-import io.iamlet.netlink.redirect.NftablesBackend;
-import io.iamlet.netlink.redirect.RedirectBackend;
 import io.iamlet.netlink.redirect.RedirectSpec;
 import io.iamlet.netlink.redirect.RuleCheck;
+import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.Redirects;
+import io.iamlet.redirect.Shown;
 
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import io.iamlet.bpf.CgroupRedirect;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
 
 /** `iamlet doctor`: checks what the agent needs on this node and explains what is wrong. Exit 0 when nothing fails. */
 final class DoctorCommand implements Subcommand {
@@ -84,8 +78,8 @@ final class DoctorCommand implements Subcommand {
     }
 
     private static void kernel(List<Finding> findings) {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            new NftDump(socket).tables(NFPROTO_INET);
+        try {
+            Redirects.probeNetfilter();
             findings.add(new Finding(Level.OK, "nf_tables", "netlink works and tables can be read"));
         } catch (RuntimeException | LinkageError e) {
             findings.add(new Finding(Level.FAIL, "nf_tables", e.getMessage()));
@@ -113,51 +107,37 @@ final class DoctorCommand implements Subcommand {
         }
     }
 
-    /** The eBPF backend's pinned link: present, redirecting (not blocking), on the pods' cgroup. */
-    private static void ebpf(Flags f, List<Finding> findings) {
-        try {
-            CgroupRedirect redirect = new CgroupRedirect(Path.of(f.require("bpf-pin-dir")));
-            Optional<CgroupRedirect.Attached> attached = redirect.show();
-            Optional<Path> cgroup = f.get("cgroup").map(Path::of).or(CgroupRedirect::podCgroup);
-            if (attached.isEmpty()) {
-                findings.add(new Finding(Level.FAIL, "ebpf", "no link pinned at " + redirect.linkPin() + ": pods are not redirected"));
-            } else if (attached.get().blocking()) {
-                findings.add(new Finding(Level.FAIL, "ebpf", attached.get() + ": blocking, left by a stopping agent until the next install"));
-            } else if (cgroup.isPresent() && attached.get().cgroupId() != CgroupRedirect.cgroupId(cgroup.get())) {
-                findings.add(new Finding(Level.FAIL, "ebpf", attached.get() + ": attached to another cgroup than " + cgroup.get()));
-            } else {
-                findings.add(new Finding(Level.OK, "ebpf", attached.get().toString()));
-            }
-        } catch (RuntimeException | LinkageError e) {
-            findings.add(new Finding(Level.FAIL, "ebpf", e.getMessage()));
-        }
-    }
-
+    /**
+     * The backend's redirect, compared with the flags when the host IP is known: for eBPF the pinned link
+     * (present, redirecting, on the pods' cgroup), for netfilter the rules; then what competes with them.
+     */
     private void rules(Flags f, List<Finding> findings) {
-        if (f.require("backend").equals("ebpf")) {
-            ebpf(f, findings);
+        Backend backend;
+        try {
+            backend = RedirectFlags.backend(f);
+        } catch (UsageException e) {
+            findings.add(new Finding(Level.FAIL, "rules", e.getMessage()));
             return;
         }
+        String name = backend == Backend.EBPF ? "ebpf" : "rules";
         try {
-            RedirectBackend backend = f.require("backend").equals("iptables")
-                    ? new IptablesBackend("doctor", false) : new NftablesBackend("doctor");
-            InstalledRules shown = backend.show();
-            Optional<String> hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
-            Optional<RedirectSpec> spec = hostIp.map(ip -> RedirectSpec.parse(ip, f.require("host-interface"), f.integer("app-port"),
-                    f.get("host-ipv6").orElse(null)).withContainerCredentials(RunCommand.containerCredentials(f)));
-            RuleCheck check = shown.check(spec);
-            findings.add(new Finding(check instanceof RuleCheck.AsExpected ? Level.OK : Level.FAIL, "rules",
-                    shown.location() + ": " + check.summary()));
-            for (String competing : new IptablesBackend("doctor", false).competingRules()) {
+            Redirects redirects = RedirectFlags.redirects(f);
+            Optional<RedirectSpec> spec = RedirectFlags.hostIp(f, env).map(ip -> RedirectFlags.spec(f, ip, f.integer("app-port")));
+            Shown shown = redirects.of(backend).show(spec);
+            findings.add(new Finding(shown.check() instanceof RuleCheck.AsExpected ? Level.OK : Level.FAIL, name, shown.headline()));
+            if (backend == Backend.EBPF) {
+                return;
+            }
+            for (String competing : redirects.competingRules()) {
                 findings.add(new Finding(Level.WARN, "kube2iam", "competing DNAT of metadata traffic: " + competing
                         + " (remove kube2iam, or install with --backend=iptables --adopt-kube2iam-rules)"));
             }
-            if (IptablesBackend.legacyNatInUse()) {
+            if (Redirects.legacyNatInUse()) {
                 findings.add(new Finding(Level.WARN, "iptables", "a legacy (x_tables) nat table exists; nf_tables cannot see its rules."
                         + " The nftables backend works on such nodes (its chain runs first, at priority -110)."));
             }
         } catch (RuntimeException | LinkageError e) {
-            findings.add(new Finding(Level.FAIL, "rules", e.getMessage()));
+            findings.add(new Finding(Level.FAIL, name, e.getMessage()));
         }
     }
 
@@ -176,9 +156,8 @@ final class DoctorCommand implements Subcommand {
     }
 
     private void api(Flags f, List<Finding> findings) {
-        Optional<String> node = f.get("node").or(() -> Optional.ofNullable(env.get("NODE_NAME")).filter(s -> !s.isBlank()));
-        try (KubernetesClient kube = KubeClients.create(new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of),
-                f.get("api-server"), f.get("api-token"), f.bool("insecure")))) {
+        Optional<String> node = RedirectFlags.nodeName(f, env);
+        try (KubernetesClient kube = KubeClients.create(RunCommand.apiSettings(f))) {
             kube.namespaces().list();
             if (node.isPresent()) {
                 int pods = kube.pods().inAnyNamespace().withField("spec.nodeName", node.get()).list().getItems().size();

@@ -1,12 +1,13 @@
 package io.iamlet.agent.cli;
 
-import io.iamlet.agent.Version;
-import io.iamlet.netlink.redirect.InstalledRules;
+import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.redirect.IptablesBackend;
 import io.iamlet.netlink.redirect.NftablesBackend;
-import io.iamlet.netlink.redirect.RedirectBackend;
 import io.iamlet.netlink.redirect.RedirectSpec;
 import io.iamlet.netlink.redirect.RuleCheck;
+import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.Redirects;
+import io.iamlet.redirect.Shown;
 
 import java.io.PrintStream;
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.Optional;
 final class RulesCommand implements Subcommand {
     /** The rule flags of `iamlet run`, so both commands read them the same way. */
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend",
-            "adopt-kube2iam-rules", "container-credentials");
+            "adopt-kube2iam-rules", "container-credentials", "cgroup", "bpf-pin-dir");
     private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(f -> OWN.contains(f.name())).toList();
 
     private final PrintStream out;
@@ -43,6 +44,9 @@ final class RulesCommand implements Subcommand {
         return """
                 Usage: iamlet rules install|show|remove [flags]
 
+                With --backend=ebpf the "rules" are the cgroup connect program (--cgroup, --bpf-pin-dir);
+                it redirects every process under the cgroup, so --host-interface does not apply.
+
                   install  replace whatever iamlet installed with exactly these rules (idempotent)
                   show     print the installed rules; exit 0 present as expected, 1 absent,
                            2 present but unexpected (foreign or duplicate rules, other settings), 3 unreadable.
@@ -58,57 +62,62 @@ final class RulesCommand implements Subcommand {
         if (flags.positional().size() != 1) {
             throw new UsageException("expected one action: install, show or remove");
         }
-        RedirectBackend backend = backend(flags);
+        Backend backend = RedirectFlags.backend(flags);
+        Redirects redirects = RedirectFlags.redirects(flags);
         return switch (flags.positional().getFirst()) {
             case "install" -> {
-                InstalledRules installed = backend.install(spec(flags));
-                out.print("installed " + installed.describe());
+                if (backend == Backend.EBPF) {
+                    RedirectFlags.requireCgroup(flags);
+                }
+                Shown installed = redirects.switchTo(backend, spec(flags));
+                out.print("installed " + installed.description());
                 yield ExitCode.OK;
             }
-            case "show" -> {
-                InstalledRules installed = backend.show();
-                Optional<RedirectSpec> expected = hostIp(flags).isPresent() ? Optional.of(spec(flags)) : Optional.empty();
-                RuleCheck check = installed.check(expected);
-                out.print(installed.describe());
-                if (backend instanceof IptablesBackend iptables) {
-                    iptables.competingRules().forEach(r -> out.println("competing rule (kube2iam's?): " + r
-                            + " (--adopt-kube2iam-rules removes it on install)"));
-                    if (IptablesBackend.legacyNatInUse()) {
-                        out.println("note: this node also has a legacy (x_tables) iptables nat table, which nf_tables cannot see;"
-                                + " the nftables backend works on such nodes");
-                    }
-                }
-                out.println("status: " + check.summary());
-                yield check.exitCode();
-            }
+            case "show" -> show(backend, redirects, flags);
             case "remove" -> {
-                backend.remove();
-                out.println(backend instanceof IptablesBackend
-                        ? "removed chain " + IptablesBackend.CHAIN + " and the jumps to it (if they were there); nothing else was touched"
-                        : "removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched");
+                redirects.of(backend).remove();
+                out.println(switch (backend) {
+                    case IPTABLES -> "removed chain " + IptablesBackend.CHAIN + " and the jumps to it (if they were there); nothing else was touched";
+                    case NFTABLES -> "removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched";
+                    case EBPF -> "detached and unpinned the eBPF program (if it was there); nothing else was touched";
+                });
                 yield ExitCode.OK;
             }
             default -> throw new UsageException("unknown action '" + flags.positional().getFirst() + "': expected install, show or remove");
         };
     }
 
-    private static RedirectBackend backend(Flags flags) {
-        String name = flags.require("backend");
-        return switch (name) {
-            case "nftables" -> new NftablesBackend(Version.current());
-            case "iptables" -> new IptablesBackend(Version.current(), flags.bool("adopt-kube2iam-rules"));
-            case "ebpf" -> throw new UsageException("--backend=ebpf has no rules: `iamlet run --backend=ebpf` attaches its cgroup"
-                    + " program, `iamlet doctor --backend=ebpf` shows it and `iamlet uninstall` removes it");
-            default -> throw new UsageException("--backend must be nftables or iptables here, not '" + name + "'");
+    private int show(Backend backend, Redirects redirects, Flags flags) {
+        Shown shown;
+        try {
+            Optional<RedirectSpec> expected = RedirectFlags.hostIp(flags, env).isPresent() ? Optional.of(spec(flags)) : Optional.empty();
+            shown = redirects.of(backend).show(expected);
+        } catch (NativeException | IllegalStateException e) {
+            throw new CommandFailure(ExitCode.CHECK_FAILED, e.getMessage(), e);
+        }
+        out.print(shown.description());
+        if (backend == Backend.IPTABLES) {
+            redirects.competingRules().forEach(r -> out.println("competing rule (kube2iam's?): " + r
+                    + " (--adopt-kube2iam-rules removes it on install)"));
+            if (Redirects.legacyNatInUse()) {
+                out.println("note: this node also has a legacy (x_tables) iptables nat table, which nf_tables cannot see;"
+                        + " the nftables backend works on such nodes");
+            }
+        }
+        out.println("status: " + shown.check().summary());
+        return exitCode(shown.check());
+    }
+
+    /** `rules show`'s exit codes: 0 as expected, 1 absent, 2 present but unexpected (3, unreadable, is thrown). */
+    static int exitCode(RuleCheck check) {
+        return switch (check) {
+            case RuleCheck.AsExpected ignored -> ExitCode.OK;
+            case RuleCheck.Absent ignored -> ExitCode.ABSENT;
+            case RuleCheck.Unexpected ignored -> ExitCode.UNEXPECTED;
         };
     }
 
-    private Optional<String> hostIp(Flags flags) {
-        return flags.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP")).filter(s -> !s.isBlank()));
-    }
-
     private RedirectSpec spec(Flags flags) {
-        return RedirectSpec.parse(hostIp(flags).orElse(""), flags.require("host-interface"), flags.integer("app-port"),
-                flags.get("host-ipv6").orElse(null)).withContainerCredentials(RunCommand.containerCredentials(flags));
+        return RedirectFlags.spec(flags, RedirectFlags.hostIp(flags, env).orElse(""), flags.integer("app-port"));
     }
 }

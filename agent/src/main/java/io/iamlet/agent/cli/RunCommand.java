@@ -10,8 +10,10 @@ import io.iamlet.agent.server.RequestLog;
 import io.iamlet.bpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
+import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.Backend;
 
 import java.io.PrintStream;
 import java.net.URI;
@@ -137,30 +139,21 @@ final class RunCommand implements Subcommand {
     }
 
     static AgentConfig config(Flags f, Map<String, String> env) {
-        String node = f.get("node").or(() -> Optional.ofNullable(env.get("NODE_NAME"))).filter(s -> !s.isBlank())
+        String node = RedirectFlags.nodeName(f, env)
                 .orElseThrow(() -> new UsageException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)"));
-        String hostIp = f.get("host-ip").or(() -> Optional.ofNullable(env.get("HOST_IP"))).filter(s -> !s.isBlank()).orElse("");
+        String hostIp = RedirectFlags.hostIp(f, env).orElse("");
         int appPort = port(f, "app-port");
         int metricsPort = port(f, "metrics-port");
-        String backend = f.require("backend");
-        if (!List.of("nftables", "iptables", "ebpf").contains(backend)) {
-            throw new UsageException("--backend must be nftables, iptables or ebpf, not '" + backend + "'");
-        }
-        Optional<RedirectSpec> redirect = f.bool("iptables")
-                ? Optional.of(RedirectSpec.parse(hostIp, f.require("host-interface"), appPort, f.get("host-ipv6").orElse(null))
-                        .withContainerCredentials(containerCredentials(f)))
-                : Optional.empty();
+        Backend backend = RedirectFlags.backend(f);
+        Optional<RedirectSpec> redirect = f.bool("iptables") ? Optional.of(RedirectFlags.spec(f, hostIp, appPort)) : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
-        if (backend.equals("ebpf") && redirect.isPresent()) {
+        if (backend == Backend.EBPF && redirect.isPresent()) {
             if (redirect.get().hostIpv6().isPresent()) {
                 throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
             }
-            cgroup = Optional.of(f.get("cgroup").map(Path::of).or(CgroupRedirect::podCgroup).orElseThrow(() -> new UsageException(
-                    "--backend=ebpf needs the pods' cgroup: none of /sys/fs/cgroup{,/unified}/kubepods{.slice,} exists; set --cgroup")));
+            cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
-        if (f.get("kubeconfig").isPresent() && f.get("api-server").isPresent()) {
-            throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
-        }
+        KubeClients.ApiSettings api = apiSettings(f);
         RoleSettings roles = new RoleSettings(f.require("iam-role-key"), f.require("iam-external-id"), Optional.empty(),
                 f.get("default-role"), f.bool("allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
                 choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
@@ -171,15 +164,18 @@ final class RunCommand implements Subcommand {
         if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {
             throw new UsageException("--auto-discover-default-role and --default-role are alternatives: give one");
         }
-        Duration session = f.get("iam-role-session-ttl").isPresent()
+        String sessionFlag = f.get("iam-role-session-ttl").isPresent() ? "iam-role-session-ttl" : "session-duration";
+        Duration session = sessionFlag.equals("iam-role-session-ttl")
                 ? Durations.parse(f.get("iam-role-session-ttl").get(), "iam-role-session-ttl").multipliedBy(2)
                 : Durations.parse(f.require("session-duration"), "session-duration");
-        if (session.compareTo(Duration.ofMinutes(15)) < 0 || session.compareTo(Duration.ofHours(12)) > 0) {
-            throw new UsageException("sessions must last 15m to 12h (STS's limits), not " + session.toMinutes() + "m");
+        try {
+            StsCredentialSource.checkSessionDuration(session);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
         return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
                 choice(f, "on-exit", AgentConfig.OnExit.class),
-                new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of), f.get("api-server"), f.get("api-token"), f.bool("insecure")),
+                api,
                 roles, f.bool("auto-discover-base-arn"), f.bool("auto-discover-default-role"),
                 metadataUri(f.require("metadata-addr")),
                 new LinkedHashSet<>(f.get("allow-metadata-path").map(s -> Arrays.stream(s.split(",")).map(String::strip)
@@ -204,20 +200,20 @@ final class RunCommand implements Subcommand {
         }
         TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
         try {
-            return new ContainerCredentialsRoute.Settings(containerCredentials(f), f.require("container-credentials-path"),
+            return new ContainerCredentialsRoute.Settings(RedirectFlags.containerCredentials(f), f.require("container-credentials-path"),
                     TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());
         }
     }
 
-    /** --container-credentials=on|off: whether the redirect also takes the EKS Pod Identity endpoint. */
-    static boolean containerCredentials(Flags f) {
-        return switch (f.require("container-credentials")) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new UsageException("--container-credentials takes on or off, not '" + f.require("container-credentials") + "'");
-        };
+    /** The API flags; the conflict check is ApiSettings' own, this adds the flag names. */
+    static KubeClients.ApiSettings apiSettings(Flags f) {
+        try {
+            return new KubeClients.ApiSettings(f.get("kubeconfig").map(Path::of), f.get("api-server"), f.get("api-token"), f.bool("insecure"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kubeconfig and --api-server are alternatives: give one");
+        }
     }
 
     /** kube2iam: --verbose means debug, whatever --log-level says. */

@@ -1,12 +1,8 @@
 package io.iamlet.agent.cli;
 
 import io.iamlet.bpf.CgroupRedirect;
-import io.iamlet.netlink.redirect.Uninstall;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Optional;
 import java.util.List;
 
 /** `iamlet uninstall`: every rule of every backend, any version, gone; for a pre-delete hook, a Job or a person. */
@@ -38,13 +34,8 @@ final class UninstallCommand implements Subcommand {
         if (!flags.positional().isEmpty()) {
             throw new UsageException("uninstall takes no arguments besides --bpf-pin-dir");
         }
-        CgroupRedirect ebpf = new CgroupRedirect(Path.of(flags.require("bpf-pin-dir")));
-        // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
-        String pinned = (Files.exists(ebpf.linkPin()) ? ebpf.show().map(a -> a + "\n") : Optional.<String>empty())
-                .orElse("eBPF link " + ebpf.linkPin() + ": not pinned\n");
-        String before = Uninstall.everything();
-        ebpf.remove();
-        out.print("before:\n" + (before + pinned).indent(2));
+        String before = RedirectFlags.redirects(flags).removeAll();
+        out.print("before:\n" + before.indent(2));
         out.println("uninstalled: no iamlet rule is left in this network namespace, and no iamlet eBPF program on this node");
         return ExitCode.OK;
     }

@@ -46,11 +46,11 @@ class CliTest {
         for (Case c : List.of(
                 new Case(List.of("nope"), "unknown command 'nope'"),
                 new Case(List.of("rules", "install", "--host-ip", "10.0.0.1", "--bogus"), "unknown flag --bogus"),
-                new Case(List.of("rules", "install", "--host-ip", "node-1"), "invalid --host-ip 'node-1'"),
+                new Case(List.of("rules", "install", "--host-ip", "node-1"), "--host-ip 'node-1' is not an IPv4 address"),
                 new Case(List.of("rules", "install"), "--host-ip is required"),
                 new Case(List.of("rules", "install", "--host-ip=10.0.0.1", "--app-port=http"), "--app-port takes a number"),
                 new Case(List.of("rules", "install", "--host-ip=10.0.0.1", "--host-interface=cali+,,eni+"), "empty entry"),
-                new Case(List.of("rules", "install", "--host-ip=10.0.0.1", "--backend=ebpf"), "--backend=ebpf has no rules"),
+                new Case(List.of("rules", "show", "--backend=bpf"), "--backend must be nftables, iptables or ebpf, not 'bpf'"),
                 new Case(List.of("rules", "install", "--host-ip"), "--host-ip needs a value"),
                 new Case(List.of("rules"), "expected one action"),
                 new Case(List.of("rules", "flush"), "unknown action 'flush'"))) {

@@ -108,7 +108,7 @@ class RunCommandTest {
     void theEbpfBackendTakesTheCgroupAndPinDirectory() {
         AgentConfig c = config(Map.of("HOST_IP", "10.0.0.1"), "--node=n", "--iptables", "--backend=ebpf",
                 "--cgroup=/sys/fs/cgroup/kubepods.slice", "--bpf-pin-dir=/sys/fs/bpf/other");
-        assertEquals("ebpf", c.backend());
+        assertEquals(io.iamlet.redirect.Backend.EBPF, c.backend());
         assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.cgroup().orElseThrow());
         assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.bpfPinDir());
         assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").bpfPinDir(), "the default");

@@ -26,10 +26,16 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
     public record Settings(Optional<URI> endpoint, Region region, Duration sessionDuration, Duration callTimeout,
                            AwsCredentialsProvider credentials) {
         public Settings {
-            if (sessionDuration.compareTo(Duration.ofMinutes(15)) < 0 || sessionDuration.compareTo(Duration.ofHours(12)) > 0) {
-                throw new IllegalArgumentException("session duration " + sessionDuration + " is outside STS's 15m..12h");
-            }
+            checkSessionDuration(sessionDuration);
         }
+    }
+
+    /** The one check of a session duration against STS's limits; the CLI adds which flag gave it. */
+    public static Duration checkSessionDuration(Duration sessionDuration) {
+        if (sessionDuration.compareTo(Duration.ofMinutes(15)) < 0 || sessionDuration.compareTo(Duration.ofHours(12)) > 0) {
+            throw new IllegalArgumentException("sessions must last 15m to 12h (STS's limits), not " + sessionDuration.toMinutes() + "m");
+        }
+        return sessionDuration;
     }
 
     private final StsClient client;

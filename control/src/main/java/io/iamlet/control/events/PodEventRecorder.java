@@ -16,27 +16,67 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Puts AssumeRole failures where the pod's owner looks (`kubectl describe pod`), not only in the agent's
  * log: a Warning Event on the pod, at most one per pod and role per interval.
+ * <p>
+ * Events are sent by one thread of the recorder's own, never on the pod's request thread: an API server that
+ * is slow or down must not delay the answer to a pod. The queue in front of it is bounded and drops (and
+ * counts) what does not fit, and the rate-limit memory is bounded too: entries older than the interval go
+ * when it fills, and while it is full of recent ones new events are dropped, which protects the API server
+ * from a node full of failing pods as well.
  */
-public final class PodEventRecorder {
+public final class PodEventRecorder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PodEventRecorder.class.getName());
     public static final String REASON = "AssumeRoleFailed";
+    public static final int DEFAULT_QUEUE = 256;
+    public static final int DEFAULT_TRACKED = 4096;
 
     private final KubernetesClient client;
     private final String nodeName;
     private final Clock clock;
     private final Duration interval;
+    private final int maxTracked;
     private final Map<String, Instant> lastSent = new ConcurrentHashMap<>();
+    private final ThreadPoolExecutor sender;
+    private final AtomicLong dropped = new AtomicLong();
 
     public PodEventRecorder(KubernetesClient client, String nodeName, Clock clock, Duration interval) {
+        this(client, nodeName, clock, interval, DEFAULT_QUEUE, DEFAULT_TRACKED);
+    }
+
+    /**
+     * @param queueCapacity events waiting for the sender at most; more are dropped and counted
+     * @param maxTracked    pod-and-role pairs remembered for the rate limit at most
+     */
+    public PodEventRecorder(KubernetesClient client, String nodeName, Clock clock, Duration interval, int queueCapacity, int maxTracked) {
+        if (queueCapacity < 1 || maxTracked < 1) {
+            throw new IllegalArgumentException("event queue and tracking limits must be positive");
+        }
         this.client = client;
         this.nodeName = nodeName;
         this.clock = clock;
         this.interval = interval;
+        this.maxTracked = maxTracked;
+        this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queueCapacity),
+                Thread.ofPlatform().daemon().name("pod-events").factory(), (task, executor) -> dropped.incrementAndGet());
+    }
+
+    /** Events not sent because the queue was full or too many pods were being remembered. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** How many pod-and-role pairs the rate limit remembers now (at most maxTracked). */
+    public int tracked() {
+        return lastSent.size();
     }
 
     /** Records the failure unless one was recorded for this pod and role within the interval. */
@@ -46,6 +86,13 @@ public final class PodEventRecorder {
         Instant previous = lastSent.get(key);
         if (previous != null && previous.plus(interval).isAfter(now)) {
             return;
+        }
+        if (previous == null && lastSent.size() >= maxTracked) {
+            lastSent.values().removeIf(sent -> !sent.plus(interval).isAfter(now));
+            if (lastSent.size() >= maxTracked) {
+                dropped.incrementAndGet();
+                return;
+            }
         }
         lastSent.put(key, now);
         String message = "iamlet could not assume role " + role + " for this pod: " + failure.getMessage()
@@ -75,10 +122,36 @@ public final class PodEventRecorder {
                 .withNewSource().withComponent("iamlet").withHost(nodeName).endSource()
                 .build();
         try {
+            sender.execute(() -> send(pod, event));
+        } catch (RejectedExecutionException e) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    private void send(PodInfo pod, Event event) {
+        try {
             client.v1().events().inNamespace(pod.namespace()).resource(event).create();
         } catch (KubernetesClientException e) {
-            // An Event is a courtesy; failing to record one must not fail the request.
+            // An Event is a courtesy; failing to record one must not fail anything.
             LOG.log(Level.WARNING, "could not record event on pod {0}: {1}", pod.key(), e.getMessage());
         }
+    }
+
+    /** Waits until the events queued so far are sent (or failed); for tests and an orderly stop. */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (sender.getQueue().size() + sender.getActiveCount() > 0) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(5);
+        }
+        return true;
+    }
+
+    /** Stops the sender; events still queued are dropped. */
+    @Override
+    public void close() {
+        sender.shutdownNow();
     }
 }

@@ -38,15 +38,19 @@ public final class NftnlCodec {
     private static final short RULE_CHAIN = 2;
     private static final short RULE_HANDLE = 3;
     private static final short RULE_USERDATA = 7;
-    // expression attributes: NFTNL_EXPR_NAME = 0, then each kind's own numbering from NFTNL_EXPR_BASE = 1
+    // Expression attributes: NFTNL_EXPR_NAME = 0, then each kind's own numbering from NFTNL_EXPR_BASE = 1,
+    // named as in <libnftnl/expr.h>.
     private static final short EXPR_NAME = 0;
-    private static final short A1 = 1;
-    private static final short A2 = 2;
-    private static final short A3 = 3;
-    private static final short A4 = 4;
-    private static final short A5 = 5;
-    private static final short A6 = 6;
-    private static final short A7 = 7;
+    private static final short META_KEY = 1, META_DREG = 2, META_SREG = 3;
+    private static final short CMP_SREG = 1, CMP_OP = 2, CMP_DATA = 3;
+    private static final short PAYLOAD_DREG = 1, PAYLOAD_BASE = 2, PAYLOAD_OFFSET = 3, PAYLOAD_LEN = 4, PAYLOAD_SREG = 5;
+    private static final short IMM_DREG = 1, IMM_DATA = 2, IMM_VERDICT = 3, IMM_CHAIN = 4;
+    private static final short CTR_PACKETS = 1, CTR_BYTES = 2;
+    private static final short NAT_TYPE = 1, NAT_FAMILY = 2, NAT_REG_ADDR_MIN = 3, NAT_REG_ADDR_MAX = 4,
+            NAT_REG_PROTO_MIN = 5, NAT_REG_PROTO_MAX = 6, NAT_FLAGS = 7;
+    private static final short REJECT_TYPE = 1, REJECT_CODE = 2;
+    /** NFTNL_EXPR_TG_* and NFTNL_EXPR_MT_* share the numbering. */
+    private static final short COMPAT_NAME = 1, COMPAT_REV = 2, COMPAT_INFO = 3;
     /** NFT_USERDATA_MAXLEN: the kernel refuses larger userdata. */
     private static final int USERDATA_MAX = 256;
     private static final byte UDATA_COMMENT = 0;
@@ -126,48 +130,48 @@ public final class NftnlCodec {
         }
         switch (expr) {
             case NftExpr.Meta m -> {
-                nftnl_expr_set_u32(e, A1, m.key());
-                nftnl_expr_set_u32(e, A2, m.dreg());
+                nftnl_expr_set_u32(e, META_KEY, m.key());
+                nftnl_expr_set_u32(e, META_DREG, m.dreg());
             }
             case NftExpr.Cmp c -> {
-                nftnl_expr_set_u32(e, A1, c.sreg());
-                nftnl_expr_set_u32(e, A2, c.op());
-                setData(e, A3, c.data(), arena);
+                nftnl_expr_set_u32(e, CMP_SREG, c.sreg());
+                nftnl_expr_set_u32(e, CMP_OP, c.op());
+                setData(e, CMP_DATA, c.data(), arena);
             }
             case NftExpr.Payload p -> {
-                nftnl_expr_set_u32(e, A1, p.dreg());
-                nftnl_expr_set_u32(e, A2, p.base());
-                nftnl_expr_set_u32(e, A3, p.offset());
-                nftnl_expr_set_u32(e, A4, p.length());
+                nftnl_expr_set_u32(e, PAYLOAD_DREG, p.dreg());
+                nftnl_expr_set_u32(e, PAYLOAD_BASE, p.base());
+                nftnl_expr_set_u32(e, PAYLOAD_OFFSET, p.offset());
+                nftnl_expr_set_u32(e, PAYLOAD_LEN, p.length());
             }
             case NftExpr.Immediate i -> {
-                nftnl_expr_set_u32(e, A1, i.dreg());
-                setData(e, A2, i.data(), arena);
+                nftnl_expr_set_u32(e, IMM_DREG, i.dreg());
+                setData(e, IMM_DATA, i.data(), arena);
             }
             case NftExpr.Verdict v -> {
-                nftnl_expr_set_u32(e, A1, NFT_REG_VERDICT);
-                nftnl_expr_set_u32(e, A3, v.verdict());
+                nftnl_expr_set_u32(e, IMM_DREG, NFT_REG_VERDICT);
+                nftnl_expr_set_u32(e, IMM_VERDICT, v.verdict());
                 if (v.chain() != null) {
-                    nftnl_expr_set_str(e, A4, arena.allocateFrom(v.chain()));
+                    nftnl_expr_set_str(e, IMM_CHAIN, arena.allocateFrom(v.chain()));
                 }
             }
             case NftExpr.Counter ignored -> {
                 // A new counter starts at zero; nothing to set.
             }
             case NftExpr.Nat n -> {
-                nftnl_expr_set_u32(e, A1, n.type());
-                nftnl_expr_set_u32(e, A2, n.family());
-                setRegister(e, A3, n.regAddrMin());
-                setRegister(e, A4, n.regAddrMax());
-                setRegister(e, A5, n.regProtoMin());
-                setRegister(e, A6, n.regProtoMax());
+                nftnl_expr_set_u32(e, NAT_TYPE, n.type());
+                nftnl_expr_set_u32(e, NAT_FAMILY, n.family());
+                setRegister(e, NAT_REG_ADDR_MIN, n.regAddrMin());
+                setRegister(e, NAT_REG_ADDR_MAX, n.regAddrMax());
+                setRegister(e, NAT_REG_PROTO_MIN, n.regProtoMin());
+                setRegister(e, NAT_REG_PROTO_MAX, n.regProtoMax());
                 if (n.flags() != 0) {
-                    nftnl_expr_set_u32(e, A7, n.flags());
+                    nftnl_expr_set_u32(e, NAT_FLAGS, n.flags());
                 }
             }
             case NftExpr.Reject r -> {
-                nftnl_expr_set_u32(e, A1, r.type());
-                nftnl_expr_set_u8(e, A2, (byte) r.code());
+                nftnl_expr_set_u32(e, REJECT_TYPE, r.type());
+                nftnl_expr_set_u8(e, REJECT_CODE, (byte) r.code());
             }
             case NftExpr.Target t -> compat(e, t.targetName(), t.revision(), t.info(), arena);
             case NftExpr.Match m -> compat(e, m.matchName(), m.revision(), m.info(), arena);
@@ -187,12 +191,12 @@ public final class NftnlCodec {
     }
 
     private static void compat(MemorySegment e, String name, int revision, Bytes info, Arena arena) {
-        nftnl_expr_set_str(e, A1, arena.allocateFrom(name));
-        nftnl_expr_set_u32(e, A2, revision);
+        nftnl_expr_set_str(e, COMPAT_NAME, arena.allocateFrom(name));
+        nftnl_expr_set_u32(e, COMPAT_REV, revision);
         // libnftnl keeps the info pointer itself and frees it with the expression, so it must come from malloc.
         MemorySegment owned = Libc.malloc(info.length());
         MemorySegment.copy(info.value(), 0, owned, JAVA_BYTE, 0, info.length());
-        nftnl_expr_set(e, A3, owned, info.length());
+        nftnl_expr_set(e, COMPAT_INFO, owned, info.length());
     }
 
     /** Userdata TLV list with one comment attribute, as nft writes it. */
@@ -293,25 +297,25 @@ public final class NftnlCodec {
     private static NftExpr parseExpression(MemorySegment e, Arena arena) {
         String name = string(nftnl_expr_get_str(e, EXPR_NAME));
         return switch (name) {
-            case "meta" -> nftnl_expr_is_set(e, A3)
+            case "meta" -> nftnl_expr_is_set(e, META_SREG)
                     ? new NftExpr.Other("meta set")
-                    : new NftExpr.Meta(nftnl_expr_get_u32(e, A1), nftnl_expr_get_u32(e, A2));
-            case "cmp" -> new NftExpr.Cmp(nftnl_expr_get_u32(e, A1), nftnl_expr_get_u32(e, A2), exprData(e, A3, arena));
-            case "payload" -> nftnl_expr_is_set(e, A5)
+                    : new NftExpr.Meta(nftnl_expr_get_u32(e, META_KEY), nftnl_expr_get_u32(e, META_DREG));
+            case "cmp" -> new NftExpr.Cmp(nftnl_expr_get_u32(e, CMP_SREG), nftnl_expr_get_u32(e, CMP_OP), exprData(e, CMP_DATA, arena));
+            case "payload" -> nftnl_expr_is_set(e, PAYLOAD_SREG)
                     ? new NftExpr.Other("payload set")
-                    : new NftExpr.Payload(nftnl_expr_get_u32(e, A1), nftnl_expr_get_u32(e, A2),
-                            nftnl_expr_get_u32(e, A3), nftnl_expr_get_u32(e, A4));
-            case "immediate" -> nftnl_expr_get_u32(e, A1) == NFT_REG_VERDICT
-                    ? new NftExpr.Verdict(nftnl_expr_get_u32(e, A3),
-                            nftnl_expr_is_set(e, A4) ? string(nftnl_expr_get_str(e, A4)) : null)
-                    : new NftExpr.Immediate(nftnl_expr_get_u32(e, A1), exprData(e, A2, arena));
-            case "reject" -> new NftExpr.Reject(nftnl_expr_get_u32(e, A1), Byte.toUnsignedInt(nftnl_expr_get_u8(e, A2)));
-            case "counter" -> new NftExpr.Counter(nftnl_expr_get_u64(e, A1), nftnl_expr_get_u64(e, A2));
-            case "nat" -> new NftExpr.Nat(nftnl_expr_get_u32(e, A1), nftnl_expr_get_u32(e, A2),
-                    register(e, A3), register(e, A4), register(e, A5), register(e, A6),
-                    nftnl_expr_is_set(e, A7) ? nftnl_expr_get_u32(e, A7) : 0);
-            case "target" -> new NftExpr.Target(string(nftnl_expr_get_str(e, A1)), nftnl_expr_get_u32(e, A2), exprData(e, A3, arena));
-            case "match" -> new NftExpr.Match(string(nftnl_expr_get_str(e, A1)), nftnl_expr_get_u32(e, A2), exprData(e, A3, arena));
+                    : new NftExpr.Payload(nftnl_expr_get_u32(e, PAYLOAD_DREG), nftnl_expr_get_u32(e, PAYLOAD_BASE),
+                            nftnl_expr_get_u32(e, PAYLOAD_OFFSET), nftnl_expr_get_u32(e, PAYLOAD_LEN));
+            case "immediate" -> nftnl_expr_get_u32(e, IMM_DREG) == NFT_REG_VERDICT
+                    ? new NftExpr.Verdict(nftnl_expr_get_u32(e, IMM_VERDICT),
+                            nftnl_expr_is_set(e, IMM_CHAIN) ? string(nftnl_expr_get_str(e, IMM_CHAIN)) : null)
+                    : new NftExpr.Immediate(nftnl_expr_get_u32(e, IMM_DREG), exprData(e, IMM_DATA, arena));
+            case "reject" -> new NftExpr.Reject(nftnl_expr_get_u32(e, REJECT_TYPE), Byte.toUnsignedInt(nftnl_expr_get_u8(e, REJECT_CODE)));
+            case "counter" -> new NftExpr.Counter(nftnl_expr_get_u64(e, CTR_PACKETS), nftnl_expr_get_u64(e, CTR_BYTES));
+            case "nat" -> new NftExpr.Nat(nftnl_expr_get_u32(e, NAT_TYPE), nftnl_expr_get_u32(e, NAT_FAMILY),
+                    register(e, NAT_REG_ADDR_MIN), register(e, NAT_REG_ADDR_MAX), register(e, NAT_REG_PROTO_MIN), register(e, NAT_REG_PROTO_MAX),
+                    nftnl_expr_is_set(e, NAT_FLAGS) ? nftnl_expr_get_u32(e, NAT_FLAGS) : 0);
+            case "target" -> new NftExpr.Target(string(nftnl_expr_get_str(e, COMPAT_NAME)), nftnl_expr_get_u32(e, COMPAT_REV), exprData(e, COMPAT_INFO, arena));
+            case "match" -> new NftExpr.Match(string(nftnl_expr_get_str(e, COMPAT_NAME)), nftnl_expr_get_u32(e, COMPAT_REV), exprData(e, COMPAT_INFO, arena));
             default -> new NftExpr.Other(name);
         };
     }

@@ -1,5 +1,6 @@
-// Generated-style binding for <libnftnl/rule.h>, in the shape jextract emits.
-// Regenerate with netlink/jextract/regenerate.sh where jextract is installed; do not edit by hand.
+// Binding for <libnftnl/rule.h>, written by hand in the shape jextract emits (jextract cannot be downloaded on our
+// build machines). netlink/jextract/regenerate.sh --check compares its functions with headers.txt and, where
+// jextract is installed, with a real jextract run.
 package io.iamlet.netlink.nftnl;
 
 import java.lang.foreign.FunctionDescriptor;

@@ -1,8 +1,9 @@
 package io.iamlet.netlink.redirect;
 
-import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.NftDump;
+import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
@@ -36,14 +37,21 @@ public final class IptablesBackend implements RedirectBackend {
 
     private final String version;
     private final boolean adoptKube2iamRules;
+    private final NftTables.Opener tables;
 
     /**
      * @param adoptKube2iamRules remove other DNATs of metadata traffic in PREROUTING (kube2iam's) in the
      *                           same transaction that installs ours, so the two never compete
      */
     public IptablesBackend(String version, boolean adoptKube2iamRules) {
+        this(version, adoptKube2iamRules, NetlinkNftTables::open);
+    }
+
+    /** @param tables the kernel's nf_tables, or a model of them */
+    public IptablesBackend(String version, boolean adoptKube2iamRules, NftTables.Opener tables) {
         this.version = version;
         this.adoptKube2iamRules = adoptKube2iamRules;
+        this.tables = tables;
     }
 
     /** What one family's nat table holds that concerns us. */
@@ -58,7 +66,7 @@ public final class IptablesBackend implements RedirectBackend {
         }
     }
 
-    private static FamilyState read(NftDump dump, IpFamily family) {
+    private static FamilyState read(NftReader dump, IpFamily family) {
         int nfproto = family.nfproto();
         if (dump.table(nfproto, TABLE).isEmpty()) {
             return new FamilyState(family, false, false, false, List.of(), List.of());
@@ -76,7 +84,7 @@ public final class IptablesBackend implements RedirectBackend {
     public InstalledRules install(RedirectSpec spec) {
         OwnershipMarker marker = OwnershipMarker.current(version, spec);
         String task = "install metadata redirect in iptables nat tables";
-        return RuleChange.apply(task, (tx, dump) -> {
+        return RuleChange.apply(tables, task, (tx, dump) -> {
             for (IpFamily family : IpFamily.values()) {
                 FamilyState state = read(dump, family);
                 Optional<InetAddress> target = family == IpFamily.IPV4
@@ -89,7 +97,7 @@ public final class IptablesBackend implements RedirectBackend {
             }
             // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
             NftablesBackend.planRemove(tx);
-        }, socket -> show(new NftDump(socket)).verified(spec));
+        }, current -> show(current).verified(spec));
     }
 
     /**
@@ -99,13 +107,14 @@ public final class IptablesBackend implements RedirectBackend {
      */
     private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
         int nfproto = state.nfproto();
-        tx.ensureTable(new NftTable(nfproto, TABLE, null));
+        tx.addTable(new NftTable(nfproto, TABLE, null));
         if (!state.preroutingExists()) {
-            tx.createChain(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
+            tx.addChain(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
         }
-        tx.createChain(NftChain.regular(nfproto, TABLE, CHAIN));
+        NftChain ours = NftChain.regular(nfproto, TABLE, CHAIN);
+        tx.addChain(ours);
         if (state.chainExists()) {
-            tx.flushChain(nfproto, TABLE, CHAIN);
+            tx.flushChain(ours);
         }
         tx.appendRule(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
 
@@ -139,13 +148,13 @@ public final class IptablesBackend implements RedirectBackend {
             }
         }
         if (state.chainExists()) {
-            tx.flushChain(state.nfproto(), TABLE, CHAIN);
-            tx.deleteChain(NftChain.regular(state.nfproto(), TABLE, CHAIN));
+            NftChain ours = NftChain.regular(state.nfproto(), TABLE, CHAIN);
+            tx.flushChain(ours).deleteChain(ours);
         }
     }
 
     /** Every jump to our chain and the chain, in both families: for the other backend's install and for uninstall. */
-    static void planRemoveAll(NftTransaction tx, NftDump dump) {
+    static void planRemoveAll(NftTransaction tx, NftReader dump) {
         for (IpFamily family : IpFamily.values()) {
             planRemove(tx, read(dump, family));
         }
@@ -154,25 +163,33 @@ public final class IptablesBackend implements RedirectBackend {
     /** iptables has no reject in nat; the block lives in iamlet's own nftables table, swapped in atomically. */
     @Override
     public InstalledRules block(RedirectSpec spec) {
-        return RuleChange.apply("block pod metadata access", (tx, dump) -> {
+        return RuleChange.apply(tables, "block pod metadata access", (tx, dump) -> {
             planRemoveAll(tx, dump);
             NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
-        }, socket -> NftablesBackend.verifiedBlock(NftablesBackend.read(socket), spec));
+        }, current -> NftablesBackend.verifiedBlock(NftablesBackend.read(current), spec));
     }
 
     @Override
     public void remove() {
-        RuleChange.apply("remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
+        RuleChange.apply(tables, "remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
     }
 
+    /** Our chains; while blocked (the block lives in iamlet's nftables table, see {@link #block}), the block. */
     @Override
     public InstalledRules show() {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            return show(new NftDump(socket));
+        try (NftTables current = tables.open()) {
+            InstalledRules own = show(current);
+            if (!own.present()) {
+                InstalledRules block = NftablesBackend.read(current);
+                if (block.blocking()) {
+                    return block;
+                }
+            }
+            return own;
         }
     }
 
-    private InstalledRules show(NftDump dump) {
+    private InstalledRules show(NftReader dump) {
         List<InstalledRules.Entry> entries = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Optional<OwnershipMarker> marker = Optional.empty();
@@ -234,8 +251,7 @@ public final class IptablesBackend implements RedirectBackend {
      */
     public List<String> competingRules() {
         List<String> found = new ArrayList<>();
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            NftDump dump = new NftDump(socket);
+        try (NftTables dump = tables.open()) {
             for (IpFamily family : IpFamily.values()) {
                 FamilyState state = read(dump, family);
                 for (NftRule rule : state.prerouting()) {

@@ -12,7 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 
+import io.iamlet.netlink.nft.Exprs;
+import io.iamlet.netlink.nft.Exprs.Header;
+import io.iamlet.netlink.nft.Exprs.MetaKey;
+import io.iamlet.netlink.nft.Exprs.Reg;
+
 import static io.iamlet.netlink.NetlinkConstants.*;
+import static io.iamlet.netlink.nft.Exprs.*;
 
 /**
  * Rules exactly as iptables-nft writes them, so that {@code iptables -t nat -S} and iptables-save read them
@@ -60,23 +66,23 @@ final class IptablesRules {
 
     static List<NftExpr> jump(IpFamily family, Jump jump, String chain) {
         return List.of(
-                new NftExpr.Meta(NFT_META_IIFNAME, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, interfaceBytes(jump.iface())),
-                new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
-                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, family.daddrOffset(), family.addressLength()),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(jump.destination().address(family).getAddress())),
-                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(Destination.PORT)),
-                new NftExpr.Counter(0, 0),
-                new NftExpr.Verdict(NFT_JUMP, chain));
+                load(MetaKey.IIFNAME, Reg.R1),
+                equal(Reg.R1, interfaceBytes(jump.iface())),
+                load(MetaKey.L4PROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
+                equal(Reg.R1, new Bytes(jump.destination().address(family).getAddress())),
+                load(Header.TRANSPORT, 2, 2, Reg.R1),
+                equal(Reg.R1, Bytes.port(Destination.PORT)),
+                counter(),
+                Exprs.jump(chain));
     }
 
     static List<NftExpr> dnat(InetAddress target, int port) {
         return List.of(
-                new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
-                new NftExpr.Counter(0, 0),
+                load(MetaKey.L4PROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                counter(),
                 new NftExpr.Target("DNAT", 2, natRange(target, port)));
     }
 

@@ -9,7 +9,12 @@ import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Optional;
 
+import io.iamlet.netlink.nft.Exprs.Header;
+import io.iamlet.netlink.nft.Exprs.MetaKey;
+import io.iamlet.netlink.nft.Exprs.Reg;
+
 import static io.iamlet.netlink.NetlinkConstants.*;
+import static io.iamlet.netlink.nft.Exprs.*;
 
 /**
  * The expression sequence of one redirect rule, the same nft itself emits for
@@ -32,27 +37,26 @@ final class NftRedirectRules {
     static List<NftExpr> expressions(RedirectRule rule) {
         IpFamily family = rule.family();
         return List.of(
-                new NftExpr.Meta(NFT_META_IIFNAME, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, rule.iface().matchBytes()),
-                new NftExpr.Meta(NFT_META_NFPROTO, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(family.nfproto())),
-                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, family.daddrOffset(), family.addressLength()),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(rule.destinationAddress().getAddress())),
-                new NftExpr.Meta(NFT_META_L4PROTO, NFT_REG_1),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.of(IPPROTO_TCP)),
-                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(Destination.PORT)),
-                new NftExpr.Counter(0, 0),
-                new NftExpr.Immediate(NFT_REG_1, new Bytes(rule.target().getAddress())),
-                new NftExpr.Immediate(NFT_REG_2, Bytes.port(rule.port())),
-                new NftExpr.Nat(NFT_NAT_DNAT, family.nfproto(), NFT_REG_1, NFT_REG_1, NFT_REG_2, NFT_REG_2,
-                        NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED));
+                load(MetaKey.IIFNAME, Reg.R1),
+                equal(Reg.R1, rule.iface().matchBytes()),
+                load(MetaKey.NFPROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(family.nfproto())),
+                load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
+                equal(Reg.R1, new Bytes(rule.destinationAddress().getAddress())),
+                load(MetaKey.L4PROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                load(Header.TRANSPORT, 2, 2, Reg.R1),
+                equal(Reg.R1, Bytes.port(Destination.PORT)),
+                counter(),
+                set(Reg.R1, new Bytes(rule.target().getAddress())),
+                set(Reg.R2, Bytes.port(rule.port())),
+                dnat(family.nfproto(), Reg.R1, Reg.R2));
     }
 
     /** The same matches, ending in a TCP reset instead of the DNAT: pods get a refusal, never the node's IMDS. */
     static List<NftExpr> blockExpressions(RedirectRule rule) {
         List<NftExpr> matches = new java.util.ArrayList<>(expressions(rule).subList(0, TARGET));
-        matches.add(new NftExpr.Reject(NFT_REJECT_TCP_RST, 0));
+        matches.add(tcpReset());
         return matches;
     }
 

@@ -1,8 +1,9 @@
 package io.iamlet.netlink.redirect;
 
-import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.NftDump;
+import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
@@ -39,10 +40,17 @@ public final class NftablesBackend implements RedirectBackend {
     private static final String LOCATION = "table inet " + TABLE;
 
     private final String version;
+    private final NftTables.Opener tables;
 
     /** @param version the agent version recorded in the ownership marker */
     public NftablesBackend(String version) {
+        this(version, NetlinkNftTables::open);
+    }
+
+    /** @param tables the kernel's nf_tables, or a model of them */
+    public NftablesBackend(String version, NftTables.Opener tables) {
         this.version = version;
+        this.tables = tables;
     }
 
     /**
@@ -53,26 +61,27 @@ public final class NftablesBackend implements RedirectBackend {
     @Override
     public InstalledRules install(RedirectSpec spec) {
         OwnershipMarker marker = OwnershipMarker.current(version, spec);
-        return RuleChange.apply("install metadata redirect in " + LOCATION, (tx, dump) -> {
+        return RuleChange.apply(tables, "install metadata redirect in " + LOCATION, (tx, dump) -> {
             planReplace(tx, marker, CHAIN, HOOK);
             for (RedirectRule rule : spec.rules()) {
                 tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
             }
             // Switching backends must not leave the other one's redirect behind.
             IptablesBackend.planRemoveAll(tx, dump);
-        }, socket -> read(socket).verified(spec));
+        }, current -> read(current).verified(spec));
     }
 
     /** Our table, emptied and recreated with one base chain, in the transaction given. */
     private static void planReplace(NftTransaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
         planRemove(tx);
         tx.createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
-                .createChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
+                .addChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
     }
 
     /** Deletes our table; the create-if-absent in front makes this succeed when there is none. */
     static void planRemove(NftTransaction tx) {
-        tx.ensureTable(new NftTable(NFPROTO_INET, TABLE, null)).deleteTable(NFPROTO_INET, TABLE);
+        NftTable ours = new NftTable(NFPROTO_INET, TABLE, null);
+        tx.addTable(ours).deleteTable(ours);
     }
 
     /** The block, for this backend and for the iptables one, which keeps no reject rules of its own. */
@@ -85,10 +94,10 @@ public final class NftablesBackend implements RedirectBackend {
 
     @Override
     public InstalledRules block(RedirectSpec spec) {
-        return RuleChange.apply("block pod metadata access in " + LOCATION, (tx, dump) -> {
+        return RuleChange.apply(tables, "block pod metadata access in " + LOCATION, (tx, dump) -> {
             planBlock(tx, spec, OwnershipMarker.current(version, spec));
             IptablesBackend.planRemoveAll(tx, dump);
-        }, socket -> verifiedBlock(read(socket), spec));
+        }, current -> verifiedBlock(read(current), spec));
     }
 
     /** Read-back check shared with the iptables backend: every interface and family blocked, nothing redirected. */
@@ -104,19 +113,18 @@ public final class NftablesBackend implements RedirectBackend {
 
     @Override
     public void remove() {
-        RuleChange.apply("remove " + LOCATION, (tx, dump) -> planRemove(tx));
+        RuleChange.apply(tables, "remove " + LOCATION, (tx, dump) -> planRemove(tx));
     }
 
     @Override
     public InstalledRules show() {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter()) {
-            return read(socket);
+        try (NftTables current = tables.open()) {
+            return read(current);
         }
     }
 
     /** What our table holds; needs nothing of this instance, so the iptables backend reads blocks with it too. */
-    static InstalledRules read(NetlinkSocket socket) {
-        NftDump dump = new NftDump(socket);
+    static InstalledRules read(NftReader dump) {
         Optional<NftTable> table = dump.table(NFPROTO_INET, TABLE);
         if (table.isEmpty()) {
             return InstalledRules.absent(LOCATION);

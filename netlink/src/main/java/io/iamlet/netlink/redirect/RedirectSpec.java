@@ -28,12 +28,12 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
             throw new IllegalArgumentException("invalid app port " + port + ": must be 1..65535");
         }
         if (interfaces == null || interfaces.isEmpty()) {
-            throw new IllegalArgumentException("no pod interface given: set --host-interface (e.g. cali+, eni+, docker0)");
+            throw new IllegalArgumentException("no pod interface given (e.g. cali+, eni+, docker0)");
         }
         interfaces = List.copyOf(interfaces);
         hostIpv6 = hostIpv6 == null ? Optional.empty() : hostIpv6;
-        checkTarget(hostIp, "--host-ip");
-        hostIpv6.ifPresent(a -> checkTarget(a, "--host-ipv6"));
+        named("host IP", () -> checkTarget(hostIp));
+        hostIpv6.ifPresent(a -> named("host IPv6", () -> checkTarget(a)));
     }
 
     /** Redirects the instance metadata service only. */
@@ -52,42 +52,62 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
     }
 
     /**
-     * Parses operator input with messages naming the flag; never resolves names (no DNS).
+     * Parses operator input; never resolves names (no DNS). Messages start with the field's name ("host IP
+     * is required ..."); the CLI parses each field itself to put the flag's name there instead.
      *
      * @param hostIpv6 null or blank when the node has no IPv6 metadata redirect
      */
     public static RedirectSpec parse(String hostIp, String interfaces, int port, String hostIpv6) {
-        return new RedirectSpec(parseIpv4(hostIp, "--host-ip"), port, InterfacePattern.parseList(interfaces),
-                hostIpv6 == null || hostIpv6.isBlank() ? Optional.empty() : Optional.of(parseIpv6(hostIpv6, "--host-ipv6")));
+        return new RedirectSpec(named("host IP", () -> parseHostIp(hostIp)), port,
+                named("host interface", () -> InterfacePattern.parseList(interfaces)),
+                hostIpv6 == null || hostIpv6.isBlank() ? Optional.empty() : Optional.of(named("host IPv6", () -> parseHostIpv6(hostIpv6))));
     }
 
-    public static Inet4Address parseIpv4(String text, String flag) {
+    /** The node's IPv4 address as a redirect target; the message follows the field's name: "is required ...". */
+    public static Inet4Address parseHostIp(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException(flag + " is required: the node's IPv4 address pods reach the agent at"
+            throw new IllegalArgumentException("is required: the node's IPv4 address pods reach the agent at"
                     + " (in a DaemonSet, from the downward API: status.hostIP)");
         }
         if (!DOTTED_QUAD.matcher(text.strip()).matches()) {
-            throw new IllegalArgumentException("invalid " + flag + " '" + text + "': not an IPv4 address like 10.0.12.34");
+            throw new IllegalArgumentException("'" + text + "' is not an IPv4 address like 10.0.12.34");
         }
-        return (Inet4Address) InetAddress.ofLiteral(text.strip());
+        return checkTarget((Inet4Address) InetAddress.ofLiteral(text.strip()));
     }
 
-    public static Inet6Address parseIpv6(String text, String flag) {
+    /** The node's IPv6 address as a redirect target; the message follows the field's name. */
+    public static Inet6Address parseHostIpv6(String text) {
         InetAddress address;
         try {
             address = InetAddress.ofLiteral(text.strip());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid " + flag + " '" + text + "': not an IPv6 address like fd12::34", e);
+            throw new IllegalArgumentException("'" + text + "' is not an IPv6 address like fd12::34", e);
         }
         if (!(address instanceof Inet6Address v6) || !text.contains(":")) {
-            throw new IllegalArgumentException("invalid " + flag + " '" + text + "': not an IPv6 address like fd12::34");
+            throw new IllegalArgumentException("'" + text + "' is not an IPv6 address like fd12::34");
         }
-        return v6;
+        return checkTarget(v6);
     }
 
-    private static void checkTarget(InetAddress address, String flag) {
+    /** Runs a parse whose message follows a name, and puts the name in front. */
+    private static <T> T named(String name, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + " " + e.getMessage(), e);
+        }
+    }
+
+    private static void named(String name, Runnable check) {
+        named(name, () -> {
+            check.run();
+            return null;
+        });
+    }
+
+    private static <A extends InetAddress> A checkTarget(A address) {
         if (address == null) {
-            throw new IllegalArgumentException(flag + " is required");
+            throw new IllegalArgumentException("is required");
         }
         String why = null;
         if (address.isAnyLocalAddress()) {
@@ -103,8 +123,9 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
             why = "a broadcast address cannot be a DNAT target";
         }
         if (why != null) {
-            throw new IllegalArgumentException("invalid " + flag + " " + address.getHostAddress() + ": " + why);
+            throw new IllegalArgumentException(address.getHostAddress() + " cannot be used: " + why);
         }
+        return address;
     }
 
     /** One redirect per family, destination and interface, in a stable order: IPv4 first, the metadata service first. */

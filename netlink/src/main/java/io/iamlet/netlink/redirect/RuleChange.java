@@ -1,40 +1,42 @@
 package io.iamlet.netlink.redirect;
 
 import io.iamlet.netlink.NetlinkException;
-import io.iamlet.netlink.NetlinkSocket;
-import io.iamlet.netlink.NftDump;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.ffm.NativeException;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftTables;
 
 import java.util.function.Function;
 
 /**
- * The frame every change to the rules shares: one socket, one transaction planned from what the kernel
- * holds, committed whole, then read back on the same socket. Any native failure on the way is reported as
- * a step of {@code task}, so the operator sees what was being attempted.
+ * The frame every change to the rules shares: one session, one transaction planned from what is there,
+ * applied whole, then read back in the same session. Any native failure on the way is reported as a step
+ * of {@code task}, so the operator sees what was being attempted.
  */
 final class RuleChange {
-    /** Adds the messages of the change to the transaction; may read the current state first. */
+    /** Adds the operations of the change to the transaction; may read the current state first. */
     @FunctionalInterface
     interface Plan {
-        void build(NftTransaction tx, NftDump dump);
+        void build(NftTransaction tx, NftReader current);
     }
 
     private RuleChange() {
     }
 
-    static <T> T apply(String task, Plan plan, Function<NetlinkSocket, T> readBack) {
-        try (NetlinkSocket socket = NetlinkSocket.openNetfilter();
-             NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            plan.build(tx, new NftDump(socket));
-            tx.commit(socket, task);
-            return readBack.apply(socket);
+    static <T> T apply(NftTables.Opener opener, String task, Plan plan, Function<NftReader, T> readBack) {
+        try (NftTables tables = opener.open()) {
+            NftTransaction tx = new NftTransaction();
+            plan.build(tx, tables);
+            if (!tx.ops().isEmpty()) {
+                tables.apply(tx.ops(), task);
+            }
+            return readBack.apply(tables);
         } catch (NativeException e) {
             throw NetlinkException.within(task, e);
         }
     }
 
-    static void apply(String task, Plan plan) {
-        apply(task, plan, socket -> null);
+    static void apply(NftTables.Opener opener, String task, Plan plan) {
+        apply(opener, task, plan, tables -> null);
     }
 }

@@ -1,5 +1,8 @@
 package io.iamlet.netlink.redirect;
 
+import io.iamlet.netlink.NetlinkNftTables;
+import io.iamlet.netlink.nft.NftTables;
+
 /**
  * Removes everything any iamlet backend installs in this network namespace (the nftables table with its
  * redirect or block, the iptables chains and jumps in ip and ip6 nat), in one transaction. For `iamlet
@@ -11,8 +14,14 @@ public final class Uninstall {
 
     /** Returns what was there before, as people read it. */
     public static String everything() {
-        String before = new NftablesBackend("uninstall").show().describe() + new IptablesBackend("uninstall", false).show().describe();
-        RuleChange.apply("uninstall every iamlet rule", (tx, dump) -> {
+        return everything(NetlinkNftTables::open);
+    }
+
+    /** The same, on the nf_tables given (the kernel's, or a model of them). */
+    public static String everything(NftTables.Opener tables) {
+        String before = new NftablesBackend("uninstall", tables).show().describe()
+                + new IptablesBackend("uninstall", false, tables).show().describe();
+        RuleChange.apply(tables, "uninstall every iamlet rule", (tx, dump) -> {
             NftablesBackend.planRemove(tx);
             IptablesBackend.planRemoveAll(tx, dump);
         });

@@ -6,6 +6,7 @@ import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftnlCodec;
+import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -45,15 +46,12 @@ class MessageBuildingTest {
         return out;
     }
 
+    /** The backend's own plan, as it ran against a model of an empty namespace: nothing retyped here. */
     private static NftTransaction installTransaction(AtomicInteger seq, OwnershipMarker marker) {
+        FakeNftTables fake = new FakeNftTables();
+        new NftablesBackend(marker.version(), fake.opener()).install(SPEC);
         NftTransaction tx = new NftTransaction(seq::incrementAndGet);
-        tx.ensureTable(new NftTable(NFPROTO_INET, NftablesBackend.TABLE, null))
-                .deleteTable(NFPROTO_INET, NftablesBackend.TABLE)
-                .createTable(new NftTable(NFPROTO_INET, NftablesBackend.TABLE, marker.text()))
-                .createChain(NftChain.base(NFPROTO_INET, NftablesBackend.TABLE, NftablesBackend.CHAIN, NftablesBackend.HOOK));
-        for (RedirectRule rule : SPEC.rules()) {
-            tx.appendRule(NftRedirectRules.toNft(rule, NftablesBackend.TABLE, NftablesBackend.CHAIN, marker));
-        }
+        fake.applied().getLast().forEach(tx::add);
         return tx;
     }
 
@@ -110,7 +108,7 @@ class MessageBuildingTest {
     @Test
     void expressionsMatchWhatNftEmitsForTheSameRedirect() {
         RedirectRule v4 = new RedirectRule(IpFamily.IPV4, InterfacePattern.parse("cali+"),
-                RedirectSpec.parseIpv4("10.0.0.1", "x"), 8181);
+                RedirectSpec.parseHostIp("10.0.0.1"), 8181);
         List<NftExpr> e = NftRedirectRules.expressions(v4);
         // The reference sequence from `nft --debug=netlink` (see shared/reference/netfilter-and-bpf.md).
         assertEquals("0x63616c69", ((NftExpr.Cmp) e.get(1)).data().toString(), "prefix compare of 'cali' without NUL");
@@ -121,7 +119,7 @@ class MessageBuildingTest {
         assertEquals(new NftExpr.Nat(NFT_NAT_DNAT, NFPROTO_IPV4, 1, 1, 2, 2, 3), e.get(13));
 
         RedirectRule exact = new RedirectRule(IpFamily.IPV6, InterfacePattern.parse("docker0"),
-                RedirectSpec.parseIpv6("fd00::1", "x"), 8181);
+                RedirectSpec.parseHostIpv6("fd00::1"), 8181);
         List<NftExpr> e6 = NftRedirectRules.expressions(exact);
         assertEquals(16, ((NftExpr.Cmp) e6.get(1)).data().length(), "exact names compare all IFNAMSIZ bytes");
         assertEquals(new NftExpr.Payload(1, NFT_PAYLOAD_NETWORK_HEADER, 24, 16), e6.get(4));

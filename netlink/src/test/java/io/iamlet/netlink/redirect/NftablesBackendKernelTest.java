@@ -104,7 +104,7 @@ class NftablesBackendKernelTest {
         ns.run(() -> backend.install(other));
         InstalledRules shown = ns.call(backend::show);
         assertEquals(other.rules(), shown.redirectRules());
-        assertEquals(2, shown.check(Optional.of(SPEC)).exitCode());
+        assertInstanceOf(RuleCheck.Unexpected.class, shown.check(Optional.of(SPEC)));
         assertEquals(1, of(ruleset(), "rule").size());
     }
 
@@ -116,7 +116,7 @@ class NftablesBackendKernelTest {
         ns.run(backend::remove);
         ns.run(backend::remove);
         assertFalse(ns.call(backend::show).present());
-        assertEquals(1, ns.call(backend::show).check(Optional.of(SPEC)).exitCode());
+        assertInstanceOf(RuleCheck.Absent.class, ns.call(backend::show).check(Optional.of(SPEC)));
     }
 
     @Test
@@ -141,7 +141,7 @@ class NftablesBackendKernelTest {
                 + " tcp dport 80 counter dnat ip to 10.20.0.1:8181 comment \"iamlet format=1 version=test host-ip=10.20.0.1\"").ok();
         InstalledRules shown = ns.call(backend::show);
         RuleCheck check = shown.check(Optional.of(SPEC));
-        assertEquals(2, check.exitCode());
+        assertInstanceOf(RuleCheck.Unexpected.class, check);
         assertTrue(shown.problems().stream().anyMatch(p -> p.startsWith("foreign rule in chain prerouting")), shown.problems().toString());
         assertTrue(shown.problems().stream().anyMatch(p -> p.startsWith("duplicate rule (2 copies")), shown.problems().toString());
         ns.run(() -> backend.install(SPEC));
