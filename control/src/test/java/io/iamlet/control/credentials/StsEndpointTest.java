@@ -39,6 +39,8 @@ class StsEndpointTest {
     void sessionDurationOutsideStsLimitsIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StsCredentialSource.Settings(
                 Optional.empty(), Region.AWS_GLOBAL, Duration.ofMinutes(5), Duration.ofSeconds(5), null));
-        assertTrue(e.getMessage().contains("15m..12h"), e.getMessage());
+        assertTrue(e.getMessage().contains("sessions must last 15m to 12h (STS's limits), not 5m"), e.getMessage());
+        assertEquals(Duration.ofHours(12), StsCredentialSource.checkSessionDuration(Duration.ofHours(12)), "the bound itself is allowed");
+        assertThrows(IllegalArgumentException.class, () -> StsCredentialSource.checkSessionDuration(Duration.ofHours(12).plusSeconds(1)));
     }
 }
