@@ -28,7 +28,6 @@ public final class MetadataRoutes {
     private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/?");
     private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/([^/]+)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
-    private static final int MAX_PATH = 1024;
 
     /** Whether pods must use IMDSv2 (--imds-v2). */
     public enum ImdsV2 { OPTIONAL, REQUIRED }
@@ -99,8 +98,10 @@ public final class MetadataRoutes {
     }
 
     private Outcome answer(ServerRequest req, String path, String caller) throws Exception {
-        if (path.length() > MAX_PATH || path.contains("..") || path.contains("%") || path.contains("//")) {
-            return Outcome.text(400, "Bad Request", "invalid").about(Optional.empty(), null, "refused path");
+        Optional<String> notCanonical = MetadataProxy.notCanonical(path, req.query().rawValue());
+        if (notCanonical.isPresent()) {
+            return Outcome.text(400, "Bad Request: " + notCanonical.get(), "invalid").about(Optional.empty(), null,
+                    "refused path: " + notCanonical.get());
         }
         Method method = req.prologue().method();
         if (method == Method.PUT && path.equals("/latest/api/token")) {

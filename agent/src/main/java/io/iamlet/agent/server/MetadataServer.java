@@ -29,6 +29,10 @@ public final class MetadataServer implements AutoCloseable {
     private final boolean shared;
 
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
+        this(settings, routes, metrics, node, ServerLimits.defaults());
+    }
+
+    public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node, ServerLimits limits) {
         // Port 0 asks for an ephemeral port each, so two zeros are two ports.
         this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
         var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
