@@ -237,6 +237,6 @@ class MetadataServerTest {
         assertNotEquals(server.appPort(), server.managementPort());
         assertEquals("{}", client.send(HttpRequest.newBuilder(URI.create(base + "/debug/store")).build(),
                 HttpResponse.BodyHandlers.ofString()).body(), "--debug serves the store");
-        assertEquals(404, get(WEB, "/healthz").statusCode(), "management routes are not on the app port (IMDS answers 404)");
+        assertEquals(400, get(WEB, "/healthz").statusCode(), "management routes are not on the app port (no metadata version: refused)");
     }
 }
