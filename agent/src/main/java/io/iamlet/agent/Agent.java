@@ -35,8 +35,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The running agent. Start-up order: API client and informers synced → metadata server → rules installed
- * and read back → ready. A failure at any step stops with the reason; rules are only ever installed whole
+ * The running agent. Start-up order: pods blocked from metadata (with the redirect on) → API client and
+ * informers synced → metadata server → block swapped for the redirect, read back → ready. A failure at any step stops with the reason; rules are only ever installed whole
  * (one transaction), so nothing is left half-installed. Shutdown stops accepting, then applies --on-exit.
  */
 public final class Agent implements AutoCloseable {
@@ -75,6 +75,14 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startSteps() throws Exception {
+        if (config.redirect().isPresent()) {
+            // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
+            // whether this start gets stuck, fails, or crash-loops. install() below swaps the block for the redirect.
+            redirect = MetadataRedirect.of(config, Version.current());
+            redirect.block();
+            rulesInstalled = true;
+            log.event("info", "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend()));
+        }
         Clock clock = Clock.systemUTC();
         NodeMetadata node = new NodeMetadata(config.metadata(), Duration.ofSeconds(2));
         RoleSettings roles = discover(config.roles(), node);
@@ -107,10 +115,8 @@ public final class Agent implements AutoCloseable {
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
-            redirect = MetadataRedirect.of(config, Version.current());
             try {
                 String installed = redirect.install();
-                rulesInstalled = true;
                 metrics.ruleState("installed");
                 log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
                         "backend", config.backend()));
