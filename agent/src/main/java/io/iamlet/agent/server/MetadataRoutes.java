@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.pods.PodLookup;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -105,32 +106,47 @@ public final class MetadataRoutes {
         }
         Method method = req.prologue().method();
         if (method == Method.PUT && path.equals("/latest/api/token")) {
-            return switch (tokens.issue(caller, req.headers().first(TOKEN_TTL).orElse(null), req.headers().contains(FORWARDED_FOR))) {
+            String ttl = req.headers().first(TOKEN_TTL).orElse(null);
+            boolean forwarded = req.headers().contains(FORWARDED_FOR);
+            Optional<MetadataTokens.Issue.Refused> bad = tokens.refusal(ttl, forwarded);
+            if (bad.isPresent()) {
+                return Outcome.text(bad.get().httpStatus(), bad.get().reason(), "token").about(Optional.empty(), null, bad.get().reason());
+            }
+            // The token is bound to the pod the API server says owns the address now, not to the index's view.
+            PodLookup owner = broker.owner(caller);
+            if (!(owner instanceof PodLookup.Found(PodInfo pod))) {
+                CredentialBroker.Refused refused = CredentialBroker.refused(owner);
+                return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
+            }
+            return switch (tokens.issue(caller, pod.uid(), ttl, forwarded)) {
                 case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
                         Optional.empty(), null, null, Optional.empty(), "token");
                 case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
-                        .about(Optional.empty(), null, refused.reason());
+                        .about(Optional.of(pod), null, refused.reason());
             };
         }
         if (method != Method.GET && method != Method.HEAD) {
             return Outcome.text(405, "Method Not Allowed", "invalid");
         }
         Optional<String> token = req.headers().first(TOKEN);
+        Optional<String> boundUid = Optional.empty();
         if (token.isPresent()) {
-            Optional<String> problem = tokens.check(token.get(), caller);
-            if (problem.isPresent()) {
-                return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, problem.get());
+            switch (tokens.check(token.get(), caller)) {
+                case MetadataTokens.Check.Invalid invalid -> {
+                    return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, invalid.reason());
+                }
+                case MetadataTokens.Check.Valid valid -> boundUid = Optional.of(valid.podUid());
             }
         } else if (imdsV2 == ImdsV2.REQUIRED) {
             return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, "IMDSv2 is required: request a token first");
         }
         Matcher listing = LISTING.matcher(path);
         if (listing.matches()) {
-            return role(broker.roleFor(caller));
+            return role(broker.roleFor(caller, boundUid));
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
-            return credentials(broker.credentialsFor(caller, credentials.group(2)));
+            return credentials(broker.credentialsFor(caller, credentials.group(2), boundUid));
         }
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";
