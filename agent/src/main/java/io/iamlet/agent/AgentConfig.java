@@ -2,6 +2,7 @@ package io.iamlet.agent;
 
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.RequestLog;
+import io.iamlet.agent.server.ServerLimits;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
@@ -20,6 +21,7 @@ import java.util.Set;
  * @param cgroup       with ebpf: the cgroup v2 directory the pods run under
  * @param bpfPinDir    where the eBPF backend pins its link (also cleared by the other backends)
  * @param onExit       what happens to the rules when the agent stops
+ * @param serverLimits idle timeout, connection cap and request sizes of the app and management ports
  */
 public record AgentConfig(String nodeName, String hostIp, int appPort, int metricsPort, Optional<RedirectSpec> redirect,
                           String backend, boolean adoptKube2iamRules, OnExit onExit, KubeClients.ApiSettings api,
@@ -28,7 +30,7 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           Optional<URI> stsEndpoint, boolean regionalSts, Optional<String> region, Duration sessionDuration,
                           Duration errorTtl, Duration resync, Duration lookupBudget, boolean resolveDuplicates,
                           RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
-                          Optional<Path> cgroup, Path bpfPinDir) {
+                          Optional<Path> cgroup, Path bpfPinDir, ServerLimits serverLimits) {
 
     /** What to do with the rules on SIGTERM/SIGINT. */
     public enum OnExit {

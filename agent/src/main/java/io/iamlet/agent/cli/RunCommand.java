@@ -70,7 +70,11 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("log-level", "info", "kube2iam compatibility (accepted)"),
             Flags.Spec.bool("verbose", "kube2iam compatibility (accepted)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
-            Flags.Spec.bool("version", "print the version and exit"));
+            Flags.Spec.bool("version", "print the version and exit"),
+            Flags.Spec.string("idle-timeout", "60s", "close a connection that sits idle this long after a request"),
+            Flags.Spec.string("max-connections", "10000", "connections the app port holds at once, all pods together"),
+            Flags.Spec.string("max-header-bytes", "16384", "largest request headers accepted (431 beyond)"),
+            Flags.Spec.string("max-body-bytes", "65536", "largest request body accepted (413 beyond; the metadata API takes none)"));
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -180,7 +184,17 @@ final class RunCommand implements Subcommand {
                 bool(f, "resolve-duplicate-cache-ips"),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
-                cgroup, Path.of(f.require("bpf-pin-dir")));
+                cgroup, Path.of(f.require("bpf-pin-dir")), limits(f));
+    }
+
+    private static io.iamlet.agent.server.ServerLimits limits(Flags f) {
+        try {
+            return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+                    Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
+                    Long.parseLong(f.require("max-body-bytes")));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--idle-timeout, --max-connections, --max-header-bytes, --max-body-bytes: " + e.getMessage());
+        }
     }
 
     private static int port(Flags f, String name) {

@@ -76,9 +76,9 @@ public final class MetadataRoutes {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = Outcome.text(503, "interrupted", "error");
-        } catch (Exception e) {
-            outcome = Outcome.text(502, "the node's metadata service failed: " + e.getMessage(), "proxy").about(Optional.empty(), null,
-                    e.toString());
+        } catch (Exception | Error e) {
+            // Not the proxy's (its failures are answered in answer()): a fault of ours, labelled as one.
+            outcome = Outcome.text(500, "internal error: " + describe(e), "error").about(Optional.empty(), null, e.toString());
         }
         res.header(HeaderNames.SERVER, "EC2ws");
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
@@ -89,6 +89,12 @@ public final class MetadataRoutes {
         metrics.request(outcome.route(), outcome.status(), millis);
         log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
                 outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
+    }
+
+    /** An exception in words: some (timeouts, refused connections) carry no message at all. */
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
     private static String caller(ServerRequest req) {
@@ -155,7 +161,12 @@ public final class MetadataRoutes {
             return Outcome.text(403, "Forbidden", "denied").about(Optional.empty(), null, refusal.get());
         }
         String query = req.query().rawValue();
-        MetadataProxy.Reply reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
+        MetadataProxy.Reply reply;
+        try {
+            reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
+        } catch (java.io.IOException | RuntimeException e) {
+            return Outcome.text(502, "the node's metadata service failed: " + describe(e), "proxy").about(Optional.empty(), null, e.toString());
+        }
         return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null, reply.location(), "proxy");
     }
 

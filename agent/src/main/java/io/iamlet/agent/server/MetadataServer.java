@@ -36,6 +36,7 @@ public final class MetadataServer implements AutoCloseable {
         // Port 0 asks for an ephemeral port each, so two zeros are two ports.
         this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
         var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
+        bounded(builder, limits);
         if (shared) {
             builder.routing(r -> {
                 management(r, settings, metrics, node);
@@ -43,10 +44,22 @@ public final class MetadataServer implements AutoCloseable {
             });
         } else {
             builder.routing(routes::register);
-            builder.putSocket(MANAGEMENT, socket -> socket.address(settings.bind()).port(settings.metricsPort())
+            builder.putSocket(MANAGEMENT, socket -> bounded(socket, limits).address(settings.bind()).port(settings.metricsPort())
                     .routing(r -> management(r, settings, metrics, node)));
         }
         this.server = builder.build();
+    }
+
+    /** Pods are clients too: every listener gets the same bounds on connections, time and size. */
+    private static <B extends io.helidon.webserver.ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, ServerLimits limits) {
+        return listener.maxTcpConnections(limits.maxConnections())
+                .idleConnectionTimeout(limits.idleTimeout())
+                .idleConnectionPeriod(limits.idleCheckPeriod())
+                .maxPayloadSize(limits.maxBodyBytes())
+                .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
+                        .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
+                        .maxHeadersSize(limits.maxHeaderBytes())
+                        .build());
     }
 
     private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
@@ -57,7 +70,7 @@ public final class MetadataServer implements AutoCloseable {
                 res.send("{\"hostIP\":\"" + CredentialDocument.escape(settings.hostIp()) + "\",\"instanceId\":\""
                         + CredentialDocument.escape(instanceId) + "\"}");
             } catch (Exception e) {
-                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + e.getMessage());
+                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + MetadataRoutes.describe(e));
             }
         });
         r.get("/readyz", (req, res) -> {
