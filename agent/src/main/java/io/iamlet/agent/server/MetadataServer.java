@@ -56,10 +56,31 @@ public final class MetadataServer implements AutoCloseable {
                 .idleConnectionTimeout(limits.idleTimeout())
                 .idleConnectionPeriod(limits.idleCheckPeriod())
                 .maxPayloadSize(limits.maxBodyBytes())
+                .directHandlers(io.helidon.webserver.http.DirectHandlers.builder()
+                        .addHandler(io.helidon.http.DirectHandler.EventType.INTERNAL_ERROR, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.BAD_REQUEST, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.OTHER, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, MetadataServer::malformed)
+                        .build())
                 .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
                         .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
                         .maxHeadersSize(limits.maxHeaderBytes())
                         .build());
+    }
+
+    /**
+     * Requests Helidon refuses before they reach the routes. The routes answer every failure of their own, so
+     * a 500 from here is a request that could not be parsed (a bad method, conflicting framing): 400, with
+     * the reason, rather than an empty 500.
+     */
+    private static io.helidon.http.DirectHandler.TransportResponse malformed(io.helidon.http.DirectHandler.TransportRequest request,
+            io.helidon.http.DirectHandler.EventType event, Status status, io.helidon.http.ServerResponseHeaders headers, String message) {
+        Status answer = status.code() == 500 ? Status.BAD_REQUEST_400 : status;
+        String reason = message == null || message.isBlank()
+                ? (status.code() == 500 ? "the request could not be parsed" : status.reasonPhrase()) : message;
+        return io.helidon.http.DirectHandler.TransportResponse.builder().status(answer).headers(headers)
+                .header(HeaderNames.SERVER, "EC2ws").header(HeaderNames.CONTENT_TYPE, "text/plain")
+                .entity(answer.reasonPhrase() + ": " + reason.replaceAll("[\\r\\n]", " ")).keepAlive(false).build();
     }
 
     private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
