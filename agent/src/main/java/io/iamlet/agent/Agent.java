@@ -106,7 +106,8 @@ public final class Agent implements AutoCloseable {
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
-                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index) : null), routes, metrics, node, config.serverLimits()).start();
+                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index) : null), routes, metrics, node, config.serverLimits())
+                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";

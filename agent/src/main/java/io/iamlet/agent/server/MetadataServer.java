@@ -27,6 +27,7 @@ public final class MetadataServer implements AutoCloseable {
 
     private final WebServer server;
     private final boolean shared;
+    private volatile java.util.function.Predicate<String> podAddress = ip -> false;
 
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
         this(settings, routes, metrics, node, ServerLimits.defaults());
@@ -45,9 +46,33 @@ public final class MetadataServer implements AutoCloseable {
         } else {
             builder.routing(routes::register);
             builder.putSocket(MANAGEMENT, socket -> bounded(socket, limits).address(settings.bind()).port(settings.metricsPort())
-                    .routing(r -> management(r, settings, metrics, node)));
+                    .routing(r -> management(refusingPods(r), settings, metrics, node)));
         }
         this.server = builder.build();
+    }
+
+    /**
+     * The management port binds where the kubelet's probes reach it (the node's address), which pods can reach
+     * too: requests from this node's pods' addresses are refused (/debug/store names every pod's role). With
+     * one port for both (kube2iam's layout) management is on the app port, as kube2iam had it.
+     */
+    private HttpRouting.Builder refusingPods(HttpRouting.Builder r) {
+        return r.any((req, res) -> {
+            String source = req.remotePeer().address() instanceof java.net.InetSocketAddress a
+                    ? io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress()) : "";
+            if (podAddress.test(source)) {
+                res.status(Status.FORBIDDEN_403).header(HeaderNames.CONTENT_TYPE, "text/plain")
+                        .send("the management port does not answer pods (" + source + ")");
+            } else {
+                res.next();
+            }
+        });
+    }
+
+    /** Which source addresses are this node's pods (the pod index's): they get 403 on the management port. */
+    public MetadataServer refuseManagementFrom(java.util.function.Predicate<String> pods) {
+        this.podAddress = pods;
+        return this;
     }
 
     /** Pods are clients too: every listener gets the same bounds on connections, time and size. */

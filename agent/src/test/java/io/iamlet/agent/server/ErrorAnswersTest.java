@@ -11,7 +11,7 @@ import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Issue #12 finding 6: what a pod is told when the node's IMDS is down. */
+/** Issue #12 finding 6: what a pod is told when the node's IMDS is down; the management port refuses pods. */
 class ErrorAnswersTest {
     private static final String POD = "127.0.0.11";
 
@@ -37,5 +37,17 @@ class ErrorAnswersTest {
         assertEquals(502, r.status(), r.text());
         assertFalse(r.text().strip().endsWith("null"), r.text());
         assertTrue(r.text().contains("the node's metadata service failed: "), r.text());
+    }
+
+    @Test
+    void theManagementPortRefusesPods() throws Exception {
+        for (String path : java.util.List.of("/metrics", "/debug/store", "/readyz", "/healthz")) {
+            ServerStack.Reply fromPod = stack.rawTo(stack.server.managementPort(), POD, "GET " + path
+                    + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertEquals(403, fromPod.status(), path + ": " + fromPod.text());
+            ServerStack.Reply fromNode = stack.rawTo(stack.server.managementPort(), "127.0.0.1", "GET " + path
+                    + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertEquals(200, fromNode.status(), path + " from the node (kubelet probes, node-local scrapers): " + fromNode.text());
+        }
     }
 }

@@ -50,7 +50,8 @@ final class ServerStack implements AutoCloseable {
                 new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), mode,
                 new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1",
-                () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node, limits).start();
+                () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node, limits)
+                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
     }
 
     /** Status line and body of one raw exchange from {@code from}; the request is sent exactly as given. */
@@ -62,9 +63,13 @@ final class ServerStack implements AutoCloseable {
     }
 
     Reply raw(String from, String request) throws IOException {
+        return rawTo(server.appPort(), from, request);
+    }
+
+    Reply rawTo(int port, String from, String request) throws IOException {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.appPort()), 2000);
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
