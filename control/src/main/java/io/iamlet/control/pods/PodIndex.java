@@ -347,7 +347,13 @@ public final class PodIndex implements AutoCloseable {
      * pod there, wait for it to catch up, then refuse. Never the other pod.
      */
     public PodLookup findWaiting(String ip, String uid) throws InterruptedException {
-        return lookup(ip, uid, false);
+        PodLookup result = lookup(ip, uid, false);
+        // A confirmation may have found the IP's new owner: still not the token's pod.
+        if (result instanceof PodLookup.Found(PodInfo pod) && !uid.equals(pod.uid())) {
+            return new PodLookup.Unavailable("IP " + ip + " belongs to " + pod + ", but the token was issued to pod uid " + uid
+                    + ": request a new token");
+        }
+        return result;
     }
 
     private PodLookup lookup(String ip, String uid, boolean confirmAlways) throws InterruptedException {
