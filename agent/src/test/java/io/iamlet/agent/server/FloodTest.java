@@ -119,7 +119,8 @@ class FloodTest {
             Thread.sleep(LIMITS.idleTimeout().plus(LIMITS.idleCheckPeriod()).plusSeconds(1).toMillis());
             int after = serverSide();
             System.out.println("flood: " + after + " connections open on the server side after the idle timeout");
-            assertTrue(after <= open - 1000, "the 1000 connections idle after a request are closed: " + open + " -> " + after);
+            // What may stay open is the 1,000 silent and 200 slowloris connections; the 1,000 idle after a request are gone.
+            assertTrue(after <= 1200, "the 1000 connections idle after a request are closed: " + open + " -> " + after);
             assertEquals(200, stack.get(POD, "/latest/meta-data/iam/security-credentials/").status());
         } finally {
             dripping.set(false);
