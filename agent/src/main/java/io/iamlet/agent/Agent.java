@@ -37,8 +37,8 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The running agent. Start-up order: API client and informers synced → metadata server → rules installed
- * and read back → ready. A failure at any step stops with the reason; rules are only ever installed whole
+ * The running agent. Start-up order: pods blocked from metadata (with the redirect on) → API client and
+ * informers synced → metadata server → block swapped for the redirect, read back → ready. A failure at any step stops with the reason; rules are only ever installed whole
  * (one transaction), so nothing is left half-installed. Shutdown stops accepting, then applies --on-exit.
  */
 public final class Agent implements AutoCloseable {
@@ -77,6 +77,14 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startSteps() throws Exception {
+        if (config.redirect().isPresent()) {
+            // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
+            // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
+            redirects = config.redirects(Version.current());
+            redirects.block(config.backend(), config.redirect().get());
+            rulesInstalled = true;
+            log.event("info", "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
+        }
         Clock clock = Clock.systemUTC();
         NodeMetadata node = new NodeMetadata(config.metadata(), Duration.ofSeconds(2));
         RoleSettings roles = discover(config.roles(), node);
@@ -98,6 +106,7 @@ public final class Agent implements AutoCloseable {
         metrics = new ServerMetrics(cache::stats, Version.current());
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
+        metrics.freshness(index::freshness);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
         if (config.containerCredentials().enabled()) {
@@ -105,7 +114,8 @@ public final class Agent implements AutoCloseable {
                     config.nodeName(), clock, log, metrics)::register);
         }
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
-                config.hostIp(), () -> notReady, config.debug() ? () -> debugStore(index) : null), routes, metrics, node).start();
+                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index) : null), routes, metrics, node, config.serverLimits())
+                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
@@ -115,10 +125,8 @@ public final class Agent implements AutoCloseable {
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
-            redirects = config.redirects(Version.current());
             try {
                 String installed = redirects.switchTo(config.backend(), config.redirect().get()).headline();
-                rulesInstalled = true;
                 metrics.ruleState("installed");
                 log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
                         "backend", config.backend().label()));

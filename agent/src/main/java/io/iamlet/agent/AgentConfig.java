@@ -3,6 +3,7 @@ package io.iamlet.agent;
 import io.iamlet.agent.server.ContainerCredentialsRoute;
 import io.iamlet.agent.server.MetadataRoutes;
 import io.iamlet.agent.server.RequestLog;
+import io.iamlet.agent.server.ServerLimits;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.netlink.redirect.RedirectSpec;
@@ -24,6 +25,7 @@ import java.util.Set;
  * @param bpfPinDir    where the eBPF backend pins its link (also cleared by the other backends)
  * @param onExit       what happens to the rules when the agent stops
  * @param containerCredentials the container-credentials endpoint's path, token audiences and TokenReview use
+ * @param serverLimits idle timeout, connection cap and request sizes of the app and management ports
  */
 public record AgentConfig(String nodeName, String hostIp, int appPort, int metricsPort, Optional<RedirectSpec> redirect,
                           Backend backend, boolean adoptKube2iamRules, OnExit onExit, KubeClients.ApiSettings api,
@@ -33,7 +35,7 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           Duration errorTtl, Duration resync, Duration lookupBudget, boolean resolveDuplicates,
                           RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
                           Optional<Path> cgroup, Path bpfPinDir,
-                          ContainerCredentialsRoute.Settings containerCredentials) {
+                          ContainerCredentialsRoute.Settings containerCredentials, ServerLimits serverLimits) {
 
     /** The redirect layer, set up for this configuration. */
     public Redirects redirects(String version) {

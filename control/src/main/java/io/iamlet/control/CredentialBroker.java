@@ -61,7 +61,15 @@ public final class CredentialBroker {
 
     /** The role of the pod at {@code ip}, for the role listing. */
     public Answer roleFor(String ip) throws InterruptedException {
-        PodLookup lookup = index.findWaiting(ip);
+        return roleFor(ip, Optional.empty());
+    }
+
+    /**
+     * The role of the pod at {@code ip}; with an IMDSv2 token's pod uid, only if that pod is the one at
+     * {@code ip} (else a refusal, never another pod's role).
+     */
+    public Answer roleFor(String ip, Optional<String> boundUid) throws InterruptedException {
+        PodLookup lookup = boundUid.isPresent() ? index.findWaiting(ip, boundUid.get()) : index.findWaiting(ip);
         if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
             return refusal(lookup);
         }
@@ -73,7 +81,11 @@ public final class CredentialBroker {
 
     /** Credentials for {@code requestedRole} if that is the role of the pod at {@code ip}. */
     public Answer credentialsFor(String ip, String requestedRole) throws InterruptedException {
-        Answer role = roleFor(ip);
+        return credentialsFor(ip, requestedRole, Optional.empty());
+    }
+
+    public Answer credentialsFor(String ip, String requestedRole, Optional<String> boundUid) throws InterruptedException {
+        Answer role = roleFor(ip, boundUid);
         if (!(role instanceof Role(PodInfo pod, RoleDecision.Allowed allowed))) {
             return role;
         }
@@ -91,6 +103,16 @@ public final class CredentialBroker {
             }
             return new Refused(e.httpStatus(), e.getMessage(), Optional.of(pod));
         }
+    }
+
+    /** The pod that owns {@code ip} now, confirmed with the API server: what an IMDSv2 token is bound to. */
+    public PodLookup owner(String ip) throws InterruptedException {
+        return index.findConfirmed(ip);
+    }
+
+    /** The HTTP status and reason for a lookup that found no single pod. */
+    public static Refused refused(PodLookup lookup) {
+        return refusal(lookup);
     }
 
     /**
@@ -112,6 +134,7 @@ public final class CredentialBroker {
         return switch (lookup) {
             case PodLookup.NotFound nf -> new Refused(404, nf.reason(), Optional.empty());
             case PodLookup.Ambiguous a -> new Refused(409, a.reason(), Optional.empty());
+            case PodLookup.Unavailable u -> new Refused(503, u.reason(), Optional.empty());
             case PodLookup.Found f -> throw new AssertionError("found is not a refusal");
         };
     }

@@ -153,7 +153,7 @@ class AgentProcessE2eTest {
     }
 
     @Test
-    void aFailedStartExitsWithTheReasonAndInstallsNothing() throws Exception {
+    void aFailedStartExitsWithTheReasonAndLeavesPodsBlocked() throws Exception {
         aws.stopApi();
         Path log = logDir.resolve("failed.log");
         Process p = new ProcessBuilder("ip", "netns", "exec", node.name(), Launcher.iamlet(), "run", "--node=node-a",
@@ -164,6 +164,8 @@ class AgentProcessE2eTest {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), Files.readString(log));
         assertTrue(Files.readString(log).contains("did not deliver the pods of node node-a"), Files.readString(log));
-        assertEquals("", ruleset(), "no rule before the pods are known");
+        String rules = ruleset();
+        assertTrue(rules.contains("reject with tcp reset") && !rules.contains("dnat"),
+                "the block installed first stays: pods are refused, never on the node's metadata (issue #12):\n" + rules);
     }
 }

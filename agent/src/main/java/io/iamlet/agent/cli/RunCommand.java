@@ -81,7 +81,11 @@ final class RunCommand implements Subcommand {
                     "path of the container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)"),
             Flags.Spec.string("token-audience", TokenVerifier.DEFAULT_AUDIENCE,
                     "comma list of service-account token audiences accepted there (" + TokenVerifier.EKS_AUDIENCE + " is accepted too)"),
-            Flags.Spec.string("token-review", "auto", "auto (TokenReview only when the issuer keys cannot be read), always or never"));
+            Flags.Spec.string("token-review", "auto", "auto (TokenReview only when the issuer keys cannot be read), always or never"),
+            Flags.Spec.string("idle-timeout", "60s", "close a connection that sits idle this long after a request"),
+            Flags.Spec.string("max-connections", "10000", "connections the app port holds at once, all pods together"),
+            Flags.Spec.string("max-header-bytes", "16384", "largest request headers accepted (431 beyond)"),
+            Flags.Spec.string("max-body-bytes", "65536", "largest request body accepted (413 beyond; the metadata API takes none)"));
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -189,7 +193,7 @@ final class RunCommand implements Subcommand {
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")),
-                containerCredentialsEndpoint(f));
+                containerCredentialsEndpoint(f), limits(f));
     }
 
     /** The endpoint that --container-credentials=on serves on the app port (with or without --iptables). */
@@ -225,6 +229,16 @@ final class RunCommand implements Subcommand {
             return RequestLog.Level.parse(f.require("log-level"));
         } catch (IllegalArgumentException e) {
             throw new UsageException("--log-level: " + e.getMessage());
+        }
+    }
+
+    private static io.iamlet.agent.server.ServerLimits limits(Flags f) {
+        try {
+            return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+                    Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
+                    Long.parseLong(f.require("max-body-bytes")));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--idle-timeout, --max-connections, --max-header-bytes, --max-body-bytes: " + e.getMessage());
         }
     }
 

@@ -9,6 +9,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.pods.PodLookup;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,6 @@ public final class MetadataRoutes {
     // The role may contain '/': full ARNs, cross-account ARNs and path roles, as kube2iam's {role:.*} route.
     private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/(.+?)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
-    private static final int MAX_PATH = 1024;
 
     /** Whether pods must use IMDSv2 (--imds-v2). */
     public enum ImdsV2 { OPTIONAL, REQUIRED }
@@ -85,9 +85,9 @@ public final class MetadataRoutes {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = Outcome.text(503, "interrupted", "error");
-        } catch (Exception e) {
-            outcome = Outcome.text(502, "the node's metadata service failed: " + e.getMessage(), "proxy").about(Optional.empty(), null,
-                    e.toString());
+        } catch (Exception | Error e) {
+            // Not the proxy's (its failures are answered in answer()): a fault of ours, labelled as one.
+            outcome = Outcome.text(500, "internal error: " + describe(e), "error").about(Optional.empty(), null, e.toString());
         }
         res.header(HeaderNames.SERVER, "EC2ws");
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
@@ -115,6 +115,12 @@ public final class MetadataRoutes {
         return rawPath;
     }
 
+    /** An exception in words: some (timeouts, refused connections) carry no message at all. */
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
     private static String caller(ServerRequest req) {
         if (req.remotePeer().address() instanceof InetSocketAddress a) {
             return io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress());
@@ -123,37 +129,54 @@ public final class MetadataRoutes {
     }
 
     private Outcome answer(ServerRequest req, String path, String caller) throws Exception {
-        if (path.length() > MAX_PATH || path.contains("..") || path.contains("%") || path.contains("//")) {
-            return Outcome.text(400, "Bad Request", "invalid").about(Optional.empty(), null, "refused path");
+        Optional<String> notCanonical = MetadataProxy.notCanonical(path, req.query().rawValue());
+        if (notCanonical.isPresent()) {
+            return Outcome.text(400, "Bad Request: " + notCanonical.get(), "invalid").about(Optional.empty(), null,
+                    "refused path: " + notCanonical.get());
         }
         Method method = req.prologue().method();
         if (method == Method.PUT && path.equals("/latest/api/token")) {
-            return switch (tokens.issue(caller, req.headers().first(TOKEN_TTL).orElse(null), req.headers().contains(FORWARDED_FOR))) {
+            String ttl = req.headers().first(TOKEN_TTL).orElse(null);
+            boolean forwarded = req.headers().contains(FORWARDED_FOR);
+            Optional<MetadataTokens.Issue.Refused> bad = tokens.refusal(ttl, forwarded);
+            if (bad.isPresent()) {
+                return Outcome.text(bad.get().httpStatus(), bad.get().reason(), "token").about(Optional.empty(), null, bad.get().reason());
+            }
+            // The token is bound to the pod the API server says owns the address now, not to the index's view.
+            PodLookup owner = broker.owner(caller);
+            if (!(owner instanceof PodLookup.Found(PodInfo pod))) {
+                CredentialBroker.Refused refused = CredentialBroker.refused(owner);
+                return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
+            }
+            return switch (tokens.issue(caller, pod.uid(), ttl, forwarded)) {
                 case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
                         Optional.empty(), null, null, Optional.empty(), "token");
                 case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
-                        .about(Optional.empty(), null, refused.reason());
+                        .about(Optional.of(pod), null, refused.reason());
             };
         }
         if (method != Method.GET && method != Method.HEAD) {
             return Outcome.text(405, "Method Not Allowed", "invalid");
         }
         Optional<String> token = req.headers().first(TOKEN);
+        Optional<String> boundUid = Optional.empty();
         if (token.isPresent()) {
-            Optional<String> problem = tokens.check(token.get(), caller);
-            if (problem.isPresent()) {
-                return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, problem.get());
+            switch (tokens.check(token.get(), caller)) {
+                case MetadataTokens.Check.Invalid invalid -> {
+                    return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, invalid.reason());
+                }
+                case MetadataTokens.Check.Valid valid -> boundUid = Optional.of(valid.podUid());
             }
         } else if (imdsV2 == ImdsV2.REQUIRED) {
             return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, "IMDSv2 is required: request a token first");
         }
         Matcher listing = LISTING.matcher(path);
         if (listing.matches()) {
-            return role(broker.roleFor(caller));
+            return role(broker.roleFor(caller, boundUid));
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
-            return credentials(broker.credentialsFor(caller, credentials.group(2)));
+            return credentials(broker.credentialsFor(caller, credentials.group(2), boundUid));
         }
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";
@@ -162,7 +185,12 @@ public final class MetadataRoutes {
             return Outcome.text(403, "Forbidden", "denied").about(Optional.empty(), null, refusal.get());
         }
         String query = req.query().rawValue();
-        MetadataProxy.Reply reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
+        MetadataProxy.Reply reply;
+        try {
+            reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
+        } catch (java.io.IOException | RuntimeException e) {
+            return Outcome.text(502, "the node's metadata service failed: " + describe(e), "proxy").about(Optional.empty(), null, e.toString());
+        }
         return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null, reply.location(), "proxy");
     }
 

@@ -29,11 +29,17 @@ public final class MetadataServer implements AutoCloseable {
 
     private final WebServer server;
     private final boolean shared;
+    private volatile java.util.function.Predicate<String> podAddress = ip -> false;
 
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
+        this(settings, routes, metrics, node, ServerLimits.defaults());
+    }
+
+    public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node, ServerLimits limits) {
         // Port 0 asks for an ephemeral port each, so two zeros are two ports.
         this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
         var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
+        bounded(builder, limits);
         if (shared) {
             builder.routing(r -> {
                 management(r, settings, metrics, node);
@@ -45,10 +51,67 @@ public final class MetadataServer implements AutoCloseable {
                 healthz(r, settings, metrics, node);
                 routes.register(r);
             });
-            builder.putSocket(MANAGEMENT, socket -> socket.address(settings.bind()).port(settings.metricsPort())
-                    .routing(r -> management(r, settings, metrics, node)));
+            builder.putSocket(MANAGEMENT, socket -> bounded(socket, limits).address(settings.bind()).port(settings.metricsPort())
+                    .routing(r -> management(refusingPods(r), settings, metrics, node)));
         }
         this.server = builder.build();
+    }
+
+    /**
+     * The management port binds where the kubelet's probes reach it (the node's address), which pods can reach
+     * too: requests from this node's pods' addresses are refused (/debug/store names every pod's role). With
+     * one port for both (kube2iam's layout) management is on the app port, as kube2iam had it.
+     */
+    private HttpRouting.Builder refusingPods(HttpRouting.Builder r) {
+        return r.any((req, res) -> {
+            String source = req.remotePeer().address() instanceof java.net.InetSocketAddress a
+                    ? io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress()) : "";
+            if (podAddress.test(source)) {
+                res.status(Status.FORBIDDEN_403).header(HeaderNames.CONTENT_TYPE, "text/plain")
+                        .send("the management port does not answer pods (" + source + ")");
+            } else {
+                res.next();
+            }
+        });
+    }
+
+    /** Which source addresses are this node's pods (the pod index's): they get 403 on the management port. */
+    public MetadataServer refuseManagementFrom(java.util.function.Predicate<String> pods) {
+        this.podAddress = pods;
+        return this;
+    }
+
+    /** Pods are clients too: every listener gets the same bounds on connections, time and size. */
+    private static <B extends io.helidon.webserver.ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, ServerLimits limits) {
+        return listener.maxTcpConnections(limits.maxConnections())
+                .idleConnectionTimeout(limits.idleTimeout())
+                .idleConnectionPeriod(limits.idleCheckPeriod())
+                .maxPayloadSize(limits.maxBodyBytes())
+                .directHandlers(io.helidon.webserver.http.DirectHandlers.builder()
+                        .addHandler(io.helidon.http.DirectHandler.EventType.INTERNAL_ERROR, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.BAD_REQUEST, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.OTHER, MetadataServer::malformed)
+                        .addHandler(io.helidon.http.DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, MetadataServer::malformed)
+                        .build())
+                .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
+                        .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
+                        .maxHeadersSize(limits.maxHeaderBytes())
+                        .build());
+    }
+
+    /**
+     * Requests Helidon refuses before they reach the routes. The routes answer every failure of their own, so
+     * a 500 from here is a request that could not be parsed (a bad method, conflicting framing): 400, with
+     * the reason, rather than an empty 500.
+     */
+    private static io.helidon.http.DirectHandler.TransportResponse malformed(io.helidon.http.DirectHandler.TransportRequest request,
+            io.helidon.http.DirectHandler.EventType event, Status status, io.helidon.http.ServerResponseHeaders headers, String message) {
+        Status answer = status.code() == 500 ? Status.BAD_REQUEST_400 : status;
+        String reason = message == null || message.isBlank()
+                ? (status.code() == 500 ? "the request could not be parsed" : status.reasonPhrase()) : message;
+        return io.helidon.http.DirectHandler.TransportResponse.builder().status(answer).headers(headers)
+                .header(HeaderNames.SERVER, "EC2ws").header(HeaderNames.CONTENT_TYPE, "text/plain")
+                .entity(answer.reasonPhrase() + ": " + reason.replaceAll("[\\r\\n]", " ")).keepAlive(false).build();
     }
 
     private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
@@ -68,7 +131,7 @@ public final class MetadataServer implements AutoCloseable {
                 res.send(Json.object(health));
             } catch (Exception e) {
                 metrics.healthcheck(false);
-                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + e.getMessage());
+                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + MetadataRoutes.describe(e));
             }
         });
     }

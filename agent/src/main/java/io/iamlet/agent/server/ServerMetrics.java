@@ -21,6 +21,7 @@ public final class ServerMetrics {
     private final Kube2iamMetrics kube2iam;
     private volatile String ruleState = "none";
     private volatile Supplier<long[]> duplicates = () -> new long[] {0, 0};
+    private volatile Supplier<io.iamlet.control.pods.PodIndex.Freshness> freshness;
 
     public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
         this(cache, "unknown");
@@ -44,6 +45,11 @@ public final class ServerMetrics {
     /** none (no --iptables), installed, or failed; exported as a gauge per state. */
     public void ruleState(String state) {
         this.ruleState = state;
+    }
+
+    /** Where the pod index's watches stand: exported as iamlet_watch_up and iamlet_watch_seconds_since_event. */
+    public void freshness(Supplier<io.iamlet.control.pods.PodIndex.Freshness> source) {
+        this.freshness = source;
     }
 
     void request(String route, String method, int status, double millis) {
@@ -85,6 +91,18 @@ public final class ServerMetrics {
         }
         out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
                 .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
+        Supplier<io.iamlet.control.pods.PodIndex.Freshness> source = freshness;
+        if (source != null) {
+            io.iamlet.control.pods.PodIndex.Freshness f = source.get();
+            out.append("# HELP iamlet_watch_up Whether the informer's watch runs (0: the agent confirms with the API server).\n")
+                    .append("# TYPE iamlet_watch_up gauge\n")
+                    .append("iamlet_watch_up{resource=\"pods\"} ").append(f.podsWatching() ? 1 : 0).append('\n')
+                    .append("iamlet_watch_up{resource=\"namespaces\"} ").append(f.namespacesWatching() ? 1 : 0).append('\n');
+            out.append("# HELP iamlet_watch_seconds_since_event Seconds since the informer's last event or new resourceVersion.\n")
+                    .append("# TYPE iamlet_watch_seconds_since_event gauge\n")
+                    .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
+                    .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
+        }
         long[] dup = duplicates.get();
         kube2iam.write(out, dup[0], dup[1]);
         return out.toString();

@@ -307,8 +307,10 @@ class MetadataServerTest {
         assertEquals("{}", client.send(HttpRequest.newBuilder(URI.create(base + "/debug/store")).build(),
                 HttpResponse.BodyHandlers.ofString()).body(), "--debug serves the store");
         assertEquals(200, get(WEB, "/healthz").statusCode(), "kube2iam's probes ask the app port for /healthz");
-        assertEquals(404, get(WEB, "/metrics").statusCode(), "with a management port of its own, metrics stay off the app port");
-        assertEquals(404, get(WEB, "/debug/store").statusCode());
+        // With a management port of its own, metrics and the store stay off the app port: there they are paths without a
+        // metadata version, refused like any other (400).
+        assertEquals(400, get(WEB, "/metrics").statusCode(), "metrics stay off the app port");
+        assertEquals(400, get(WEB, "/debug/store").statusCode());
         // kube2iam's series (its metrics/metrics.go), next to ours.
         String after = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         for (String series : List.of("kube2iam_http_request_duration_seconds_bucket{code=\"200\",method=\"GET\",handler=\"roleHandler\",le=\"+Inf\"} 2",

@@ -74,9 +74,24 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
             int status = e.statusCode() >= 500 || "Throttling".equals(code) ? 503 : 500;
             throw new CredentialException(status, code, "STS refused AssumeRole of " + key.role() + ": " + code + ": " + message, e);
         } catch (SdkClientException e) {
+            if (timedOut(e)) {
+                throw new CredentialException(504, "Timeout", "STS did not answer AssumeRole of " + key.role() + " in time: " + e.getMessage(), e);
+            }
             throw new CredentialException(503, "Unreachable", "STS could not be reached for AssumeRole of " + key.role()
                     + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A timeout anywhere in the call (the SDK's call or attempt timeout, or a socket read): 504, as docs/control.md says. */
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException
+                    || t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException
+                    || t instanceof java.net.SocketTimeoutException || t instanceof java.net.http.HttpTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Who STS thinks the agent is (GetCallerIdentity): for doctor, to prove the agent's own credentials work. */

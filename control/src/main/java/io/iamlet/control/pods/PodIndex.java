@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
@@ -52,8 +53,42 @@ public final class PodIndex implements AutoCloseable {
     private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Bumped on every change, so a waiting lookup knows whether to look again without holding a lock while it looks. */
+    private final AtomicLong changes = new AtomicLong();
+    /** resourceVersion of each pod as the event handlers applied it: the list is in the index when these match the store. */
+    private final Map<String, String> applied = new ConcurrentHashMap<>();
+    private final WatchClock podWatch = new WatchClock();
+    private final WatchClock namespaceWatch = new WatchClock();
+    private volatile boolean listedOnce;
     private SharedIndexInformer<Pod> podInformer;
     private SharedIndexInformer<Namespace> namespaceInformer;
+
+    /**
+     * When an informer last showed a sign of life: an event, or a new resourceVersion (bookmarks advance it
+     * without events). Read on demand, so it is as fresh as the last lookup or scrape.
+     */
+    private static final class WatchClock {
+        private volatile long lastNanos = System.nanoTime();
+        private volatile String lastVersion;
+
+        void event() {
+            lastNanos = System.nanoTime();
+        }
+
+        double secondsSinceEvent(SharedIndexInformer<?> informer) {
+            String version = informer == null ? null : informer.lastSyncResourceVersion();
+            if (version != null && !version.equals(lastVersion)) {
+                lastVersion = version;
+                lastNanos = System.nanoTime();
+            }
+            return (System.nanoTime() - lastNanos) / 1e9;
+        }
+    }
+
+    /** How current the index is, for /readyz and the metrics. */
+    public record Freshness(boolean podsWatching, boolean namespacesWatching, double secondsSincePodEvent,
+                            double secondsSinceNamespaceEvent) {
+    }
 
     public PodIndex(KubernetesClient client, Settings settings) {
         this.client = client;
@@ -84,6 +119,8 @@ public final class PodIndex implements AutoCloseable {
 
                     @Override
                     public void onDelete(Pod pod, boolean finalStateUnknown) {
+                        podWatch.event();
+                        applied.remove(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName());
                         remove(from(pod));
                     }
                 });
@@ -91,16 +128,19 @@ public final class PodIndex implements AutoCloseable {
         namespaceInformer.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace ns) {
+                namespaceWatch.event();
                 signal();
             }
 
             @Override
             public void onUpdate(Namespace before, Namespace after) {
+                namespaceWatch.event();
                 signal();
             }
 
             @Override
             public void onDelete(Namespace ns, boolean finalStateUnknown) {
+                namespaceWatch.event();
                 signal();
             }
         });
@@ -110,24 +150,77 @@ public final class PodIndex implements AutoCloseable {
 
     /** The field selector already limits the watch to this node; checking again costs nothing. */
     private void apply(Pod pod) {
+        podWatch.event();
         if (pod.getSpec() != null && settings.nodeName().equals(pod.getSpec().getNodeName())) {
             upsert(from(pod));
         } else {
             remove(from(pod));
         }
+        applied.put(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
+                String.valueOf(pod.getMetadata().getResourceVersion()));
     }
 
+    /** Current: every informer's list is in the index and every watch runs. */
     public boolean synced() {
-        return podInformer != null && podInformer.hasSynced() && namespaceInformer.hasSynced();
+        return notCurrent() == null;
     }
 
-    /** Waits for the first full list of pods and namespaces; throws naming what is missing. */
+    /**
+     * Why the index may not hold what the API server holds now, or null when it does (as far as a running
+     * watch can tell). hasSynced() only says the informer's store has the list, not that our handlers have
+     * applied it, nor that the watch that follows the list is running: both are checked here.
+     */
+    public String notCurrent() {
+        if (podInformer == null) {
+            return "the informers have not started";
+        }
+        if (!listed()) {
+            return notListed();
+        }
+        if (!podInformer.isWatching()) {
+            return "the watch of pods is not established (for " + Math.round(podWatch.secondsSinceEvent(podInformer)) + "s)";
+        }
+        if (!namespaceInformer.isWatching()) {
+            return "the watch of namespaces is not established (for " + Math.round(namespaceWatch.secondsSinceEvent(namespaceInformer)) + "s)";
+        }
+        return null;
+    }
+
+    /** Whether the first lists of pods and namespaces are in the index (once true, later lag is the watch's to report). */
+    private boolean listed() {
+        if (!listedOnce && podInformer != null && notListed() == null) {
+            listedOnce = true;
+        }
+        return listedOnce;
+    }
+
+    private String notListed() {
+        if (!podInformer.hasSynced()) {
+            return "the first list of pods of node " + settings.nodeName() + " has not arrived";
+        }
+        if (!namespaceInformer.hasSynced()) {
+            return "the first list of namespaces has not arrived";
+        }
+        long missing = podInformer.getStore().list().stream()
+                .filter(p -> !String.valueOf(p.getMetadata().getResourceVersion())
+                        .equals(applied.get(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())))
+                .count();
+        return missing == 0 ? null : missing + " listed pods are not in the index yet";
+    }
+
+    public Freshness freshness() {
+        return new Freshness(podInformer != null && podInformer.isWatching(), namespaceInformer != null && namespaceInformer.isWatching(),
+                podWatch.secondsSinceEvent(podInformer), namespaceWatch.secondsSinceEvent(namespaceInformer));
+    }
+
+    /** Waits until the index is current (lists applied, watches running); throws naming what is missing. */
     public void awaitSynced(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!synced()) {
+        String notCurrent;
+        while ((notCurrent = notCurrent()) != null) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("the Kubernetes API did not deliver the pods of node " + settings.nodeName()
-                        + " and the namespaces within " + timeout.toSeconds() + "s: check API access and RBAC"
+                        + " and the namespaces within " + timeout.toSeconds() + "s (" + notCurrent + "): check API access and RBAC"
                         + " (list/watch pods and namespaces)");
             }
             lock.lock();
@@ -187,6 +280,7 @@ public final class PodIndex implements AutoCloseable {
     }
 
     private void signal() {
+        changes.incrementAndGet();
         lock.lock();
         try {
             changed.signalAll();
@@ -231,23 +325,154 @@ public final class PodIndex implements AutoCloseable {
 
     /**
      * Like {@link #find}, but an unknown IP is waited for, up to the lookup budget, so a pod that asks in
-     * its first milliseconds gets its own role rather than an error.
+     * its first milliseconds gets its own role rather than an error. While the index is not current (a watch
+     * is down), nothing is taken from it on trust: the pod found is confirmed with a consistent GET, and an
+     * IP it does not know is looked up in the API server. No lock is held across any of this, so a slow API
+     * server slows only the lookups that need it.
      */
     public PodLookup findWaiting(String ip) throws InterruptedException {
-        long deadline = System.nanoTime() + settings.lookupBudget().toNanos();
-        lock.lock();
-        try {
-            while (true) {
-                PodLookup result = find(ip);
-                long left = deadline - System.nanoTime();
-                if (!(result instanceof PodLookup.NotFound) || left <= 0) {
-                    return result;
-                }
-                changed.awaitNanos(left);
-            }
-        } finally {
-            lock.unlock();
+        return lookup(ip, null, false);
+    }
+
+    /**
+     * The pod at {@code ip} as the API server has it now, for binding an IMDSv2 token to it: the index's
+     * candidate is confirmed with a consistent GET by name (one key, cheap) even when the watch runs, since
+     * a running watch still lags by milliseconds. When the API server cannot be asked, only a current index
+     * is trusted.
+     */
+    public PodLookup findConfirmed(String ip) throws InterruptedException {
+        return lookup(ip, null, true);
+    }
+
+    /**
+     * The pod at {@code ip} only if it is the pod {@code uid} (a token's): while the index still shows another
+     * pod there, wait for it to catch up, then refuse. Never the other pod.
+     */
+    public PodLookup findWaiting(String ip, String uid) throws InterruptedException {
+        PodLookup result = lookup(ip, uid, false);
+        // A confirmation may have found the IP's new owner: still not the token's pod.
+        if (result instanceof PodLookup.Found(PodInfo pod) && !uid.equals(pod.uid())) {
+            return new PodLookup.Unavailable("IP " + ip + " belongs to " + pod + ", but the token was issued to pod uid " + uid
+                    + ": request a new token");
         }
+        return result;
+    }
+
+    private PodLookup lookup(String ip, String uid, boolean confirmAlways) throws InterruptedException {
+        long deadline = System.nanoTime() + settings.lookupBudget().toNanos();
+        while (true) {
+            long seen = changes.get();
+            PodLookup result = find(ip);
+            // Before the first lists are in, nothing is answered: not a pod's role (its namespace may not be known
+            // yet, nor a newer owner of its IP), not "no such pod".
+            boolean listed = listed();
+            String notCurrent = notCurrent();
+            boolean otherPod = uid != null && result instanceof PodLookup.Found(PodInfo p) && !uid.equals(p.uid());
+            if (listed && !otherPod && result instanceof PodLookup.Found(PodInfo pod)) {
+                return notCurrent == null && !confirmAlways ? result : confirm(pod, ip, confirmAlways && notCurrent != null);
+            }
+            if (listed && result instanceof PodLookup.Ambiguous) {
+                return result;
+            }
+            if (listed && !otherPod && (notCurrent != null || confirmAlways)) {
+                return lookupThroughApi(ip, notCurrent == null ? "confirming the owner of " + ip : "the index is not current: " + notCurrent);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                if (otherPod) {
+                    return new PodLookup.Unavailable("IP " + ip + " belongs to " + ((PodLookup.Found) result).pod()
+                            + " in the index, but the token was issued to pod uid " + uid + ": request a new token");
+                }
+                return listed ? result : new PodLookup.Unavailable("the agent has not received the pods of its node yet: " + notCurrent);
+            }
+            lock.lock();
+            try {
+                if (changes.get() == seen) {
+                    changed.awaitNanos(left);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * The index found {@code known} at {@code ip} but cannot vouch that this is still so: one consistent GET
+     * of that pod settles it. An API server that cannot be reached leaves the known pod standing (outages
+     * must not take roles away from running pods); one that answers otherwise has the last word.
+     */
+    private PodLookup confirm(PodInfo known, String ip, boolean strict) {
+        Pod now;
+        try {
+            now = ask(() -> client.pods().inNamespace(known.namespace()).withName(known.name()).get());
+        } catch (KubernetesClientException e) {
+            return strict ? new PodLookup.Unavailable("the index is not current and the API server could not confirm " + known
+                    + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
+        }
+        if (now != null) {
+            PodInfo fresh = from(now);
+            boolean ours = now.getSpec() != null && settings.nodeName().equals(now.getSpec().getNodeName());
+            if (ours && fresh.live() && !fresh.hostNetwork() && Objects.equals(fresh.uid(), known.uid())
+                    && fresh.ips().stream().map(PodIndex::normalize).anyMatch(normalize(ip)::equals)) {
+                return new PodLookup.Found(fresh);
+            }
+            if (ours) {
+                upsert(fresh);
+            } else {
+                remove(fresh);
+            }
+        } else {
+            remove(known);
+        }
+        return lookupThroughApi(ip, "pod " + known + " no longer has IP " + ip + " (asked the API server)");
+    }
+
+    /** The live pod with {@code ip} as the API server lists it now; the index is told what was found. */
+    private PodLookup lookupThroughApi(String ip, String why) {
+        List<PodInfo> live;
+        try {
+            live = livePodsWith(normalize(ip));
+        } catch (KubernetesClientException e) {
+            return new PodLookup.Unavailable(why + " and the API server could not be asked: " + e.getMessage());
+        }
+        if (live.size() == 1) {
+            upsert(live.getFirst());
+            return new PodLookup.Found(live.getFirst());
+        }
+        if (live.isEmpty()) {
+            return new PodLookup.NotFound("no pod on node " + settings.nodeName() + " has IP " + ip + " (" + why + ")");
+        }
+        return new PodLookup.Ambiguous(describeClaim(ip, live) + " in the API server; refusing to guess");
+    }
+
+    /**
+     * One API call from a lookup, bounded by the lookup budget: the client's own retries (with back-off, on
+     * 5xx and connection errors) could otherwise hold a pod's request for many seconds.
+     */
+    private <T> T ask(java.util.function.Supplier<T> call) {
+        java.util.concurrent.CompletableFuture<T> answer = java.util.concurrent.CompletableFuture.supplyAsync(call,
+                Thread.ofVirtual().name("pod-lookup")::start);
+        try {
+            return answer.get(settings.lookupBudget().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            answer.cancel(true);
+            throw new KubernetesClientException("no answer within " + settings.lookupBudget().toMillis() + " ms");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof KubernetesClientException k ? k
+                    : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KubernetesClientException("interrupted while asking the API server");
+        }
+    }
+
+    /** A consistent list of this node's pods, filtered to the live ones with {@code ip}. */
+    private List<PodInfo> livePodsWith(String ip) {
+        return ask(() -> client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName()).list()).getItems().stream()
+                .filter(p -> p.getSpec() != null && settings.nodeName().equals(p.getSpec().getNodeName()))
+                .map(PodIndex::from)
+                .filter(p -> p.live() && !p.hostNetwork() && p.ips().stream().map(PodIndex::normalize).anyMatch(ip::equals))
+                .toList();
     }
 
     /** kube2iam's kube2iam_iam_k8s_dup_req_count and _success_count: IPs settled through the API server, asked and settled. */
@@ -259,11 +484,7 @@ public final class PodIndex implements AutoCloseable {
         duplicatesAsked.increment();
         List<PodInfo> live;
         try {
-            live = client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName()).list().getItems().stream()
-                    .filter(p -> p.getSpec() != null && settings.nodeName().equals(p.getSpec().getNodeName()))
-                    .map(PodIndex::from)
-                    .filter(p -> p.live() && !p.hostNetwork() && p.ips().stream().map(PodIndex::normalize).anyMatch(ip::equals))
-                    .toList();
+            live = livePodsWith(ip);
         } catch (KubernetesClientException e) {
             return new PodLookup.Ambiguous(describeClaim(ip, claimants) + " and the API server could not be asked: " + e.getMessage());
         }

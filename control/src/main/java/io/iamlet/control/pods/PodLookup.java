@@ -9,6 +9,10 @@ public sealed interface PodLookup {
     record NotFound(String reason) implements PodLookup {
     }
 
+    /** The index is not current and the API server could not settle who has the IP (503): never the index's guess. */
+    record Unavailable(String reason) implements PodLookup {
+    }
+
     /** Several live pods claim the IP and the API could not settle it: never guess (409). */
     record Ambiguous(String reason) implements PodLookup {
     }

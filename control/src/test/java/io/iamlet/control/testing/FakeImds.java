@@ -29,6 +29,7 @@ public final class FakeImds implements AutoCloseable {
     private final String account;
     private final String nodeRole;
     private volatile boolean allowV1;
+    private final java.util.List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private FakeImds(HttpServer server, String account, String nodeRole) {
         this.server = server;
@@ -59,9 +60,21 @@ public final class FakeImds implements AutoCloseable {
         this.allowV1 = allowed;
     }
 
+    /** Every non-token request as "METHOD raw-path", so tests can tell what reached the node's IMDS. */
+    public java.util.List<String> reads() {
+        return java.util.List.copyOf(reads);
+    }
+
+    public void clearReads() {
+        reads.clear();
+    }
+
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
+            if (!path.equals("/latest/api/token")) {
+                reads.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath());
+            }
             if (exchange.getRequestMethod().equals("PUT") && path.equals("/latest/api/token")) {
                 if (exchange.getRequestHeaders().containsKey("X-Forwarded-For")) {
                     reply(exchange, 403, "Forbidden");

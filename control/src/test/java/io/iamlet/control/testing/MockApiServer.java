@@ -10,6 +10,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -34,6 +35,10 @@ public final class MockApiServer implements AutoCloseable {
     }
     private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
+    private volatile boolean refuseWatches;
+    private volatile boolean unavailable;
+    private volatile Duration readDelay = Duration.ZERO;
+
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
         Dispatcher dispatcher = new Dispatcher() {
@@ -42,6 +47,13 @@ public final class MockApiServer implements AutoCloseable {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
                 requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path));
+                boolean watch = path.contains("watch=true");
+                if (watch && refuseWatches) {
+                    return new MockResponse().setResponseCode(503).setBody("watches refused by the test");
+                }
+                if (unavailable) {
+                    return new MockResponse().setResponseCode(503).setBody("unavailable (test)");
+                }
                 MockResponse issuer = tokens.dispatch(request);
                 if (issuer != null) {
                     return issuer;
@@ -51,7 +63,10 @@ public final class MockApiServer implements AutoCloseable {
                     String stripped = NODE_SELECTOR.matcher(path).replaceAll("").replaceAll("[?&]$", "");
                     request = new RecordedRequest(request.getHttpVersion(), request.method(), stripped, request.getHeaders(), request.getBody());
                 }
-                return crud.dispatch(request);
+                MockResponse response = crud.dispatch(request);
+                Duration delay = readDelay;
+                // The mock server answers on one thread: a delayed body holds this answer, not the others.
+                return !watch && "GET".equals(request.getMethod()) && !delay.isZero() ? response.setBodyDelay(delay) : response;
             }
         };
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
@@ -89,6 +104,21 @@ public final class MockApiServer implements AutoCloseable {
     /** Every request so far, in order: what a client asked of the API (the e2e tests derive RBAC rules from it). */
     public java.util.List<Request> requests() {
         return java.util.List.copyOf(requests);
+    }
+
+    /** Refuses (503) every watch request from now on, as an API server or proxy that cannot hold watches open would. */
+    public void refuseWatches(boolean refuse) {
+        refuseWatches = refuse;
+    }
+
+    /** Delays every GET that is not a watch (reads and lists) by this much: a slow or stuck API server. */
+    public void delayReads(Duration delay) {
+        readDelay = delay;
+    }
+
+    /** Answers every request with 503, as an API server that is down behind its load balancer does. */
+    public void unavailable(boolean down) {
+        unavailable = down;
     }
 
     /** The Authorization header of the latest request, to see which credentials a client sent. */

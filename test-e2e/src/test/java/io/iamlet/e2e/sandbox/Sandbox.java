@@ -248,6 +248,17 @@ public final class Sandbox implements AutoCloseable {
         return startInNode(command);
     }
 
+    /** Starts `bin/iamlet run` like {@link #startAgent} without waiting for anything. */
+    public AgentProcess launchAgent(String... extraFlags) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name(), Launcher.iamlet(), "run"));
+        command.addAll(agentFlags());
+        command.addAll(List.of(extraFlags));
+        Path log = Files.createTempFile(dir, "agent-", ".log");
+        AgentProcess agent = AgentProcess.start(command, log);
+        resources.add(agent);
+        return agent;
+    }
+
     /** Starts a command line that runs the agent (e.g. from its image's root) in the node namespace; waits until ready. */
     public AgentProcess startInNode(List<String> agentCommand) throws Exception {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", node.name()));
@@ -276,11 +287,17 @@ public final class Sandbox implements AutoCloseable {
         Path log = Files.createTempFile(dir, "agent-", ".log");
         AgentProcess agent = AgentProcess.start(command, log);
         resources.add(agent);
-        try {
-            return agent.awaitReady(Duration.ofSeconds(60));
-        } catch (RuntimeException e) {
-            agent.close();
-            throw e;
+        return agent;
+    }
+
+    /** Makes the Kubernetes API unreachable from the node (connections reset in the world) or reachable again. */
+    public void apiReachable(boolean reachable) {
+        world.exec("nft", "add", "table", "ip", "sandbox_api").ok();
+        world.exec("nft", "add", "chain", "ip", "sandbox_api", "input", "{ type filter hook input priority 0 ; }").ok();
+        world.exec("nft", "flush", "chain", "ip", "sandbox_api", "input").ok();
+        if (!reachable) {
+            world.exec("nft", "add", "rule", "ip", "sandbox_api", "input", "ip", "daddr", API_IP, "tcp", "dport", "6443",
+                    "reject", "with", "tcp", "reset").ok();
         }
     }
 
