@@ -109,11 +109,12 @@ public final class Agent implements AutoCloseable {
             notReady = "installing the metadata redirect";
             redirect = MetadataRedirect.of(config, Version.current());
             try {
+                long started = System.nanoTime();
                 String installed = redirect.install();
                 rulesInstalled = true;
                 metrics.ruleState("installed");
                 log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
-                        "backend", config.backend()));
+                        "backend", config.backend(), "duration.ms", millisSince(started)));
             } catch (RuntimeException e) {
                 metrics.ruleState("failed");
                 throw e;
@@ -211,8 +212,10 @@ public final class Agent implements AutoCloseable {
             AgentConfig.OnExit onExit = resolveOnExit();
             try {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
+                    long started = System.nanoTime();
                     redirect.remove();
-                    log.event("info", "metadata redirect removed; pods reach the node's metadata service again", Map.of());
+                    log.event("info", "metadata redirect removed; pods reach the node's metadata service again",
+                            Map.of("duration.ms", millisSince(started)));
                 } else {
                     redirect.block();
                     log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
@@ -231,5 +234,10 @@ public final class Agent implements AutoCloseable {
             }
         }
         open.clear();
+    }
+
+    /** How long a step took, in milliseconds with microsecond precision: the benchmark reads it from the log. */
+    private static double millisSince(long startedNanos) {
+        return Math.round((System.nanoTime() - startedNanos) / 1_000.0) / 1_000.0;
     }
 }
