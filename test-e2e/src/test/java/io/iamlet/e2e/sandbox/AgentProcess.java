@@ -45,6 +45,11 @@ public final class AgentProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** The agent's pid: `ip netns exec` and bin/iamlet exec, so it is the JVM's own. */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
