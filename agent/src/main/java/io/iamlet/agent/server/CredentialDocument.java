@@ -26,8 +26,21 @@ public final class CredentialDocument {
         return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
     }
 
+    private static boolean plain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\' || c < 0x20) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** JSON string escaping; STS values are base64-ish, but the document stays valid whatever they hold. */
     public static String escape(String s) {
+        if (plain(s)) {
+            return s; // the usual case: no copy per request
+        }
         StringBuilder out = new StringBuilder(s.length());
         for (char c : s.toCharArray()) {
             switch (c) {
