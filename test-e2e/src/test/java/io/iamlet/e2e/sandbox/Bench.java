@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * table. Exits 1 only when a count is wrong (answers that are not 2xx, socket errors, STS calls during load):
  * timings are reported, never asserted.
  * <p>
- * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16]}
+ * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]}
  */
 public final class Bench {
     private static final String ROLE = "bench-role-0";
@@ -40,12 +40,13 @@ public final class Bench {
     private Bench() {
     }
 
-    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections) {
+    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
             Integer warmup = null;
             List<Integer> connections = List.of(1, 16);
+            Path agentLog = null;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -55,11 +56,12 @@ public final class Bench {
                     case "--pods" -> pods = Integer.parseInt(kv[1]);
                     case "--duration" -> duration = Integer.parseInt(kv[1]);
                     case "--warmup" -> warmup = Integer.parseInt(kv[1]);
+                    case "--agent-log" -> agentLog = Path.of(kv[1]);
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
-            return new Options(pods, duration, warmup == null ? duration : warmup, connections);
+            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog));
         }
     }
 
@@ -167,6 +169,9 @@ public final class Bench {
             int indexed = podsAtSync(agent.log());
             agent.stop();
             String log = agent.log();
+            if (options.agentLog().isPresent()) {
+                Files.writeString(options.agentLog().get(), log);
+            }
 
             List<String> problems = new ArrayList<>();
             StringBuilder table = new StringBuilder();
