@@ -102,12 +102,17 @@ public final class Agent implements AutoCloseable {
 
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
         index.start();
+        if (config.redirect().isPresent()) {
+            redirect = MetadataRedirect.of(config, Version.current());
+            // The first netlink call links the FFM downcalls (a second of bytecode spinning on a busy node,
+            // JFR in docs/performance.md): done while the pods are listed, not after.
+            Thread.ofPlatform().daemon().name("redirect-prepare").start(redirect::prepare);
+        }
         index.awaitSynced(config.syncTimeout());
         log.event("info", "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
-            redirect = MetadataRedirect.of(config, Version.current());
             try {
                 long started = System.nanoTime();
                 String installed = redirect.install();

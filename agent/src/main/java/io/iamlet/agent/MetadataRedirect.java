@@ -24,6 +24,9 @@ sealed interface MetadataRedirect permits MetadataRedirect.Netfilter, MetadataRe
 
     void remove();
 
+    /** Read-only work that makes the first install fast (linking native calls); failures are the install's to report. */
+    void prepare();
+
     static MetadataRedirect of(AgentConfig config, String version) {
         RedirectSpec spec = config.redirect().orElseThrow();
         return switch (config.backend()) {
@@ -49,6 +52,14 @@ sealed interface MetadataRedirect permits MetadataRedirect.Netfilter, MetadataRe
         public void remove() {
             backend.remove();
         }
+
+        public void prepare() {
+            try {
+                backend.show();
+            } catch (RuntimeException e) {
+                // nothing installed yet, or no permission: install says so with the reason
+            }
+        }
     }
 
     record Ebpf(CgroupRedirect redirect, CgroupRedirect.Target target) implements MetadataRedirect {
@@ -65,6 +76,10 @@ sealed interface MetadataRedirect permits MetadataRedirect.Netfilter, MetadataRe
 
         public void remove() {
             redirect.remove();
+        }
+
+        public void prepare() {
+            // the eBPF program loads in one bpf() call; nothing worth doing ahead
         }
     }
 }
