@@ -17,11 +17,12 @@ class BenchSmokeE2eTest {
         assertEquals(0, bench.exitCode(), bench.output());
         String out = bench.stdout();
         for (String row : List.of("| 1 connection | ", "| 16 connections | ", "| process start → /readyz 200 | | ",
-                "| RSS after the load | | ", "| STS calls during the load | | 0 |", "bench OK")) {
+                "| RSS after the load | | ", "| STS calls from start to the load / during the load | | ", "bench OK")) {
             assertTrue(out.contains(row), "the table has '" + row + "':\n" + out);
         }
         assertTrue(out.matches("(?s).*\\| rule install / remove \\(one transaction, in process\\) \\| \\| [0-9.]+ ms / [0-9.]+ ms \\|.*"),
                 "the agent logged both transactions' durations:\n" + out);
+        assertTrue(out.matches("(?s).*\\| STS calls from start to the load / during the load \\| \\| [0-9]+ / 0 \\|.*"), out);
         assertTrue(out.matches("(?s).*\\| 16 connections \\| [0-9]+ req/s, .* \\| [0-9]+ req/s, .*"), out);
     }
 }
