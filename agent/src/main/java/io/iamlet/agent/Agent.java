@@ -96,12 +96,13 @@ public final class Agent implements AutoCloseable {
         metrics = new ServerMetrics(cache::stats);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
+        // The pods are listed while Helidon starts (the broker above already listens to the index).
+        notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
+        index.start();
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
                 config.hostIp(), () -> notReady, config.debug() ? () -> debugStore(index) : null), routes, metrics, node).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
-        notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
-        index.start();
         if (config.redirect().isPresent()) {
             redirect = MetadataRedirect.of(config, Version.current());
             // The first netlink call links the FFM downcalls (a second of bytecode spinning on a busy node,
