@@ -22,6 +22,14 @@ public final class RolePolicy {
     private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
 
     private final RoleSettings settings;
+    /**
+     * Compiled patterns and parsed allowed-roles lists by their source text: both are pure functions of the
+     * annotation, which changes rarely, and compiling/parsing them on every request was most of a cache hit's
+     * cost (JFR, bin/bench). Bounded: cleared when a cluster churns through more distinct texts than this.
+     */
+    private static final int MEMO_LIMIT = 4096;
+    private final java.util.concurrent.ConcurrentHashMap<String, Pattern> patterns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<String, List<String>> entryLists = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RolePolicy(RoleSettings settings) {
         this.settings = settings;
@@ -138,7 +146,7 @@ public final class RolePolicy {
         List<String> reasons = new ArrayList<>();
         if (kiam.isPresent()) {
             try {
-                Pattern permitted = Pattern.compile(kiam.get());
+                Pattern permitted = memo(patterns, kiam.get(), Pattern::compile);
                 if (permitted.matcher(annotation).matches() || permitted.matcher(arn.text()).matches()) {
                     return Optional.empty();
                 }
@@ -155,7 +163,7 @@ public final class RolePolicy {
                 reasons.add("the namespace has no " + settings.namespaceKey() + " annotation");
             } else {
                 try {
-                    List<String> entries = allowedEntries(raw);
+                    List<String> entries = memo(entryLists, raw, RolePolicy::allowedEntries);
                     for (String entry : entries) {
                         if (matches(entry, arn)) {
                             return Optional.empty();
@@ -182,7 +190,7 @@ public final class RolePolicy {
         }
         List<String> entries = new ArrayList<>();
         node.forEach(n -> entries.add(n.asText()));
-        return entries;
+        return List.copyOf(entries);
     }
 
     /** An entry is a role name or ARN, glob or regexp; a bare entry is prefixed with the base ARN first. */
@@ -191,12 +199,27 @@ public final class RolePolicy {
         if (settings.restrictionFormat() == RoleSettings.RestrictionFormat.REGEXP) {
             try {
                 // Anchored, unlike kube2iam: "team-a" must not also allow "not-team-a-admin".
-                return Pattern.compile(full).matcher(arn.text()).matches();
+                return memo(patterns, full, Pattern::compile).matcher(arn.text()).matches();
             } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException("'" + entry + "' is not a valid regular expression");
             }
         }
-        return globToRegex(full).matcher(arn.text()).matches();
+        // The glob's key cannot collide with a REGEXP entry's: one policy uses one format.
+        return memo(patterns, full, RolePolicy::globToRegex).matcher(arn.text()).matches();
+    }
+
+    /** A failing compute (bad pattern, bad JSON) throws each time and is not remembered. */
+    private static <T> T memo(java.util.concurrent.ConcurrentHashMap<String, T> memo, String key, java.util.function.Function<String, T> compute) {
+        T known = memo.get(key);
+        if (known != null) {
+            return known;
+        }
+        if (memo.size() >= MEMO_LIMIT) {
+            memo.clear();
+        }
+        T value = compute.apply(key);
+        memo.put(key, value);
+        return value;
     }
 
     /** kube2iam's glob: '*' matches any run of characters (slashes too); nothing else is special. */

@@ -1,0 +1,344 @@
+package io.iamlet.e2e.sandbox;
+
+import io.iamlet.control.testing.Pods;
+import io.iamlet.netlink.testing.Command;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * bin/bench: iamlet against nginx, the floor, in the sandbox, as a user measures it. N pods in the fake API,
+ * one real pod behind a cali veth; from it, wrk asks iamlet (169.254.169.254 → the agent's DNAT rule) and nginx
+ * (its own DNAT rule, same interface) for the very same credential bytes, at 1 and 16 connections. Prints one
+ * table. Exits 1 only when a count is wrong (answers that are not 2xx, socket errors, STS calls during load):
+ * timings are reported, never asserted.
+ * <p>
+ * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]}
+ */
+public final class Bench {
+    private static final String ROLE = "bench-role-0";
+    private static final int ROLES = 10;
+    private static final int NAMESPACES = 10;
+    private static final String PATH = "/latest/meta-data/iam/security-credentials/" + ROLE;
+    /** Where the pod reaches nginx: an address of its own, DNATed to the node as the agent's rule does. */
+    private static final String FLOOR_IP = "169.254.170.254";
+    private static final int FLOOR_PORT = 8190;
+    private static final int MANAGEMENT_PORT = 8182;
+
+    private Bench() {
+    }
+
+    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog) {
+        static Options parse(String[] args) {
+            int pods = 1000;
+            int duration = 10;
+            Integer warmup = null;
+            List<Integer> connections = List.of(1, 16);
+            Path agentLog = null;
+            for (String a : args) {
+                String[] kv = a.split("=", 2);
+                if (kv.length != 2) {
+                    throw new IllegalArgumentException("unknown argument " + a);
+                }
+                switch (kv[0]) {
+                    case "--pods" -> pods = Integer.parseInt(kv[1]);
+                    case "--duration" -> duration = Integer.parseInt(kv[1]);
+                    case "--warmup" -> warmup = Integer.parseInt(kv[1]);
+                    case "--agent-log" -> agentLog = Path.of(kv[1]);
+                    case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
+                    default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
+                }
+            }
+            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog));
+        }
+    }
+
+    /** What wrk's done() hook prints for one run (latencies in microseconds). */
+    record Load(long requests, double seconds, long non2xx, long socketErrors, long p50, long p99, long p999) {
+        double rate() {
+            return requests / seconds;
+        }
+
+        private static final Pattern LINE = Pattern.compile(
+                "BENCH requests=(\\d+) duration_us=(\\d+) non2xx=(\\d+) errors=(\\d+) p50=(\\d+) p99=(\\d+) p999=(\\d+)");
+
+        static Load parse(String output) {
+            Matcher m = LINE.matcher(output);
+            if (!m.find()) {
+                throw new IllegalStateException("wrk printed no result:\n" + output);
+            }
+            return new Load(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)) / 1e6, Long.parseLong(m.group(3)),
+                    Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)));
+        }
+    }
+
+    public static void main(String[] args) {
+        try {
+            System.exit(run(Options.parse(args)) ? 0 : 1);
+        } catch (Exception | AssertionError e) {
+            System.out.println("bench FAILED: " + e);
+            e.printStackTrace(System.out);
+            System.exit(2);
+        }
+    }
+
+    private static void say(String text) {
+        System.out.println("==> " + text);
+    }
+
+    private static boolean run(Options options) throws Exception {
+        say("building the sandbox with " + options.pods() + " pods in the fake API");
+        try (Sandbox sandbox = Sandbox.start().closeOnExit()) {
+            Path dir = Files.createTempDirectory("iamlet-bench-");
+            try {
+                return measure(sandbox, dir, options);
+            } finally {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static boolean measure(Sandbox sandbox, Path dir, Options options) throws Exception {
+        for (int n = 0; n < NAMESPACES; n++) {
+            sandbox.namespace("bench-" + n, "bench-*");
+        }
+        SandboxPod client = sandbox.addPod(InterfaceStyle.CALI, "bench-0", "client", ROLE);
+        for (int i = 1; i < options.pods(); i++) {
+            String ns = "bench-" + (i % NAMESPACES);
+            // Addresses outside the sandbox's pod routes: these pods exist only in the API, as on a full node.
+            String ip = "10.250." + (i / 250) + "." + (i % 250 + 1);
+            sandbox.api().client().pods().inNamespace(ns).resource(Pods.pod(ns, "pod-" + i, Sandbox.NODE_NAME, "Running",
+                    Map.of("iam.amazonaws.com/role", "bench-role-" + (i % ROLES)), ip)).create();
+        }
+
+        say("starting the agent: bin/iamlet run (start → /readyz 200 timed from outside)");
+        AtomicLong readyNanos = new AtomicLong();
+        long started = System.nanoTime();
+        Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos));
+        AgentProcess agent = sandbox.startAgent("--on-exit=remove");
+        poller.join(Duration.ofSeconds(30));
+        double startToReady = readyNanos.get() / 1e9;
+
+        RawHttp.Response credentials = RawHttp.get(client.ns(), Sandbox.IMDS_IP, 80, PATH, Map.of());
+        if (credentials.status() != 200) {
+            throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
+        }
+        Process nginx = startNginx(sandbox, dir, credentials);
+        try {
+            RawHttp.Response floor = RawHttp.get(client.ns(), FLOOR_IP, 80, PATH, Map.of());
+            if (floor.status() != 200 || !floor.body().equals(credentials.body())) {
+                throw new IllegalStateException("nginx does not serve iamlet's bytes: " + floor);
+            }
+            Path script = dir.resolve("report.lua");
+            Files.writeString(script, """
+                    done = function(summary, latency, requests)
+                      local e = summary.errors
+                      io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
+                        summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                        latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+                    end
+                    """);
+            say("warming both up: " + options.warmupSeconds() + " s each at 16 connections");
+            wrk(client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
+            wrk(client, script, "http://" + Sandbox.IMDS_IP + PATH, 16, options.warmupSeconds());
+
+            // Warm means the agent has stopped calling STS for the pods it learnt of after start: the count must
+            // hold still before the measured loads begin, or their calls would be counted as the load's.
+            int stsBefore = settledStsCalls(sandbox);
+            List<Load[]> loads = new ArrayList<>();
+            for (int c : options.connections()) {
+                say("wrk, " + c + " connection(s), " + options.durationSeconds() + " s: nginx, then iamlet");
+                Load floorLoad = wrk(client, script, "http://" + FLOOR_IP + PATH, c, options.durationSeconds());
+                Load iamletLoad = wrk(client, script, "http://" + Sandbox.IMDS_IP + PATH, c, options.durationSeconds());
+                loads.add(new Load[] {floorLoad, iamletLoad});
+            }
+            int stsDuringLoad = sandbox.sts().assumeRoleCalls() - stsBefore;
+            long rssKib = rssKib(agent.pid());
+            int indexed = podsAtSync(agent.log());
+            agent.stop();
+            String log = agent.log();
+            if (options.agentLog().isPresent()) {
+                Files.writeString(options.agentLog().get(), log);
+            }
+
+            List<String> problems = new ArrayList<>();
+            StringBuilder table = new StringBuilder();
+            table.append("iamlet benchmark, %s, %d cores, %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
+                    .formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), cpuModel(), options.pods(), indexed,
+                    options.durationSeconds()));
+            table.append("| | nginx (floor) | iamlet | iamlet / nginx |\n|---|---|---|---|\n");
+            for (int i = 0; i < loads.size(); i++) {
+                int c = options.connections().get(i);
+                Load f = loads.get(i)[0];
+                Load a = loads.get(i)[1];
+                table.append("| %d connection%s | %s | %s | %.2f× |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate()));
+                for (String[] named : List.of(new String[] {"nginx", ""}, new String[] {"iamlet", ""})) {
+                    Load l = named[0].equals("nginx") ? f : a;
+                    if (l.non2xx() > 0 || l.socketErrors() > 0) {
+                        problems.add("%s at %d connections: %d answers not 2xx, %d socket errors".formatted(named[0], c, l.non2xx(),
+                                l.socketErrors()));
+                    }
+                }
+            }
+            table.append("| process start → /readyz 200 | | %.2f s | |%n".formatted(startToReady));
+            table.append("| RSS after the load | | %.0f MiB | |%n".formatted(rssKib / 1024.0));
+            table.append("| STS calls from start to the load / during the load | | %d / %d | |%n".formatted(stsBefore, stsDuringLoad));
+            table.append("| rule install / remove (one transaction, in process) | | %s ms / %s ms | |%n".formatted(
+                    durationField(log, "metadata redirect installed").orElse("?"), durationField(log, "metadata redirect removed").orElse("?")));
+            if (stsDuringLoad != 0) {
+                problems.add(stsDuringLoad + " STS calls during the load: the cache was warm, there should be none");
+            }
+            System.out.println();
+            System.out.print(table);
+            System.out.println("(latencies p50 / p99 / p999 in ms; req/s over the whole run)");
+            System.out.println();
+            problems.forEach(p -> System.out.println("bench FAILED: " + p));
+            if (problems.isEmpty()) {
+                System.out.println("bench OK: every answer 2xx, no STS call during the load");
+            }
+            return problems.isEmpty();
+        } finally {
+            nginx.destroy();
+            nginx.waitFor();
+        }
+    }
+
+    private static int settledStsCalls(Sandbox sandbox) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        int calls = sandbox.sts().assumeRoleCalls();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(2000);
+            int now = sandbox.sts().assumeRoleCalls();
+            if (now == calls) {
+                return now;
+            }
+            calls = now;
+        }
+        return calls;
+    }
+
+    private static String cell(Load l) {
+        return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3);
+    }
+
+    private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos) {
+        long deadline = started + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (RawHttp.get(sandbox.node(), Sandbox.HOST_IP, MANAGEMENT_PORT, "/readyz", Map.of()).status() == 200) {
+                    readyNanos.set(System.nanoTime() - started);
+                    return;
+                }
+            } catch (ConnectException notListeningYet) {
+                // the JVM is still starting
+            } catch (Exception e) {
+                throw new IllegalStateException("asking /readyz: " + e, e);
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** nginx in the node, on the host IP, serving the credential document; the pod reaches it by its own DNAT rule. */
+    private static Process startNginx(Sandbox sandbox, Path dir, RawHttp.Response credentials) throws IOException {
+        Path root = dir.resolve("www");
+        Path file = root.resolve(PATH.substring(1));
+        Files.createDirectories(file.getParent());
+        Files.write(file, credentials.body().getBytes(StandardCharsets.UTF_8));
+        Path conf = dir.resolve("nginx.conf");
+        Files.writeString(conf, """
+                worker_processes auto;
+                pid %1$s/nginx.pid;
+                error_log %1$s/nginx-error.log;
+                events { worker_connections 1024; }
+                http {
+                  access_log off;
+                  client_body_temp_path %1$s; proxy_temp_path %1$s; fastcgi_temp_path %1$s; uwsgi_temp_path %1$s; scgi_temp_path %1$s;
+                  server {
+                    listen %2$s:%3$d;
+                    root %4$s;
+                    default_type "%5$s";
+                  }
+                }
+                """.formatted(dir, Sandbox.HOST_IP, FLOOR_PORT, root, Optional.ofNullable(credentials.header("content-type"))
+                .orElse("application/json")));
+        sandbox.node().exec("nft", "add", "table", "ip", "iamlet_bench").ok();
+        sandbox.node().exec("nft", "add", "chain", "ip", "iamlet_bench", "prerouting", "{ type nat hook prerouting priority dstnat ; }").ok();
+        sandbox.node().exec("nft", "add", "rule", "ip", "iamlet_bench", "prerouting", "iifname", "cali*", "ip", "daddr", FLOOR_IP,
+                "tcp", "dport", "80", "dnat", "to", Sandbox.HOST_IP + ":" + FLOOR_PORT).ok();
+        Process nginx = new ProcessBuilder("ip", "netns", "exec", sandbox.node().name(), "nginx", "-c", conf.toString(), "-g", "daemon off;")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                RawHttp.get(sandbox.node(), Sandbox.HOST_IP, FLOOR_PORT, PATH, Map.of());
+                return nginx;
+            } catch (Exception e) {
+                if (!nginx.isAlive() || System.nanoTime() > deadline) {
+                    nginx.destroy();
+                    throw new IllegalStateException("nginx did not start: " + Files.readString(dir.resolve("nginx.out")), e);
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException(e);
+            }
+        }
+    }
+
+    private static Load wrk(SandboxPod client, Path script, String url, int connections, int seconds) {
+        Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), List.of("ip", "netns", "exec", client.ns().name(), "wrk",
+                "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url));
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("wrk failed: " + r.output());
+        }
+        return Load.parse(r.stdout());
+    }
+
+    static long rssKib(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS for process " + pid);
+    }
+
+    private static int podsAtSync(String log) {
+        Matcher m = Pattern.compile("\"msg\":\"pods and namespaces synced\"[^\\n]*\"pods\":(\\d+)").matcher(log);
+        Matcher reversed = Pattern.compile("\"pods\":(\\d+)[^\\n]*\"msg\":\"pods and namespaces synced\"").matcher(log);
+        return m.find() ? Integer.parseInt(m.group(1)) : reversed.find() ? Integer.parseInt(reversed.group(1)) : -1;
+    }
+
+    /** The "duration.ms" field of the agent's log line whose message starts with the given text. */
+    static Optional<String> durationField(String log, String message) {
+        return log.lines().filter(l -> l.contains("\"msg\":\"" + message)).findFirst().flatMap(l -> {
+            Matcher m = Pattern.compile("\"duration\\.ms\":\"?([0-9.]+)").matcher(l);
+            return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+        });
+    }
+
+    private static String cpuModel() throws IOException {
+        return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse("unknown CPU");
+    }
+}

@@ -1,0 +1,28 @@
+package io.iamlet.e2e.sandbox;
+
+import io.iamlet.netlink.testing.Command;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** bin/bench, small and short, so it cannot rot: every row of its table, exit 0 (all answers 2xx, no STS call). */
+class BenchSmokeE2eTest {
+    @Test
+    void aShortBenchPrintsTheWholeTableAndExitsZero() {
+        Command.Result bench = Command.run(Duration.ofMinutes(2),
+                TestJvm.command(Bench.class, "--pods=50", "--duration=2", "--warmup=1"));
+        assertEquals(0, bench.exitCode(), bench.output());
+        String out = bench.stdout();
+        for (String row : List.of("| 1 connection | ", "| 16 connections | ", "| process start → /readyz 200 | | ",
+                "| RSS after the load | | ", "| STS calls from start to the load / during the load | | ", "bench OK")) {
+            assertTrue(out.contains(row), "the table has '" + row + "':\n" + out);
+        }
+        assertTrue(out.matches("(?s).*\\| rule install / remove \\(one transaction, in process\\) \\| \\| [0-9.]+ ms / [0-9.]+ ms \\|.*"),
+                "the agent logged both transactions' durations:\n" + out);
+        assertTrue(out.matches("(?s).*\\| STS calls from start to the load / during the load \\| \\| [0-9]+ / 0 \\|.*"), out);
+        assertTrue(out.matches("(?s).*\\| 16 connections \\| [0-9]+ req/s, .* \\| [0-9]+ req/s, .*"), out);
+    }
+}
