@@ -160,7 +160,7 @@ class DeployTest {
                 assertEquals(4, objects.size(), where + ": " + objects);
                 Container c = one(objects, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().getFirst();
                 AgentConfig config = parsed(c);
-                assertEquals(backend, config.backend(), where);
+                assertEquals(backend, config.backend().label(), where);
                 assertEquals(List.of(InterfacePattern.parse(preset.getValue())), config.redirect().orElseThrow().interfaces(), where);
                 // The agent serves the metadata API on its app port and /healthz, /readyz on its metrics port.
                 Set<Integer> served = Set.of(config.appPort(), config.metricsPort());
