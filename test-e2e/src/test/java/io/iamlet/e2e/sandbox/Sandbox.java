@@ -287,7 +287,12 @@ public final class Sandbox implements AutoCloseable {
         Path log = Files.createTempFile(dir, "agent-", ".log");
         AgentProcess agent = AgentProcess.start(command, log);
         resources.add(agent);
-        return agent;
+        try {
+            return agent.awaitReady(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
     }
 
     /** Makes the Kubernetes API unreachable from the node (connections reset in the world) or reachable again. */
