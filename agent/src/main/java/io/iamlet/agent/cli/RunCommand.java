@@ -84,6 +84,8 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("token-review", "auto", "auto (TokenReview only when the issuer keys cannot be read), always or never"),
             Flags.Spec.string("idle-timeout", "60s", "close a connection that sits idle this long after a request"),
             Flags.Spec.string("max-connections", "10000", "connections the app port holds at once, all pods together"),
+            Flags.Spec.string("max-connections-per-source", "128", "connections one address (one pod) holds at once (429 beyond)"),
+            Flags.Spec.string("header-timeout", "10s", "close a connection whose request line and headers take longer than this"),
             Flags.Spec.string("max-header-bytes", "16384", "largest request headers accepted (431 beyond)"),
             Flags.Spec.string("max-body-bytes", "65536", "largest request body accepted (413 beyond; the metadata API takes none)"));
 
@@ -236,9 +238,11 @@ final class RunCommand implements Subcommand {
         try {
             return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
-                    Long.parseLong(f.require("max-body-bytes")));
+                    Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
+                    Integer.parseInt(f.require("max-connections-per-source")));
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--idle-timeout, --max-connections, --max-header-bytes, --max-body-bytes: " + e.getMessage());
+            throw new UsageException("--idle-timeout, --header-timeout, --max-connections, --max-connections-per-source,"
+                    + " --max-header-bytes, --max-body-bytes: " + e.getMessage());
         }
     }
 

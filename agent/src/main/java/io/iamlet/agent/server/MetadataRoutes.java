@@ -93,7 +93,14 @@ public final class MetadataRoutes {
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
         outcome.location().ifPresent(l -> res.header(HeaderNames.LOCATION, l));
         res.status(Status.create(outcome.status()));
-        res.send(outcome.body());
+        if (req.prologue().method() == Method.HEAD) {
+            // The head of the GET answer without its body (RFC 9110, 9.3.2): a body here would be read by a
+            // keep-alive client as the start of its next answer.
+            res.header(HeaderNames.CONTENT_LENGTH, String.valueOf(outcome.body().length));
+            res.send();
+        } else {
+            res.send(outcome.body());
+        }
         double millis = (System.nanoTime() - start) / 1e6;
         metrics.request(outcome.route(), req.prologue().method().text(), outcome.status(), millis);
         if (outcome.status() == 404 && outcome.pod().isEmpty() && ("role".equals(outcome.route()) || "credentials".equals(outcome.route()))) {

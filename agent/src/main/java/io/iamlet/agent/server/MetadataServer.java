@@ -29,6 +29,8 @@ public final class MetadataServer implements AutoCloseable {
 
     private final WebServer server;
     private final boolean shared;
+    private final RequestDeadlines deadlines;
+    private final java.util.List<ConnectionGate> gates = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile java.util.function.Predicate<String> podAddress = ip -> false;
 
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
@@ -38,8 +40,10 @@ public final class MetadataServer implements AutoCloseable {
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node, ServerLimits limits) {
         // Port 0 asks for an ephemeral port each, so two zeros are two ports.
         this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
+        this.deadlines = new RequestDeadlines(limits.headerTimeout());
+        metrics.connectionLimits(deadlines::expired, () -> gates.stream().mapToLong(ConnectionGate::refused).sum());
         var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
-        bounded(builder, limits);
+        bounded(builder, "@default", limits);
         if (shared) {
             builder.routing(r -> {
                 management(r, settings, metrics, node);
@@ -51,7 +55,7 @@ public final class MetadataServer implements AutoCloseable {
                 healthz(r, settings, metrics, node);
                 routes.register(r);
             });
-            builder.putSocket(MANAGEMENT, socket -> bounded(socket, limits).address(settings.bind()).port(settings.metricsPort())
+            builder.putSocket(MANAGEMENT, socket -> bounded(socket, MANAGEMENT, limits).address(settings.bind()).port(settings.metricsPort())
                     .routing(r -> management(refusingPods(r), settings, metrics, node)));
         }
         this.server = builder.build();
@@ -81,8 +85,19 @@ public final class MetadataServer implements AutoCloseable {
         return this;
     }
 
-    /** Pods are clients too: every listener gets the same bounds on connections, time and size. */
-    private static <B extends io.helidon.webserver.ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, ServerLimits limits) {
+    /**
+     * Pods are clients too: every listener gets the same bounds on connections, time and size. Its one
+     * connection selector is the gate (per-source cap, time to the first request line, HTTP/1.0), in front of
+     * Helidon's HTTP/1.1, whose receive listener bounds the time to each request's headers.
+     */
+    private <B extends io.helidon.webserver.ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, String name, ServerLimits limits) {
+        io.helidon.webserver.http1.Http1Config http1 = io.helidon.webserver.http1.Http1Config.builder()
+                .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
+                .maxHeadersSize(limits.maxHeaderBytes())
+                .addReceiveListener(deadlines)
+                .build();
+        ConnectionGate gate = new ConnectionGate(name, http1, deadlines, limits.maxConnectionsPerSource());
+        gates.add(gate);
         return listener.maxTcpConnections(limits.maxConnections())
                 .idleConnectionTimeout(limits.idleTimeout())
                 .idleConnectionPeriod(limits.idleCheckPeriod())
@@ -93,10 +108,11 @@ public final class MetadataServer implements AutoCloseable {
                         .addHandler(io.helidon.http.DirectHandler.EventType.OTHER, MetadataServer::malformed)
                         .addHandler(io.helidon.http.DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, MetadataServer::malformed)
                         .build())
-                .addProtocol(io.helidon.webserver.http1.Http1Config.builder()
-                        .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
-                        .maxHeadersSize(limits.maxHeaderBytes())
-                        .build());
+                // No protocol from configuration or the class path: a second selector would make Helidon read
+                // before choosing, and the gate would not see silent connections.
+                .protocolsDiscoverServices(false)
+                .protocols(java.util.List.of())
+                .addConnectionSelector(gate);
     }
 
     /**
@@ -174,5 +190,6 @@ public final class MetadataServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop();
+        deadlines.close();
     }
 }

@@ -22,6 +22,8 @@ public final class ServerMetrics {
     private volatile String ruleState = "none";
     private volatile Supplier<long[]> duplicates = () -> new long[] {0, 0};
     private volatile Supplier<io.iamlet.control.pods.PodIndex.Freshness> freshness;
+    private volatile java.util.function.LongSupplier headerTimeouts = () -> 0;
+    private volatile java.util.function.LongSupplier perSourceRefusals = () -> 0;
 
     public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
         this(cache, "unknown");
@@ -50,6 +52,12 @@ public final class ServerMetrics {
     /** Where the pod index's watches stand: exported as iamlet_watch_up and iamlet_watch_seconds_since_event. */
     public void freshness(Supplier<io.iamlet.control.pods.PodIndex.Freshness> source) {
         this.freshness = source;
+    }
+
+    /** The server's own closings: request heads too slow (--header-timeout), sources over their cap. */
+    void connectionLimits(java.util.function.LongSupplier headerTimeouts, java.util.function.LongSupplier perSourceRefusals) {
+        this.headerTimeouts = headerTimeouts;
+        this.perSourceRefusals = perSourceRefusals;
     }
 
     void request(String route, String method, int status, double millis) {
@@ -103,6 +111,11 @@ public final class ServerMetrics {
                     .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
                     .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
         }
+        out.append("# HELP iamlet_connections_closed_total Connections the server closed for a limit: a request head slower than")
+                .append(" --header-timeout, or over --max-connections-per-source (answered 429).\n")
+                .append("# TYPE iamlet_connections_closed_total counter\n")
+                .append("iamlet_connections_closed_total{reason=\"header_timeout\"} ").append(headerTimeouts.getAsLong()).append('\n')
+                .append("iamlet_connections_closed_total{reason=\"per_source_cap\"} ").append(perSourceRefusals.getAsLong()).append('\n');
         long[] dup = duplicates.get();
         kube2iam.write(out, dup[0], dup[1]);
         return out.toString();
