@@ -79,6 +79,22 @@ class SandboxClientsE2eTest {
 
     @ParameterizedTest
     @EnumSource(InterfaceStyle.class)
+    void http10ClientsGetTheirRoleAndTheConnectionCloses(InterfaceStyle style) throws Exception {
+        // Issue #12 finding 6: HTTP/1.0 got no answer. curl -0 speaks HTTP/1.0 without Host-less tricks; the
+        // credentials document must arrive whole, and the server closes (HTTP/1.0 has no keep-alive by default).
+        SandboxPod pod = sandbox.addPod(style, ns(style), "old", "app-old");
+        Command.Result listing = PodClients.curl(sandbox, pod, "--http1.0", "-i", "http://" + Sandbox.IMDS_IP + ROLE_PATH);
+        assertEquals(0, listing.exitCode(), listing.output());
+        assertTrue(listing.stdout().startsWith("HTTP/1.1 200"), listing.output());
+        assertTrue(listing.stdout().endsWith("app-old"), listing.output());
+        Command.Result creds = PodClients.curl(sandbox, pod, "--http1.0", "http://" + Sandbox.IMDS_IP + ROLE_PATH + "app-old");
+        assertEquals(0, creds.exitCode(), creds.output());
+        assertTrue(creds.stdout().contains("\"AccessKeyId\""), creds.output());
+        assertFalse(creds.stdout().contains(FakeImds.NODE_ACCESS_KEY), "never the node's credentials: " + creds.output());
+    }
+
+    @ParameterizedTest
+    @EnumSource(InterfaceStyle.class)
     void botocoreInAPodFindsItsRoleThroughImds(InterfaceStyle style) throws Exception {
         SandboxPod pod = sandbox.addPod(style, ns(style), "boto", "app-boto");
         Command.Result r = PodClients.botocore(sandbox, pod);
