@@ -119,13 +119,15 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(out, config.logFormat(), logLevel(flags), Clock.systemUTC());
+        RequestLog log = new RequestLog(io.iamlet.agent.server.LineWriter.async(out), config.logFormat(), logLevel(flags),
+                Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = Thread.ofPlatform().unstarted(() -> {
             log.event("info", "stopping", Map.of());
             agent.close();
+            log.flush();
             stopped.countDown();
         });
         Runtime.getRuntime().addShutdownHook(hook);
@@ -134,6 +136,7 @@ final class RunCommand implements Subcommand {
         } catch (Exception e) {
             // Agent.start has logged why, in the log's own format (one JSON line with --log-format=json).
             Runtime.getRuntime().removeShutdownHook(hook);
+            log.flush();
             return ExitCode.FAILED;
         }
         try {

@@ -37,7 +37,7 @@ public final class RequestLog {
         }
     }
 
-    private final PrintStream out;
+    private final LineWriter out;
     private final Format format;
     private final Level threshold;
     private final Clock clock;
@@ -47,6 +47,11 @@ public final class RequestLog {
     }
 
     public RequestLog(PrintStream out, Format format, Level threshold, Clock clock) {
+        this(LineWriter.direct(out), format, threshold, clock);
+    }
+
+    /** With {@link LineWriter#async}: the agent's, where a line per request must not cost a write per request. */
+    public RequestLog(LineWriter out, Format format, Level threshold, Clock clock) {
         this.out = out;
         this.format = format;
         this.threshold = threshold;
@@ -99,10 +104,12 @@ public final class RequestLog {
     }
 
     private void write(Map<String, Object> fields) {
-        String line = format == Format.JSON ? Json.object(fields) : text(fields);
-        synchronized (out) {
-            out.println(line);
-        }
+        out.write(format == Format.JSON ? Json.object(fields) : text(fields));
+    }
+
+    /** Returns when every line logged so far is written: before the process ends. */
+    public void flush() {
+        out.flush();
     }
 
     private static String text(Map<String, Object> fields) {
