@@ -41,7 +41,7 @@ public interface LineWriter {
     /**
      * Asynchronous and batched, for the agent: request threads only enqueue; one writer thread drains whatever
      * has piled up and writes it with one write and one flush, so under load many lines share a system call and
-     * at rest each line is out at once. A full queue (65536 lines) makes callers wait rather than lose lines.
+     * at rest each line is out within a few milliseconds. A full queue (65536 lines) makes callers wait rather than lose lines.
      * A kill -9 loses what is queued: at rest nothing, under load the last few milliseconds.
      */
     static LineWriter async(OutputStream out) {
@@ -49,6 +49,7 @@ public interface LineWriter {
     }
 
     final class Async implements LineWriter {
+        private static final long GATHER_MILLIS = 2;
         private final BlockingQueue<Object> queue = new ArrayBlockingQueue<>(65_536);
         private final OutputStream out;
 
@@ -84,6 +85,9 @@ public interface LineWriter {
             while (true) {
                 try {
                     batch.add(queue.take());
+                    // Lines come in bursts under load: gathering for a moment makes one write of hundreds of lines,
+                    // and while this thread sleeps rather than waits on the queue, request threads wake no one.
+                    Thread.sleep(GATHER_MILLIS);
                 } catch (InterruptedException e) {
                     return;
                 }
