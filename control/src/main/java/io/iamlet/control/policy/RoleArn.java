@@ -7,14 +7,38 @@ import java.util.regex.Pattern;
 /** An IAM role ARN, {@code arn:PARTITION:iam::ACCOUNT:role/PATH/NAME}, checked on construction. */
 public record RoleArn(String partition, String account, String pathAndName) {
     private static final Pattern ARN = Pattern.compile("arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):iam::(\\d{12}):role/(.+)");
-    // IAM allows these in role names and paths; anything else in an annotation is a typo or an attack.
-    private static final Pattern PATH_AND_NAME = Pattern.compile("([\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}");
     private static final Pattern BASE = Pattern.compile("arn:(aws[a-z-]*):iam::(\\d{12}):role/(([\\w+=,.@-]+/)*)");
 
     public RoleArn {
-        if (!PATH_AND_NAME.matcher(pathAndName).matches()) {
+        if (!validPathAndName(pathAndName)) {
             throw new IllegalArgumentException("'" + pathAndName + "' is not a valid IAM role name or path");
         }
+    }
+
+    /**
+     * ([\w+=,.@-]+/)*[\w+=,.@-]{1,64}: IAM allows these in role names and paths; anything else in an annotation
+     * is a typo or an attack. A loop rather than a regular expression: an ARN is built on every request.
+     */
+    static boolean validPathAndName(String pathAndName) {
+        int lastSlash = pathAndName.lastIndexOf('/');
+        int nameLength = pathAndName.length() - lastSlash - 1;
+        if (nameLength < 1 || nameLength > 64 || pathAndName.startsWith("/") || pathAndName.contains("//")) {
+            return false;
+        }
+        return allowedInIam(pathAndName, true);
+    }
+
+    /** Whether every character is one IAM allows in names ([\w+=,.@-]), and '/' too when {@code slash}. */
+    static boolean allowedInIam(String text, boolean slash) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '_' || c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-' || (slash && c == '/');
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether {@code text} is written as a full ARN: kube2iam compares the "arn:" prefix case-insensitively. */

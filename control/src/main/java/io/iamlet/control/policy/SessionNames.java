@@ -22,6 +22,9 @@ public final class SessionNames {
 
     /** Replaces characters STS refuses and keeps long names unique with a hash suffix. */
     static String fit(String raw) {
+        if (raw.length() <= MAX && RoleArn.allowedInIam(raw, false)) {
+            return raw; // the usual case, on every request: no copy
+        }
         String clean = raw.replaceAll("[^\\w+=,.@-]", "-");
         if (clean.length() <= MAX) {
             return clean;
