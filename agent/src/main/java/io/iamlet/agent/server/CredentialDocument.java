@@ -28,6 +28,32 @@ public final class CredentialDocument {
         return Json.object(doc);
     }
 
+    /**
+     * The documents last rendered, by credentials: a pod asks for the same credentials until they are
+     * refreshed, so rendering (JSON and two timestamps) is done once per credentials, not once per request.
+     * Bounded: cleared when it holds more than {@code max} (refreshed credentials leave old entries behind).
+     */
+    static final class Rendered {
+        private final java.util.concurrent.ConcurrentHashMap<Credentials, byte[]> documents = new java.util.concurrent.ConcurrentHashMap<>();
+        private final int max;
+
+        Rendered(int max) {
+            this.max = max;
+        }
+
+        byte[] bytes(Credentials c) {
+            byte[] doc = documents.get(c);
+            if (doc == null) {
+                if (documents.size() >= max) {
+                    documents.clear();
+                }
+                doc = json(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                documents.put(c, doc);
+            }
+            return doc;
+        }
+    }
+
     static String timestamp(Instant instant) {
         return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
     }

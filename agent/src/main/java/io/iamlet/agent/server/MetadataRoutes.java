@@ -40,6 +40,7 @@ public final class MetadataRoutes {
     private final ImdsV2 imdsV2;
     private final RequestLog log;
     private final ServerMetrics metrics;
+    private final CredentialDocument.Rendered documents = new CredentialDocument.Rendered(10_000);
     private final java.util.List<java.util.function.Consumer<HttpRouting.Builder>> ahead = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
@@ -211,10 +212,10 @@ public final class MetadataRoutes {
         };
     }
 
-    private static Outcome credentials(CredentialBroker.Answer answer) {
+    private Outcome credentials(CredentialBroker.Answer answer) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    CredentialDocument.json(g.credentials()).getBytes(StandardCharsets.UTF_8), Optional.of(g.pod()),
+                    documents.bytes(g.credentials()), Optional.of(g.pod()),
                     g.decision().arn().text(), null, Optional.empty(), "credentials");
             case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "credentials")
                     .about(refused.foundPod(), null, refused.reason());
