@@ -22,6 +22,11 @@ public final class RolePolicy {
     private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
 
     private final RoleSettings settings;
+    private final Optional<RoleArn> defaultArn;
+    // Annotation text -> ARN and ARN -> display name, remembered: decide() runs on every request, and a node's
+    // pods name a handful of roles. Bounded like the patterns below.
+    private final java.util.concurrent.ConcurrentHashMap<String, RoleArn> arns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<RoleArn, String> displayNames = new java.util.concurrent.ConcurrentHashMap<>();
     /**
      * Compiled patterns and parsed allowed-roles lists by their source text: both are pure functions of the
      * annotation, which changes rarely, and compiling/parsing them on every request was most of a cache hit's
@@ -33,6 +38,7 @@ public final class RolePolicy {
 
     public RolePolicy(RoleSettings settings) {
         this.settings = settings;
+        this.defaultArn = settings.defaultRole().flatMap(this::normalise);
     }
 
     public RoleSettings settings() {
@@ -49,8 +55,10 @@ public final class RolePolicy {
             }
             annotation = settings.defaultRole().get();
         }
-        RoleArn arn;
-        if (RoleArn.looksLikeArn(annotation)) {
+        RoleArn arn = arns.get(annotation);
+        if (arn != null) {
+            // the annotation was made into this ARN before: the checks below depend only on the ARN
+        } else if (RoleArn.looksLikeArn(annotation)) {
             Optional<RoleArn> parsed = RoleArn.parse(annotation);
             if (parsed.isEmpty()) {
                 return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
@@ -68,6 +76,7 @@ public final class RolePolicy {
                 return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation + "' is not a valid IAM role name");
             }
         }
+        remember(arns, annotation, arn);
         Optional<String> crossAccount = crossAccountProblem(arn);
         if (crossAccount.isPresent()) {
             return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
@@ -94,7 +103,7 @@ public final class RolePolicy {
 
     /** The default role as an ARN, when one is set and can be made into an ARN. */
     public Optional<RoleArn> defaultArn() {
-        return settings.defaultRole().flatMap(this::normalise);
+        return defaultArn;
     }
 
     /**
@@ -115,10 +124,23 @@ public final class RolePolicy {
 
     /** kube2iam lists the role without the base ARN when it has that prefix, else the full ARN. */
     public String displayName(RoleArn arn) {
-        return settings.baseArn()
+        String known = displayNames.get(arn);
+        if (known != null) {
+            return known;
+        }
+        String name = settings.baseArn()
                 .filter(base -> arn.text().startsWith(base.text()))
                 .map(base -> arn.text().substring(base.text().length()))
                 .orElse(arn.text());
+        remember(displayNames, arn, name);
+        return name;
+    }
+
+    private static <K, V> void remember(java.util.concurrent.ConcurrentHashMap<K, V> memo, K key, V value) {
+        if (memo.size() >= MEMO_LIMIT) {
+            memo.clear();
+        }
+        memo.put(key, value);
     }
 
     private Optional<String> crossAccountProblem(RoleArn arn) {
