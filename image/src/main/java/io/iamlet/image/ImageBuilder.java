@@ -133,7 +133,11 @@ public final class ImageBuilder {
                 .addEntry(file(in.launcherDir().resolve("iamlet"), HOME + "/bin/iamlet", "755"))
                 .addEntry(file(in.launcherDir().resolve("java-home"), HOME + "/bin/java-home", "755"))
                 .addEntry(file(in.agentJar(), HOME + "/iamlet.jar", "644"));
-        in.aot().ifPresent(aot -> app.addEntry(file(aot, HOME + "/iamlet.aot", "644")));
+        // One second newer than the jar: bin/iamlet uses a cache only when it is newer than the jar (a cache older
+        // than its jar was made for an earlier build), and every other file has Jib's fixed time.
+        in.aot().ifPresent(aot -> app.addEntry(new com.google.cloud.tools.jib.api.buildplan.FileEntry(aot,
+                AbsoluteUnixPath.get(HOME + "/iamlet.aot"), FilePermissions.fromOctalString("644"),
+                FileEntriesLayer.DEFAULT_MODIFICATION_TIME.plusSeconds(1), OWNER)));
         layers.add(app.build());
         return layers;
     }

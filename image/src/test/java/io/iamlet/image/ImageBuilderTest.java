@@ -46,6 +46,10 @@ class ImageBuilderTest {
     }
 
     private ImageBuilder.Inputs inputs(Path base, String name) throws IOException {
+        return inputs(base, name, Optional.empty());
+    }
+
+    private ImageBuilder.Inputs inputs(Path base, String name, Optional<Path> aot) throws IOException {
         file("runtime/bin/java", "#!/bin/sh\n", "rwxrwxr-x");
         file("runtime/lib/modules", "modules", "rw-rw-r--");
         file("agent/iamlet.jar", "app", "rw-rw-r--");
@@ -54,7 +58,7 @@ class ImageBuilderTest {
         file("bin/iamlet", "#!/usr/bin/env bash\n", "rwxrwxr-x");
         file("bin/java-home", "#!/usr/bin/env bash\n", "rwxrwxr-x");
         return new ImageBuilder.Inputs(base, dir.resolve("runtime"), dir.resolve("agent/iamlet.jar"), dir.resolve("agent/lib"),
-                dir.resolve("bin"), Optional.empty(), "example.test/iamlet:1.2.3", "1.2.3", dir.resolve(name + ".oci.tar"),
+                dir.resolve("bin"), aot, "example.test/iamlet:1.2.3", "1.2.3", dir.resolve(name + ".oci.tar"),
                 dir.resolve("cache-" + name));
     }
 
@@ -92,5 +96,29 @@ class ImageBuilderTest {
             String mode = line.endsWith("/") ? "drwxr-xr-x" : line.contains("/bin/") ? "-rwxr-xr-x" : "-rw-r--r--";
             assertTrue(line.startsWith(mode), "normalized mode " + mode + ": " + line);
         }
+    }
+
+    @Test
+    void anAotCacheIsShippedOneSecondNewerThanTheJar() throws Exception {
+        // bin/iamlet uses iamlet.aot only when it is newer than iamlet.jar: with Jib's one fixed time for all files
+        // the image's cache was never used.
+        Path aot = file("image/iamlet.aot", "cache", "rw-rw-r--");
+        ImageBuilder.build(inputs(base(), "aot", Optional.of(aot)));
+        Path layout = Files.createDirectories(dir.resolve("layout-aot"));
+        run(layout, "tar", "-xf", dir.resolve("aot.oci.tar").toString());
+        StringBuilder listing = new StringBuilder();
+        try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
+            for (Path blob : blobs.toList()) {
+                byte[] head = Files.readAllBytes(blob);
+                if (head.length > 2 && head[0] == (byte) 0x1f && head[1] == (byte) 0x8b) {
+                    listing.append(run(layout, "tar", "--warning=no-unknown-keyword", "--numeric-owner", "--full-time", "-tvzf", blob.toString()));
+                }
+            }
+        }
+        String all = listing.toString();
+        String jar = all.lines().filter(l -> l.endsWith("opt/iamlet/iamlet.jar")).findFirst().orElseThrow(() -> new AssertionError(all));
+        String cache = all.lines().filter(l -> l.endsWith("opt/iamlet/iamlet.aot")).findFirst().orElseThrow(() -> new AssertionError(all));
+        assertTrue(jar.contains("1970-01-01 00:00:01"), jar);
+        assertTrue(cache.contains("1970-01-01 00:00:02") && cache.startsWith("-rw-r--r-- 0/0 "), cache);
     }
 }
