@@ -87,7 +87,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("max-connections-per-source", "128", "connections one address (one pod) holds at once (429 beyond)"),
             Flags.Spec.string("header-timeout", "10s", "close a connection whose request line and headers take longer than this"),
             Flags.Spec.string("max-header-bytes", "16384", "largest request headers accepted (431 beyond)"),
-            Flags.Spec.string("max-body-bytes", "65536", "largest request body accepted (413 beyond; the metadata API takes none)"));
+            Flags.Spec.string("max-body-bytes", "0", "largest request body accepted (413 beyond, and the connection closes; the metadata API reads none)"));
 
     private final PrintStream out;
     private final Map<String, String> env;

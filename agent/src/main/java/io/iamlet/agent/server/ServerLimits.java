@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param idleTimeout              a connection with no request in progress is closed after about this long
  * @param maxConnections           connections open at once, all clients together
  * @param maxHeaderBytes           request headers, together (the request line has its own limit of 2 KiB)
- * @param maxBodyBytes             request body (the metadata API takes none)
+ * @param maxBodyBytes             request body: none by default, as the metadata API reads none (a request that
+ *                                 declares one gets 413 and the connection closes, so no body can be trickled)
  * @param headerTimeout            from a connection's start, or from a request line, to the end of the request's
  *                                 headers; a connection slower than that is closed
  * @param maxConnectionsPerSource  connections open at once from one address (one pod); more get 429
@@ -23,7 +24,7 @@ public record ServerLimits(Duration idleTimeout, int maxConnections, int maxHead
     public static final int MAX_REQUEST_LINE = 2048;
 
     public static ServerLimits defaults() {
-        return new ServerLimits(Duration.ofSeconds(60), 10_000, 16 * 1024, 64 * 1024, Duration.ofSeconds(10), 128);
+        return new ServerLimits(Duration.ofSeconds(60), 10_000, 16 * 1024, 0, Duration.ofSeconds(10), 128);
     }
 
     public ServerLimits {

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Issue #12 finding 5: 2,000 idle connections (half after one request, half silent), 200 slowloris ones (a
- * header line every half second, never finishing) and 50 that trickle their request line a byte at a time,
+ * header line every half second, never finishing) 50 that trickle their request line a byte at a time and 50 that trickle a body after their headers,
  * from other pods. A normal pod is still answered within seconds; the connections idle after a request are
  * closed after the idle timeout, and the silent, slowloris and trickling ones after the header timeout
  * (3 s and 1.5 s here). Before the connection gate, the silent and slowloris ones stayed open for as long as the
@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class FloodTest {
     private static final String POD = "127.0.0.11";
-    private static final ServerLimits LIMITS = new ServerLimits(Duration.ofSeconds(3), 10_000, 16 * 1024, 64 * 1024,
+    private static final ServerLimits LIMITS = new ServerLimits(Duration.ofSeconds(3), 10_000, 16 * 1024, 0,
             Duration.ofMillis(1500), 1000);
 
     @RegisterExtension
@@ -125,6 +125,13 @@ class FloodTest {
         for (int i = 0; i < 50; i++) {
             slowLine.add(connect("127.0.3." + (1 + i % 10)));
         }
+        // A body trickled after complete headers (the metadata API reads no body: 413, and the connection closes).
+        List<Socket> slowBody = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            Socket s = connect("127.0.4." + (1 + i % 10));
+            send(s, "PUT /latest/api/token HTTP/1.1\r\nHost: x\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nContent-Length: 100000\r\n\r\n");
+            slowBody.add(s);
+        }
         String line = "GET /latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n";
         AtomicBoolean dripping = new AtomicBoolean(true);
         Thread drip = Thread.ofPlatform().start(() -> {
@@ -135,6 +142,9 @@ class FloodTest {
                 }
                 for (Socket s : slowLine) {
                     send(s, String.valueOf(line.charAt(position % line.length())));
+                }
+                for (Socket s : slowBody) {
+                    send(s, "x");
                 }
                 position++;
                 try {
@@ -164,6 +174,7 @@ class FloodTest {
             assertEquals(1000, closedByServer(silent), "connections that never send a byte are closed (--header-timeout)");
             assertEquals(200, closedByServer(slowHeaders), "connections that trickle headers are closed (--header-timeout)");
             assertEquals(50, closedByServer(slowLine), "connections that trickle the request line are closed (--header-timeout)");
+            assertEquals(50, closedByServer(slowBody), "connections that trickle a body are closed (413, --max-body-bytes=0)");
             assertTrue(after < 50, "the server holds " + after + " connections after the timeouts (was " + open + ")");
             assertEquals(200, stack.get(POD, "/latest/meta-data/iam/security-credentials/").status());
             String metrics = stack.rawTo(stack.server.managementPort(), "127.0.0.1",
