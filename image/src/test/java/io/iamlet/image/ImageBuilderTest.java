@@ -62,6 +62,22 @@ class ImageBuilderTest {
                 dir.resolve("cache-" + name));
     }
 
+    /** `tar -tv` of every layer of the archive {@code name}.oci.tar, unpacked into layout-{@code name}. */
+    private String listing(String name) throws Exception {
+        Path layout = Files.createDirectories(dir.resolve("layout-" + name));
+        run(layout, "tar", "-xf", dir.resolve(name + ".oci.tar").toString());
+        StringBuilder listing = new StringBuilder();
+        try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
+            for (Path blob : blobs.toList()) {
+                byte[] head = Files.readAllBytes(blob);
+                if (head.length > 2 && head[0] == (byte) 0x1f && head[1] == (byte) 0x8b) {
+                    listing.append(run(layout, "tar", "--warning=no-unknown-keyword", "--numeric-owner", "--full-time", "-tvzf", blob.toString()));
+                }
+            }
+        }
+        return listing.toString();
+    }
+
     @Test
     void layersHoldTheAgentUnderOptIamletOwnedByRootWithFixedTimesAndTheDigestIsStable() throws Exception {
         Path base = base();
@@ -72,19 +88,8 @@ class ImageBuilderTest {
         String second = ImageBuilder.build(inputs(base, "second")).getDigest().toString();
         assertEquals(first, second);
 
-        Path layout = Files.createDirectories(dir.resolve("layout"));
-        run(layout, "tar", "-xf", dir.resolve("first.oci.tar").toString());
-        assertTrue(Files.readString(layout.resolve("index.json")).contains("\"org.opencontainers.image.ref.name\":\"example.test/iamlet:1.2.3\""));
-        StringBuilder listing = new StringBuilder();
-        try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
-            for (Path blob : blobs.toList()) {
-                byte[] head = Files.readAllBytes(blob);
-                if (head.length > 2 && head[0] == (byte) 0x1f && head[1] == (byte) 0x8b) {
-                    listing.append(run(layout, "tar", "--warning=no-unknown-keyword", "--numeric-owner", "--full-time", "-tvzf", blob.toString()));
-                }
-            }
-        }
-        String all = listing.toString();
+        String all = listing("first");
+        assertTrue(Files.readString(dir.resolve("layout-first/index.json")).contains("\"org.opencontainers.image.ref.name\":\"example.test/iamlet:1.2.3\""));
         for (String expected : List.of("-rwxr-xr-x 0/0 ", "opt/iamlet/runtime/bin/java", "opt/iamlet/iamlet.jar",
                 "opt/iamlet/lib/jackson-core-2.19.2.jar", "opt/iamlet/lib/iamlet-control-0.1.0-SNAPSHOT.jar", "opt/iamlet/bin/iamlet",
                 "./bin -> usr/bin")) {
@@ -104,18 +109,7 @@ class ImageBuilderTest {
         // the image's cache was never used.
         Path aot = file("image/iamlet.aot", "cache", "rw-rw-r--");
         ImageBuilder.build(inputs(base(), "aot", Optional.of(aot)));
-        Path layout = Files.createDirectories(dir.resolve("layout-aot"));
-        run(layout, "tar", "-xf", dir.resolve("aot.oci.tar").toString());
-        StringBuilder listing = new StringBuilder();
-        try (var blobs = Files.list(layout.resolve("blobs/sha256"))) {
-            for (Path blob : blobs.toList()) {
-                byte[] head = Files.readAllBytes(blob);
-                if (head.length > 2 && head[0] == (byte) 0x1f && head[1] == (byte) 0x8b) {
-                    listing.append(run(layout, "tar", "--warning=no-unknown-keyword", "--numeric-owner", "--full-time", "-tvzf", blob.toString()));
-                }
-            }
-        }
-        String all = listing.toString();
+        String all = listing("aot");
         String jar = all.lines().filter(l -> l.endsWith("opt/iamlet/iamlet.jar")).findFirst().orElseThrow(() -> new AssertionError(all));
         String cache = all.lines().filter(l -> l.endsWith("opt/iamlet/iamlet.aot")).findFirst().orElseThrow(() -> new AssertionError(all));
         assertTrue(jar.contains("1970-01-01 00:00:01"), jar);

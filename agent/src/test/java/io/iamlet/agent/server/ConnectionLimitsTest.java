@@ -31,7 +31,6 @@ class ConnectionLimitsTest {
     @RegisterExtension
     final FakeAws aws = new FakeAws();
     private ServerStack stack;
-    private final List<Socket> held = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -42,20 +41,12 @@ class ConnectionLimitsTest {
     }
 
     @AfterEach
-    void stop() throws IOException {
-        for (Socket s : held) {
-            s.close();
-        }
+    void stop() {
         stack.close();
     }
 
     private Socket connect(String from) throws IOException {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
-        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), stack.server.appPort()), 2000);
-        s.setSoTimeout(5000);
-        held.add(s);
-        return s;
+        return stack.open(from);
     }
 
     /** Everything the server sends until it closes the connection (a 1.0 exchange ends so). */

@@ -38,7 +38,6 @@ class FloodTest {
     @RegisterExtension
     final FakeAws aws = new FakeAws();
     private ServerStack stack;
-    private final List<Socket> flood = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -47,19 +46,12 @@ class FloodTest {
     }
 
     @AfterEach
-    void stop() throws IOException {
-        for (Socket s : flood) {
-            s.close();
-        }
+    void stop() {
         stack.close();
     }
 
     private Socket connect(String from) throws IOException {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
-        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), stack.server.appPort()), 2000);
-        flood.add(s);
-        return s;
+        return stack.open(from);
     }
 
     /** Established connections to the app port, counted on the server's side (ss, as an operator would). */

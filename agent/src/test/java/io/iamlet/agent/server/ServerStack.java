@@ -34,6 +34,7 @@ final class ServerStack implements AutoCloseable {
     final CredentialCache cache;
     final MetadataServer server;
     final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
         index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true));
@@ -98,12 +99,29 @@ final class ServerStack implements AutoCloseable {
         return new Reply(eol < 0 ? text : text.substring(0, eol), text);
     }
 
+    /** A connection to the app port from {@code from}, left open for the test; closed with the stack. */
+    Socket open(String from) throws IOException {
+        Socket s = new Socket();
+        opened.add(s);
+        s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.appPort()), 2000);
+        s.setSoTimeout(5000);
+        return s;
+    }
+
     Reply get(String from, String target) throws IOException {
         return raw(from, "GET " + target + " HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n");
     }
 
     @Override
     public void close() {
+        for (Socket s : opened) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing a test's socket: nothing to do about it
+            }
+        }
         server.close();
         index.close();
         cache.close();
