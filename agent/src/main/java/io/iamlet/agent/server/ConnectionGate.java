@@ -179,7 +179,7 @@ final class ConnectionGate implements ServerConnectionSelector {
 
         /**
          * Waits for the first request line within the deadline. HTTP/1.1 requests go on untouched (only looked
-         * at); an HTTP/1.0 request is read up to its blank line and handed on as an HTTP/1.1 request that closes.
+         * at); an HTTP/1.0 request is handed on as the HTTP/1.1 request it means, which closes.
          */
         private ConnectionContext firstRequestLine() {
             DataReader reader = ctx.dataReader();
@@ -199,10 +199,10 @@ final class ConnectionGate implements ServerConnectionSelector {
             }
             if (lf < 0 || !Http10.isRequestLine(reader.getBuffer(lf + 1))) {
                 deadlines.finish();
-                return ctx;
+                return new GatedContext(ctx, GatedContext.passThrough(reader));
             }
             // HTTP/1.0: the head is looked at here, still under the deadline.
-            ConnectionContext asHttp11 = Http10.asHttp11(ctx, lf, maxHead);
+            GatedContext asHttp11 = new GatedContext(ctx, Http10.asHttp11(reader, lf, maxHead));
             deadlines.finish();
             return asHttp11;
         }

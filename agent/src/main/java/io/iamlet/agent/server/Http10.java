@@ -2,17 +2,8 @@ package io.iamlet.agent.server;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
-import io.helidon.common.buffers.DataWriter;
-import io.helidon.common.socket.HelidonSocket;
-import io.helidon.common.socket.PeerInfo;
-import io.helidon.webserver.ConnectionContext;
-import io.helidon.webserver.ListenerContext;
-import io.helidon.webserver.ProxyProtocolData;
-import io.helidon.webserver.Router;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.regex.Pattern;
 
 /**
@@ -52,17 +43,12 @@ final class Http10 {
     }
 
     /**
-     * The connection with its first request rewritten to HTTP/1.1. The request line (ending at {@code lf}) is
-     * consumed from the reader; the rest of the request is read on as it comes, and then the reader ends as if
-     * the client had closed: Helidon 4 keeps a connection open after answering "Connection: close" (it only
-     * says so), and an HTTP/1.0 client may read its answer until the connection closes.
+     * The bytes of the connection's first request rewritten to HTTP/1.1, then the end of the stream (null): the
+     * request line (ending at {@code lf}) is consumed from the reader at once, the rest is read on as it comes.
+     * The end matters: Helidon 4 keeps a connection open after answering "Connection: close" (it only says so),
+     * and an HTTP/1.0 client may read its answer until the connection closes.
      */
-    static ConnectionContext asHttp11(ConnectionContext ctx, int lf, int maxHead) {
-        return new Context(ctx, asHttp11(ctx.dataReader(), lf, maxHead));
-    }
-
-    /** The bytes of the first request as HTTP/1.1, then the end of the stream. */
-    static DataReader asHttp11(DataReader reader, int lf, int maxHead) {
+    static java.util.function.Supplier<byte[]> asHttp11(DataReader reader, int lf, int maxHead) {
         Head head = peekHead(reader, maxHead);
         String line = new String(reader.readBytes(lf + 1), StandardCharsets.ISO_8859_1);
         String ending = line.endsWith("\r\n") ? "\r\n" : "\n";
@@ -78,7 +64,7 @@ final class Http10 {
         }
         byte[] prefix = added.getBytes(StandardCharsets.ISO_8859_1);
         boolean[] first = {true};
-        return new DataReader(() -> {
+        return () -> {
             if (first[0]) {
                 first[0] = false;
                 return prefix;
@@ -90,7 +76,7 @@ final class Http10 {
             byte[] bytes = reader.readBytes((int) Math.min(reader.available(), left[0]));
             left[0] -= bytes.length;
             return bytes;
-        });
+        };
     }
 
     /**
@@ -126,69 +112,6 @@ final class Http10 {
                 return new Head(true, -1, Long.MAX_VALUE);
             }
             reader.pullData();
-        }
-    }
-
-    /** The connection as Helidon's HTTP/1.1 sees it: everything the same but the bytes it reads. */
-    record Context(ConnectionContext ctx, DataReader reader) implements ConnectionContext {
-        @Override
-        public DataReader dataReader() {
-            return reader;
-        }
-
-        @Override
-        public ListenerContext listenerContext() {
-            return ctx.listenerContext();
-        }
-
-        @Override
-        public ExecutorService executor() {
-            return ctx.executor();
-        }
-
-        @Override
-        public DataWriter dataWriter() {
-            return ctx.dataWriter();
-        }
-
-        @Override
-        public Router router() {
-            return ctx.router();
-        }
-
-        @Override
-        public Optional<ProxyProtocolData> proxyProtocolData() {
-            return ctx.proxyProtocolData();
-        }
-
-        @Override
-        public HelidonSocket serverSocket() {
-            return ctx.serverSocket();
-        }
-
-        @Override
-        public PeerInfo remotePeer() {
-            return ctx.remotePeer();
-        }
-
-        @Override
-        public PeerInfo localPeer() {
-            return ctx.localPeer();
-        }
-
-        @Override
-        public boolean isSecure() {
-            return ctx.isSecure();
-        }
-
-        @Override
-        public String socketId() {
-            return ctx.socketId();
-        }
-
-        @Override
-        public String childSocketId() {
-            return ctx.childSocketId();
         }
     }
 }

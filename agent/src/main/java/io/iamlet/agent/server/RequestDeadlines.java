@@ -75,6 +75,9 @@ final class RequestDeadlines implements Http1ConnectionListener, AutoCloseable {
     @Override
     public void headers(ConnectionContext ctx, Headers headers) {
         finish();
+        if (ctx instanceof GatedContext gated && headers.contains(io.helidon.http.HeaderValues.CONNECTION_CLOSE)) {
+            gated.closeAfterThisRequest();
+        }
     }
 
     private void sweep(long periodMillis) {

@@ -103,8 +103,10 @@ class ConnectionLimitsTest {
     }
 
     @Test
-    void http10RequestsAreAnsweredAndClosed() throws Exception {
+    void http10RequestsAndConnectionCloseAreAnsweredAndClosed() throws Exception {
         for (String head : List.of(
+                // An HTTP/1.1 request saying "Connection: close": the server closes after its answer (RFC 9112 9.6).
+                "GET /latest/meta-data/iam/security-credentials/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                 "GET /latest/meta-data/iam/security-credentials/ HTTP/1.0\r\n\r\n",
                 "GET /latest/meta-data/iam/security-credentials/ HTTP/1.0\r\nHost: 169.254.169.254\r\nUser-Agent: Wget/1.12 (linux-gnu)\r\n\r\n",
                 "GET /latest/meta-data/iam/security-credentials/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",

@@ -24,7 +24,7 @@ class Http10Test {
     private static String rewrite(String... chunks) {
         DataReader in = socket(chunks);
         String all = String.join("", chunks);
-        DataReader out = Http10.asHttp11(in, all.indexOf('\n'), 4096);
+        DataReader out = new DataReader(Http10.asHttp11(in, all.indexOf('\n'), 4096));
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         try {
             while (true) {
