@@ -40,13 +40,15 @@ public final class Bench {
     private Bench() {
     }
 
-    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog) {
+    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
+                   Optional<Path> diagnostics) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
             Integer warmup = null;
             List<Integer> connections = List.of(1, 16);
             Path agentLog = null;
+            Path diagnostics = null;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -57,11 +59,13 @@ public final class Bench {
                     case "--duration" -> duration = Integer.parseInt(kv[1]);
                     case "--warmup" -> warmup = Integer.parseInt(kv[1]);
                     case "--agent-log" -> agentLog = Path.of(kv[1]);
+                    case "--diagnostics" -> diagnostics = Path.of(kv[1]);
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
-            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog));
+            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
+                    Optional.ofNullable(diagnostics));
         }
     }
 
@@ -168,6 +172,10 @@ public final class Bench {
             }
             int stsDuringLoad = sandbox.sts().assumeRoleCalls() - stsBefore;
             long rssKib = rssKib(agent.pid());
+            Map<String, Long> rssParts = rssParts(agent.pid());
+            if (options.diagnostics().isPresent()) {
+                saveDiagnostics(agent.pid(), options.diagnostics().get());
+            }
             int indexed = podsAtSync(agent.log());
             agent.stop();
             String log = agent.log();
@@ -195,7 +203,8 @@ public final class Bench {
                 }
             }
             table.append("| process start → /readyz 200 | | %.2f s | |%n".formatted(startToReady));
-            table.append("| RSS after the load | | %.0f MiB | |%n".formatted(rssKib / 1024.0));
+            table.append("| RSS after the load (anonymous / file-backed) | | %.0f MiB (%.0f / %.0f) | |%n".formatted(rssKib / 1024.0,
+                    rssParts.getOrDefault("Rss_Anon", 0L) / 1024.0, rssParts.getOrDefault("Rss_File", 0L) / 1024.0));
             table.append("| STS calls from start to the load / during the load | | %d / %d | |%n".formatted(stsBefore, stsDuringLoad));
             table.append("| rule install / remove (one transaction, in process) | | %s ms / %s ms | |%n".formatted(
                     durationField(log, "metadata redirect installed").orElse("?"), durationField(log, "metadata redirect removed").orElse("?")));
@@ -321,6 +330,45 @@ public final class Bench {
             }
         }
         throw new IllegalStateException("no VmRSS for process " + pid);
+    }
+
+    /**
+     * The RSS by kind: anonymous (heap, metaspace, malloc) is the process's own; file-backed pages (the jar,
+     * libjvm, the mapped AOT cache) are page cache the kernel can drop and re-read, shared with every process
+     * mapping the same file. A container's memory limit counts both.
+     */
+    static Map<String, Long> rssParts(long pid) throws IOException {
+        Map<String, Long> parts = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+            Matcher m = Pattern.compile("^(Rss|Pss_Anon|Pss_File|Pss_Shmem|Anonymous|Private_Dirty|Shared_Clean|Private_Clean):\\s+(\\d+) kB").matcher(line);
+            if (m.find()) {
+                parts.put(m.group(1), Long.parseLong(m.group(2)));
+            }
+        }
+        // smaps_rollup has no Rss_Anon line: status does (RssAnon, RssFile, RssShmem).
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            Matcher m = Pattern.compile("^Rss(Anon|File|Shmem):\\s+(\\d+) kB").matcher(line);
+            if (m.find()) {
+                parts.put("Rss_" + m.group(1), Long.parseLong(m.group(2)));
+            }
+        }
+        return parts;
+    }
+
+    /** What the JVM says of its memory after the load, for docs/performance.md: NMT (when enabled), heap, classes. */
+    private static void saveDiagnostics(long pid, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("smaps_rollup"), Files.readString(Path.of("/proc/" + pid + "/smaps_rollup"))
+                + Files.readString(Path.of("/proc/" + pid + "/status")));
+        Files.writeString(dir.resolve("smaps"), Files.readString(Path.of("/proc/" + pid + "/smaps")));
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        for (String[] c : List.of(new String[] {"VM.native_memory", "summary"}, new String[] {"GC.heap_info"},
+                new String[] {"GC.class_histogram"}, new String[] {"VM.metaspace"}, new String[] {"Compiler.codecache"})) {
+            List<String> command = new ArrayList<>(List.of(jcmd, Long.toString(pid)));
+            command.addAll(List.of(c));
+            Command.Result r = Command.run(Duration.ofSeconds(60), command);
+            Files.writeString(dir.resolve(c[0] + ".txt"), r.stdout() + r.stderr());
+        }
     }
 
     private static int podsAtSync(String log) {
