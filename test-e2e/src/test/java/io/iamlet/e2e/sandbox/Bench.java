@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -131,11 +130,15 @@ public final class Bench {
 
         say("starting the agent: bin/iamlet run (start → /readyz 200 timed from outside)");
         AtomicLong readyNanos = new AtomicLong();
+        AtomicLong readyCpuTicks = new AtomicLong(-1);
         long started = System.nanoTime();
-        Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos));
+        Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos, readyCpuTicks));
         AgentProcess agent = sandbox.startAgent("--on-exit=remove");
         poller.join(Duration.ofSeconds(30));
         double startToReady = readyNanos.get() / 1e9;
+        // Wall-clock times, to line up with the agent's log (--agent-log) and the JVM's -Xlog:startuptime.
+        say("agent started at %s, /readyz 200 after %.3f s, load average %s".formatted(
+                java.time.Instant.now().minusNanos(System.nanoTime() - started), startToReady, loadAverage()));
 
         RawHttp.Response credentials = RawHttp.get(client.ns(), Sandbox.IMDS_IP, 80, PATH, Map.of());
         if (credentials.status() != 200) {
@@ -185,9 +188,9 @@ public final class Bench {
 
             List<String> problems = new ArrayList<>();
             StringBuilder table = new StringBuilder();
-            table.append("iamlet benchmark, %s, %d cores, %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
-                    .formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), cpuModel(), options.pods(), indexed,
-                    options.durationSeconds()));
+            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
+                    .formatted(java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
+                    cpuModel(), loadAverage(), options.pods(), indexed, options.durationSeconds()));
             table.append("| | nginx (floor) | iamlet | iamlet / nginx |\n|---|---|---|---|\n");
             for (int i = 0; i < loads.size(); i++) {
                 int c = options.connections().get(i);
@@ -202,7 +205,8 @@ public final class Bench {
                     }
                 }
             }
-            table.append("| process start → /readyz 200 | | %.2f s | |%n".formatted(startToReady));
+            table.append("| process start → /readyz 200 (CPU time used by then) | | %.2f s (%.2f s) | |%n".formatted(startToReady,
+                    readyCpuTicks.get() / 100.0));
             table.append("| RSS after the load (anonymous / file-backed) | | %.0f MiB (%.0f / %.0f) | |%n".formatted(rssKib / 1024.0,
                     rssParts.getOrDefault("Rss_Anon", 0L) / 1024.0, rssParts.getOrDefault("Rss_File", 0L) / 1024.0));
             table.append("| STS calls from start to the load / during the load | | %d / %d | |%n".formatted(stsBefore, stsDuringLoad));
@@ -244,12 +248,32 @@ public final class Bench {
         return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3);
     }
 
-    private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos) {
+    /**
+     * CPU time (user + system, in clock ticks) the agent's JVM has used so far; -1 when it cannot be found.
+     * Unlike the wall-clock start, this barely moves with what else runs on the machine.
+     */
+    private static long agentCpuTicks() {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("iamlet.jar")).orElse(false))
+                .findFirst()
+                .map(p -> {
+                    try {
+                        String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+                    } catch (IOException e) {
+                        return -1L;
+                    }
+                }).orElse(-1L);
+    }
+
+    private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos, AtomicLong readyCpuTicks) {
         long deadline = started + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 if (RawHttp.get(sandbox.node(), Sandbox.HOST_IP, MANAGEMENT_PORT, "/readyz", Map.of()).status() == 200) {
                     readyNanos.set(System.nanoTime() - started);
+                    readyCpuTicks.set(agentCpuTicks());
                     return;
                 }
             } catch (ConnectException notListeningYet) {
@@ -321,6 +345,15 @@ public final class Bench {
             throw new IllegalStateException("wrk failed: " + r.output());
         }
         return Load.parse(r.stdout());
+    }
+
+    /** The 1-minute load average: the wall-clock figures mean little when it is above the core count. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
     }
 
     static long rssKib(long pid) throws IOException {
