@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,6 +51,13 @@ public final class CredentialCache implements AutoCloseable {
 
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY = Duration.ofSeconds(60);
+    /**
+     * Background fetches under way at once. At start-up every pod of the node is prefetched: 1000 STS calls
+     * started together kept both cores busy (signing, parsing) for seconds, and the virtual threads of pods'
+     * requests and /readyz waited behind them (bin/bench, 2026-11-25: a /readyz request took 2.8 s). A pod's
+     * own request never waits for a slot: it starts its call at once.
+     */
+    private static final int PREFETCH_SLOTS = 8;
 
     private final CredentialSource source;
     private final Settings settings;
@@ -59,6 +67,7 @@ public final class CredentialCache implements AutoCloseable {
     private final CacheStats stats = new CacheStats();
     private final ScheduledExecutorService timer;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+    private final Semaphore prefetchSlots = new Semaphore(PREFETCH_SLOTS);
     private volatile CacheListener listener = CacheListener.NONE;
 
     /** @param wanted whether some live pod still needs this key (keeps it refreshed even when idle) */
@@ -112,7 +121,25 @@ public final class CredentialCache implements AutoCloseable {
         Entry entry = entries.computeIfAbsent(key, Entry::new);
         entry.lastUsed = clock.instant();
         if (entry.current == null) {
-            entry.fetch();
+            calls.execute(() -> prefetchInTurn(entry));
+        }
+    }
+
+    private void prefetchInTurn(Entry entry) {
+        try {
+            prefetchSlots.acquire();
+        } catch (InterruptedException e) {
+            return; // closing
+        }
+        try {
+            // Skipped when a request fetched it meanwhile, or its pod left before its turn came.
+            if (entry.current == null && entries.get(entry.key) == entry) {
+                entry.fetch().join(); // the slot is held for as long as the call runs
+            }
+        } catch (RuntimeException e) {
+            // The entry has recorded the failure and retries; a request for the key sees it.
+        } finally {
+            prefetchSlots.release();
         }
     }
 

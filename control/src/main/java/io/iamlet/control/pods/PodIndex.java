@@ -61,6 +61,8 @@ public final class PodIndex implements AutoCloseable {
     private final WatchClock namespaceWatch = new WatchClock();
     private volatile boolean listedOnce;
     private SharedIndexInformer<Pod> podInformer;
+    /** The pod informer's own store: only the fields {@link #from} and {@link #apply} read. */
+    private final SlimPodStore podStore = new SlimPodStore();
     private SharedIndexInformer<Namespace> namespaceInformer;
 
     /**
@@ -106,6 +108,7 @@ public final class PodIndex implements AutoCloseable {
         // awaitSynced's timeout (and its message) is what bounds start-up.
         podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName())
                 .runnableInformer(resync);
+        podInformer.itemStore(podStore);
         podInformer.addEventHandler(new ResourceEventHandler<>() {
                     @Override
                     public void onAdd(Pod pod) {
@@ -201,9 +204,8 @@ public final class PodIndex implements AutoCloseable {
         if (!namespaceInformer.hasSynced()) {
             return "the first list of namespaces has not arrived";
         }
-        long missing = podInformer.getStore().list().stream()
-                .filter(p -> !String.valueOf(p.getMetadata().getResourceVersion())
-                        .equals(applied.get(p.getMetadata().getNamespace() + "/" + p.getMetadata().getName())))
+        long missing = podStore.keySet()
+                .filter(key -> !String.valueOf(podStore.resourceVersion(key)).equals(applied.get(key)))
                 .count();
         return missing == 0 ? null : missing + " listed pods are not in the index yet";
     }

@@ -14,10 +14,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -199,6 +201,27 @@ class CredentialCacheTest {
         cache.get(KEY);
         assertEquals(1, cache.stats().hits());
         assertEquals(0, cache.stats().misses());
+    }
+
+    @Test
+    void prefetchesRunAFewAtATimeAndAPodsRequestDoesNotQueueBehindThem() throws Exception {
+        CredentialCache cache = cache(CredentialCache.Settings.defaults(), true);
+        List<CredentialKey> keys = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            keys.add(new CredentialKey(KEY.role(), "team.web-" + i, Optional.empty()));
+        }
+        sts.closeGate();
+        keys.forEach(cache::prefetch);
+        eventually("the first prefetches reach STS", () -> sts.assumeRoleCalls() == 8);
+        Thread.sleep(300);
+        assertEquals(8, sts.assumeRoleCalls(), "no more than 8 background calls at once (a node's 1000 pods at start-up)");
+        CredentialKey last = keys.getLast();
+        CompletableFuture<Credentials> asked = CompletableFuture.supplyAsync(() -> cache.get(last), Thread.ofVirtual()::start);
+        eventually("the request's own call reaches STS while the prefetches wait", () -> sts.assumeRoleCalls() == 9);
+        sts.open();
+        asked.get(10, TimeUnit.SECONDS);
+        eventually("every key prefetched", () -> keys.stream().allMatch(cache::has));
+        assertEquals(20, sts.assumeRoleCalls(), "the queued prefetch of the key a request fetched is skipped");
     }
 
     @Test

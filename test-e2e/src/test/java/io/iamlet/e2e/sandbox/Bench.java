@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,13 +39,15 @@ public final class Bench {
     private Bench() {
     }
 
-    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog) {
+    record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
+                   Optional<Path> diagnostics) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
             Integer warmup = null;
             List<Integer> connections = List.of(1, 16);
             Path agentLog = null;
+            Path diagnostics = null;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -57,11 +58,13 @@ public final class Bench {
                     case "--duration" -> duration = Integer.parseInt(kv[1]);
                     case "--warmup" -> warmup = Integer.parseInt(kv[1]);
                     case "--agent-log" -> agentLog = Path.of(kv[1]);
+                    case "--diagnostics" -> diagnostics = Path.of(kv[1]);
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
-            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog));
+            return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
+                    Optional.ofNullable(diagnostics));
         }
     }
 
@@ -125,13 +128,27 @@ public final class Bench {
                     Map.of("iam.amazonaws.com/role", "bench-role-" + (i % ROLES)), ip)).create();
         }
 
+        // The fake API server's own share of the start: one LIST like the agent's informer sends (the second of two,
+        // as a real API server is warm).
+        for (int i = 0; i < 2; i++) {
+            long listStarted = System.nanoTime();
+            int listed = sandbox.api().client().pods().inAnyNamespace().withField("spec.nodeName", Sandbox.NODE_NAME).list().getItems().size();
+            if (i == 1) {
+                say("the fake API server lists the node's %d pods in %.0f ms (from this JVM, with parsing)".formatted(listed,
+                        (System.nanoTime() - listStarted) / 1e6));
+            }
+        }
         say("starting the agent: bin/iamlet run (start → /readyz 200 timed from outside)");
         AtomicLong readyNanos = new AtomicLong();
+        AtomicLong readyCpuTicks = new AtomicLong(-1);
         long started = System.nanoTime();
-        Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos));
+        Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos, readyCpuTicks));
         AgentProcess agent = sandbox.startAgent("--on-exit=remove");
         poller.join(Duration.ofSeconds(30));
         double startToReady = readyNanos.get() / 1e9;
+        // Wall-clock times, to line up with the agent's log (--agent-log) and the JVM's -Xlog:startuptime.
+        say("agent started at %s, /readyz 200 after %.3f s, load average %s".formatted(
+                java.time.Instant.now().minusNanos(System.nanoTime() - started), startToReady, loadAverage()));
 
         RawHttp.Response credentials = RawHttp.get(client.ns(), Sandbox.IMDS_IP, 80, PATH, Map.of());
         if (credentials.status() != 200) {
@@ -168,6 +185,13 @@ public final class Bench {
             }
             int stsDuringLoad = sandbox.sts().assumeRoleCalls() - stsBefore;
             long rssKib = rssKib(agent.pid());
+            Map<String, Long> rssParts = rssParts(agent.pid());
+            // Idle for a while: what the JVM gives back (malloc trimming, compiler arenas) once the load is over.
+            Thread.sleep(10_000);
+            Map<String, Long> rssIdle = rssParts(agent.pid());
+            if (options.diagnostics().isPresent()) {
+                saveDiagnostics(agent.pid(), options.diagnostics().get());
+            }
             int indexed = podsAtSync(agent.log());
             agent.stop();
             String log = agent.log();
@@ -177,9 +201,9 @@ public final class Bench {
 
             List<String> problems = new ArrayList<>();
             StringBuilder table = new StringBuilder();
-            table.append("iamlet benchmark, %s, %d cores, %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
-                    .formatted(LocalDate.now(), Runtime.getRuntime().availableProcessors(), cpuModel(), options.pods(), indexed,
-                    options.durationSeconds()));
+            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
+                    .formatted(java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
+                    cpuModel(), loadAverage(), options.pods(), indexed, options.durationSeconds()));
             table.append("| | nginx (floor) | iamlet | iamlet / nginx |\n|---|---|---|---|\n");
             for (int i = 0; i < loads.size(); i++) {
                 int c = options.connections().get(i);
@@ -194,8 +218,13 @@ public final class Bench {
                     }
                 }
             }
-            table.append("| process start → /readyz 200 | | %.2f s | |%n".formatted(startToReady));
-            table.append("| RSS after the load | | %.0f MiB | |%n".formatted(rssKib / 1024.0));
+            table.append("| process start → /readyz 200 (CPU time used by then) | | %.2f s (%.2f s) | |%n".formatted(startToReady,
+                    readyCpuTicks.get() / 100.0));
+            table.append("| RSS after the load (anonymous / file-backed) | | %.0f MiB (%.0f / %.0f) | |%n".formatted(rssKib / 1024.0,
+                    rssParts.getOrDefault("Rss_Anon", 0L) / 1024.0, rssParts.getOrDefault("Rss_File", 0L) / 1024.0));
+            table.append("| RSS 10 s after the load (anonymous / file-backed) | | %.0f MiB (%.0f / %.0f) | |%n".formatted(
+                    (rssIdle.getOrDefault("Rss_Anon", 0L) + rssIdle.getOrDefault("Rss_File", 0L) + rssIdle.getOrDefault("Rss_Shmem", 0L)) / 1024.0,
+                    rssIdle.getOrDefault("Rss_Anon", 0L) / 1024.0, rssIdle.getOrDefault("Rss_File", 0L) / 1024.0));
             table.append("| STS calls from start to the load / during the load | | %d / %d | |%n".formatted(stsBefore, stsDuringLoad));
             table.append("| rule install / remove (one transaction, in process) | | %s ms / %s ms | |%n".formatted(
                     durationField(log, "metadata redirect installed").orElse("?"), durationField(log, "metadata redirect removed").orElse("?")));
@@ -235,12 +264,32 @@ public final class Bench {
         return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3);
     }
 
-    private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos) {
+    /**
+     * CPU time (user + system, in clock ticks) the agent's JVM has used so far; -1 when it cannot be found.
+     * Unlike the wall-clock start, this barely moves with what else runs on the machine.
+     */
+    private static long agentCpuTicks() {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("iamlet.jar")).orElse(false))
+                .findFirst()
+                .map(p -> {
+                    try {
+                        String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+                    } catch (IOException e) {
+                        return -1L;
+                    }
+                }).orElse(-1L);
+    }
+
+    private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos, AtomicLong readyCpuTicks) {
         long deadline = started + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 if (RawHttp.get(sandbox.node(), Sandbox.HOST_IP, MANAGEMENT_PORT, "/readyz", Map.of()).status() == 200) {
                     readyNanos.set(System.nanoTime() - started);
+                    readyCpuTicks.set(agentCpuTicks());
                     return;
                 }
             } catch (ConnectException notListeningYet) {
@@ -314,6 +363,15 @@ public final class Bench {
         return Load.parse(r.stdout());
     }
 
+    /** The 1-minute load average: the wall-clock figures mean little when it is above the core count. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
     static long rssKib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith("VmRSS:")) {
@@ -321,6 +379,45 @@ public final class Bench {
             }
         }
         throw new IllegalStateException("no VmRSS for process " + pid);
+    }
+
+    /**
+     * The RSS by kind: anonymous (heap, metaspace, malloc) is the process's own; file-backed pages (the jar,
+     * libjvm, the mapped AOT cache) are page cache the kernel can drop and re-read, shared with every process
+     * mapping the same file. A container's memory limit counts both.
+     */
+    static Map<String, Long> rssParts(long pid) throws IOException {
+        Map<String, Long> parts = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+            Matcher m = Pattern.compile("^(Rss|Pss_Anon|Pss_File|Pss_Shmem|Anonymous|Private_Dirty|Shared_Clean|Private_Clean):\\s+(\\d+) kB").matcher(line);
+            if (m.find()) {
+                parts.put(m.group(1), Long.parseLong(m.group(2)));
+            }
+        }
+        // smaps_rollup has no Rss_Anon line: status does (RssAnon, RssFile, RssShmem).
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            Matcher m = Pattern.compile("^Rss(Anon|File|Shmem):\\s+(\\d+) kB").matcher(line);
+            if (m.find()) {
+                parts.put("Rss_" + m.group(1), Long.parseLong(m.group(2)));
+            }
+        }
+        return parts;
+    }
+
+    /** What the JVM says of its memory after the load, for docs/performance.md: NMT (when enabled), heap, classes. */
+    private static void saveDiagnostics(long pid, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("smaps_rollup"), Files.readString(Path.of("/proc/" + pid + "/smaps_rollup"))
+                + Files.readString(Path.of("/proc/" + pid + "/status")));
+        Files.writeString(dir.resolve("smaps"), Files.readString(Path.of("/proc/" + pid + "/smaps")));
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        for (String[] c : List.of(new String[] {"VM.native_memory", "summary"}, new String[] {"GC.heap_info"},
+                new String[] {"GC.class_histogram"}, new String[] {"VM.metaspace"}, new String[] {"Compiler.codecache"})) {
+            List<String> command = new ArrayList<>(List.of(jcmd, Long.toString(pid)));
+            command.addAll(List.of(c));
+            Command.Result r = Command.run(Duration.ofSeconds(60), command);
+            Files.writeString(dir.resolve(c[0] + ".txt"), r.stdout() + r.stderr());
+        }
     }
 
     private static int podsAtSync(String log) {

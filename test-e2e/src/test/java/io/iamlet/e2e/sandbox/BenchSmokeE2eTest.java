@@ -16,13 +16,17 @@ class BenchSmokeE2eTest {
                 TestJvm.command(Bench.class, "--pods=50", "--duration=2", "--warmup=1"));
         assertEquals(0, bench.exitCode(), bench.output());
         String out = bench.stdout();
-        for (String row : List.of("| 1 connection | ", "| 16 connections | ", "| process start → /readyz 200 | | ",
-                "| RSS after the load | | ", "| STS calls from start to the load / during the load | | ", "bench OK")) {
+        for (String row : List.of("| 1 connection | ", "| 16 connections | ", "| process start → /readyz 200 (CPU time used by then) | | ",
+                "| RSS after the load (anonymous / file-backed) | | ", "| RSS 10 s after the load (anonymous / file-backed) | | ",
+                "| STS calls from start to the load / during the load | | ", "bench OK")) {
             assertTrue(out.contains(row), "the table has '" + row + "':\n" + out);
         }
         assertTrue(out.matches("(?s).*\\| rule install / remove \\(one transaction, in process\\) \\| \\| [0-9.]+ ms / [0-9.]+ ms \\|.*"),
                 "the agent logged both transactions' durations:\n" + out);
         assertTrue(out.matches("(?s).*\\| STS calls from start to the load / during the load \\| \\| [0-9]+ / 0 \\|.*"), out);
+        assertTrue(out.matches("(?s).*\\| process start → /readyz 200 \\(CPU time used by then\\) \\| \\| [0-9.]+ s \\([0-9.]+ s\\) \\|.*"),
+                "the agent's CPU time was found:\n" + out);
+        assertTrue(out.matches("(?s).*\\| RSS after the load \\(anonymous / file-backed\\) \\| \\| [0-9]+ MiB \\([1-9][0-9]* / [1-9][0-9]*\\) \\|.*"), out);
         assertTrue(out.matches("(?s).*\\| 16 connections \\| [0-9]+ req/s, .* \\| [0-9]+ req/s, .*"), out);
     }
 }
