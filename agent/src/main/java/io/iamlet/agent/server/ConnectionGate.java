@@ -62,12 +62,6 @@ final class ConnectionGate implements ServerConnectionSelector {
         return refused.sum();
     }
 
-    /** Connections open from one address (for tests and /debug). */
-    int openFrom(InetAddress address) {
-        AtomicInteger n = open.get(address);
-        return n == null ? 0 : n.get();
-    }
-
     @Override
     public int bytesToIdentifyConnection() {
         return 0;

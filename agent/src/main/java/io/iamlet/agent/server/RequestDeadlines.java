@@ -35,10 +35,6 @@ final class RequestDeadlines implements Http1ConnectionListener, AutoCloseable {
         this.sweeper = Thread.ofPlatform().daemon().name("iamlet-request-deadlines").start(() -> sweep(period));
     }
 
-    Duration timeout() {
-        return timeout;
-    }
-
     /** Connections closed because their request head was not complete in time. */
     long expired() {
         return expired.sum();
