@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -40,7 +39,7 @@ final class ConnectionGate implements ServerConnectionSelector {
     private final RequestDeadlines deadlines;
     private final int perSource;
     private final int maxHead;
-    private final ConcurrentHashMap<InetAddress, AtomicInteger> open = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetAddress, Integer> open = new ConcurrentHashMap<>();
     private final LongAdder refused = new LongAdder();
 
     ConnectionGate(String listener, Http1Config http1Config, RequestDeadlines deadlines, int perSource) {
@@ -81,8 +80,9 @@ final class ConnectionGate implements ServerConnectionSelector {
     public ServerConnection connection(ConnectionContext ctx) {
         InetAddress source = ctx.remotePeer().address() instanceof InetSocketAddress a ? a.getAddress() : null;
         if (source != null) {
-            AtomicInteger n = open.computeIfAbsent(source, k -> new AtomicInteger());
-            if (n.incrementAndGet() > perSource) {
+            // merge() counts atomically per address, against the removal at zero in release().
+            Integer n = open.merge(source, 1, Integer::sum);
+            if (n > perSource) {
                 release(source);
                 refused.increment();
                 return new Refused(ctx);
@@ -93,7 +93,7 @@ final class ConnectionGate implements ServerConnectionSelector {
 
     private void release(InetAddress source) {
         // Remove the counter at zero so that the map holds only addresses with open connections.
-        open.computeIfPresent(source, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+        open.computeIfPresent(source, (k, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Over the cap: 429 and close, without reading the request. */

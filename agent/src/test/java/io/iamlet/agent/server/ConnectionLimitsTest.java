@@ -103,6 +103,46 @@ class ConnectionLimitsTest {
     }
 
     @Test
+    void theCountStaysExactThroughConcurrentChurn() throws Exception {
+        // 4 threads open and close 150 connections each from one address, counted up and down concurrently:
+        // afterwards the address holds exactly its cap again, no fewer (a lost decrement) and no more (a lost
+        // increment).
+        java.util.List<Thread> churn = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            churn.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 150; i++) {
+                    try (Socket s = new Socket()) {
+                        s.bind(new InetSocketAddress(InetAddress.ofLiteral(POD), 0));
+                        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), stack.server.appPort()), 2000);
+                        s.setSoTimeout(2000);
+                        s.getOutputStream().write("GET /latest/meta-data/iam/security-credentials/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                        s.getInputStream().readAllBytes();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            }));
+        }
+        for (Thread t : churn) {
+            t.join();
+        }
+        // Each was closed by the server (Connection: close) after it released the count: hold the cap now.
+        List<Socket> mine = new ArrayList<>();
+        for (int i = 0; i < PER_SOURCE; i++) {
+            Socket s = connect(POD);
+            mine.add(s);
+        }
+        for (Socket s : mine) {
+            s.getOutputStream().write("GET /latest/meta-data/iam/security-credentials/ HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            ServerStack.Reply reply = ServerStack.read(s.getInputStream(), false);
+            assertEquals(200, reply.status(), "each of the cap's connections is served after the churn: " + reply.text());
+        }
+        String over = untilClosed(connect(POD));
+        assertTrue(over.startsWith("HTTP/1.1 429 "), "one more is refused: " + over);
+    }
+
+    @Test
     void http10RequestsAndConnectionCloseAreAnsweredAndClosed() throws Exception {
         for (String head : List.of(
                 // An HTTP/1.1 request saying "Connection: close": the server closes after its answer (RFC 9112 9.6).
