@@ -12,8 +12,8 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Issue #12 finding 6: malformed requests get an answer with a reason, never an empty 500. (HTTP/1.0 is not
- * answered yet: Helidon 4 has no HTTP/1.0 connection; docs/security.md.)
+ * Issue #12 finding 6: malformed requests get an answer with a reason, never an empty 500. (HTTP/1.0 requests
+ * are answered too: {@code Http10Test}.)
  */
 class MalformedRequestTest {
     private static final String POD = "127.0.0.11";

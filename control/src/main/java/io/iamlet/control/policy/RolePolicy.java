@@ -56,27 +56,27 @@ public final class RolePolicy {
             annotation = settings.defaultRole().get();
         }
         RoleArn arn = arns.get(annotation);
-        if (arn != null) {
-            // the annotation was made into this ARN before: the checks below depend only on the ARN
-        } else if (RoleArn.looksLikeArn(annotation)) {
-            Optional<RoleArn> parsed = RoleArn.parse(annotation);
-            if (parsed.isEmpty()) {
-                return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
-                        + "' is not a valid IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)");
+        if (arn == null) {
+            if (RoleArn.looksLikeArn(annotation)) {
+                Optional<RoleArn> parsed = RoleArn.parse(annotation);
+                if (parsed.isEmpty()) {
+                    return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
+                            + "' is not a valid IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)");
+                }
+                arn = parsed.get();
+            } else {
+                if (settings.baseArn().isEmpty()) {
+                    return new RoleDecision.Denied(500, "pod " + pod.key() + ": role '" + annotation
+                            + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn");
+                }
+                try {
+                    arn = settings.baseArn().get().withName(annotation);
+                } catch (IllegalArgumentException e) {
+                    return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation + "' is not a valid IAM role name");
+                }
             }
-            arn = parsed.get();
-        } else {
-            if (settings.baseArn().isEmpty()) {
-                return new RoleDecision.Denied(500, "pod " + pod.key() + ": role '" + annotation
-                        + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn");
-            }
-            try {
-                arn = settings.baseArn().get().withName(annotation);
-            } catch (IllegalArgumentException e) {
-                return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation + "' is not a valid IAM role name");
-            }
+            remember(arns, annotation, arn);
         }
-        remember(arns, annotation, arn);
         Optional<String> crossAccount = crossAccountProblem(arn);
         if (crossAccount.isPresent()) {
             return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
@@ -124,16 +124,10 @@ public final class RolePolicy {
 
     /** kube2iam lists the role without the base ARN when it has that prefix, else the full ARN. */
     public String displayName(RoleArn arn) {
-        String known = displayNames.get(arn);
-        if (known != null) {
-            return known;
-        }
-        String name = settings.baseArn()
-                .filter(base -> arn.text().startsWith(base.text()))
-                .map(base -> arn.text().substring(base.text().length()))
-                .orElse(arn.text());
-        remember(displayNames, arn, name);
-        return name;
+        return memo(displayNames, arn, a -> settings.baseArn()
+                .filter(base -> a.text().startsWith(base.text()))
+                .map(base -> a.text().substring(base.text().length()))
+                .orElse(a.text()));
     }
 
     private static <K, V> void remember(java.util.concurrent.ConcurrentHashMap<K, V> memo, K key, V value) {
@@ -231,16 +225,13 @@ public final class RolePolicy {
     }
 
     /** A failing compute (bad pattern, bad JSON) throws each time and is not remembered. */
-    private static <T> T memo(java.util.concurrent.ConcurrentHashMap<String, T> memo, String key, java.util.function.Function<String, T> compute) {
+    private static <K, T> T memo(java.util.concurrent.ConcurrentHashMap<K, T> memo, K key, java.util.function.Function<K, T> compute) {
         T known = memo.get(key);
         if (known != null) {
             return known;
         }
-        if (memo.size() >= MEMO_LIMIT) {
-            memo.clear();
-        }
         T value = compute.apply(key);
-        memo.put(key, value);
+        remember(memo, key, value);
         return value;
     }
 
