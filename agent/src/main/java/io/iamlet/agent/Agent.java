@@ -109,6 +109,7 @@ public final class Agent implements AutoCloseable {
         CredentialCache cache = new CredentialCache(sts, CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), clock,
                 CredentialBroker.wantedBy(index, policy));
         open.add(cache);
+        cache.holdPrefetches(); // released when ready: the node's prefetches would compete with the start
         PodEventRecorder events = new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5));
         CredentialBroker broker = new CredentialBroker(index, policy, cache, events);
         metrics = new ServerMetrics(cache::stats, Version.current());
@@ -154,6 +155,7 @@ public final class Agent implements AutoCloseable {
         }
         notReady = null;
         log.event("info", "ready", Map.of());
+        cache.releasePrefetches();
     }
 
     private void awaitBlock() {

@@ -68,6 +68,7 @@ public final class CredentialCache implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore prefetchSlots = new Semaphore(PREFETCH_SLOTS);
+    private final java.util.concurrent.atomic.AtomicBoolean prefetchesHeld = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile CacheListener listener = CacheListener.NONE;
 
     /** @param wanted whether some live pod still needs this key (keeps it refreshed even when idle) */
@@ -113,6 +114,23 @@ public final class CredentialCache implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CredentialException(503, "Interrupted", "interrupted while fetching credentials for " + key);
+        }
+    }
+
+    /**
+     * Background prefetches queue until {@link #releasePrefetches()}; a pod's own request still fetches at once.
+     * At start-up the node's prefetches (1000 STS calls: signing, parsing, and the JIT compiling all that) took
+     * CPU from the start itself (bin/bench, 2026-12-02); the agent holds them until it is ready.
+     */
+    public void holdPrefetches() {
+        if (prefetchesHeld.compareAndSet(false, true)) {
+            prefetchSlots.acquireUninterruptibly(PREFETCH_SLOTS);
+        }
+    }
+
+    public void releasePrefetches() {
+        if (prefetchesHeld.compareAndSet(true, false)) {
+            prefetchSlots.release(PREFETCH_SLOTS);
         }
     }
 

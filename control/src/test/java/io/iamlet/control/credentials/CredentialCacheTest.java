@@ -225,6 +225,36 @@ class CredentialCacheTest {
     }
 
     @Test
+    void heldPrefetchesWaitForTheReleaseAndARequestDoesNot() throws Exception {
+        CredentialCache cache = cache(CredentialCache.Settings.defaults(), true);
+        cache.holdPrefetches();
+        cache.holdPrefetches(); // twice: still one release opens them
+        List<CredentialKey> keys = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            keys.add(new CredentialKey(KEY.role(), "team.web-" + i, Optional.empty()));
+        }
+        keys.forEach(cache::prefetch);
+        Thread.sleep(300);
+        assertEquals(0, sts.assumeRoleCalls(), "held prefetches do not call STS (the agent's start-up)");
+        cache.get(keys.getFirst());
+        assertEquals(1, sts.assumeRoleCalls(), "a pod's request fetches while prefetches are held");
+        cache.releasePrefetches();
+        eventually("every key prefetched after the release", () -> keys.stream().allMatch(cache::has));
+        assertEquals(5, sts.assumeRoleCalls(), "the prefetch of the key a request fetched is skipped");
+        cache.releasePrefetches(); // a second release gives no extra slots
+        sts.closeGate();
+        List<CredentialKey> more = new ArrayList<>();
+        for (int i = 5; i < 25; i++) {
+            more.add(new CredentialKey(KEY.role(), "team.web-" + i, Optional.empty()));
+        }
+        more.forEach(cache::prefetch);
+        eventually("the next prefetches reach STS", () -> sts.assumeRoleCalls() == 5 + 8);
+        Thread.sleep(300);
+        assertEquals(5 + 8, sts.assumeRoleCalls(), "still no more than 8 background calls at once after two releases");
+        sts.open();
+    }
+
+    @Test
     void aKeyNobodyWantsIsDroppedInsteadOfRefreshed() throws Exception {
         sts.lifetime(Duration.ofSeconds(3));
         CredentialCache cache = new CredentialCache(source, new CredentialCache.Settings(Duration.ofSeconds(1), Duration.ofSeconds(1),
