@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,7 +69,7 @@ public final class CredentialCache implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     private final Semaphore prefetchSlots = new Semaphore(PREFETCH_SLOTS);
-    private final java.util.concurrent.atomic.AtomicBoolean prefetchesHeld = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean prefetchesHeld = new AtomicBoolean();
     private volatile CacheListener listener = CacheListener.NONE;
 
     /** @param wanted whether some live pod still needs this key (keeps it refreshed even when idle) */
