@@ -370,5 +370,13 @@ class MetadataServerTest {
                 "kube2iam_healthcheck_status 1", "kube2iam_info{version=")) {
             assertTrue(after.contains(series), series + " in\n" + after);
         }
+        // The JVM's and the process's series (Prometheus's client library), as kube2iam had Go's and the process's.
+        for (String series : List.of("# TYPE process_cpu_seconds_total counter", "process_resident_memory_bytes ", "process_open_fds ",
+                "process_start_time_seconds ", "jvm_memory_used_bytes{area=\"heap\"} ", "jvm_threads_current ", "jvm_gc_collection_seconds_count{",
+                "jvm_runtime_info{", "iamlet_ready 1")) {
+            assertTrue(after.contains(series), series + " in\n" + after);
+        }
+        List<String> families = after.lines().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).toList();
+        assertEquals(families.size(), java.util.Set.copyOf(families).size(), "each family once: " + families);
     }
 }
