@@ -17,6 +17,14 @@ public final class CredentialDocument {
     }
 
     public static String json(Credentials c) {
+        return json(c, null);
+    }
+
+    /**
+     * The document with {@code AccountId} last when {@code accountId} is not null: the extended credentials API's
+     * shape (security-credentials-extended/ROLE), read by the Java SDK v2 (InstanceProfileCredentialsProvider).
+     */
+    public static String json(Credentials c, String accountId) {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("Code", "Success");
         doc.put("LastUpdated", timestamp(c.lastUpdated()));
@@ -25,6 +33,9 @@ public final class CredentialDocument {
         doc.put("SecretAccessKey", c.secretAccessKey());
         doc.put("Token", c.sessionToken());
         doc.put("Expiration", timestamp(c.expiration()));
+        if (accountId != null) {
+            doc.put("AccountId", accountId);
+        }
         return Json.object(doc);
     }
 
@@ -36,18 +47,21 @@ public final class CredentialDocument {
     static final class Rendered {
         private final java.util.concurrent.ConcurrentHashMap<Credentials, byte[]> documents = new java.util.concurrent.ConcurrentHashMap<>();
         private final int max;
+        private final boolean withAccount;
 
-        Rendered(int max) {
+        Rendered(int max, boolean withAccount) {
             this.max = max;
+            this.withAccount = withAccount;
         }
 
-        byte[] bytes(Credentials c) {
+        /** The document; credentials belong to one role, so one account: the key needs only the credentials. */
+        byte[] bytes(Credentials c, String accountId) {
             byte[] doc = documents.get(c);
             if (doc == null) {
                 if (documents.size() >= max) {
                     documents.clear();
                 }
-                doc = json(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                doc = json(c, withAccount ? accountId : null).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 documents.put(c, doc);
             }
             return doc;

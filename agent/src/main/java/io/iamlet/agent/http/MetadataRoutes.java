@@ -28,9 +28,11 @@ public final class MetadataRoutes {
     static final HeaderName TOKEN = HeaderNames.create("X-aws-ec2-metadata-token");
     static final HeaderName TOKEN_TTL = HeaderNames.create("X-aws-ec2-metadata-token-ttl-seconds");
     static final HeaderName FORWARDED_FOR = HeaderNames.create("X-Forwarded-For");
-    private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/?");
+    // security-credentials-extended is the extended credentials API (the document adds AccountId). SDKs that use it
+    // fall back to the legacy path only on a 404, so it is answered here for the pod's own role, never forwarded.
+    private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials(-extended)?/?");
     // The role may contain '/': full ARNs, cross-account ARNs and path roles, as kube2iam's {role:.*} route.
-    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials/(.+?)/?");
+    private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials(-extended)?/(.+?)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
 
     /** Whether pods must use IMDSv2 (--imds-v2). */
@@ -42,7 +44,8 @@ public final class MetadataRoutes {
     private final ImdsV2 imdsV2;
     private final RequestLog log;
     private final ServerMetrics metrics;
-    private final CredentialDocument.Rendered documents = new CredentialDocument.Rendered(10_000);
+    private final CredentialDocument.Rendered documents = new CredentialDocument.Rendered(10_000, false);
+    private final CredentialDocument.Rendered extendedDocuments = new CredentialDocument.Rendered(10_000, true);
     private final java.util.List<java.util.function.Consumer<HttpRouting.Builder>> ahead = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
@@ -68,13 +71,13 @@ public final class MetadataRoutes {
 
     /** What one request came to: status, body, and what the log line says about the pod. */
     private record Outcome(int status, String contentType, byte[] body, Optional<PodInfo> pod, String role, String message,
-                           Optional<String> location, String route) {
+                           java.util.Map<HeaderName, String> headers, String route) {
         static Outcome text(int status, String body, String route) {
-            return new Outcome(status, "text/plain", body.getBytes(StandardCharsets.UTF_8), Optional.empty(), null, null, Optional.empty(), route);
+            return new Outcome(status, "text/plain", body.getBytes(StandardCharsets.UTF_8), Optional.empty(), null, null, java.util.Map.of(), route);
         }
 
         Outcome about(Optional<PodInfo> p, String r, String m) {
-            return new Outcome(status, contentType, body, p, r, m, location, route);
+            return new Outcome(status, contentType, body, p, r, m, headers, route);
         }
     }
 
@@ -94,7 +97,7 @@ public final class MetadataRoutes {
         }
         res.header(HeaderNames.SERVER, "EC2ws");
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
-        outcome.location().ifPresent(l -> res.header(HeaderNames.LOCATION, l));
+        outcome.headers().forEach(res::header);
         res.status(Status.create(outcome.status()));
         if (req.prologue().method() == Method.HEAD) {
             // The head of the GET answer without its body (RFC 9110, 9.3.2): a body here would be read by a
@@ -159,8 +162,10 @@ public final class MetadataRoutes {
                 return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
             }
             return switch (tokens.issue(caller, pod.uid(), ttl, forwarded)) {
+                // The TTL echoed as IMDS does: the Go SDKs (v2 feature/ec2/imds api_op_GetToken.go, v1 aws/ec2metadata
+                // service.go) parse it from the answer and refuse a token without it.
                 case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
-                        Optional.empty(), null, null, Optional.empty(), "token");
+                        Optional.empty(), null, null, java.util.Map.of(TOKEN_TTL, String.valueOf(issued.ttlSeconds())), "token");
                 case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
                         .about(Optional.of(pod), null, refused.reason());
             };
@@ -186,7 +191,7 @@ public final class MetadataRoutes {
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
-            return credentials(broker.credentialsFor(caller, credentials.group(2), boundUid));
+            return credentials(broker.credentialsFor(caller, credentials.group(3), boundUid), credentials.group(2) != null);
         }
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";
@@ -201,7 +206,8 @@ public final class MetadataRoutes {
         } catch (java.io.IOException | RuntimeException e) {
             return Outcome.text(502, "the node's metadata service failed: " + describe(e), "proxy").about(Optional.empty(), null, e.toString());
         }
-        return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null, reply.location(), "proxy");
+        return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null,
+                reply.location().map(l -> java.util.Map.of(HeaderNames.LOCATION, l)).orElse(java.util.Map.of()), "proxy");
     }
 
     private static Outcome role(CredentialBroker.Answer answer) {
@@ -214,11 +220,11 @@ public final class MetadataRoutes {
         };
     }
 
-    private Outcome credentials(CredentialBroker.Answer answer) {
+    private Outcome credentials(CredentialBroker.Answer answer, boolean extended) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    documents.bytes(g.credentials()), Optional.of(g.pod()),
-                    g.decision().arn().text(), null, Optional.empty(), "credentials");
+                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
+                    g.decision().arn().text(), null, java.util.Map.of(), "credentials");
             case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "credentials")
                     .about(refused.foundPod(), null, refused.reason());
             case CredentialBroker.Role r -> throw new AssertionError("a credentials question got only a role");

@@ -67,8 +67,7 @@ public final class MetadataTokens {
         }
         int ttl = Integer.parseInt(ttlHeader.strip());
         long expiry = clock.instant().plus(Duration.ofSeconds(ttl)).getEpochSecond();
-        return new Issue.Issued(expiry + "." + podUid + "." + Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(mac(callerIp, podUid, expiry)), ttl);
+        return new Issue.Issued(token(callerIp, podUid, expiry), ttl);
     }
 
     /** A token check: valid for this caller, bound to a pod uid, or why not. */
@@ -80,26 +79,34 @@ public final class MetadataTokens {
         }
     }
 
+    /**
+     * Accepts only the exact string {@link #issue} wrote: the token is rebuilt from its expiry and uid and compared
+     * whole, in constant time. Decoding the MAC instead would accept other spellings of it (a base64url decoder
+     * ignores the last character's unused bits, Long.parseLong takes "+" and leading zeros).
+     */
     public Check check(String token, String callerIp) {
         String[] parts = token.split("\\.", -1);
         if (parts.length != 3 || token.length() > 200 || !UID.matcher(parts[1]).matches()) {
             return new Check.Invalid("malformed token");
         }
         long expiry;
-        byte[] given;
         try {
             expiry = Long.parseLong(parts[0]);
-            given = Base64.getUrlDecoder().decode(parts[2]);
-        } catch (IllegalArgumentException e) {
+        } catch (NumberFormatException e) {
             return new Check.Invalid("malformed token");
         }
-        if (!MessageDigest.isEqual(given, mac(callerIp, parts[1], expiry))) {
+        byte[] expected = token(callerIp, parts[1], expiry).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), expected)) {
             return new Check.Invalid("token was not issued to " + callerIp + " by this agent");
         }
         if (Instant.ofEpochSecond(expiry).isBefore(clock.instant())) {
             return new Check.Invalid("token expired");
         }
         return new Check.Valid(parts[1]);
+    }
+
+    private String token(String callerIp, String podUid, long expiry) {
+        return expiry + "." + podUid + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(mac(callerIp, podUid, expiry));
     }
 
     private byte[] mac(String callerIp, String podUid, long expiry) {

@@ -1,5 +1,7 @@
 package io.iamlet.agent.log;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Handler;
@@ -57,6 +59,10 @@ public final class LogBridge extends Handler {
         fields.put("logger", record.getLoggerName() == null ? "" : record.getLoggerName());
         if (record.getThrown() != null) {
             fields.put("error", String.valueOf(record.getThrown()));
+            // The whole trace with its causes, in one field: JSON escapes its newlines, so the record stays one line.
+            StringWriter trace = new StringWriter();
+            record.getThrown().printStackTrace(new PrintWriter(trace));
+            fields.put("stacktrace", trace.toString().stripTrailing());
         }
         String message;
         try {

@@ -24,6 +24,10 @@ public final class ServerMetrics {
     private volatile Supplier<io.iamlet.control.pods.PodIndex.Freshness> freshness;
     private volatile java.util.function.LongSupplier headerTimeouts = () -> 0;
     private volatile java.util.function.LongSupplier perSourceRefusals = () -> 0;
+    private volatile Supplier<String> notReady = () -> null;
+    private volatile Supplier<String> redirectCheck;
+    /** Made at the first scrape: its classes stay off the agent's start-up. */
+    private JvmMetricsText jvm;
 
     public ServerMetrics(Supplier<CacheStats.Snapshot> cache) {
         this(cache, "unknown");
@@ -52,6 +56,19 @@ public final class ServerMetrics {
     /** Where the pod index's watches stand: exported as iamlet_watch_up and iamlet_watch_seconds_since_event. */
     public void freshness(Supplier<io.iamlet.control.pods.PodIndex.Freshness> source) {
         this.freshness = source;
+    }
+
+    /** Why the agent is not ready (null when it is), as /readyz answers: exported as iamlet_ready. */
+    public void readiness(Supplier<String> notReady) {
+        this.notReady = notReady;
+    }
+
+    /**
+     * The redirect read back from the kernel at each scrape and compared with what the agent installed: as_expected,
+     * absent or unexpected (another program changed or removed it, or the agent blocks while it stops).
+     */
+    public void redirectCheck(Supplier<String> check) {
+        this.redirectCheck = check;
     }
 
     /** The server's own closings: request heads too slow (--header-timeout), sources over their cap. */
@@ -116,9 +133,28 @@ public final class ServerMetrics {
                 .append("# TYPE iamlet_connections_closed_total counter\n")
                 .append("iamlet_connections_closed_total{reason=\"header_timeout\"} ").append(headerTimeouts.getAsLong()).append('\n')
                 .append("iamlet_connections_closed_total{reason=\"per_source_cap\"} ").append(perSourceRefusals.getAsLong()).append('\n');
+        out.append("# HELP iamlet_ready Whether the agent is ready (1) or not (0), as /readyz answers.\n# TYPE iamlet_ready gauge\n")
+                .append("iamlet_ready ").append(notReady.get() == null ? 1 : 0).append('\n');
+        Supplier<String> check = redirectCheck;
+        if (check != null) {
+            String result = check.get();
+            out.append("# HELP iamlet_redirect_check The metadata redirect read back from the kernel at this scrape (1 for the result).\n")
+                    .append("# TYPE iamlet_redirect_check gauge\n");
+            for (String r : new String[] {"as_expected", "absent", "unexpected", "error"}) {
+                out.append("iamlet_redirect_check{result=\"").append(r).append("\"} ").append(r.equals(result) ? 1 : 0).append('\n');
+            }
+        }
         long[] dup = duplicates.get();
         kube2iam.write(out, dup[0], dup[1]);
+        out.append(jvm().text());
         return out.toString();
+    }
+
+    private synchronized JvmMetricsText jvm() {
+        if (jvm == null) {
+            jvm = new JvmMetricsText();
+        }
+        return jvm;
     }
 
     private static void counter(StringBuilder out, String name, String help, long value) {

@@ -226,6 +226,57 @@ class MetadataServerTest {
                 "X-Forwarded-For", "1.2.3.4")).statusCode());
     }
 
+    /**
+     * The token answer echoes the TTL: Go SDK v2 feature/ec2/imds/api_op_GetToken.go and v1 aws/ec2metadata/service.go
+     * (unmarshalTokenHandler) parse X-Aws-Ec2-Metadata-Token-Ttl-Seconds from the response and refuse the token without it.
+     */
+    @Test
+    void tokenAnswerEchoesItsTtl() throws Exception {
+        for (String ttl : List.of("1", "300", "21600")) {
+            HttpResponse<String> token = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", ttl));
+            assertEquals(200, token.statusCode(), token.body());
+            assertEquals(ttl, token.headers().firstValue("X-aws-ec2-metadata-token-ttl-seconds").orElse(null));
+        }
+        HttpResponse<String> refused = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "0"));
+        assertEquals(400, refused.statusCode());
+        assertTrue(refused.headers().firstValue("X-aws-ec2-metadata-token-ttl-seconds").isEmpty(), "no TTL on a refusal");
+    }
+
+    /**
+     * The extended credentials API (Java SDK v2 InstanceProfileCredentialsProvider, aws-sdk-java-v2 PR 6176): the same
+     * listing, the document with AccountId; served for the pod's own role, with or without a token, never forwarded.
+     */
+    @Test
+    void extendedCredentialsServeThePodsOwnRole() throws Exception {
+        for (String path : List.of("/latest/meta-data/iam/security-credentials-extended", "/latest/meta-data/iam/security-credentials-extended/")) {
+            HttpResponse<String> r = get(WEB, path);
+            assertEquals(200, r.statusCode(), path);
+            assertEquals("reader", r.body(), path);
+        }
+        for (String role : List.of("reader", "reader/", BASE + "reader")) {
+            HttpResponse<String> doc = get(WEB, "/latest/meta-data/iam/security-credentials-extended/" + role);
+            assertEquals(200, doc.statusCode(), doc.body());
+            JsonNode json = new ObjectMapper().readTree(doc.body());
+            assertEquals("111122223333", json.get("AccountId").asText());
+            assertEquals("Success", json.get("Code").asText());
+            assertTrue(json.get("AccessKeyId").asText().startsWith("ASIAFAKE"), doc.body());
+        }
+        assertFalse(get(WEB, "/latest/meta-data/iam/security-credentials/reader").body().contains("AccountId"),
+                "the legacy document keeps its shape");
+        String t = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "60")).body();
+        HttpResponse<String> withToken = call(WEB, "GET", "/latest/meta-data/iam/security-credentials-extended/reader",
+                Map.of("X-aws-ec2-metadata-token", t));
+        assertEquals(200, withToken.statusCode(), withToken.body());
+        // Other roles: as the legacy path answers them.
+        HttpResponse<String> other = get(WEB, "/latest/meta-data/iam/security-credentials-extended/admin");
+        assertEquals(get(WEB, "/latest/meta-data/iam/security-credentials/admin").statusCode(), other.statusCode());
+        assertEquals(403, other.statusCode());
+        assertEquals(404, get(PLAIN, "/latest/meta-data/iam/security-credentials-extended/").statusCode());
+        assertEquals(404, get(PLAIN, "/latest/meta-data/iam/security-credentials-extended/node-role").statusCode(),
+                "a pod without a role never gets the node's");
+        assertEquals(0, imds.reads().stream().filter(p -> p.contains("extended")).count(), "never forwarded to the node's IMDS");
+    }
+
     @Test
     void imdsV2RequiredRefusesV1() throws Exception {
         stop();
@@ -321,5 +372,13 @@ class MetadataServerTest {
                 "kube2iam_healthcheck_status 1", "kube2iam_info{version=")) {
             assertTrue(after.contains(series), series + " in\n" + after);
         }
+        // The JVM's and the process's series (Prometheus's client library), as kube2iam had Go's and the process's.
+        for (String series : List.of("# TYPE process_cpu_seconds_total counter", "process_resident_memory_bytes ", "process_open_fds ",
+                "process_start_time_seconds ", "jvm_memory_used_bytes{area=\"heap\"} ", "jvm_threads_current ", "jvm_gc_collection_seconds_count{",
+                "jvm_runtime_info{", "iamlet_ready 1")) {
+            assertTrue(after.contains(series), series + " in\n" + after);
+        }
+        List<String> families = after.lines().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).toList();
+        assertEquals(families.size(), java.util.Set.copyOf(families).size(), "each family once: " + families);
     }
 }

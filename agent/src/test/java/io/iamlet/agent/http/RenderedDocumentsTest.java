@@ -15,14 +15,14 @@ class RenderedDocumentsTest {
 
     @Test
     void sameCredentialsSameDocumentNewCredentialsNewDocument() {
-        CredentialDocument.Rendered rendered = new CredentialDocument.Rendered(2);
-        byte[] first = rendered.bytes(creds("AKIA1"));
-        assertSame(first, rendered.bytes(creds("AKIA1")), "rendered once per credentials");
+        CredentialDocument.Rendered rendered = new CredentialDocument.Rendered(2, false);
+        byte[] first = rendered.bytes(creds("AKIA1"), "111122223333");
+        assertSame(first, rendered.bytes(creds("AKIA1"), "111122223333"), "rendered once per credentials");
         assertEquals(CredentialDocument.json(creds("AKIA1")), new String(first, StandardCharsets.UTF_8));
-        byte[] refreshed = rendered.bytes(creds("AKIA2"));
+        byte[] refreshed = rendered.bytes(creds("AKIA2"), "111122223333");
         assertTrue(new String(refreshed, StandardCharsets.UTF_8).contains("\"AccessKeyId\":\"AKIA2\""));
-        rendered.bytes(creds("AKIA3")); // over the bound: starts again
-        assertNotSame(first, rendered.bytes(creds("AKIA1")));
-        assertEquals(CredentialDocument.json(creds("AKIA1")), new String(rendered.bytes(creds("AKIA1")), StandardCharsets.UTF_8));
+        rendered.bytes(creds("AKIA3"), "111122223333"); // over the bound: starts again
+        assertNotSame(first, rendered.bytes(creds("AKIA1"), "111122223333"));
+        assertEquals(CredentialDocument.json(creds("AKIA1")), new String(rendered.bytes(creds("AKIA1"), "111122223333"), StandardCharsets.UTF_8));
     }
 }

@@ -21,8 +21,11 @@ public final class Uninstall {
 
     /** The same, on the nf_tables given (the kernel's, or a model of them). */
     public static String everything(NftTables.Opener tables) {
-        String before = new NftablesBackend("uninstall", tables).show().describe()
-                + new IptablesBackend("uninstall", false, tables).show().describe();
+        InstalledRules nftables = new NftablesBackend("uninstall", tables).show();
+        InstalledRules iptables = new IptablesBackend("uninstall", false, tables).show();
+        // Without its chains, the iptables backend shows the nftables table when that blocks (its block lives
+        // there): the same table, listed once.
+        String before = nftables.describe() + (iptables.location().equals(nftables.location()) ? "" : iptables.describe());
         RuleChange.apply(tables, "uninstall every iamlet rule", (tx, dump) -> {
             NftablesBackend.planRemove(tx);
             IptablesBackend.planRemoveAll(tx, dump);

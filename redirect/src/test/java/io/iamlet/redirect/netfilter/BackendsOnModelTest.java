@@ -126,6 +126,18 @@ class BackendsOnModelTest {
         assertEquals(List.of(), fake.tables(NFPROTO_INET));
     }
 
+    /** `iamlet uninstall` printed "table inet iamlet" twice when it blocked (the demo's step 6): once per backend. */
+    @Test
+    void uninstallListsEachPlaceOnce() {
+        for (RedirectBackend backend : List.of(nftables, iptables)) {
+            backend.install(SPEC);
+            backend.block(SPEC);
+            String before = Uninstall.everything(fake.opener());
+            assertEquals(1, before.lines().filter(l -> l.startsWith("table inet iamlet")).count(), backend + ":\n" + before);
+            assertEquals(List.of(), everyRule());
+        }
+    }
+
     @Test
     void theModelRefusesAsTheKernelDoesAndAppliesNothingOfARefusedBatch() {
         NetlinkException e = assertThrows(NetlinkException.class, () -> fake.apply(List.of(
