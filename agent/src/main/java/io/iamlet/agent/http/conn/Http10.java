@@ -2,6 +2,8 @@ package io.iamlet.agent.http.conn;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.IpFamily;
 
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
@@ -53,7 +55,7 @@ final class Http10 {
         String line = new String(reader.readBytes(lf + 1), StandardCharsets.ISO_8859_1);
         String ending = line.endsWith("\r\n") ? "\r\n" : "\n";
         String requestLine = line.substring(0, line.length() - ending.length() - VERSION_10.length) + "HTTP/1.1";
-        String added = requestLine + "\r\nConnection: close\r\n" + (head.hasHost() ? "" : "Host: 169.254.169.254\r\n");
+        String added = requestLine + "\r\nConnection: close\r\n" + (head.hasHost() ? "" : "Host: " + Destination.IMDS.address(IpFamily.IPV4).getHostAddress() + "\r\n");
         long[] left = {Long.MAX_VALUE};
         if (head.headBytes() >= 0) {
             // The whole head is here: hand it on with CRLF line ends (hand-written HTTP/1.0 often ends lines with

@@ -1,4 +1,4 @@
-package io.iamlet.redirect.nftables;
+package io.iamlet.redirect.netfilter;
 
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.InterfacePattern;
