@@ -33,6 +33,7 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -129,7 +130,7 @@ public final class Agent implements AutoCloseable {
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
         index.start();
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
-                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index) : null), routes, metrics, node, config.serverLimits())
+                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null), routes, metrics, node, config.serverLimits())
                 .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
         log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
@@ -205,18 +206,19 @@ public final class Agent implements AutoCloseable {
         return r;
     }
 
-    private static String debugStore(PodIndex index) {
-        return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
+    /** /debug/store's answer; {@code roleKey} is the annotation that names a pod's role (--iam-role-key). */
+    static String debugStore(Collection<PodInfo> pods, String roleKey) {
+        return pods.stream().map(p -> podJson(p, roleKey)).collect(Collectors.joining(",", "[", "]"));
     }
 
     /** Annotations are anyone's text: written by Jackson, never pasted. */
-    private static String podJson(PodInfo p) {
+    private static String podJson(PodInfo p, String roleKey) {
         Map<String, Object> pod = new java.util.LinkedHashMap<>();
         pod.put("namespace", p.namespace());
         pod.put("name", p.name());
         pod.put("ips", p.ips());
         pod.put("phase", String.valueOf(p.phase()));
-        pod.put("role", p.annotations().getOrDefault("iam.amazonaws.com/role", ""));
+        pod.put("role", p.annotations().getOrDefault(roleKey, ""));
         return io.iamlet.agent.http.Json.object(pod);
     }
 

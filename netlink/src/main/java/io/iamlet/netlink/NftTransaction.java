@@ -114,10 +114,6 @@ public final class NftTransaction implements AutoCloseable {
         return Collections.unmodifiableMap(operations);
     }
 
-    public int batchSequence() {
-        return batchSequence;
-    }
-
     /** Encodes the batch (once) and returns the bytes that {@link #commit} would send. */
     public MemorySegment end() {
         if (encoded == null) {
