@@ -39,6 +39,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
+import io.iamlet.agent.http.Json;
+import java.util.LinkedHashMap;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The running agent. Start-up order: pods blocked from metadata (with the redirect on) → API client and
@@ -137,7 +140,7 @@ public final class Agent implements AutoCloseable {
         if (blocked != null) {
             try {
                 blocked.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw e.getCause() instanceof Exception x ? x : e;
             }
         }
@@ -213,13 +216,13 @@ public final class Agent implements AutoCloseable {
 
     /** Annotations are anyone's text: written by Jackson, never pasted. */
     private static String podJson(PodInfo p, String roleKey) {
-        Map<String, Object> pod = new java.util.LinkedHashMap<>();
+        Map<String, Object> pod = new LinkedHashMap<>();
         pod.put("namespace", p.namespace());
         pod.put("name", p.name());
         pod.put("ips", p.ips());
         pod.put("phase", String.valueOf(p.phase()));
         pod.put("role", p.annotations().getOrDefault(roleKey, ""));
-        return io.iamlet.agent.http.Json.object(pod);
+        return Json.object(pod);
     }
 
     public boolean ready() {

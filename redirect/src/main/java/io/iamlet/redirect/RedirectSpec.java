@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.function.Supplier;
 
 /**
  * What iamlet redirects: pod traffic entering through {@code interfaces} and addressed to the metadata
@@ -85,7 +86,7 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
     }
 
     /** Runs a parse whose message follows a name, and puts the name in front. */
-    private static <T> T named(String name, java.util.function.Supplier<T> parse) {
+    private static <T> T named(String name, Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {

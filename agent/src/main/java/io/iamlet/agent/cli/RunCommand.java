@@ -27,6 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LineWriter;
+import io.iamlet.control.credentials.CredentialCache;
 
 /** `iamlet run [flags]`, and bare `iamlet [flags]` as kube2iam is started: every kube2iam flag, plus iamlet's own. */
 final class RunCommand implements Subcommand {
@@ -123,7 +126,7 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(io.iamlet.agent.log.LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(LineWriter.async(out), config.logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
@@ -187,7 +190,7 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
-        Duration shortest = io.iamlet.control.credentials.CredentialCache.Settings.defaults().shortestSession();
+        Duration shortest = CredentialCache.Settings.defaults().shortestSession();
         if (session.compareTo(shortest) < 0) {
             throw new UsageException("--" + sessionFlag + ": sessions must last at least " + shortest.toMinutes() + "m, not "
                     + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
@@ -256,9 +259,9 @@ final class RunCommand implements Subcommand {
         }
     }
 
-    private static io.iamlet.agent.http.conn.ServerLimits limits(Flags f) {
+    private static ServerLimits limits(Flags f) {
         try {
-            return new io.iamlet.agent.http.conn.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+            return new ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
                     Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
                     Integer.parseInt(f.require("max-connections-per-source")));

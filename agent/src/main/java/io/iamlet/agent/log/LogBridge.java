@@ -9,6 +9,7 @@ import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * Sends java.util.logging, the one logging backend, into {@link RequestLog}: Helidon and System.Logger log there by
@@ -66,7 +67,7 @@ public final class LogBridge extends Handler {
         }
         String message;
         try {
-            message = new java.util.logging.SimpleFormatter().formatMessage(record);
+            message = new SimpleFormatter().formatMessage(record);
         } catch (RuntimeException e) {
             message = String.valueOf(record.getMessage());
         }

@@ -24,6 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
+import java.net.InetAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * The pods of this node by IP, kept current by informers. An IP belongs to the live pod that has it: a
@@ -46,8 +52,8 @@ public final class PodIndex implements AutoCloseable {
 
     private final KubernetesClient client;
     private final Settings settings;
-    private final java.util.concurrent.atomic.LongAdder duplicatesAsked = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder duplicatesSettled = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder duplicatesAsked = new LongAdder();
+    private final LongAdder duplicatesSettled = new LongAdder();
     private final Map<String, PodInfo> pods = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> keysByIp = new ConcurrentHashMap<>();
     private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
@@ -298,7 +304,7 @@ public final class PodIndex implements AutoCloseable {
             return ip;
         }
         try {
-            return java.net.InetAddress.ofLiteral(ip).getHostAddress();
+            return InetAddress.ofLiteral(ip).getHostAddress();
         } catch (IllegalArgumentException e) {
             return ip;
         }
@@ -452,15 +458,15 @@ public final class PodIndex implements AutoCloseable {
      * One API call from a lookup, bounded by the lookup budget: the client's own retries (with back-off, on
      * 5xx and connection errors) could otherwise hold a pod's request for many seconds.
      */
-    private <T> T ask(java.util.function.Supplier<T> call) {
-        java.util.concurrent.CompletableFuture<T> answer = java.util.concurrent.CompletableFuture.supplyAsync(call,
+    private <T> T ask(Supplier<T> call) {
+        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call,
                 Thread.ofVirtual().name("pod-lookup")::start);
         try {
             return answer.get(settings.lookupBudget().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             answer.cancel(true);
             throw new KubernetesClientException("no answer within " + settings.lookupBudget().toMillis() + " ms");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw e.getCause() instanceof KubernetesClientException k ? k
                     : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {

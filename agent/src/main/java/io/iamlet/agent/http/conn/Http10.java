@@ -7,6 +7,8 @@ import io.iamlet.redirect.IpFamily;
 
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
 
 /**
  * HTTP/1.0 requests, which Helidon 4 closes without an answer while IMDS answers them (old wget, scripts
@@ -50,7 +52,7 @@ final class Http10 {
      * The end matters: Helidon 4 keeps a connection open after answering "Connection: close" (it only says so),
      * and an HTTP/1.0 client may read its answer until the connection closes.
      */
-    static java.util.function.Supplier<byte[]> asHttp11(DataReader reader, int lf, int maxHead) {
+    static Supplier<byte[]> asHttp11(DataReader reader, int lf, int maxHead) {
         Head head = peekHead(reader, maxHead);
         String line = new String(reader.readBytes(lf + 1), StandardCharsets.ISO_8859_1);
         String ending = line.endsWith("\r\n") ? "\r\n" : "\n";
@@ -105,7 +107,7 @@ final class Http10 {
             }
             if (end >= 0) {
                 String fields = seen.substring(0, end);
-                java.util.regex.Matcher length = CONTENT_LENGTH.matcher(fields);
+                Matcher length = CONTENT_LENGTH.matcher(fields);
                 long body = length.find() ? Long.parseLong(length.group(1)) : 0;
                 boolean chunked = TRANSFER_ENCODING.matcher(fields).find();
                 return new Head(HOST.matcher(fields).find(), end + blank, chunked ? Long.MAX_VALUE : body);
