@@ -1,5 +1,6 @@
 package io.iamlet.agent;
 
+import io.iamlet.agent.log.Json;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -39,7 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
-import io.iamlet.agent.http.Json;
+
 import java.util.LinkedHashMap;
 import java.util.concurrent.ExecutionException;
 

@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.helidon.http.HeaderNames;

@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.control.credentials.Credentials;
 
 import java.time.Instant;

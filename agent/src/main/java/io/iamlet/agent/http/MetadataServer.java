@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.agent.http.conn.ConnectionGate;
 import io.iamlet.agent.http.conn.RequestDeadlines;
 import io.iamlet.agent.http.conn.ServerLimits;

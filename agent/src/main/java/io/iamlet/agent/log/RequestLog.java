@@ -1,6 +1,5 @@
 package io.iamlet.agent.log;
 
-import io.iamlet.agent.http.Json;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
