@@ -48,9 +48,7 @@ import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
 public final class IptablesBackend extends NetfilterRedirect {
     private static final NftChain.Hook PREROUTING_HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
 
-    private final String version;
     private final boolean adoptKube2iamRules;
-    private final NftTables.Opener tables;
 
     /**
      * @param adoptKube2iamRules remove other DNATs of metadata traffic in PREROUTING (kube2iam's) in the
@@ -62,9 +60,8 @@ public final class IptablesBackend extends NetfilterRedirect {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public IptablesBackend(String version, boolean adoptKube2iamRules, NftTables.Opener tables) {
-        this.version = version;
+        super(version, tables);
         this.adoptKube2iamRules = adoptKube2iamRules;
-        this.tables = tables;
     }
 
     @Override

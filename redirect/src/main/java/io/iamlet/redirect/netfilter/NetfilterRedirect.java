@@ -1,6 +1,6 @@
 package io.iamlet.redirect.netfilter;
 
-import io.iamlet.redirect.Backend;
+import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.redirect.Redirect;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
@@ -14,6 +14,16 @@ import java.util.Optional;
  * answers are made from it the same way for both.
  */
 public abstract class NetfilterRedirect implements Redirect {
+    /** The agent version recorded in the ownership marker. */
+    protected final String version;
+    /** The kernel's nf_tables, or a model of them. */
+    protected final NftTables.Opener tables;
+
+    protected NetfilterRedirect(String version, NftTables.Opener tables) {
+        this.version = version;
+        this.tables = tables;
+    }
+
     /** Atomically replaces whatever this backend had installed with exactly the rules of {@code spec}, read back. */
     public abstract InstalledRules installRules(RedirectSpec spec);
 

@@ -24,9 +24,6 @@ import static io.iamlet.redirect.netfilter.IamletTable.TABLE;
  * prerouting priority dstnat-10 with one DNAT rule per interface pattern and address family.
  */
 public final class NftablesBackend extends NetfilterRedirect {
-    private final String version;
-    private final NftTables.Opener tables;
-
     /** @param version the agent version recorded in the ownership marker */
     public NftablesBackend(String version) {
         this(version, NetlinkNftTables::open);
@@ -34,8 +31,7 @@ public final class NftablesBackend extends NetfilterRedirect {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public NftablesBackend(String version, NftTables.Opener tables) {
-        this.version = version;
-        this.tables = tables;
+        super(version, tables);
     }
 
     @Override
