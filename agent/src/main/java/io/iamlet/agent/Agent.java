@@ -11,6 +11,7 @@ import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.http.MetadataServer;
 import io.iamlet.agent.http.MetadataTokens;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.KubeClients;
@@ -80,7 +81,7 @@ public final class Agent implements AutoCloseable {
             startSteps();
             return this;
         } catch (Exception | Error e) {
-            log.event("error", "start-up failed: " + e.getMessage(), Map.of());
+            log.event(Level.ERROR, "start-up failed: " + e.getMessage(), Map.of());
             close();
             throw e;
         }
@@ -97,7 +98,7 @@ public final class Agent implements AutoCloseable {
             blocked = CompletableFuture.runAsync(() -> {
                 redirects.block(config.backend(), config.redirect().get());
                 rulesInstalled = true;
-                log.event("info", "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
+                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
             }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
         }
         Clock clock = Clock.systemUTC();
@@ -136,7 +137,7 @@ public final class Agent implements AutoCloseable {
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
                 config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null), routes, metrics, node, config.serverLimits())
                 .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
-        log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
+        log.event(Level.INFO, "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         if (blocked != null) {
             try {
@@ -146,7 +147,7 @@ public final class Agent implements AutoCloseable {
             }
         }
         index.awaitSynced(config.syncTimeout());
-        log.event("info", "pods and namespaces synced", Map.of("pods", index.pods().size()));
+        log.event(Level.INFO, "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
@@ -156,7 +157,7 @@ public final class Agent implements AutoCloseable {
                 metrics.ruleState("installed");
                 RedirectSpec installedSpec = config.redirect().get();
                 metrics.redirectCheck(() -> redirectCheck(installedSpec));
-                log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
+                log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
                         "backend", config.backend().label(), "duration.ms", millisSince(started)));
             } catch (RuntimeException e) {
                 metrics.ruleState("failed");
@@ -164,7 +165,7 @@ public final class Agent implements AutoCloseable {
             }
         }
         notReady = null;
-        log.event("info", "ready", Map.of());
+        log.event(Level.INFO, "ready", Map.of());
         cache.releasePrefetches();
     }
 
@@ -177,7 +178,7 @@ public final class Agent implements AutoCloseable {
                 case RuleCheck.Unexpected unexpected -> "unexpected";
             };
         } catch (RuntimeException e) {
-            log.event("warning", "could not read the metadata redirect back for the metrics", Map.of("error", String.valueOf(e)));
+            log.event(Level.WARNING, "could not read the metadata redirect back for the metrics", Map.of("error", String.valueOf(e)));
             return "error";
         }
     }
@@ -200,12 +201,12 @@ public final class Agent implements AutoCloseable {
         if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
-            log.event("info", "discovered base role ARN", Map.of("base.arn", base.text()));
+            log.event(Level.INFO, "discovered base role ARN", Map.of("base.arn", base.text()));
         }
         if (config.autoDiscoverDefaultRole()) {
             String role = node.discoverNodeRole();
             r = r.withDefaultRole(role);
-            log.event("warning", "using the node's own role as the default role for pods without annotation", Map.of("role", role));
+            log.event(Level.WARNING, "using the node's own role as the default role for pods without annotation", Map.of("role", role));
         }
         return r;
     }
@@ -246,7 +247,7 @@ public final class Agent implements AutoCloseable {
         try {
             return ownDaemonSetLeaving(kube, env) ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
         } catch (RuntimeException e) {
-            log.event("warning", "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
+            log.event(Level.WARNING, "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
             return AgentConfig.OnExit.BLOCK;
         }
     }
@@ -286,14 +287,14 @@ public final class Agent implements AutoCloseable {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
                     long started = System.nanoTime();
                     redirects.of(config.backend()).remove();
-                    log.event("info", "metadata redirect removed; pods reach the node's metadata service again",
+                    log.event(Level.INFO, "metadata redirect removed; pods reach the node's metadata service again",
                             Map.of("duration.ms", millisSince(started)));
                 } else {
                     redirects.block(config.backend(), config.redirect().get());
-                    log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
+                    log.event(Level.INFO, "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {
-                log.event("error", "could not apply --on-exit=" + onExit.name().toLowerCase() + ": " + e.getMessage()
+                log.event(Level.ERROR, "could not apply --on-exit=" + onExit.name().toLowerCase() + ": " + e.getMessage()
                         + "; the redirect stays in place (pods get connection refused while no agent listens)", Map.of());
             }
             rulesInstalled = false;
@@ -302,7 +303,7 @@ public final class Agent implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                log.event("warning", "closing " + c.getClass().getSimpleName() + ": " + e.getMessage(), Map.of());
+                log.event(Level.WARNING, "closing " + c.getClass().getSimpleName() + ": " + e.getMessage(), Map.of());
             }
         }
         open.clear();

@@ -7,6 +7,7 @@ import io.iamlet.agent.http.ContainerCredentialsRoute;
 import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.log.LogBridge;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
@@ -132,7 +133,7 @@ final class RunCommand implements Subcommand {
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = Thread.ofPlatform().unstarted(() -> {
-            log.event("info", "stopping", Map.of());
+            log.event(Level.INFO, "stopping", Map.of());
             agent.close();
             log.flush();
             stopped.countDown();

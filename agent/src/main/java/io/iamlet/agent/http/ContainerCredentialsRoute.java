@@ -2,6 +2,7 @@ package io.iamlet.agent.http;
 
 import io.iamlet.agent.log.Json;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
@@ -80,7 +81,7 @@ public final class ContainerCredentialsRoute {
                 CLOCK_SKEW, API_TIMEOUT), clock);
         ContainerCredentialBroker broker = new ContainerCredentialBroker(verifier, index, policy,
                 new ServiceAccountAnnotations(kube, SERVICE_ACCOUNT_TTL, clock), cache, events, nodeName);
-        log.event("info", "container credentials served", Map.of("path", settings.path(),
+        log.event(Level.INFO, "container credentials served", Map.of("path", settings.path(),
                 "token.audiences", String.join(",", new TreeSet<>(settings.audiences())), "token.review",
                 settings.tokenReview().name().toLowerCase()));
         return new ContainerCredentialsRoute(settings.path(), broker, log, metrics);

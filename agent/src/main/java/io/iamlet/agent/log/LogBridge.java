@@ -71,21 +71,21 @@ public final class LogBridge extends Handler {
         } catch (RuntimeException e) {
             message = String.valueOf(record.getMessage());
         }
-        log.event(levelName(record.getLevel()), message, fields);
+        log.event(levelOf(record.getLevel()), message, fields);
     }
 
-    private static String levelName(Level level) {
+    private static RequestLog.Level levelOf(Level level) {
         int v = level.intValue();
         if (v >= Level.SEVERE.intValue()) {
-            return "error";
+            return RequestLog.Level.ERROR;
         }
         if (v >= Level.WARNING.intValue()) {
-            return "warning";
+            return RequestLog.Level.WARNING;
         }
         if (v >= Level.INFO.intValue()) {
-            return "info";
+            return RequestLog.Level.INFO;
         }
-        return v >= Level.FINE.intValue() ? "debug" : "trace";
+        return v >= Level.FINE.intValue() ? RequestLog.Level.DEBUG : RequestLog.Level.TRACE;
     }
 
     @Override

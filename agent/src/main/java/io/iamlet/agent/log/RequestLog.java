@@ -93,8 +93,7 @@ public final class RequestLog {
     }
 
     /** A lifecycle line (start-up steps, shutdown, failures) in the same format as the request lines. */
-    public void event(String level, String message, Map<String, ?> extra) {
-        Level l = Level.parse(level);
+    public void event(Level l, String message, Map<String, ?> extra) {
         if (l.compareTo(threshold) < 0) {
             return;
         }
