@@ -75,7 +75,10 @@ public final class CredentialBroker {
         }
         return switch (decide(pod)) {
             case RoleDecision.Allowed allowed -> new Role(pod, allowed);
-            case RoleDecision.Denied denied -> new Refused(denied.httpStatus(), denied.reason(), Optional.of(pod));
+            case RoleDecision.Denied denied -> {
+                denied.annotation().ifPresent(a -> events.invalidAnnotation(pod, a, denied.reason()));
+                yield new Refused(denied.httpStatus(), denied.reason(), Optional.of(pod));
+            }
         };
     }
 
@@ -98,7 +101,7 @@ public final class CredentialBroker {
         try {
             return new Granted(pod, allowed, cache.get(CredentialKey.of(allowed)));
         } catch (CredentialException e) {
-            if (e.accessDenied()) {
+            if (e.forPodOwner()) {
                 events.assumeRoleFailed(pod, allowed.arn(), e);
             }
             return new Refused(e.httpStatus(), e.getMessage(), Optional.of(pod));

@@ -3,16 +3,17 @@ package io.iamlet.agent.cli;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.LogBridge;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.log.LogBridge;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.policy.RoleSettings;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.control.policy.SessionTagSettings;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 
 import java.io.PrintStream;
@@ -56,6 +57,9 @@ final class RunCommand implements Subcommand {
             Flags.Spec.string("iam-role-session-ttl", "", "kube2iam compatibility: sessions last twice this (default: --session-duration)"),
             Flags.Spec.string("session-duration", "1h", "how long assumed credentials last"),
             Flags.Spec.string("session-name", "pod", "pod (one STS session per pod) or role (shared per role)"),
+            Flags.Spec.bool("session-tags", "EKS Pod Identity's session tags on every AssumeRole (roles' trust policies must allow sts:TagSession)"),
+            Flags.Spec.string("cluster-name", "", "with --session-tags: the eks-cluster-name tag"),
+            Flags.Spec.string("cluster-arn", "", "with --session-tags: the eks-cluster-arn tag"),
             Flags.Spec.string("iam-role-error-ttl", "0", "how long an AssumeRole error is repeated without calling STS"),
             Flags.Spec.bool("allow-cross-account", true, "allow full ARNs of other accounts and partitions"),
             Flags.Spec.bool("namespace-restrictions", "only roles listed in the namespace annotation are allowed"),
@@ -121,7 +125,7 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(io.iamlet.agent.server.LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(io.iamlet.agent.log.LineWriter.async(out), config.logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
@@ -172,6 +176,7 @@ final class RunCommand implements Subcommand {
         if (f.get("base-role-arn").isPresent()) {
             roles = roles.withBaseArn(f.get("base-role-arn").get());
         }
+        roles = roles.withSessionTags(sessionTags(f));
         if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {
             throw new UsageException("--auto-discover-default-role and --default-role are alternatives: give one");
         }
@@ -201,6 +206,14 @@ final class RunCommand implements Subcommand {
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")),
                 containerCredentialsEndpoint(f), limits(f));
+    }
+
+    private static SessionTagSettings sessionTags(Flags f) {
+        try {
+            return new SessionTagSettings(f.bool("session-tags"), f.get("cluster-name"), f.get("cluster-arn"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--cluster-name, --cluster-arn: " + e.getMessage());
+        }
     }
 
     /** The endpoint that --container-credentials=on serves on the app port (with or without --iptables). */
@@ -252,9 +265,9 @@ final class RunCommand implements Subcommand {
         }
     }
 
-    private static io.iamlet.agent.server.ServerLimits limits(Flags f) {
+    private static io.iamlet.agent.http.conn.ServerLimits limits(Flags f) {
         try {
-            return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+            return new io.iamlet.agent.http.conn.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
                     Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
                     Integer.parseInt(f.require("max-connections-per-source")));

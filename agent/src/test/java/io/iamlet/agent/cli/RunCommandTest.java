@@ -80,6 +80,21 @@ class RunCommandTest {
     }
 
     @Test
+    void sessionTagsAreOffUnlessAskedAndTakeTheClusterFromTheFlags() {
+        var off = config(Map.of(), "--node=n").roles().sessionTags();
+        assertFalse(off.enabled(), "a kube2iam cluster's trust policies lack sts:TagSession: off by default");
+        var on = config(Map.of(), "--node=n", "--session-tags", "--cluster-name=prod",
+                "--cluster-arn=arn:aws:eks:eu-west-1:111122223333:cluster/prod").roles().sessionTags();
+        assertTrue(on.enabled());
+        assertEquals(java.util.Optional.of("prod"), on.clusterName());
+        assertEquals(java.util.Optional.of("arn:aws:eks:eu-west-1:111122223333:cluster/prod"), on.clusterArn());
+        assertTrue(config(Map.of(), "--node=n", "--session-tags").roles().sessionTags().clusterName().isEmpty());
+        UsageException e = assertThrows(UsageException.class, () -> config(Map.of(), "--node=n", "--session-tags", "--cluster-name=a;b"));
+        assertTrue(e.getMessage().contains("--cluster-name"), e.getMessage());
+        assertThrows(UsageException.class, () -> config(Map.of(), "--node=n", "--session-tags", "--cluster-arn=prod"));
+    }
+
+    @Test
     void badFlagsAreNamed() {
         record Case(List<String> args, String expected) {
         }

@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PodEventRecorder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PodEventRecorder.class.getName());
     public static final String REASON = "AssumeRoleFailed";
+    public static final String INVALID_ANNOTATION = "InvalidAnnotation";
     public static final int DEFAULT_QUEUE = 256;
     public static final int DEFAULT_TRACKED = 4096;
 
@@ -81,9 +82,28 @@ public final class PodEventRecorder implements AutoCloseable {
 
     /** Records the failure unless one was recorded for this pod and role within the interval. */
     public void assumeRoleFailed(PodInfo pod, RoleArn role, CredentialException failure) {
+        String fix;
+        if (failure.tagSessionRefused()) {
+            fix = ""; // the message names sts:TagSession and both fixes already (StsCredentialSource)
+        } else if (failure.accessDenied()) {
+            fix = ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role (the role iamlet runs with).";
+        } else {
+            fix = ".";
+        }
+        warn(pod, pod.uid() + "|" + role, REASON, "AssumeRole", "iamlet could not assume role " + role + " for this pod: "
+                + failure.getMessage() + fix);
+    }
+
+    /** A pod annotation iamlet cannot act on (a malformed session policy, ...): the pod gets no credentials until it is fixed. */
+    public void invalidAnnotation(PodInfo pod, String annotation, String reason) {
+        warn(pod, pod.uid() + "|" + annotation, INVALID_ANNOTATION, "Validate", "iamlet refused this pod's " + annotation
+                + " annotation: " + reason);
+    }
+
+    /** A Warning Event on the pod, unless one with {@code rateKey} was recorded within the interval. */
+    private void warn(PodInfo pod, String rateKey, String reason, String action, String message) {
         Instant now = clock.instant();
-        String key = pod.uid() + "|" + role;
-        Instant previous = lastSent.get(key);
+        Instant previous = lastSent.get(rateKey);
         if (previous != null && previous.plus(interval).isAfter(now)) {
             return;
         }
@@ -94,12 +114,7 @@ public final class PodEventRecorder implements AutoCloseable {
                 return;
             }
         }
-        lastSent.put(key, now);
-        String message = "iamlet could not assume role " + role + " for this pod: " + failure.getMessage()
-                + (failure.accessDenied()
-                        ? ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role"
-                          + " (the role iamlet runs with)."
-                        : ".");
+        lastSent.put(rateKey, now);
         String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         Event event = new EventBuilder()
                 .withNewMetadata()
@@ -110,13 +125,13 @@ public final class PodEventRecorder implements AutoCloseable {
                 .withApiVersion("v1").withKind("Pod").withNamespace(pod.namespace()).withName(pod.name()).withUid(pod.uid())
                 .endInvolvedObject()
                 .withType("Warning")
-                .withReason(REASON)
+                .withReason(reason)
                 .withMessage(message.length() > 1024 ? message.substring(0, 1024) : message)
                 .withFirstTimestamp(timestamp)
                 .withLastTimestamp(timestamp)
                 .withEventTime(new MicroTime(DateTimeFormatter.ISO_INSTANT.format(now)))
                 .withCount(1)
-                .withAction("AssumeRole")
+                .withAction(action)
                 .withReportingComponent("iamlet")
                 .withReportingInstance(nodeName)
                 .withNewSource().withComponent("iamlet").withHost(nodeName).endSource()

@@ -68,12 +68,15 @@ public final class ContainerCredentialBroker {
         try {
             judged = ServiceAccountRole.podHasRole(pod, policy.settings().roleKey()) ? pod
                     : ServiceAccountRole.apply(pod, serviceAccounts.of(identity.namespace(), identity.serviceAccount()),
-                    policy.settings().roleKey());
+                    policy.settings().roleKey(), policy.settings().roleAnnotationKeys());
         } catch (IllegalStateException e) {
             return refused(503, e.getMessage(), pod);
         }
         return switch (policy.decide(judged, index.namespace(pod.namespace()))) {
-            case RoleDecision.Denied denied -> refused(denied.httpStatus(), denied.reason(), pod);
+            case RoleDecision.Denied denied -> {
+                denied.annotation().ifPresent(a -> events.invalidAnnotation(pod, a, denied.reason()));
+                yield refused(denied.httpStatus(), denied.reason(), pod);
+            }
             case RoleDecision.Allowed allowed -> credentials(pod, allowed);
         };
     }
@@ -118,7 +121,7 @@ public final class ContainerCredentialBroker {
         try {
             return new CredentialBroker.Granted(pod, allowed, cache.get(CredentialKey.of(allowed)));
         } catch (CredentialException e) {
-            if (e.accessDenied()) {
+            if (e.forPodOwner()) {
                 events.assumeRoleFailed(pod, allowed.arn(), e);
             }
             return refused(e.httpStatus(), e.getMessage(), pod);

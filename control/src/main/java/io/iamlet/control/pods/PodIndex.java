@@ -270,7 +270,8 @@ public final class PodIndex implements AutoCloseable {
                 pod.getStatus() == null ? null : pod.getStatus().getPhase(),
                 meta.getDeletionTimestamp() != null,
                 pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork()),
-                meta.getAnnotations() == null ? Map.of() : meta.getAnnotations());
+                meta.getAnnotations() == null ? Map.of() : meta.getAnnotations(),
+                pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName());
     }
 
     /** Applies a pod as the informer (or a test) saw it. hostNetwork pods share the node's IP: never indexed. */

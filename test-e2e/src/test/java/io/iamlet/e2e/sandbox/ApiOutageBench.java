@@ -34,6 +34,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ApiOutageBench {
     private static final int MANAGEMENT_PORT = 8182;
+    /**
+     * Threads of its own for the wrk runs and the unknown pod's loop: on 2 cores the common pool has one thread,
+     * which a loop would hold while the runs (and Command's stream readers, which use that pool) wait behind it.
+     */
+    private static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "outage-bench");
+        t.setDaemon(true);
+        return t;
+    });
 
     private ApiOutageBench() {
     }
@@ -151,15 +160,21 @@ final class ApiOutageBench {
                         strangerWrong.add(r.status() + " " + r.body());
                     }
                     Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
                 } catch (Exception e) {
                     strangerWrong.add(e.toString());
                 }
             }
-        });
+        }, THREADS);
         long loadFrom = System.nanoTime();
-        List<Bench.Load> outage = load(real, script, options.connections(), options.durationSeconds());
+        List<Bench.Load> outage;
+        try {
+            outage = load(real, script, options.connections(), options.durationSeconds());
+        } finally {
+            loading.set(false);
+        }
         long loadTo = System.nanoTime();
-        loading.set(false);
         strangerLoop.join();
         List<MockApiServer.Request> outageReads = reads(api, loadFrom, loadTo);
         List<String> wrongRoles = listings(real);
@@ -238,7 +253,7 @@ final class ApiOutageBench {
                     throw new IllegalStateException("wrk failed: " + r.output());
                 }
                 return Bench.Load.parse(r.stdout());
-            }));
+            }, THREADS));
         }
         return runs.stream().map(CompletableFuture::join).toList();
     }
