@@ -189,6 +189,12 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
+        Duration shortest = io.iamlet.control.credentials.CredentialCache.Settings.defaults().shortestSession();
+        if (session.compareTo(shortest) < 0) {
+            throw new UsageException("--" + sessionFlag + ": sessions must last at least " + shortest.toMinutes() + "m, not "
+                    + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
+                    + " on every call below that) and the agent refreshes 5 to 7 minutes before; use --session-duration=1h");
+        }
         return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
                 choice(f, "on-exit", AgentConfig.OnExit.class),
                 api,

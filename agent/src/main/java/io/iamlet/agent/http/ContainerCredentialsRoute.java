@@ -169,8 +169,7 @@ public final class ContainerCredentialsRoute {
 
     private static String code(int status) {
         return switch (status) {
-            case 400 -> "InvalidRequest";
-            case 401 -> "InvalidToken";
+            case 400 -> "InvalidToken";
             case 403 -> "AccessDenied";
             case 404 -> "NotFound";
             case 405 -> "MethodNotAllowed";

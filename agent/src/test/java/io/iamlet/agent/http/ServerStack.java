@@ -39,7 +39,16 @@ final class ServerStack implements AutoCloseable {
     final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    private final InetAddress bind;
+
     ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
+        this(aws, mode, limits, lookupBudget, InetAddress.getLoopbackAddress(), Clock.systemUTC());
+    }
+
+    /** @param bind where the app port listens (::1 for the IPv6 cases); @param tokenClock the IMDSv2 tokens' clock */
+    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
+            throws Exception {
+        this.bind = bind;
         index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(),
@@ -50,10 +59,10 @@ final class ServerStack implements AutoCloseable {
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         ServerMetrics metrics = new ServerMetrics(cache::stats);
-        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
+        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(tokenClock),
                 new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), mode,
                 new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
-        server = new MetadataServer(new MetadataServer.Settings(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1",
+        server = new MetadataServer(new MetadataServer.Settings(bind, 0, 0, "10.0.0.1",
                 () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node, limits)
                 .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
     }
@@ -73,7 +82,7 @@ final class ServerStack implements AutoCloseable {
     Reply rawTo(int port, String from, String request) throws IOException {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+            s.connect(new InetSocketAddress(bind, port), 2000);
             s.setSoTimeout(5000);
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
@@ -107,7 +116,7 @@ final class ServerStack implements AutoCloseable {
         Socket s = new Socket();
         opened.add(s);
         s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
-        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.appPort()), 2000);
+        s.connect(new InetSocketAddress(bind, server.appPort()), 2000);
         s.setSoTimeout(5000);
         return s;
     }
