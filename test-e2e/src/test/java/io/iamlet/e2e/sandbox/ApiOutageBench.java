@@ -25,11 +25,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * how long the agent took to be current again once the watches were allowed back.
  * <p>
  * Exits 1 when a count is wrong: an answer that is not 2xx (wrk asks for each pod's own role, so another pod's
- * role would be a 403), a role listing that names another role, an unknown pod answered with anything but 503
- * and Retry-After, or more API reads in one second than {@code --max-reads-per-second} (10). Timings are
+ * role would be a 403), a role listing that names another role, an unknown pod answered with anything but 404 (a
+ * list of the node's pods, kept ≤ 1 s, does not have it) or 503 with Retry-After (no read left in the budget), or more API reads in one second than {@code --max-reads-per-second} (10). Timings are
  * reported, not asserted.
  * <p>
- * {@code Bench --api-outage [--pods=N] [--real-pods=K] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
+ * {@code Bench --api-outage [--pods=N] [--real-pods=K (8)] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
  * [--agent-flag=FLAG]...}
  */
 final class ApiOutageBench {
@@ -50,7 +50,7 @@ final class ApiOutageBench {
     record Options(int pods, int realPods, int connections, int durationSeconds, int maxReadsPerSecond, List<String> agentFlags) {
         static Options parse(String[] args) {
             int pods = 110;
-            int realPods = 3;
+            int realPods = 8;
             int connections = 2;
             int duration = 10;
             int maxReads = 10;
@@ -156,7 +156,7 @@ final class ApiOutageBench {
                     strangerAsked.incrementAndGet();
                     if (r.status() == 503 && "1".equals(r.header("retry-after"))) {
                         strangerRefusedWell.incrementAndGet();
-                    } else if (r.status() != 404 && r.status() != 503) {
+                    } else if (r.status() != 404) { // 404: a list of the node's pods (kept ≤ 1 s) has no pod with its address
                         strangerWrong.add(r.status() + " " + r.body());
                     }
                     Thread.sleep(50);
@@ -203,7 +203,7 @@ final class ApiOutageBench {
         if (!wrongRoles.isEmpty()) {
             problems.add("role listings during the outage named another role: " + wrongRoles);
         }
-        if (!strangerWrong.isEmpty() || strangerRefusedWell.get() == 0) {
+        if (!strangerWrong.isEmpty() || strangerAsked.get() == 0) {
             problems.add("the unknown pod got " + strangerWrong + " (" + strangerRefusedWell + " of " + strangerAsked + " were 503 with Retry-After)");
         }
         if (worstSecond > options.maxReadsPerSecond()) {
@@ -225,7 +225,7 @@ final class ApiOutageBench {
         table.append("| answers not 2xx | %d | %d | %d |%n".formatted(bad(steady), bad(outage), bad(after)));
         table.append("| API reads (GET one pod / list) | %d | %d (%d / %d) | %d |%n".formatted(steadyReads, outageReads.size(), gets, lists, afterReads));
         table.append("| API reads per second: mean / most in any one second | | %.1f / %d | |%n".formatted(outageReads.size() / seconds, worstSecond));
-        table.append("| unknown pod: requests / 503 with Retry-After | | %d / %d | |%n".formatted(strangerAsked.get(), strangerRefusedWell.get()));
+        table.append("| unknown pod: requests / 503 with Retry-After (the others 404) | | %d / %d | |%n".formatted(strangerAsked.get(), strangerRefusedWell.get()));
         table.append("| agent not ready after the watches dropped / ready after they were allowed again | | %.2f s / %.2f s | |%n".formatted(
                 noticed, recovery));
         System.out.println();
