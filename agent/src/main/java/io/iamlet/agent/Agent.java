@@ -101,7 +101,7 @@ public final class Agent implements AutoCloseable {
         kube = KubeClients.create(config.api());
         open.add(kube);
         PodIndex index = new PodIndex(kube, new PodIndex.Settings(config.nodeName(), config.resync(), config.lookupBudget(),
-                config.resolveDuplicates()));
+                config.resolveDuplicates(), config.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS));
         open.add(index);
         StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
                 StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),

@@ -98,6 +98,10 @@ public final class MetadataRoutes {
         res.header(HeaderNames.SERVER, "EC2ws");
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
         outcome.headers().forEach(res::header);
+        if (outcome.status() == 503 && !outcome.headers().containsKey(HeaderNames.RETRY_AFTER)) {
+            // Unavailable for now (the API read budget, an API or STS outage): when to ask again (RFC 9110 10.2.3).
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
         res.status(Status.create(outcome.status()));
         if (req.prologue().method() == Method.HEAD) {
             // The head of the GET answer without its body (RFC 9110, 9.3.2): a body here would be read by a
