@@ -107,6 +107,9 @@ public final class ContainerCredentialsRoute {
             outcome = error(500, "internal error: " + e, Optional.empty());
         }
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (outcome.status() == 503) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
         res.status(Status.create(outcome.status()));
         res.send(outcome.body());
         double millis = (System.nanoTime() - start) / 1e6;
