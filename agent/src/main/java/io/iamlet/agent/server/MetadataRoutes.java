@@ -221,7 +221,7 @@ public final class MetadataRoutes {
     private Outcome credentials(CredentialBroker.Answer answer, boolean extended) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
+                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null, java.util.Map.of(), "credentials");
             case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "credentials")
                     .about(refused.foundPod(), null, refused.reason());
