@@ -1,12 +1,12 @@
 package io.iamlet.agent;
 
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.agent.server.ServerLimits;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirects;
 

@@ -3,17 +3,17 @@ package io.iamlet.agent.cli;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.LogBridge;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.log.LogBridge;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.policy.SessionTagSettings;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 
 import java.io.PrintStream;
@@ -123,7 +123,7 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(io.iamlet.agent.server.LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(io.iamlet.agent.log.LineWriter.async(out), config.logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
@@ -186,6 +186,12 @@ final class RunCommand implements Subcommand {
             StsCredentialSource.checkSessionDuration(session);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
+        }
+        Duration shortest = io.iamlet.control.credentials.CredentialCache.Settings.defaults().shortestSession();
+        if (session.compareTo(shortest) < 0) {
+            throw new UsageException("--" + sessionFlag + ": sessions must last at least " + shortest.toMinutes() + "m, not "
+                    + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
+                    + " on every call below that) and the agent refreshes 5 to 7 minutes before; use --session-duration=1h");
         }
         return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
                 choice(f, "on-exit", AgentConfig.OnExit.class),
@@ -250,9 +256,9 @@ final class RunCommand implements Subcommand {
         }
     }
 
-    private static io.iamlet.agent.server.ServerLimits limits(Flags f) {
+    private static io.iamlet.agent.http.conn.ServerLimits limits(Flags f) {
         try {
-            return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+            return new io.iamlet.agent.http.conn.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
                     Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
                     Integer.parseInt(f.require("max-connections-per-source")));

@@ -107,6 +107,8 @@ class RunCommandTest {
                 new Case(List.of("--node=n", "--on-exit=later"), "--on-exit must be one of [remove, block, auto]"),
                 new Case(List.of("--node=n", "--iam-role-error-ttl=5 minutes"), "--iam-role-error-ttl takes a duration"),
                 new Case(List.of("--node=n", "--session-duration=5m"), "sessions must last 15m to 12h"),
+                new Case(List.of("--node=n", "--session-duration=20m"), "--session-duration: sessions must last at least 23m"),
+                new Case(List.of("--node=n", "--iam-role-session-ttl=10m"), "--iam-role-session-ttl: sessions must last at least 23m"),
                 new Case(List.of("--node=n", "--app-port=70000"), "--app-port must be 1..65535"),
                 new Case(List.of("--node=n", "--imds-v2=sometimes"), "--imds-v2 must be one of [optional, required]"),
                 new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),

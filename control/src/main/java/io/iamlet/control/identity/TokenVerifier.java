@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -79,6 +80,10 @@ public final class TokenVerifier {
             return new TokenCheck.Rejected("the Authorization header is longer than " + MAX_TOKEN_LENGTH + " characters");
         }
         String t = token.strip();
+        String notCanonical = notCanonical(t);
+        if (notCanonical != null) {
+            return new TokenCheck.Rejected(notCanonical);
+        }
         return switch (settings.mode()) {
             case ALWAYS -> reviewer.review(t);
             case NEVER -> offline(t);
@@ -87,6 +92,37 @@ public final class TokenVerifier {
                 yield offline instanceof TokenCheck.Unavailable u ? orUnavailable(reviewer.review(t), u) : offline;
             }
         };
+    }
+
+    /**
+     * Why {@code token} is not a compact JWS in its one canonical spelling (three base64url segments without padding,
+     * each exactly what encoding its decoded bytes gives), or null. Nimbus's decoder, and go-jose's in the API server's
+     * TokenReview, ignore the last character's unused bits, so without this one signature has several accepted
+     * spellings. Hand-written: no JOSE library offers a strict compact-form check; java.util.Base64 does the work.
+     */
+    static String notCanonical(String token) {
+        String[] segments = token.split("\\.", -1);
+        if (segments.length != 3) {
+            return "not a signed JWT: a compact JWS has three dot-separated parts, this has " + segments.length;
+        }
+        Base64.Decoder decoder = Base64.getUrlDecoder();
+        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+        String[] names = {"header", "claims", "signature"};
+        for (int i = 0; i < 3; i++) {
+            String segment = segments[i];
+            boolean ok = !segment.isEmpty() && segment.indexOf('=') < 0;
+            if (ok) {
+                try {
+                    ok = encoder.encodeToString(decoder.decode(segment)).equals(segment);
+                } catch (IllegalArgumentException e) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                return "not a signed JWT: its " + names[i] + " is not canonical unpadded base64url";
+            }
+        }
+        return null;
     }
 
     private static TokenCheck orUnavailable(TokenCheck reviewed, TokenCheck.Unavailable offline) {

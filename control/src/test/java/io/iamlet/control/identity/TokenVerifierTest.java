@@ -187,6 +187,53 @@ class TokenVerifierTest {
         assertEquals(0, issuer.tokenReviews());
     }
 
+    /**
+     * A compact JWS is accepted only in its one canonical spelling: a base64url decoder that ignores the last
+     * character's unused bits (Nimbus's, and go-jose's in the API server) takes other strings as the same signature,
+     * header or claims. Every such alias (found with Nimbus's own lenient decoder) is refused without asking
+     * TokenReview; every other change is refused too, in both modes.
+     */
+    @Test
+    void noOtherSpellingOfAValidTokenIsAccepted() {
+        String good = issuer.token(pod, "iamlet");
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        String[] parts = good.split("\\.");
+        for (TokenVerifier.Mode mode : new TokenVerifier.Mode[] {TokenVerifier.Mode.NEVER, TokenVerifier.Mode.ALWAYS}) {
+            TokenVerifier v = verifier(mode);
+            verified(v.check(good));
+            int aliases = 0;
+            for (int part = 0; part < 3; part++) {
+                byte[] decoded = new com.nimbusds.jose.util.Base64URL(parts[part]).decode();
+                for (char c : (alphabet + "+/= ").toCharArray()) {
+                    String[] mutated = parts.clone();
+                    String segment = mutated[part];
+                    if (segment.charAt(segment.length() - 1) == c) {
+                        continue;
+                    }
+                    mutated[part] = segment.substring(0, segment.length() - 1) + c;
+                    boolean alias = Arrays.equals(decoded, new com.nimbusds.jose.util.Base64URL(mutated[part]).decode());
+                    if (!alias && (mode == TokenVerifier.Mode.ALWAYS || part != 2)) {
+                        continue; // a different token, refused by its signature or the API server: aTamperedPayloadFailsTheSignature
+                    }
+                    int reviews = issuer.tokenReviews();
+                    TokenCheck check = v.check(String.join(".", mutated));
+                    assertFalse(check instanceof TokenCheck.Verified, mode + ": segment " + part + " ending in " + c);
+                    if (alias) {
+                        aliases++;
+                        assertTrue(rejected(check).contains("not canonical"), mode + ": alias ending in " + c + ": " + check);
+                        assertEquals(reviews, issuer.tokenReviews(), "an alias never reaches TokenReview");
+                    }
+                }
+                for (String extra : new String[] {"=", "==", "A", "*", "%3D"}) {
+                    String[] mutated = parts.clone();
+                    mutated[part] = mutated[part] + extra;
+                    assertFalse(v.check(String.join(".", mutated)) instanceof TokenCheck.Verified, mode + ": segment " + part + " + " + extra);
+                }
+            }
+            assertTrue(aliases >= 3, mode + ": the lenient decoder has aliases for the last characters: " + aliases);
+        }
+    }
+
     @Test
     void garbageIsRefused() {
         TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);
