@@ -118,6 +118,7 @@ public final class Agent implements AutoCloseable {
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
         metrics.freshness(index::freshness);
+        metrics.apiReads(index::apiReads);
         metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);

@@ -86,5 +86,11 @@ class ApiOutageTest {
         assertEquals(503, unknown.status(), unknown.text());
         assertTrue(unknown.text().contains("Retry-After: 1"), unknown.text());
         assertTrue(unknown.text().contains("--api-reads-per-second"), "the reason names the flag: " + unknown.text());
+
+        String metrics = stack.rawTo(stack.server.managementPort(), "127.0.0.1",
+                "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text();
+        for (String outcome : new String[] {"started", "shared", "over_budget"}) {
+            assertTrue(metrics.matches("(?s).*iamlet_api_lookup_reads_total\\{outcome=\"" + outcome + "\"} [1-9].*"), outcome + ":\n" + metrics);
+        }
     }
 }
