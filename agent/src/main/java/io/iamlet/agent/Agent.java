@@ -101,7 +101,7 @@ public final class Agent implements AutoCloseable {
         kube = KubeClients.create(config.api());
         open.add(kube);
         PodIndex index = new PodIndex(kube, new PodIndex.Settings(config.nodeName(), config.resync(), config.lookupBudget(),
-                config.resolveDuplicates()));
+                config.resolveDuplicates(), config.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS));
         open.add(index);
         StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
                 StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),
@@ -118,6 +118,7 @@ public final class Agent implements AutoCloseable {
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
         metrics.freshness(index::freshness);
+        metrics.apiReads(index::apiReads);
         metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);

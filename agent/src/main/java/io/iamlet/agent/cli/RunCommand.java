@@ -75,6 +75,8 @@ final class RunCommand implements Subcommand {
             Flags.Spec.bool("resolve-duplicate-cache-ips", true, "ask the API server when two live pods claim one IP"),
             Flags.Spec.string("backoff-max-interval", "1s", "kube2iam compatibility (accepted, not needed: lookups wait on informer events)"),
             Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
+            Flags.Spec.string("api-reads-per-second", String.valueOf(io.iamlet.control.pods.PodIndex.Settings.DEFAULT_API_READS_PER_SECOND),
+                    "API reads this node's lookups may start per second while a watch is down (beyond: known pods from the index, others 503)"),
             Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
             Flags.Spec.string("log-format", "text", "text or json"),
             Flags.Spec.string("log-level", "info", "trace, debug, info, warning or error: lines below are dropped (every library's too)"),
@@ -205,7 +207,7 @@ final class RunCommand implements Subcommand {
                 Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"),
                 Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
                 Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
-                f.bool("resolve-duplicate-cache-ips"),
+                f.bool("resolve-duplicate-cache-ips"), apiReadsPerSecond(f),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")),
@@ -233,6 +235,19 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());
         }
+    }
+
+    private static int apiReadsPerSecond(Flags f) {
+        try {
+            int perSecond = Integer.parseInt(f.require("api-reads-per-second"));
+            if (perSecond >= 0) {
+                return perSecond;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new UsageException("--api-reads-per-second must be a whole number, 0 or more (0: never ask the API server on a lookup), not '"
+                + f.require("api-reads-per-second") + "'");
     }
 
     /** The API flags; the conflict check is ApiSettings' own, this adds the flag names. */

@@ -105,6 +105,9 @@ public final class ContainerCredentialsRoute {
             outcome = error(500, "internal error: " + e, Optional.empty());
         }
         res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        if (outcome.status() == 503) {
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
         res.status(Status.create(outcome.status()));
         res.send(outcome.body());
         double millis = (System.nanoTime() - start) / 1e6;
@@ -166,8 +169,7 @@ public final class ContainerCredentialsRoute {
 
     private static String code(int status) {
         return switch (status) {
-            case 400 -> "InvalidRequest";
-            case 401 -> "InvalidToken";
+            case 400 -> "InvalidToken";
             case 403 -> "AccessDenied";
             case 404 -> "NotFound";
             case 405 -> "MethodNotAllowed";

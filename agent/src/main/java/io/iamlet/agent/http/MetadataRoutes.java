@@ -98,6 +98,10 @@ public final class MetadataRoutes {
         res.header(HeaderNames.SERVER, "EC2ws");
         res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
         outcome.headers().forEach(res::header);
+        if (outcome.status() == 503 && !outcome.headers().containsKey(HeaderNames.RETRY_AFTER)) {
+            // Unavailable for now (the API read budget, an API or STS outage): when to ask again (RFC 9110 10.2.3).
+            res.header(HeaderNames.RETRY_AFTER, "1");
+        }
         res.status(Status.create(outcome.status()));
         if (req.prologue().method() == Method.HEAD) {
             // The head of the GET answer without its body (RFC 9110, 9.3.2): a body here would be read by a
@@ -225,6 +229,14 @@ public final class MetadataRoutes {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
                     (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null, java.util.Map.of(), "credentials");
+            // On the extended path a role that is not the pod's is 404, as IMDS answers an unknown role: the Java SDK v2
+            // and JS SDK keep the listed name and list again only after a 404 (aws-sdk-java-v2
+            // InstanceProfileCredentialsProviderExtendedApiTest resolveCredentials_withUnstableProfile_ReturnsCredentials),
+            // so after a role change a 403 would leave them without credentials. kube2iam never answered this path;
+            // the legacy path keeps its 403 (kube2iam e2e TestWrongRoleRejected).
+            case CredentialBroker.Refused refused when extended && refused.httpStatus() == 403
+                    && refused.reason().startsWith(CredentialBroker.INVALID_ROLE) ->
+                    Outcome.text(404, refused.reason(), "credentials").about(refused.foundPod(), null, refused.reason());
             case CredentialBroker.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "credentials")
                     .about(refused.foundPod(), null, refused.reason());
             case CredentialBroker.Role r -> throw new AssertionError("a credentials question got only a role");

@@ -22,6 +22,7 @@ public final class ServerMetrics {
     private volatile String ruleState = "none";
     private volatile Supplier<long[]> duplicates = () -> new long[] {0, 0};
     private volatile Supplier<io.iamlet.control.pods.PodIndex.Freshness> freshness;
+    private volatile Supplier<io.iamlet.control.pods.SharedReads.Counts> apiReads;
     private volatile java.util.function.LongSupplier headerTimeouts = () -> 0;
     private volatile java.util.function.LongSupplier perSourceRefusals = () -> 0;
     private volatile Supplier<String> notReady = () -> null;
@@ -56,6 +57,11 @@ public final class ServerMetrics {
     /** Where the pod index's watches stand: exported as iamlet_watch_up and iamlet_watch_seconds_since_event. */
     public void freshness(Supplier<io.iamlet.control.pods.PodIndex.Freshness> source) {
         this.freshness = source;
+    }
+
+    /** The pod index's API reads on lookups (started, shared, refused by the budget): iamlet_api_lookup_reads_total. */
+    public void apiReads(Supplier<io.iamlet.control.pods.SharedReads.Counts> source) {
+        this.apiReads = source;
     }
 
     /** Why the agent is not ready (null when it is), as /readyz answers: exported as iamlet_ready. */
@@ -127,6 +133,16 @@ public final class ServerMetrics {
                     .append("# TYPE iamlet_watch_seconds_since_event gauge\n")
                     .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
                     .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
+        }
+        Supplier<io.iamlet.control.pods.SharedReads.Counts> reads = apiReads;
+        if (reads != null) {
+            io.iamlet.control.pods.SharedReads.Counts r = reads.get();
+            out.append("# HELP iamlet_api_lookup_reads_total API reads of lookups while a watch is down: started, shared with")
+                    .append(" another lookup (in flight or kept 1 s), or not started for --api-reads-per-second (answered from the index or 503).\n")
+                    .append("# TYPE iamlet_api_lookup_reads_total counter\n")
+                    .append("iamlet_api_lookup_reads_total{outcome=\"started\"} ").append(r.started()).append('\n')
+                    .append("iamlet_api_lookup_reads_total{outcome=\"shared\"} ").append(r.shared()).append('\n')
+                    .append("iamlet_api_lookup_reads_total{outcome=\"over_budget\"} ").append(r.overBudget()).append('\n');
         }
         out.append("# HELP iamlet_connections_closed_total Connections the server closed for a limit: a request head slower than")
                 .append(" --header-timeout, or over --max-connections-per-source (answered 429).\n")

@@ -254,7 +254,7 @@ class ContainerCredentialsRouteTest {
     }
 
     @Test
-    void forgedStaleAndForeignTokensGet401AndNeverCredentials() throws Exception {
+    void forgedStaleAndForeignTokensGet400AndNeverCredentials() throws Exception {
         int stsCalls = aws.sts().calls().size();
         var claims = FakeTokenIssuer.claims(web, "iamlet", Duration.ofHours(1));
         Date past = Date.from(Instant.now().minus(Duration.ofMinutes(5)));
@@ -271,10 +271,10 @@ class ContainerCredentialsRouteTest {
                 "garbage", "garbage",
                 "empty", "");
         for (var c : cases.entrySet()) {
-            String message = refused(credentials(WEB, c.getValue()), 401);
+            String message = refused(credentials(WEB, c.getValue()), 400);
             assertTrue(message.startsWith("service-account token refused"), c.getKey() + ": " + message);
         }
-        refused(credentials(WEB, null), 401);
+        refused(credentials(WEB, null), 400);
         assertEquals(stsCalls, aws.sts().calls().size(), "no STS call for a refused token: " + aws.sts().calls());
     }
 
@@ -346,7 +346,116 @@ class ContainerCredentialsRouteTest {
         assertEquals(200, credentials(WEB, issuer.token(web, "iamlet")).statusCode());
         refused(credentials(WEB, issuer.token(other, "iamlet")), 403);
         refused(credentials(WEB, FakeTokenIssuer.sign(FakeTokenIssuer.claims(web, "iamlet", Duration.ofHours(1)).build(),
-                FakeTokenIssuer.newKey())), 401);
+                FakeTokenIssuer.newKey())), 400);
         assertEquals(3, issuer.tokenReviews());
+    }
+
+    /** One fact of the container-credentials contract: which SDK file says so, what, and the check. */
+    private record Fact(String source, String fact, org.junit.jupiter.api.function.Executable check) {
+    }
+
+    /**
+     * The container-credentials contract as the SDKs read it: Go SDK v2 {@code credentials/endpointcreds} (provider.go,
+     * internal/client/middleware.go) and {@code aws/retry/standard.go}; botocore {@code credentials.py} ContainerProvider
+     * and {@code utils.py} ContainerMetadataFetcher; JS {@code @aws-sdk/credential-provider-http} fromHttp.
+     */
+    @org.junit.jupiter.api.TestFactory
+    java.util.stream.Stream<org.junit.jupiter.api.DynamicTest> sdkContract() {
+        List<Fact> facts = List.of(
+                new Fact("Go v2 credentials/endpointcreds/internal/client/middleware.go deserializeError (reads {code,message}); EKS Pod Identity Agent",
+                        "a missing, unparsable or expired token: 400 with {\"code\":\"InvalidToken\",\"message\"}", () -> {
+                            Date past = Date.from(Instant.now().minus(Duration.ofMinutes(5)));
+                            String expired = issuer.sign(FakeTokenIssuer.claims(web, "iamlet", Duration.ofHours(1)).expirationTime(past).build());
+                            for (String token : new String[] {null, "", "not-a-jwt", "a.b.c", expired}) {
+                                HttpResponse<String> r = credentials(WEB, token);
+                                assertEquals(400, r.statusCode(), token + ": " + r.body());
+                                JsonNode body = json(r);
+                                assertEquals("InvalidToken", body.path("code").asText(), r.body());
+                                assertFalse(body.path("message").asText().isBlank(), r.body());
+                            }
+                        }),
+                new Fact("botocore credentials.py ContainerProvider; JS fromHttp (AccountId); Go v2 endpointcreds provider.go (Expiration time.Time, RFC 3339)",
+                        "the document: the credentials, AccountId of the role's ARN, Expiration in RFC 3339 UTC", () -> {
+                            HttpResponse<String> r = credentials(WEB, issuer.token(web, "iamlet"));
+                            assertEquals(200, r.statusCode(), r.body());
+                            JsonNode doc = json(r);
+                            for (String field : new String[] {"AccessKeyId", "SecretAccessKey", "Token"}) {
+                                assertFalse(doc.path(field).asText().isEmpty(), field);
+                            }
+                            assertEquals(FakeAws.ACCOUNT, doc.path("AccountId").asText());
+                            String expiration = doc.path("Expiration").asText();
+                            assertTrue(expiration.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"), expiration);
+                            assertTrue(Duration.between(Instant.now(), Instant.parse(expiration)).compareTo(Duration.ofMinutes(15)) > 0);
+                        }),
+                new Fact("botocore utils.py ContainerMetadataFetcher and JS fromHttp (the token file is re-read on every refresh)",
+                        "a rotated token is accepted at once, and the previous one until it expires", () -> {
+                            String first = issuer.token(web, "iamlet");
+                            assertEquals(200, credentials(WEB, first).statusCode());
+                            String rotated = issuer.sign(FakeTokenIssuer.claims(web, "iamlet", Duration.ofMinutes(90)).build());
+                            assertNotEquals(first, rotated);
+                            assertEquals(200, credentials(WEB, rotated).statusCode());
+                            assertEquals(200, credentials(WEB, first).statusCode());
+                        }),
+                new Fact("Go v2 aws/retry/standard.go (TooManyRequestsException is a throttle error: retried); botocore 3 attempts; JS 3 retries",
+                        "a burst past the per-address limit is told 429 with a throttling code, and the retry succeeds", () -> {
+                            List<java.net.Socket> held = new ArrayList<>();
+                            try {
+                                String token = issuer.token(web, "iamlet");
+                                String answer = null;
+                                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                                while (answer == null || !answer.startsWith("HTTP/1.1 429")) {
+                                    assertTrue(System.nanoTime() < deadline, "never told 429: " + answer);
+                                    for (int i = 0; i < 16; i++) {
+                                        java.net.Socket idle = new java.net.Socket();
+                                        idle.bind(new java.net.InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
+                                        idle.connect(new java.net.InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
+                                        held.add(idle);
+                                    }
+                                    answer = rawCredentials(token);
+                                }
+                                int body = answer.indexOf("\r\n\r\n");
+                                assertTrue(answer.contains("Content-Type: application/json"), answer);
+                                assertEquals("TooManyRequestsException", JSON.readTree(answer.substring(body + 4)).path("code").asText(), answer);
+                                for (java.net.Socket s : held) {
+                                    s.close();
+                                }
+                                long retryUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+                                String retried = rawCredentials(token);
+                                while (!retried.startsWith("HTTP/1.1 200") && System.nanoTime() < retryUntil) {
+                                    Thread.sleep(100);
+                                    retried = rawCredentials(token);
+                                }
+                                assertTrue(retried.startsWith("HTTP/1.1 200"), "the retry: " + retried);
+                            } finally {
+                                for (java.net.Socket s : held) {
+                                    s.close();
+                                }
+                            }
+                        }),
+                new Fact("CredentialBroker's prefetch, for roles that come from the ServiceAccount (docs/container-credentials.md)",
+                        "a new pod whose role comes from its ServiceAccount has its credentials fetched before it asks", () -> {
+                            create(withServiceAccount(Pods.pod("team", "late-builder", "node-a", "Running", Map.of(), "127.0.0.16"), "ci"));
+                            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                            while (aws.sts().calls().stream().noneMatch(c -> c.roleArn().equals(BASE + "ci-deployer")
+                                    && c.sessionName().equals("team.late-builder"))) {
+                                assertTrue(System.nanoTime() < deadline, "not prefetched: " + aws.sts().calls());
+                                Thread.sleep(20);
+                            }
+                        }));
+        return facts.stream().map(f -> org.junit.jupiter.api.DynamicTest.dynamicTest(f.source() + ": " + f.fact(), f.check()));
+    }
+
+    /** One request written by hand on a new connection from WEB, and everything the server sent back. */
+    private String rawCredentials(String token) throws Exception {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
+            s.connect(new java.net.InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /v1/credentials HTTP/1.1\r\nHost: 169.254.170.23\r\nAuthorization: " + token
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            bodies.add(text);
+            return text;
+        }
     }
 }

@@ -234,6 +234,34 @@ class TokenVerifierTest {
         }
     }
 
+    /**
+     * TokenReview answers are remembered until the token's exp and never past it; a rotated token (the SDKs re-read
+     * the file on every refresh: botocore ContainerMetadataFetcher, JS fromHttp) is a new question, answered at once.
+     */
+    @Test
+    void tokenReviewAnswersAreKeptUntilTheTokensExpiry() {
+        io.iamlet.control.testing.TestClock clock = new io.iamlet.control.testing.TestClock(java.time.Instant.now());
+        TokenVerifier v = new TokenVerifier(api.client(), new TokenVerifier.Settings(TokenVerifier.Settings.audiences(Set.of("iamlet")),
+                TokenVerifier.Mode.ALWAYS, Duration.ofSeconds(30), Duration.ofSeconds(5)), clock);
+        String token = issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofMinutes(10)).build());
+        verified(v.check(token));
+        verified(v.check(token));
+        verified(v.check(" " + token + " "));
+        assertEquals(1, issuer.tokenReviews(), "one TokenReview for the same token");
+        String rotated = issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofMinutes(20)).build());
+        verified(v.check(rotated));
+        assertEquals(2, issuer.tokenReviews(), "a rotated token is reviewed at once");
+        clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+        v.check(token);
+        assertEquals(3, issuer.tokenReviews(), "past its exp the token is asked about again, never answered from memory");
+        verified(v.check(rotated));
+        assertEquals(3, issuer.tokenReviews());
+        rejected(v.check(issuer.token(pod, "vault")));
+        rejected(v.check(issuer.token(pod, "vault")));
+        assertEquals(5, issuer.tokenReviews(), "refusals are not remembered");
+        assertTrue(v.reviewsKept() <= TokenVerifier.MAX_REVIEWS);
+    }
+
     @Test
     void garbageIsRefused() {
         TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);

@@ -32,8 +32,14 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  */
 public final class ConnectionGate implements ServerConnectionSelector {
-    private static final byte[] TOO_MANY = plainAnswer("429 Too Many Requests",
-            "this address holds too many connections (--max-connections-per-source)");
+    /**
+     * Sent before the request is read, so it must do for both APIs on the port: JSON with a throttling code, which
+     * the container-credentials SDKs retry (Go v2 aws/retry/standard.go DefaultThrottleErrorCodes; botocore and JS
+     * retry any failure), while IMDS clients look only at the status.
+     */
+    private static final byte[] TOO_MANY = answer("429 Too Many Requests", "application/json",
+            "{\"code\":\"TooManyRequestsException\",\"message\":\"this address holds too many connections"
+                    + " (--max-connections-per-source): retry shortly\"}");
 
     private final ServerConnectionSelector http1;
     private final RequestDeadlines deadlines;
@@ -51,8 +57,11 @@ public final class ConnectionGate implements ServerConnectionSelector {
 
     /** A whole answer that closes the connection, for the gate's own refusals (no request was parsed). */
     static byte[] plainAnswer(String status, String reason) {
-        String body = status + ": " + reason;
-        return ("HTTP/1.1 " + status + "\r\nServer: EC2ws\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: "
+        return answer(status, "text/plain", status + ": " + reason);
+    }
+
+    private static byte[] answer(String status, String contentType, String body) {
+        return ("HTTP/1.1 " + status + "\r\nServer: EC2ws\r\nContent-Type: " + contentType + "\r\nConnection: close\r\nContent-Length: "
                 + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
     }
 
