@@ -129,7 +129,7 @@ public final class ContainerCredentialsRoute {
         }
         String token = req.headers().first(HeaderNames.AUTHORIZATION).map(ContainerCredentialsRoute::withoutScheme).orElse(null);
         return switch (broker.credentialsFor(token, caller)) {
-            case CredentialBroker.Granted g -> new Outcome(200, document(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
+            case CredentialBroker.Granted g -> new Outcome(200, document(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null);
             case CredentialBroker.Refused r -> error(r.httpStatus(), r.reason(), r.foundPod());
             case CredentialBroker.Role role -> throw new AssertionError("a credentials question got only a role");

@@ -227,7 +227,7 @@ public final class MetadataRoutes {
     private Outcome credentials(CredentialBroker.Answer answer, boolean extended) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
+                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null, java.util.Map.of(), "credentials");
             // On the extended path a role that is not the pod's is 404, as IMDS answers an unknown role: the Java SDK v2
             // and JS SDK keep the listed name and list again only after a 404 (aws-sdk-java-v2

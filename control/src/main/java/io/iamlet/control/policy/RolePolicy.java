@@ -101,10 +101,12 @@ public final class RolePolicy {
             }
             target = Optional.of(t);
         }
-        Optional<String> sessionPolicy = Optional.ofNullable(pod.annotations().get(RoleSettings.SESSION_POLICY_KEY))
-                .map(String::strip);
+        Optional<String> sessionPolicy = annotation(pod, RoleSettings.SESSION_POLICY_KEY);
         if (sessionPolicy.isPresent()) {
-            Optional<String> problem = memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
+            // Only texts STS could take are remembered: a pod's annotations may hold up to 256 KiB.
+            Optional<String> problem = sessionPolicy.get().length() > SessionPolicy.MAX_CHARS
+                    ? SessionPolicy.problem(sessionPolicy.get())
+                    : memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
             if (problem.isPresent()) {
                 return new RoleDecision.Denied(400, "pod " + pod.key() + ": its " + RoleSettings.SESSION_POLICY_KEY + " " + problem.get()
                         + "; the pod gets no credentials until the annotation is fixed or removed",
