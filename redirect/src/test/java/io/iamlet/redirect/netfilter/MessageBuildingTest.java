@@ -5,7 +5,6 @@ import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.netfilter.NftRedirectRules;
 import io.iamlet.redirect.nftables.NftablesBackend;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
