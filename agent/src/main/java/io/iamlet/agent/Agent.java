@@ -92,7 +92,7 @@ public final class Agent implements AutoCloseable {
             // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
             // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
             // On a thread of its own, so that discovery, the clients and the first list of pods go ahead meanwhile:
-            // linking the netlink downcalls alone took 0.3 s of a 2.2 s start (bin/bench, 2026-11-25). A failure
+            // linking the netlink downcalls alone is a noticeable part of the start (docs/performance.md). A failure
             // of the steps below waits for the block to be in before it stops the agent (close()).
             redirects = config.redirects(Version.current());
             blocked = CompletableFuture.runAsync(() -> {
