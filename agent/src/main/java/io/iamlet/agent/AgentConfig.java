@@ -33,6 +33,7 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           URI metadata, Set<String> allowedMetadataPaths, MetadataRoutes.ImdsV2 imdsV2,
                           Optional<URI> stsEndpoint, boolean regionalSts, Optional<String> region, Duration sessionDuration,
                           Duration errorTtl, Duration resync, Duration lookupBudget, boolean resolveDuplicates,
+                          int apiReadsPerSecond,
                           RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
                           Optional<Path> cgroup, Path bpfPinDir,
                           ContainerCredentialsRoute.Settings containerCredentials, ServerLimits serverLimits) {

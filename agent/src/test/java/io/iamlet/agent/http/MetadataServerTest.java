@@ -267,10 +267,11 @@ class MetadataServerTest {
         HttpResponse<String> withToken = call(WEB, "GET", "/latest/meta-data/iam/security-credentials-extended/reader",
                 Map.of("X-aws-ec2-metadata-token", t));
         assertEquals(200, withToken.statusCode(), withToken.body());
-        // Other roles: as the legacy path answers them.
+        // Another role: 404 (the Java and JS SDKs list again only after a 404), where the legacy path keeps kube2iam's 403.
         HttpResponse<String> other = get(WEB, "/latest/meta-data/iam/security-credentials-extended/admin");
-        assertEquals(get(WEB, "/latest/meta-data/iam/security-credentials/admin").statusCode(), other.statusCode());
-        assertEquals(403, other.statusCode());
+        assertEquals(404, other.statusCode());
+        assertTrue(other.body().startsWith("Invalid role admin"), other.body());
+        assertEquals(403, get(WEB, "/latest/meta-data/iam/security-credentials/admin").statusCode());
         assertEquals(404, get(PLAIN, "/latest/meta-data/iam/security-credentials-extended/").statusCode());
         assertEquals(404, get(PLAIN, "/latest/meta-data/iam/security-credentials-extended/node-role").statusCode(),
                 "a pod without a role never gets the node's");

@@ -90,6 +90,45 @@ class SdkContractTest {
         return contract(IPV6);
     }
 
+    /**
+     * With {@code --imds-v2=required} (what docs/security.md recommends): each SDK's token flow, with the TTL it asks
+     * for, gets its credentials on both paths, and a request without a token is 401 (the SDKs then fetch a token).
+     */
+    @TestFactory
+    Stream<DynamicTest> imdsV2Required() throws Exception {
+        Family f = IPV4;
+        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
+                InetAddress.ofLiteral(f.bind()), tokenClock);
+        createPod("sdk", "reader", f.pod());
+        record Flow(String source, String ttl) {
+        }
+        List<Flow> flows = List.of(new Flow("Go v2 feature/ec2/imds token_provider.go defaultTokenTTL", "300"),
+                new Flow("Go v1 aws/ec2metadata/service.go defaultTTL", "21600"),
+                new Flow("botocore utils.py _TOKEN_TTL", "21600"),
+                new Flow("JS @smithy/credential-provider-imds fromInstanceMetadata.ts getMetadataToken", "21600"));
+        Stream<DynamicTest> tokenFlows = flows.stream().map(flow -> DynamicTest.dynamicTest(
+                "IMDSv2 required · " + flow.source() + ": TTL " + flow.ttl() + " echoed, then listing and document on both paths", () -> {
+                    Answer token = put(f, flow.ttl());
+                    assertEquals(200, token.status(), token.body());
+                    assertEquals(flow.ttl(), token.header("X-aws-ec2-metadata-token-ttl-seconds"));
+                    for (String base : new String[] {LEGACY, EXTENDED}) {
+                        Answer listing = get(f, base, token.body());
+                        assertEquals(200, listing.status(), base + ": " + listing.body());
+                        assertEquals("reader", listing.body());
+                        Answer doc = get(f, base + listing.body(), token.body());
+                        assertEquals(200, doc.status(), doc.body());
+                        assertEquals("Success", JSON.readTree(doc.body()).get("Code").asText());
+                    }
+                }));
+        Stream<DynamicTest> v1 = Stream.of(DynamicTest.dynamicTest(
+                "IMDSv2 required · Go v2 token_provider.go, JS (a 401 makes them fetch a token): a request without a token is 401", () -> {
+                    for (String path : new String[] {LEGACY, LEGACY + "reader", EXTENDED, EXTENDED + "reader"}) {
+                        assertEquals(401, get(f, path, null).status(), path);
+                    }
+                }));
+        return Stream.concat(tokenFlows, v1);
+    }
+
     private Stream<DynamicTest> contract(Family f) throws Exception {
         stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);
@@ -190,13 +229,14 @@ class SdkContractTest {
                     assertEquals(200, get(f, LEGACY + "reader/", null).status());
                 }));
         // Roles that are not the pod's, and a role change.
-        cases.add(new Case("kube2iam e2e TestWrongRoleRejected (another role: 403); never the node's role",
-                "a role that is not the pod's: 403 on both paths, nothing forwarded", f -> {
+        cases.add(new Case("kube2iam e2e TestWrongRoleRejected (another role: 403); Java v2 InstanceProfileCredentialsProviderExtendedApiTest"
+                + " resolveCredentials_withUnstableProfile_ReturnsCredentials (extended: lists again only after a 404)",
+                "a role that is not the pod's: 403 on the legacy path, 404 on the extended one, never the node's, nothing forwarded", f -> {
                     aws.imds().clearReads();
                     for (String base : new String[] {LEGACY, EXTENDED}) {
                         for (String other : new String[] {"admin", "node-role", ServerStack.BASE + "admin"}) {
                             Answer a = get(f, base + other, null);
-                            assertEquals(403, a.status(), base + other + ": " + a.body());
+                            assertEquals(base == LEGACY ? 403 : 404, a.status(), base + other + ": " + a.body());
                             assertFalse(a.body().contains(FakeImds.NODE_ACCESS_KEY));
                         }
                     }
@@ -244,7 +284,7 @@ class SdkContractTest {
                     assertTrue(millis < 1000, "three answers took " + millis + " ms: past botocore's 1 s timeout");
                 }));
         cases.add(new Case("botocore utils.py and Go v2/v1 ec2rolecreds (list on every refresh); Java v2 and JS (re-list on a 404 only)",
-                "a role change: the listing names the new role at once; the old one is 403 (kube2iam), the new one 200", f -> {
+                "a role change: the listings name the new role at once; the old one is 403 (legacy, kube2iam) or 404 (extended), the new one 200", f -> {
                     String pod = f == IPV6 ? f.pod() : "127.0.0.33";
                     if (f != IPV6) {
                         createPod("change", "before", pod);
@@ -255,7 +295,8 @@ class SdkContractTest {
                     replaceRole(namespace, "after");
                     eventually("the listing names the new role", () -> "after".equals(getQuietly(at, LEGACY)));
                     assertEquals(403, get(at, LEGACY + before, null).status(), "the old role, asked by an SDK that cached its name");
-                    assertEquals(403, get(at, EXTENDED + before, null).status());
+                    assertEquals(404, get(at, EXTENDED + before, null).status(), "a 404 makes the Java SDK list again");
+                    assertEquals("after", get(at, EXTENDED, null).body());
                     JsonNode doc = document(at, LEGACY + "after");
                     assertTrue(doc.get("Token").asText().contains("after"), "credentials of the new role");
                 }));

@@ -59,6 +59,7 @@ final class ServerStack implements AutoCloseable {
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         ServerMetrics metrics = new ServerMetrics(cache::stats);
+        metrics.apiReads(index::apiReads);
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(tokenClock),
                 new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), mode,
                 new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);

@@ -13,6 +13,10 @@ import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.ServiceAccountRole;
 
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The container-credentials question: "here is my service-account token, give me my role's credentials".
@@ -33,6 +37,13 @@ public final class ContainerCredentialBroker {
     private final CredentialCache cache;
     private final PodEventRecorder events;
     private final String nodeName;
+    /**
+     * One at a time, so that the pods of one ServiceAccount (at start-up: all of a namespace's) cost one API read,
+     * the rest coming from ServiceAccountAnnotations' cache; the thread ends when there is nothing to do.
+     */
+    private final ExecutorService serviceAccountPrefetches = new ThreadPoolExecutor(0, 1,
+            10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            Thread.ofVirtual().name("prefetch-service-account-role").factory());
 
     public ContainerCredentialBroker(TokenVerifier verifier, PodIndex index, RolePolicy policy, ServiceAccountAnnotations serviceAccounts,
                                      CredentialCache cache, PodEventRecorder events, String nodeName) {
@@ -45,11 +56,12 @@ public final class ContainerCredentialBroker {
         this.nodeName = nodeName;
         // As CredentialBroker does for annotated pods: a pod whose role comes from its ServiceAccount gets its
         // credentials fetched when it appears, so its first request is a hit. The ServiceAccount is read off the
-        // informer's thread, and only when a pod becomes live or changes account (not on every update or resync).
+        // informer's thread, one pod at a time, and only when a pod becomes live or changes account (not on every
+        // update or resync).
         index.addListener((before, after) -> {
             if (after != null && after.live() && !ServiceAccountRole.podHasRole(after, policy.settings().roleKey())
                     && (before == null || !before.live() || !before.serviceAccount().equals(after.serviceAccount()))) {
-                Thread.ofVirtual().name("prefetch-service-account-role").start(() -> prefetchServiceAccountRole(after));
+                serviceAccountPrefetches.execute(() -> prefetchServiceAccountRole(after));
             }
         });
     }
