@@ -131,14 +131,15 @@ public final class CgroupRedirect {
         long cgroupId = cgroupId(target.cgroup());
         ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie(),
                 target.containerCredentials(), target.agentCgroupId());
-        try (Fd programFd = Bpf.progLoad(program.spec())) {
-            link(LINK, Bpf.ATTACH_CGROUP_INET4_CONNECT, programFd, target.cgroup(), cgroupId);
-        }
         if (kind == ConnectProgram.Kind.REDIRECT) {
+            // The recorder first: every connection the redirect sends to the agent is then attributed.
             try (Fd owners = ownersMap();
                  Fd sockOps = Bpf.progLoad(new SockOpsProgram(target.hostIp(), target.port(), owners.value()).spec())) {
                 link(SOCK_OPS_LINK, Bpf.ATTACH_CGROUP_SOCK_OPS, sockOps, target.cgroup(), cgroupId);
             }
+        }
+        try (Fd programFd = Bpf.progLoad(program.spec())) {
+            link(LINK, Bpf.ATTACH_CGROUP_INET4_CONNECT, programFd, target.cgroup(), cgroupId);
         }
         Attached attached = show().orElseThrow(() -> new IllegalStateException("read back " + linkPin() + " after pinning it, and it is gone"));
         if (attached.cgroupId() != cgroupId || !program.tags().contains(attached.tag())

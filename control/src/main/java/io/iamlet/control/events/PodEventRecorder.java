@@ -81,8 +81,28 @@ public final class PodEventRecorder implements AutoCloseable {
 
     /** Records the failure unless one was recorded for this pod and role within the interval. */
     public void assumeRoleFailed(PodInfo pod, RoleArn role, CredentialException failure) {
+        String message = "iamlet could not assume role " + role + " for this pod: " + failure.getMessage()
+                + (failure.accessDenied()
+                        ? ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role"
+                          + " (the role iamlet runs with)."
+                        : ".");
+        warn(pod, pod.uid() + "|" + role, REASON, "AssumeRole", message);
+    }
+
+    /**
+     * Records that a connection came from this pod's cgroup (so the kernel names it as the caller) but from
+     * an address the API server does not give it: it was refused.
+     */
+    public void identityMismatch(PodInfo pod, String address) {
+        warn(pod, pod.uid() + "|identity|" + address, IDENTITY_MISMATCH, "GetCredentials", "iamlet refused a metadata request from"
+                + " this pod's cgroup that came from address " + address + ", which is not this pod's (" + String.join(", ", pod.ips())
+                + "): the kernel and the address name different callers.");
+    }
+
+    public static final String IDENTITY_MISMATCH = "IdentityMismatch";
+
+    private void warn(PodInfo pod, String key, String reason, String action, String message) {
         Instant now = clock.instant();
-        String key = pod.uid() + "|" + role;
         Instant previous = lastSent.get(key);
         if (previous != null && previous.plus(interval).isAfter(now)) {
             return;
@@ -95,11 +115,6 @@ public final class PodEventRecorder implements AutoCloseable {
             }
         }
         lastSent.put(key, now);
-        String message = "iamlet could not assume role " + role + " for this pod: " + failure.getMessage()
-                + (failure.accessDenied()
-                        ? ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role"
-                          + " (the role iamlet runs with)."
-                        : ".");
         String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         Event event = new EventBuilder()
                 .withNewMetadata()
@@ -110,13 +125,13 @@ public final class PodEventRecorder implements AutoCloseable {
                 .withApiVersion("v1").withKind("Pod").withNamespace(pod.namespace()).withName(pod.name()).withUid(pod.uid())
                 .endInvolvedObject()
                 .withType("Warning")
-                .withReason(REASON)
+                .withReason(reason)
                 .withMessage(message.length() > 1024 ? message.substring(0, 1024) : message)
                 .withFirstTimestamp(timestamp)
                 .withLastTimestamp(timestamp)
                 .withEventTime(new MicroTime(DateTimeFormatter.ISO_INSTANT.format(now)))
                 .withCount(1)
-                .withAction("AssumeRole")
+                .withAction(action)
                 .withReportingComponent("iamlet")
                 .withReportingInstance(nodeName)
                 .withNewSource().withComponent("iamlet").withHost(nodeName).endSource()
