@@ -10,9 +10,9 @@ import java.util.Map;
  * the program is built, so adding an instruction never means re-counting hand-written distances. The
  * kernel's offsets count instructions (a 64-bit immediate load counts two) from the one after the jump.
  */
-final class Asm {
+public final class Asm {
     /** A jump target, placed once with {@link #place}. */
-    record Label(String name) {
+    public record Label(String name) {
     }
 
     private record Pending(int at, Label target) {
@@ -22,24 +22,24 @@ final class Asm {
     private final List<Pending> jumps = new ArrayList<>();
     private final Map<Label, Integer> placed = new HashMap<>();
 
-    Label label(String name) {
+    public Label label(String name) {
         return new Label(name);
     }
 
     /** Jumps to {@code label} land on the next instruction added. */
-    Asm place(Label label) {
+    public Asm place(Label label) {
         if (placed.putIfAbsent(label, code.size()) != null) {
             throw new IllegalStateException("label " + label.name() + " placed twice");
         }
         return this;
     }
 
-    Asm add(Insn insn) {
+    public Asm add(Insn insn) {
         code.add(insn);
         return this;
     }
 
-    Asm add(List<Insn> insns) {
+    public Asm add(List<Insn> insns) {
         code.addAll(insns);
         return this;
     }
@@ -49,95 +49,95 @@ final class Asm {
         return add(insn);
     }
 
-    Asm mov(Reg dst, Reg src) {
+    public Asm mov(Reg dst, Reg src) {
         return add(Insn.movReg(dst.number(), src.number()));
     }
 
-    Asm mov(Reg dst, int imm) {
+    public Asm mov(Reg dst, int imm) {
         return add(Insn.movImm(dst.number(), imm));
     }
 
     /** 32-bit move: the upper half is zeroed, so a value with its top bit set is not sign-extended. */
-    Asm mov32(Reg dst, int imm) {
+    public Asm mov32(Reg dst, int imm) {
         return add(Insn.mov32(dst.number(), imm));
     }
 
-    Asm load64(Reg dst, long value) {
+    public Asm load64(Reg dst, long value) {
         return add(Insn.load64(dst.number(), value));
     }
 
     /** A map's file descriptor as the 64-bit immediate the verifier turns into the map's address. */
-    Asm loadMap(Reg dst, int mapFd) {
+    public Asm loadMap(Reg dst, int mapFd) {
         return add(Insn.loadMapFd(dst.number(), mapFd));
     }
 
-    Asm loadWord(Reg dst, Reg base, int offset) {
+    public Asm loadWord(Reg dst, Reg base, int offset) {
         return add(Insn.loadWord(dst.number(), base.number(), offset));
     }
 
-    Asm loadDouble(Reg dst, Reg base, int offset) {
+    public Asm loadDouble(Reg dst, Reg base, int offset) {
         return add(Insn.loadDouble(dst.number(), base.number(), offset));
     }
 
-    Asm storeWord(Reg base, int offset, Reg src) {
+    public Asm storeWord(Reg base, int offset, Reg src) {
         return add(Insn.storeWord(base.number(), offset, src.number()));
     }
 
-    Asm storeDouble(Reg base, int offset, Reg src) {
+    public Asm storeDouble(Reg base, int offset, Reg src) {
         return add(Insn.storeDouble(base.number(), offset, src.number()));
     }
 
-    Asm addImm(Reg dst, int imm) {
+    public Asm addImm(Reg dst, int imm) {
         return add(Insn.addImm(dst.number(), imm));
     }
 
-    Asm orImm(Reg dst, int imm) {
+    public Asm orImm(Reg dst, int imm) {
         return add(Insn.orImm(dst.number(), imm));
     }
 
-    Asm rsh32(Reg dst, int bits) {
+    public Asm rsh32(Reg dst, int bits) {
         return add(Insn.rsh32(dst.number(), bits));
     }
 
-    Asm call(int helper) {
+    public Asm call(int helper) {
         return add(Insn.call(helper));
     }
 
-    Asm exit() {
+    public Asm exit() {
         return add(Insn.exit());
     }
 
     /** r0 = value; exit. */
-    Asm ret(int value) {
+    public Asm ret(int value) {
         return mov(Reg.R0, value).exit();
     }
 
-    Asm jumpIfEqual32(Reg dst, int imm, Label target) {
+    public Asm jumpIfEqual32(Reg dst, int imm, Label target) {
         return jump(Insn.jumpIfEqual32(dst.number(), imm, 0), target);
     }
 
-    Asm jumpIfNot32(Reg dst, int imm, Label target) {
+    public Asm jumpIfNot32(Reg dst, int imm, Label target) {
         return jump(Insn.jumpIfNot32(dst.number(), imm, 0), target);
     }
 
-    Asm jumpIfGreater32(Reg dst, int imm, Label target) {
+    public Asm jumpIfGreater32(Reg dst, int imm, Label target) {
         return jump(Insn.jumpIfGreater32(dst.number(), imm, 0), target);
     }
 
-    Asm jumpIfEqual(Reg dst, Reg src, Label target) {
+    public Asm jumpIfEqual(Reg dst, Reg src, Label target) {
         return jump(Insn.jumpIfEqual(dst.number(), src.number(), 0), target);
     }
 
-    Asm jumpIfZero(Reg dst, Label target) {
+    public Asm jumpIfZero(Reg dst, Label target) {
         return jump(Insn.jumpIfZero(dst.number(), 0), target);
     }
 
-    Asm jump(Label target) {
+    public Asm jump(Label target) {
         return jump(Insn.jumpAlways(0), target);
     }
 
     /** The program with every jump pointed at its label. */
-    List<Insn> build() {
+    public List<Insn> build() {
         List<Insn> out = new ArrayList<>(code);
         for (Pending j : jumps) {
             Integer target = placed.get(j.target());

@@ -22,12 +22,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The bpf(2) commands iamlet uses. union bpf_attr has one struct per command (uapi linux/bpf.h); each is
  * written out below as a layout with the kernel's field names, and filled by name.
  */
-final class Bpf {
-    static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
-    static final int PROG_TYPE_SOCK_OPS = 13;
-    static final int ATTACH_CGROUP_INET4_CONNECT = 10;
-    static final int ATTACH_CGROUP_SOCK_OPS = 3;
-    static final int MAP_TYPE_LRU_HASH = 9;
+public final class Bpf {
+    public static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+    public static final int PROG_TYPE_SOCK_OPS = 13;
+    public static final int ATTACH_CGROUP_INET4_CONNECT = 10;
+    public static final int ATTACH_CGROUP_SOCK_OPS = 3;
+    public static final int MAP_TYPE_LRU_HASH = 9;
 
     private static final int MAP_CREATE = 0;
     private static final int MAP_LOOKUP_ELEM = 1;
@@ -84,15 +84,6 @@ final class Bpf {
     private Bpf() {
     }
 
-    /** What a program is to the kernel: its type, the attach point the verifier checks it for, its name and code. */
-    record ProgramSpec(int type, int expectedAttachType, String name, byte[] code) {
-        ProgramSpec {
-            if (name.length() > 15) {
-                throw new IllegalArgumentException("a program name has at most 15 characters: " + name);
-            }
-        }
-    }
-
     /** One command's bpf_attr, filled by field name. */
     private record Attr(MemorySegment segment, StructLayout layout) {
         static Attr of(Arena arena, StructLayout layout) {
@@ -124,7 +115,7 @@ final class Bpf {
         }
     }
 
-    static String hint(int errno) {
+    public static String hint(int errno) {
         return switch (errno) {
             case Errno.EPERM, Errno.EACCES -> "Loading and attaching eBPF programs needs CAP_BPF and CAP_NET_ADMIN"
                     + " (CAP_SYS_ADMIN on kernels before 5.8) in the node's user namespace; run the agent with them";
@@ -143,19 +134,19 @@ final class Bpf {
         }
     }
 
-    static Fd progLoad(ProgramSpec program) {
+    public static Fd progLoad(ProgramSpec program) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment log = arena.allocate(LOG_SIZE);
             Attr attr = Attr.of(arena, PROG_LOAD_ATTR)
                     .set("prog_type", program.type())
-                    .set("insn_cnt", program.code().length / Insn.SIZE)
-                    .set("insns", arena.allocateFrom(JAVA_BYTE, program.code()))
-                    .set("license", arena.allocateFrom("Dual MIT/GPL"))
+                    .set("insn_cnt", program.instructions().length / Insn.SIZE)
+                    .set("insns", arena.allocateFrom(JAVA_BYTE, program.instructions()))
+                    .set("license", arena.allocateFrom(program.license()))
                     .set("log_level", 1)
                     .set("log_size", LOG_SIZE)
                     .set("log_buf", log)
                     .name("prog_name", program.name())
-                    .set("expected_attach_type", program.expectedAttachType());
+                    .set("expected_attach_type", program.attachType());
             try {
                 return new Fd((int) Libc.syscall(SYS_BPF, PROG_LOAD, attr.segment(), (int) attr.segment().byteSize(), "load " + program.name()));
             } catch (NativeException e) {
@@ -166,7 +157,7 @@ final class Bpf {
         }
     }
 
-    static Fd mapCreate(int type, int keySize, int valueSize, int maxEntries, String name) {
+    public static Fd mapCreate(int type, int keySize, int valueSize, int maxEntries, String name) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, MAP_CREATE_ATTR).set("map_type", type).set("key_size", keySize)
                     .set("value_size", valueSize).set("max_entries", maxEntries).name("map_name", name);
@@ -175,7 +166,7 @@ final class Bpf {
     }
 
     /** The value at {@code key}, or empty when the map has none. */
-    static Optional<MemorySegment> mapLookup(Fd map, MemorySegment key, Arena arena, long valueSize) {
+    public static Optional<MemorySegment> mapLookup(Fd map, MemorySegment key, Arena arena, long valueSize) {
         MemorySegment value = arena.allocate(valueSize, 8);
         Attr attr = Attr.of(arena, MAP_ELEM_ATTR).set("map_fd", map.value()).set("key", key).set("value", value);
         try {
@@ -189,14 +180,14 @@ final class Bpf {
         }
     }
 
-    static void mapUpdate(Fd map, MemorySegment key, MemorySegment value) {
+    public static void mapUpdate(Fd map, MemorySegment key, MemorySegment value) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, MAP_ELEM_ATTR).set("map_fd", map.value()).set("key", key).set("value", value);
             call(MAP_UPDATE_ELEM, attr, "write an entry of an eBPF map (BPF_MAP_UPDATE_ELEM)");
         }
     }
 
-    static void mapDelete(Fd map, MemorySegment key) {
+    public static void mapDelete(Fd map, MemorySegment key) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, MAP_ELEM_ATTR).set("map_fd", map.value()).set("key", key);
             try {
@@ -210,7 +201,7 @@ final class Bpf {
     }
 
     /** The key after {@code key} (the first one when {@code key} is null), or false at the end: the map's keys one by one. */
-    static boolean mapNextKey(Fd map, MemorySegment key, MemorySegment next) {
+    public static boolean mapNextKey(Fd map, MemorySegment key, MemorySegment next) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, MAP_ELEM_ATTR).set("map_fd", map.value()).set("key", key == null ? 0L : key.address())
                     .set("value", next);
@@ -224,7 +215,7 @@ final class Bpf {
         }
     }
 
-    static Fd linkCreate(Fd prog, Fd cgroup, int attachType, Path cgroupPath) {
+    public static Fd linkCreate(Fd prog, Fd cgroup, int attachType, Path cgroupPath) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, LINK_CREATE_ATTR).set("prog_fd", prog.value()).set("target_fd", cgroup.value())
                     .set("attach_type", attachType);
@@ -233,7 +224,7 @@ final class Bpf {
     }
 
     /** Swaps the program behind a link in one step: no moment without either program. */
-    static void linkUpdate(Fd link, Fd prog) {
+    public static void linkUpdate(Fd link, Fd prog) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, LINK_UPDATE_ATTR).set("link_fd", link.value()).set("new_prog_fd", prog.value());
             call(LINK_UPDATE, attr, "replace the program of the pinned link (BPF_LINK_UPDATE)");
@@ -244,14 +235,14 @@ final class Bpf {
      * Detaches a link from its cgroup at once. Unpinning alone frees the link only when the kernel gets to
      * it (deferred work), so a remove that returned could still leave the program attached for a moment.
      */
-    static void linkDetach(Fd link, Path pin) {
+    public static void linkDetach(Fd link, Path pin) {
         try (Arena arena = Arena.ofConfined()) {
             call(LINK_DETACH, Attr.of(arena, LINK_DETACH_ATTR).set("link_fd", link.value()),
                     "detach the link pinned at " + pin + " (BPF_LINK_DETACH)");
         }
     }
 
-    static void pin(Fd fd, Path path) {
+    public static void pin(Fd fd, Path path) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, OBJ_ATTR).set("pathname", arena.allocateFrom(path.toString())).set("bpf_fd", fd.value());
             call(OBJ_PIN, attr, "pin an eBPF object at " + path + " (BPF_OBJ_PIN)");
@@ -259,7 +250,7 @@ final class Bpf {
     }
 
     /** The object pinned at {@code path}, or empty when nothing is. */
-    static Optional<Fd> get(Path path) {
+    public static Optional<Fd> get(Path path) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, OBJ_ATTR).set("pathname", arena.allocateFrom(path.toString()));
             return Optional.of(new Fd((int) call(OBJ_GET, attr, "open the pinned eBPF object " + path + " (BPF_OBJ_GET)")));
@@ -272,10 +263,10 @@ final class Bpf {
     }
 
     /** struct bpf_link_info for a cgroup link. */
-    record LinkInfo(int type, int id, int programId, long cgroupId, int attachType) {
+    public record LinkInfo(int type, int id, int programId, long cgroupId, int attachType) {
     }
 
-    static LinkInfo linkInfo(Fd link) {
+    public static LinkInfo linkInfo(Fd link) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(64, 8);
             infoByFd(arena, link, info, "read the pinned link (BPF_OBJ_GET_INFO_BY_FD)");
@@ -285,10 +276,10 @@ final class Bpf {
     }
 
     /** The parts of struct bpf_prog_info iamlet checks. */
-    record ProgramInfo(int id, String tag, String name) {
+    public record ProgramInfo(int id, String tag, String name) {
     }
 
-    static ProgramInfo programInfo(int programId) {
+    public static ProgramInfo programInfo(int programId) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, ID_ATTR).set("prog_id", programId);
             try (Fd fd = new Fd((int) call(PROG_GET_FD_BY_ID, attr, "open eBPF program " + programId + " (BPF_PROG_GET_FD_BY_ID)"))) {
@@ -306,7 +297,7 @@ final class Bpf {
     }
 
     /** How many programs are attached to the cgroup at {@code attachType}, whoever attached them. */
-    static int attachedCount(Fd cgroup, int attachType, Path cgroupPath) {
+    public static int attachedCount(Fd cgroup, int attachType, Path cgroupPath) {
         try (Arena arena = Arena.ofConfined()) {
             Attr attr = Attr.of(arena, QUERY_ATTR).set("target_fd", cgroup.value()).set("attach_type", attachType);
             call(PROG_QUERY, attr, "list the programs of cgroup " + cgroupPath + " at attach type " + attachType + " (BPF_PROG_QUERY)");

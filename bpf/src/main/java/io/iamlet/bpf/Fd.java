@@ -3,8 +3,8 @@ package io.iamlet.bpf;
 import io.iamlet.netlink.ffm.Libc;
 
 /** A file descriptor the holder owns and closes: a bpf program, map or link, or an open cgroup directory. */
-record Fd(int value) implements AutoCloseable {
-    static Fd open(java.nio.file.Path path) {
+public record Fd(int value) implements AutoCloseable {
+    public static Fd open(java.nio.file.Path path) {
         return new Fd(Libc.open(path.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC));
     }
 

@@ -11,7 +11,11 @@ import com.fasterxml.jackson.databind.deser.BeanDeserializerModifier;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -36,7 +40,18 @@ public final class Chart {
             "v1/ServiceAccount", ServiceAccount.class,
             "rbac.authorization.k8s.io/v1/ClusterRole", ClusterRole.class,
             "rbac.authorization.k8s.io/v1/ClusterRoleBinding", ClusterRoleBinding.class,
-            "apps/v1/DaemonSet", DaemonSet.class);
+            "apps/v1/DaemonSet", DaemonSet.class,
+            "v1/Service", Service.class,
+            "v1/ConfigMap", ConfigMap.class,
+            "v1/Pod", Pod.class);
+    /**
+     * The Prometheus Operator's kinds: fabric8 has no typed model of them on our class path, so they are read as
+     * generic resources and their fields checked by the tests that enable them (ChartOperationsTest).
+     */
+    private static final java.util.Set<String> CUSTOM_KINDS = java.util.Set.of("monitoring.coreos.com/v1/PodMonitor",
+            "monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule");
+    /** Where `helm test`'s pods come from: not installed with the release, so not among {@link #objects}. */
+    static final String TESTS_SOURCE = "# Source: iamlet/templates/tests/";
 
     /**
      * fabric8's model classes keep unknown fields in an "additionalProperties" map; without that any-setter an
@@ -74,10 +89,49 @@ public final class Chart {
         }
     }
 
-    /** Every manifest of a render, strictly typed; fails on an unknown kind or field. */
+    /** Every manifest of a render the release installs (not `helm test`'s pods), strictly typed; fails on an unknown kind or field. */
     public static List<HasMetadata> objects(String rendered) throws IOException {
-        return Arrays.stream(rendered.split("(?m)^---\\s*$")).filter(doc -> doc.lines().anyMatch(l -> l.startsWith("kind:")))
-                .map(Chart::strict).toList();
+        return documents(rendered).filter(doc -> !doc.contains(TESTS_SOURCE)).map(Chart::strict).toList();
+    }
+
+    /**
+     * The pods `helm test` runs, with these values. helm-java's template leaves hooks out (as the release's manifest
+     * does), so a copy of the chart without the hook annotation renders them; the annotation is asserted separately.
+     */
+    public static List<Pod> tests(Map<String, String> values) throws IOException {
+        Path copy = Files.createTempDirectory("iamlet-chart-tests");
+        try {
+            try (var files = Files.walk(DIR)) {
+                for (Path f : files.toList()) {
+                    Path target = copy.resolve(DIR.relativize(f).toString());
+                    if (Files.isDirectory(f)) {
+                        Files.createDirectories(target);
+                    } else {
+                        String text = Files.readString(f);
+                        Files.writeString(target, f.startsWith(DIR.resolve("templates/tests"))
+                                ? text.replaceAll("(?m)^\\s*helm\\.sh/hook.*\\n", "") : text);
+                    }
+                }
+            }
+            Path file = Files.createTempFile("iamlet-values", ".yaml");
+            try {
+                StringBuilder yaml = new StringBuilder();
+                values.forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
+                Files.writeString(file, yaml);
+                String rendered = new Helm(copy).template().withName("iamlet").withNamespace("kube-system").withValuesFile(file).call();
+                return documents(rendered).filter(doc -> doc.contains(TESTS_SOURCE)).map(Chart::strict).map(Pod.class::cast).toList();
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } finally {
+            try (var files = Files.walk(copy)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private static java.util.stream.Stream<String> documents(String rendered) {
+        return Arrays.stream(rendered.split("(?m)^---\\s*$")).filter(doc -> doc.lines().anyMatch(l -> l.startsWith("kind:")));
     }
 
     /** One manifest, read as the API server would: its kind's type, no unknown field. */
@@ -85,6 +139,9 @@ public final class Chart {
         try {
             JsonNode tree = STRICT.readTree(manifest);
             String key = tree.path("apiVersion").asText() + "/" + tree.path("kind").asText();
+            if (CUSTOM_KINDS.contains(key)) {
+                return new YAMLMapper().readValue(manifest, GenericKubernetesResource.class);
+            }
             Class<? extends HasMetadata> type = KINDS.get(key);
             if (type == null) {
                 throw new AssertionError("the chart renders " + key + ", a kind this test does not know yet: add it to Chart.KINDS");

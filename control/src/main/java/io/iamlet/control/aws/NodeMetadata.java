@@ -1,5 +1,8 @@
 package io.iamlet.control.aws;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.control.policy.RoleArn;
 
 import java.io.IOException;
@@ -18,7 +21,8 @@ import java.util.regex.Pattern;
  * Used by the agent itself, which the redirect never catches (it runs in the node's network namespace).
  */
 public final class NodeMetadata {
-    private static final Pattern PROFILE_ARN = Pattern.compile("\"InstanceProfileArn\"\\s*:\\s*\"arn:(aws[a-z-]*):iam::(\\d{12}):instance-profile/[^\"]*\"");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern PROFILE_ARN = Pattern.compile("arn:(aws[a-z-]*):iam::(\\d{12}):instance-profile/.*");
     private static final Duration TOKEN_TTL = Duration.ofHours(6);
 
     private final URI base;
@@ -62,10 +66,24 @@ public final class NodeMetadata {
 
     /** arn:PARTITION:iam::ACCOUNT:role/ of the node's instance profile. */
     public RoleArn.Base discoverBaseArn() throws IOException, InterruptedException {
-        String info = get("meta-data/iam/info");
-        Matcher m = PROFILE_ARN.matcher(info);
-        if (!m.find()) {
+        return baseArnOf(get("meta-data/iam/info"));
+    }
+
+    /** The base ARN from an iam/info document ({"Code":"Success","InstanceProfileArn":"arn:…:instance-profile/…",…}). */
+    static RoleArn.Base baseArnOf(String info) throws IOException {
+        JsonNode document;
+        try {
+            document = JSON.readTree(info);
+        } catch (JsonProcessingException e) {
+            throw new IOException("meta-data/iam/info is not JSON: " + e.getOriginalMessage());
+        }
+        JsonNode arn = document == null ? null : document.get("InstanceProfileArn");
+        if (arn == null || !arn.isTextual()) {
             throw new IOException("meta-data/iam/info has no InstanceProfileArn: does the node have an instance profile?");
+        }
+        Matcher m = PROFILE_ARN.matcher(arn.asText());
+        if (!m.matches()) {
+            throw new IOException("meta-data/iam/info's InstanceProfileArn is not an instance profile's ARN: " + arn.asText());
         }
         return new RoleArn.Base(m.group(1), m.group(2), "");
     }

@@ -30,4 +30,19 @@ public final class CredentialException extends RuntimeException {
     public boolean accessDenied() {
         return "AccessDenied".equals(code);
     }
+
+    /** STS refused the pod's session policy (malformed, or over the packed size limit): the pod's owner must fix it. */
+    public boolean policyRefused() {
+        return "MalformedPolicyDocument".equals(code) || "PackedPolicyTooLarge".equals(code);
+    }
+
+    /** Whether the pod's owner (not the agent's operator alone) can and should act: worth a Warning Event on the pod. */
+    public boolean forPodOwner() {
+        return accessDenied() || policyRefused();
+    }
+
+    /** STS refused because the role's trust policy does not allow sts:TagSession (session tags were sent). */
+    public boolean tagSessionRefused() {
+        return accessDenied() && getMessage() != null && getMessage().contains("sts:TagSession");
+    }
 }

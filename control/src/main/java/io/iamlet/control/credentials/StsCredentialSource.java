@@ -1,6 +1,12 @@
 package io.iamlet.control.credentials;
 
+import io.iamlet.control.policy.RoleArn;
+import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.policy.SessionTag;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -8,10 +14,13 @@ import software.amazon.awssdk.services.sts.StsClientBuilder;
 import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 import software.amazon.awssdk.services.sts.model.AssumeRoleResponse;
 import software.amazon.awssdk.services.sts.model.StsException;
+import software.amazon.awssdk.services.sts.model.Tag;
 
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /** AssumeRole through the AWS SDK's StsClient, with the agent's own credentials. */
@@ -56,13 +65,44 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
         this.client = builder.build();
     }
 
+    /** STS refuses a DurationSeconds over one hour for a session assumed with a session's credentials (role chaining). */
+    static final Duration CHAINED_MAX = Duration.ofHours(1);
+
+    /**
+     * The pod's credentials: its role's, or with a target the target's, assumed with the role's credentials. A
+     * chain's expiry is the earlier of its two links', so the cache refreshes the whole chain ahead of either.
+     */
     @Override
     public Credentials assume(CredentialKey key) {
+        if (key.target().isEmpty()) {
+            return assumeOne(key, key.role(), key.externalId(), key.tags(), key.sessionPolicy(), settings.sessionDuration(), null);
+        }
+        Credentials first = assumeOne(key, key.role(), Optional.empty(), key.tags(), Optional.empty(), settings.sessionDuration(), null);
+        // The target's session inherits the first one's tags, all transitive; STS refuses them when sent again.
+        Duration targetDuration = settings.sessionDuration().compareTo(CHAINED_MAX) > 0 ? CHAINED_MAX : settings.sessionDuration();
+        Credentials target = assumeOne(key, key.target().get(), key.externalId(), List.of(), key.sessionPolicy(), targetDuration, first);
+        Instant expiration = first.expiration().isBefore(target.expiration()) ? first.expiration() : target.expiration();
+        return new Credentials(target.accessKeyId(), target.secretAccessKey(), target.sessionToken(), expiration, target.lastUpdated());
+    }
+
+    /** One AssumeRole of {@code role}, signed with {@code as} (a chain's first link) or the agent's own credentials. */
+    private Credentials assumeOne(CredentialKey key, RoleArn role, Optional<String> externalId, List<SessionTag> tags,
+                                  Optional<String> policy, Duration duration, Credentials as) {
         AssumeRoleRequest.Builder request = AssumeRoleRequest.builder()
-                .roleArn(key.role().text())
+                .roleArn(role.text())
                 .roleSessionName(key.sessionName())
-                .durationSeconds((int) settings.sessionDuration().toSeconds());
-        key.externalId().ifPresent(request::externalId);
+                .durationSeconds((int) duration.toSeconds());
+        externalId.ifPresent(request::externalId);
+        policy.ifPresent(request::policy);
+        if (!tags.isEmpty()) {
+            request.tags(tags.stream().map(t -> Tag.builder().key(t.key()).value(t.value()).build()).toList())
+                    .transitiveTagKeys(tags.stream().map(SessionTag::key).toList());
+        }
+        if (as != null) {
+            request.overrideConfiguration(AwsRequestOverrideConfiguration.builder().credentialsProvider(StaticCredentialsProvider.create(
+                    AwsSessionCredentials.create(as.accessKeyId(), as.secretAccessKey(), as.sessionToken()))).build());
+        }
+        String what = as == null ? "AssumeRole of " + role : "AssumeRole of target " + role + " with the credentials of " + key.role();
         try {
             AssumeRoleResponse response = client.assumeRole(request.build());
             var c = response.credentials();
@@ -71,14 +111,22 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
             String code = e.awsErrorDetails() == null ? "Unknown" : e.awsErrorDetails().errorCode();
             String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
             // STS refusing (4xx) is a configuration problem: 500. STS failing (5xx, throttling) may pass: 503.
-            int status = e.statusCode() >= 500 || "Throttling".equals(code) ? 503 : 500;
-            throw new CredentialException(status, code, "STS refused AssumeRole of " + key.role() + ": " + code + ": " + message, e);
+            // A session policy STS refuses is the pod's own mistake, as one refused before sending: 400.
+            int status = e.statusCode() >= 500 || "Throttling".equals(code) ? 503
+                    : policy.isPresent() && ("MalformedPolicyDocument".equals(code) || "PackedPolicyTooLarge".equals(code)) ? 400 : 500;
+            String fix = "";
+            if ("AccessDenied".equals(code) && message != null && message.contains("sts:TagSession")) {
+                fix = ". Session tags are on (--session-tags): either allow sts:TagSession next to sts:AssumeRole in the trust policy of "
+                        + role + ", or opt this pod or its namespace out with the annotation " + RoleSettings.SESSION_TAGS_KEY + ": \"false\"";
+            } else if (status == 400) {
+                fix = ". Fix the pod's " + RoleSettings.SESSION_POLICY_KEY + " annotation (STS counts the policy and the session tags together)";
+            }
+            throw new CredentialException(status, code, "STS refused " + what + ": " + code + ": " + message + fix, e);
         } catch (SdkClientException e) {
             if (timedOut(e)) {
-                throw new CredentialException(504, "Timeout", "STS did not answer AssumeRole of " + key.role() + " in time: " + e.getMessage(), e);
+                throw new CredentialException(504, "Timeout", "STS did not answer " + what + " in time: " + e.getMessage(), e);
             }
-            throw new CredentialException(503, "Unreachable", "STS could not be reached for AssumeRole of " + key.role()
-                    + ": " + e.getMessage(), e);
+            throw new CredentialException(503, "Unreachable", "STS could not be reached for " + what + ": " + e.getMessage(), e);
         }
     }
 

@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PodEventRecorder implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PodEventRecorder.class.getName());
     public static final String REASON = "AssumeRoleFailed";
+    public static final String INVALID_ANNOTATION = "InvalidAnnotation";
     public static final int DEFAULT_QUEUE = 256;
     public static final int DEFAULT_TRACKED = 4096;
 
@@ -81,12 +82,22 @@ public final class PodEventRecorder implements AutoCloseable {
 
     /** Records the failure unless one was recorded for this pod and role within the interval. */
     public void assumeRoleFailed(PodInfo pod, RoleArn role, CredentialException failure) {
-        String message = "iamlet could not assume role " + role + " for this pod: " + failure.getMessage()
-                + (failure.accessDenied()
-                        ? ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role"
-                          + " (the role iamlet runs with)."
-                        : ".");
-        warn(pod, pod.uid() + "|" + role, REASON, "AssumeRole", message);
+        String fix;
+        if (failure.tagSessionRefused()) {
+            fix = ""; // the message names sts:TagSession and both fixes already (StsCredentialSource)
+        } else if (failure.accessDenied()) {
+            fix = ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role (the role iamlet runs with).";
+        } else {
+            fix = ".";
+        }
+        warn(pod, pod.uid() + "|" + role, REASON, "AssumeRole", "iamlet could not assume role " + role + " for this pod: "
+                + failure.getMessage() + fix);
+    }
+
+    /** A pod annotation iamlet cannot act on (a malformed session policy, ...): the pod gets no credentials until it is fixed. */
+    public void invalidAnnotation(PodInfo pod, String annotation, String reason) {
+        warn(pod, pod.uid() + "|" + annotation, INVALID_ANNOTATION, "Validate", "iamlet refused this pod's " + annotation
+                + " annotation: " + reason);
     }
 
     /**
@@ -101,9 +112,10 @@ public final class PodEventRecorder implements AutoCloseable {
 
     public static final String IDENTITY_MISMATCH = "IdentityMismatch";
 
-    private void warn(PodInfo pod, String key, String reason, String action, String message) {
+    /** A Warning Event on the pod, unless one with {@code rateKey} was recorded within the interval. */
+    private void warn(PodInfo pod, String rateKey, String reason, String action, String message) {
         Instant now = clock.instant();
-        Instant previous = lastSent.get(key);
+        Instant previous = lastSent.get(rateKey);
         if (previous != null && previous.plus(interval).isAfter(now)) {
             return;
         }
@@ -114,7 +126,7 @@ public final class PodEventRecorder implements AutoCloseable {
                 return;
             }
         }
-        lastSent.put(key, now);
+        lastSent.put(rateKey, now);
         String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         Event event = new EventBuilder()
                 .withNewMetadata()

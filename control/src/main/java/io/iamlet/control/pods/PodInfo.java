@@ -3,12 +3,30 @@ package io.iamlet.control.pods;
 import java.util.List;
 import java.util.Map;
 
-/** What iamlet needs to know of a pod, copied out of the informer's object. */
+/**
+ * What iamlet needs to know of a pod, copied out of the informer's object.
+ *
+ * @param serviceAccount spec.serviceAccountName, {@code default} when empty (what Kubernetes itself assumes)
+ */
 public record PodInfo(String namespace, String name, String uid, List<String> ips, String phase, boolean deleting,
-                      boolean hostNetwork, Map<String, String> annotations) {
+                      boolean hostNetwork, Map<String, String> annotations, String serviceAccount) {
+    public static final String DEFAULT_SERVICE_ACCOUNT = "default";
+
     public PodInfo {
         ips = List.copyOf(ips);
         annotations = Map.copyOf(annotations);
+        serviceAccount = serviceAccount == null || serviceAccount.isBlank() ? DEFAULT_SERVICE_ACCOUNT : serviceAccount;
+    }
+
+    /** A pod of the default service account. */
+    public PodInfo(String namespace, String name, String uid, List<String> ips, String phase, boolean deleting,
+                   boolean hostNetwork, Map<String, String> annotations) {
+        this(namespace, name, uid, ips, phase, deleting, hostNetwork, annotations, DEFAULT_SERVICE_ACCOUNT);
+    }
+
+    /** The same pod with other annotations. */
+    public PodInfo withAnnotations(Map<String, String> replaced) {
+        return new PodInfo(namespace, name, uid, ips, phase, deleting, hostNetwork, replaced, serviceAccount);
     }
 
     /**

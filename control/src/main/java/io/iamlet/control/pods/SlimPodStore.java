@@ -13,14 +13,14 @@ import java.util.stream.Stream;
 
 /**
  * The pod informer's store, holding of each pod only what {@link PodIndex#from} and the informer read:
- * namespace, name, uid, resourceVersion, deletionTimestamp, annotations, spec.nodeName, spec.hostNetwork,
+ * namespace, name, uid, resourceVersion, deletionTimestamp, annotations, spec.nodeName, spec.hostNetwork, spec.serviceAccountName,
  * status.phase, podIP and podIPs. A resync and a re-list's deletions hand these objects back to the
  * handlers, so nothing the index reads may be left out (PodIndexStoreTest). A whole Pod (containers,
  * volumes, managedFields) is tens of KiB on a real node.
  * <p>
  * Hand-written rather than fabric8's ReducedStateItemStore, which converts every pod to a map through
  * Jackson on each event and back on each read: 1000 pods took 663 ms in a fresh JVM and 57 ms warm
- * (2026-11-25, this project's benchmark machine), on the start path before readiness; a copy of eleven
+ * (2026-11-25, this project's benchmark machine), on the start path before readiness; a copy of twelve
  * fields takes microseconds.
  */
 final class SlimPodStore implements ItemStore<Pod> {
@@ -41,6 +41,7 @@ final class SlimPodStore implements ItemStore<Pod> {
             PodSpec spec = new PodSpec();
             spec.setNodeName(pod.getSpec().getNodeName());
             spec.setHostNetwork(pod.getSpec().getHostNetwork());
+            spec.setServiceAccountName(pod.getSpec().getServiceAccountName());
             slim.setSpec(spec);
         }
         if (pod.getStatus() != null) {

@@ -35,6 +35,8 @@ public final class RolePolicy {
     private static final int MEMO_LIMIT = 4096;
     private final java.util.concurrent.ConcurrentHashMap<String, Pattern> patterns = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ConcurrentHashMap<String, List<String>> entryLists = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Session policy text to its problem (empty: fit to send): parsing 2 KiB of JSON on every request is not free. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> policyProblems = new java.util.concurrent.ConcurrentHashMap<>();
 
     public RolePolicy(RoleSettings settings) {
         this.settings = settings;
@@ -55,28 +57,11 @@ public final class RolePolicy {
             }
             annotation = settings.defaultRole().get();
         }
-        RoleArn arn = arns.get(annotation);
-        if (arn == null) {
-            if (RoleArn.looksLikeArn(annotation)) {
-                Optional<RoleArn> parsed = RoleArn.parse(annotation);
-                if (parsed.isEmpty()) {
-                    return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation
-                            + "' is not a valid IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)");
-                }
-                arn = parsed.get();
-            } else {
-                if (settings.baseArn().isEmpty()) {
-                    return new RoleDecision.Denied(500, "pod " + pod.key() + ": role '" + annotation
-                            + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn");
-                }
-                try {
-                    arn = settings.baseArn().get().withName(annotation);
-                } catch (IllegalArgumentException e) {
-                    return new RoleDecision.Denied(404, "pod " + pod.key() + ": role '" + annotation + "' is not a valid IAM role name");
-                }
-            }
-            remember(arns, annotation, arn);
+        Resolved role = resolve(pod, annotation, "role");
+        if (role.denied() != null) {
+            return role.denied();
         }
+        RoleArn arn = role.arn();
         Optional<String> crossAccount = crossAccountProblem(arn);
         if (crossAccount.isPresent()) {
             return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
@@ -89,16 +74,117 @@ public final class RolePolicy {
                         + pod.namespace() + ": " + restricted.get());
             }
         }
-        Optional<String> externalId = Optional.ofNullable(pod.annotations().get(settings.externalIdKey()))
-                .map(String::strip).filter(s -> !s.isEmpty());
+        Optional<String> externalId = annotation(pod, settings.externalIdKey());
         if (externalId.isPresent() && !EXTERNAL_ID.matcher(externalId.get()).matches()) {
             return new RoleDecision.Denied(404, "pod " + pod.key() + ": " + settings.externalIdKey()
                     + " must be 2-1224 characters of letters, digits and +=,.@:/-");
         }
+        Optional<RoleArn> target = Optional.empty();
+        Optional<String> targetText = annotation(pod, RoleSettings.TARGET_ROLE_KEY);
+        if (targetText.isPresent()) {
+            Resolved resolved = resolve(pod, targetText.get(), "target role");
+            if (resolved.denied() != null) {
+                return resolved.denied();
+            }
+            RoleArn t = resolved.arn();
+            Optional<String> targetCrossAccount = crossAccountProblem(t);
+            if (targetCrossAccount.isPresent()) {
+                return new RoleDecision.Denied(403, "pod " + pod.key() + ": target " + targetCrossAccount.get());
+            }
+            // The target's credentials are what the pod gets: the namespace must allow it as much as the role.
+            if (!t.equals(defaultArn().orElse(null))) {
+                Optional<String> restricted = namespaceProblem(t, targetText.get(), pod.namespace(), namespace);
+                if (restricted.isPresent()) {
+                    return new RoleDecision.Denied(403, "pod " + pod.key() + ": target role " + t + " (" + RoleSettings.TARGET_ROLE_KEY
+                            + ") is not allowed in namespace " + pod.namespace() + ": " + restricted.get());
+                }
+            }
+            target = Optional.of(t);
+        }
+        Optional<String> sessionPolicy = Optional.ofNullable(pod.annotations().get(RoleSettings.SESSION_POLICY_KEY))
+                .map(String::strip);
+        if (sessionPolicy.isPresent()) {
+            Optional<String> problem = memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
+            if (problem.isPresent()) {
+                return new RoleDecision.Denied(400, "pod " + pod.key() + ": its " + RoleSettings.SESSION_POLICY_KEY + " " + problem.get()
+                        + "; the pod gets no credentials until the annotation is fixed or removed",
+                        Optional.of(RoleSettings.SESSION_POLICY_KEY));
+            }
+        }
+        List<SessionTag> tags = List.of();
+        if (settings.sessionTags().enabled()) {
+            TagChoice podChoice = TagChoice.of(pod.annotations().get(RoleSettings.SESSION_TAGS_KEY));
+            TagChoice namespaceChoice = TagChoice.of(namespace.map(n -> n.annotations().get(RoleSettings.SESSION_TAGS_KEY)).orElse(null));
+            if (podChoice == TagChoice.INVALID || namespaceChoice == TagChoice.INVALID) {
+                return new RoleDecision.Denied(400, "pod " + pod.key() + ": " + RoleSettings.SESSION_TAGS_KEY + " on the "
+                        + (podChoice == TagChoice.INVALID ? "pod" : "namespace") + " must be \"true\" or \"false\"",
+                        Optional.of(RoleSettings.SESSION_TAGS_KEY));
+            }
+            // Either one opting out is enough: a namespace opts out because its roles' trust policies lack sts:TagSession.
+            if (podChoice != TagChoice.OFF && namespaceChoice != TagChoice.OFF) {
+                try {
+                    tags = SessionTags.forPod(settings.sessionTags(), pod);
+                } catch (IllegalArgumentException e) {
+                    return new RoleDecision.Denied(400, "pod " + pod.key() + ": " + e.getMessage());
+                }
+            }
+        }
         String session = settings.sessionNaming() == RoleSettings.SessionNaming.ROLE
                 ? SessionNames.forRole(arn)
                 : SessionNames.forPod(pod.namespace(), pod.name());
-        return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault);
+        return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault, target, tags, sessionPolicy);
+    }
+
+    private static Optional<String> annotation(PodInfo pod, String key) {
+        return Optional.ofNullable(pod.annotations().get(key)).map(String::strip).filter(s -> !s.isEmpty());
+    }
+
+    /** What an iam.amazonaws.com/session-tags annotation says. */
+    private enum TagChoice {
+        UNSET, ON, OFF, INVALID;
+
+        static TagChoice of(String value) {
+            if (value == null || value.isBlank()) {
+                return UNSET;
+            }
+            return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "true" -> ON;
+                case "false" -> OFF;
+                default -> INVALID;
+            };
+        }
+    }
+
+    /** A role annotation made into an ARN, or the refusal saying why it cannot be. */
+    private record Resolved(RoleArn arn, RoleDecision.Denied denied) {
+    }
+
+    private Resolved resolve(PodInfo pod, String annotation, String what) {
+        RoleArn arn = arns.get(annotation);
+        if (arn != null) {
+            return new Resolved(arn, null);
+        }
+        if (RoleArn.looksLikeArn(annotation)) {
+            Optional<RoleArn> parsed = RoleArn.parse(annotation);
+            if (parsed.isEmpty()) {
+                return new Resolved(null, new RoleDecision.Denied(404, "pod " + pod.key() + ": " + what + " '" + annotation
+                        + "' is not a valid IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)"));
+            }
+            arn = parsed.get();
+        } else {
+            if (settings.baseArn().isEmpty()) {
+                return new Resolved(null, new RoleDecision.Denied(500, "pod " + pod.key() + ": " + what + " '" + annotation
+                        + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn"));
+            }
+            try {
+                arn = settings.baseArn().get().withName(annotation);
+            } catch (IllegalArgumentException e) {
+                return new Resolved(null, new RoleDecision.Denied(404, "pod " + pod.key() + ": " + what + " '" + annotation
+                        + "' is not a valid IAM role name"));
+            }
+        }
+        remember(arns, annotation, arn);
+        return new Resolved(arn, null);
     }
 
     /** The default role as an ARN, when one is set and can be made into an ARN. */

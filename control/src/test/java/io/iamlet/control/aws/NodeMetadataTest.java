@@ -1,5 +1,6 @@
 package io.iamlet.control.aws;
 
+import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.testing.FakeImds;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.regions.Region;
@@ -21,6 +22,28 @@ class NodeMetadataTest {
             assertEquals("node-role", metadata.discoverNodeRole());
             assertEquals("eu-west-1", metadata.region());
             assertEquals(metadata.token(), metadata.token(), "one session is reused");
+        }
+    }
+
+    /** iam/info as EC2 documents it (instancedata-data-categories: Code, LastUpdated, InstanceProfileArn, InstanceProfileId). */
+    @Test
+    void iamInfoIsReadAsJson() throws Exception {
+        String info = """
+                {
+                  "Code" : "Success",
+                  "LastUpdated" : "2026-12-03T08:50:27Z",
+                  "InstanceProfileArn" : "arn:aws-us-gov:iam::123456789012:instance-profile/eks\\/nodes",
+                  "InstanceProfileId" : "AIPAEXAMPLE"
+                }""";
+        RoleArn.Base base = NodeMetadata.baseArnOf(info);
+        assertEquals("arn:aws-us-gov:iam::123456789012:role/", base.text());
+        // Key order and spacing are the document's business; a regular expression depended on both.
+        assertEquals("arn:aws:iam::444455556666:role/", NodeMetadata.baseArnOf(
+                "{\"InstanceProfileId\":\"x\",\"InstanceProfileArn\":\"arn:aws:iam::444455556666:instance-profile/p\"}").text());
+        for (String bad : java.util.List.of("{\"Code\":\"Success\"}", "not json", "{\"InstanceProfileArn\":42}",
+                "{\"InstanceProfileArn\":\"arn:aws:iam::444455556666:role/p\"}", "{\"Other\":{\"InstanceProfileArn\":\"arn:aws:iam::444455556666:instance-profile/p\"}}")) {
+            IOException e = assertThrows(IOException.class, () -> NodeMetadata.baseArnOf(bad), bad);
+            assertTrue(e.getMessage().startsWith("meta-data/iam/info"), e.getMessage());
         }
     }
 

@@ -26,6 +26,7 @@ class PodIndexStoreTest {
         Pod dual = Pods.pod("team", "dual", NODE, "Running", Map.of("iam.amazonaws.com/role", "reader",
                 "iam.amazonaws.com/external-id", "x-1", "kubectl.kubernetes.io/last-applied-configuration", "{}"), "10.1.0.5", "fd00:10::5");
         dual.getMetadata().setResourceVersion("41");
+        dual.getSpec().setServiceAccountName("deployer"); // a session tag (kubernetes-service-account)
         dual.getMetadata().setManagedFields(List.of(new ManagedFieldsEntryBuilder().withManager("kubelet").build()));
         Pod terminating = Pods.withRole("team", "terminating", NODE, "writer", "10.1.0.6");
         terminating.getMetadata().setDeletionTimestamp("2026-11-25T10:00:00Z");

@@ -87,6 +87,7 @@ public final class FakeImds implements AutoCloseable {
                 }
                 String token = "imds-token-" + UUID.randomUUID();
                 tokens.add(token);
+                exchange.getResponseHeaders().set("X-aws-ec2-metadata-token-ttl-seconds", ttl);
                 reply(exchange, 200, token);
                 return;
             }

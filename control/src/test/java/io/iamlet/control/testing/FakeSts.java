@@ -37,8 +37,23 @@ import java.util.regex.Pattern;
 public final class FakeSts implements AutoCloseable {
     private static final Pattern ACCESS_KEY = Pattern.compile("Credential=([A-Z0-9]+)/");
 
-    /** One AssumeRole call as received. */
-    public record Call(String callerAccessKey, String roleArn, String sessionName, String externalId, int durationSeconds) {
+    /**
+     * One AssumeRole call as received.
+     *
+     * @param callerAccessKey the access key of the SigV4 Authorization header: whose credentials signed the call
+     * @param tags            the Tags sent, in order
+     * @param transitiveKeys  the TransitiveTagKeys sent
+     * @param policy          the inline session Policy sent, or null
+     * @param inheritedTags   the transitive tags of the calling session (role chaining), which the new session has too
+     */
+    public record Call(String callerAccessKey, String roleArn, String sessionName, String externalId, int durationSeconds,
+                       Map<String, String> tags, List<String> transitiveKeys, String policy, Map<String, String> inheritedTags) {
+        /** The tags the new session has: inherited and sent. */
+        public Map<String, String> sessionTags() {
+            Map<String, String> all = new LinkedHashMap<>(inheritedTags);
+            all.putAll(tags);
+            return all;
+        }
     }
 
     private final HttpServer server;
@@ -46,6 +61,14 @@ public final class FakeSts implements AutoCloseable {
     private final AtomicInteger assumeRoleCalls = new AtomicInteger();
     private final AtomicInteger issued = new AtomicInteger();
     private final Set<String> deniedRoles = ConcurrentHashMap.newKeySet();
+    /** Roles whose trust policy allows sts:AssumeRole but not sts:TagSession. */
+    private final Set<String> noTagSession = ConcurrentHashMap.newKeySet();
+    private final Map<String, Duration> roleLifetimes = new ConcurrentHashMap<>();
+    private final AtomicInteger packedLimit = new AtomicInteger(2048);
+    /** Access key of each issued session to its transitive tags, which sessions assumed with it inherit. */
+    private final Map<String, Map<String, String>> transitiveBySession = new ConcurrentHashMap<>();
+    /** Access keys this STS issued: a call signed with one is role chaining, limited to one hour. */
+    private final Set<String> issuedKeys = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Duration> lifetime = new AtomicReference<>();
     private final AtomicReference<CountDownLatch> gate = new AtomicReference<>(new CountDownLatch(0));
     private final AtomicInteger down = new AtomicInteger();
@@ -85,6 +108,29 @@ public final class FakeSts implements AutoCloseable {
 
     public void deny(String roleArn) {
         deniedRoles.add(roleArn);
+    }
+
+    /** The role's trust policy lacks sts:TagSession: a call that sends or inherits session tags is refused, as real STS does. */
+    public void refuseTagSession(String roleArn) {
+        noTagSession.add(roleArn);
+    }
+
+    /**
+     * Real STS packs policy and tags into a compressed form with a limit of its own that a caller cannot compute; here
+     * a policy's length plus 20 per tag above {@code chars} stands for it (PackedPolicyTooLarge).
+     */
+    public void packedLimit(int chars) {
+        packedLimit.set(chars);
+    }
+
+    /** Credentials of this role expire this long after issue, whatever was asked. */
+    public void lifetime(String roleArn, Duration duration) {
+        roleLifetimes.put(roleArn, duration);
+    }
+
+    /** The AssumeRole calls for one role, in order. */
+    public List<Call> calls(String roleArn) {
+        return calls.stream().filter(c -> c.roleArn().equals(roleArn)).toList();
     }
 
     /** While down, every call gets 503 ServiceUnavailable. */
@@ -164,15 +210,63 @@ public final class FakeSts implements AutoCloseable {
         String role = form.getOrDefault("RoleArn", "");
         String session = form.getOrDefault("RoleSessionName", "");
         int duration = Integer.parseInt(form.getOrDefault("DurationSeconds", "3600"));
-        calls.add(new Call(caller, role, session, form.get("ExternalId"), duration));
+        Map<String, String> tags = new LinkedHashMap<>();
+        for (int i = 1; form.containsKey("Tags.member." + i + ".Key"); i++) {
+            tags.put(form.get("Tags.member." + i + ".Key"), form.getOrDefault("Tags.member." + i + ".Value", ""));
+        }
+        List<String> transitive = new java.util.ArrayList<>();
+        for (int i = 1; form.containsKey("TransitiveTagKeys.member." + i); i++) {
+            transitive.add(form.get("TransitiveTagKeys.member." + i));
+        }
+        Map<String, String> inherited = transitiveBySession.getOrDefault(caller, Map.of());
+        calls.add(new Call(caller, role, session, form.get("ExternalId"), duration,
+                java.util.Collections.unmodifiableMap(tags), List.copyOf(transitive),
+                form.get("Policy"), inherited));
         if (deniedRoles.contains(role)) {
             reply(exchange, 403, error("Sender", "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/node/" + caller
                     + " is not authorized to perform: sts:AssumeRole on resource: " + role));
             return;
         }
-        Duration life = lifetime.get() != null ? lifetime.get() : Duration.ofSeconds(duration);
+        // What real STS checks, as its documentation states it (STS API reference, AssumeRole).
+        if (issuedKeys.contains(caller) && duration > 3600) {
+            reply(exchange, 400, error("Sender", "ValidationError",
+                    "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
+            return;
+        }
+        for (String key : tags.keySet()) {
+            if (inherited.keySet().stream().anyMatch(key::equalsIgnoreCase)) {
+                reply(exchange, 400, error("Sender", "InvalidParameterValue",
+                        "The session tag " + key + " is already set as a transitive tag by the calling session"));
+                return;
+            }
+        }
+        if (!transitive.stream().allMatch(tags::containsKey)) {
+            reply(exchange, 400, error("Sender", "InvalidParameterValue", "Transitive tag keys must be among the session tags"));
+            return;
+        }
+        if (tags.size() > 50) {
+            reply(exchange, 400, error("Sender", "InvalidParameterValue", "Too many session tags (at most 50)"));
+            return;
+        }
+        if (form.get("Policy") != null && form.get("Policy").length() + 20 * tags.size() > packedLimit.get()) {
+            reply(exchange, 400, error("Sender", "PackedPolicyTooLarge", "Packed policy consumes 112% of allotted space, please use smaller policy."));
+            return;
+        }
+        if ((!tags.isEmpty() || !inherited.isEmpty()) && noTagSession.contains(role)) {
+            reply(exchange, 403, error("Sender", "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/node/" + caller
+                    + " is not authorized to perform: sts:TagSession on resource: " + role));
+            return;
+        }
+        Map<String, String> nowTransitive = new LinkedHashMap<>(inherited);
+        transitive.forEach(k -> nowTransitive.put(k, tags.get(k)));
+        if (roleLifetimes.containsKey(role)) {
+            duration = (int) roleLifetimes.get(role).toSeconds();
+        }
+        Duration life = lifetime.get() != null && !roleLifetimes.containsKey(role) ? lifetime.get() : Duration.ofSeconds(duration);
         Instant expiration = Instant.now().plus(life).truncatedTo(ChronoUnit.SECONDS);
         int n = issued.incrementAndGet();
+        issuedKeys.add("ASIAFAKE%08d".formatted(n));
+        transitiveBySession.put("ASIAFAKE%08d".formatted(n), Map.copyOf(nowTransitive));
         String roleName = role.substring(role.lastIndexOf('/') + 1);
         String account = role.split(":").length > 4 ? role.split(":")[4] : "123456789012";
         identities.put("ASIAFAKE%08d".formatted(n), new Identity("arn:aws:sts::%s:assumed-role/%s/%s".formatted(account, roleName, session),

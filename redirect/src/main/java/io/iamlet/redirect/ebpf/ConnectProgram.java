@@ -1,0 +1,157 @@
+package io.iamlet.redirect.ebpf;
+
+import io.iamlet.bpf.Asm;
+import io.iamlet.bpf.Bpf;
+import io.iamlet.bpf.Fd;
+import io.iamlet.bpf.Insn;
+import io.iamlet.bpf.ProgramSpec;
+import io.iamlet.bpf.Reg;
+
+import java.net.Inet4Address;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+
+import static io.iamlet.bpf.Reg.R0;
+import static io.iamlet.bpf.Reg.R1;
+import static io.iamlet.bpf.Reg.R2;
+import static io.iamlet.bpf.Reg.R6;
+
+/**
+ * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 (and, with {@code containerCredentials},
+ * to the EKS Pod Identity endpoint 169.254.170.23:80), REDIRECT rewrites the destination to the agent (the
+ * pod keeps its source address), BLOCK refuses the connect (EPERM) while no agent runs. Everything else
+ * passes untouched.
+ * <p>Who is exempt: with {@code agentCgroupId} (non-zero), only the agent's own cgroup, so processes of
+ * hostNetwork pods, which share the node's network namespace, are redirected like any pod's; without it,
+ * every socket in the node's network namespace ({@code hostNetnsCookie}), which is how the agent kept the
+ * real IMDS before it could name its own cgroup.
+ *
+ * @param hostNetnsCookie      the node's network namespace
+ * @param containerCredentials also rewrite (or refuse) connects to the container-credentials endpoint
+ * @param agentCgroupId        the agent's cgroup v2 id, or 0 when it is not known
+ */
+public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials,
+                             long agentCgroupId) {
+    public enum Kind {
+        REDIRECT("iamlet_redirect"), BLOCK("iamlet_block");
+
+        private final String programName;
+
+        Kind(String programName) {
+            this.programName = programName;
+        }
+
+        /** The name the kernel shows for the program (at most 15 characters). */
+        public String programName() {
+            return programName;
+        }
+    }
+
+    // struct bpf_sock_addr fields the program reads or writes.
+    private static final int USER_IP4 = 4;
+    private static final int USER_PORT = 24;
+    private static final int PROTOCOL = 36;
+    private static final int IPPROTO_TCP = 6;
+    private static final int HELPER_GET_CURRENT_CGROUP_ID = 80;
+    private static final int HELPER_GET_NETNS_COOKIE = 122;
+    private static final byte[] IMDS = {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
+    private static final byte[] CONTAINER_CREDENTIALS = {(byte) 169, (byte) 254, (byte) 170, (byte) 23};
+    private static final int IMDS_PORT = 80;
+
+    public ConnectProgram {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new UnsupportedOperationException("the eBPF backend supports little-endian machines (x86_64, arm64) only");
+        }
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be 1..65535, not " + port);
+        }
+    }
+
+    /** A program that exempts the node's network namespace (no agent cgroup known). */
+    public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials) {
+        this(kind, hostIp, port, hostNetnsCookie, containerCredentials, 0);
+    }
+
+    /** A program for the metadata service only. */
+    public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie) {
+        this(kind, hostIp, port, hostNetnsCookie, false, 0);
+    }
+
+    /** A network-order address as the program's 32-bit loads see it on a little-endian machine. */
+    static int wordOf(byte[] networkOrder) {
+        return ByteBuffer.wrap(networkOrder).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    /** A port in network order in the low 16 bits, as user_port holds it. */
+    static int portWord(int port) {
+        return ((port & 0xff) << 8) | (port >>> 8);
+    }
+
+    public List<Insn> instructions() {
+        Asm a = new Asm();
+        Asm.Label allow = a.label("allow");
+        Asm.Label checkPort = a.label("port");
+        a.mov(R6, R1);
+        a.loadWord(R2, R6, USER_IP4);
+        if (containerCredentials) {
+            a.jumpIfEqual32(R2, wordOf(IMDS), checkPort);
+            a.jumpIfNot32(R2, wordOf(CONTAINER_CREDENTIALS), allow);
+        } else {
+            a.jumpIfNot32(R2, wordOf(IMDS), allow);
+        }
+        a.place(checkPort).loadWord(R2, R6, USER_PORT);
+        a.jumpIfNot32(R2, portWord(IMDS_PORT), allow);
+        a.loadWord(R2, R6, PROTOCOL);
+        a.jumpIfNot32(R2, IPPROTO_TCP, allow);
+        if (agentCgroupId != 0) {
+            a.call(HELPER_GET_CURRENT_CGROUP_ID);
+            a.load64(R1, agentCgroupId);
+        } else {
+            a.mov(R1, R6).call(HELPER_GET_NETNS_COOKIE);
+            a.load64(R1, hostNetnsCookie);
+        }
+        a.jumpIfEqual(R0, R1, allow);
+        if (kind == Kind.REDIRECT) {
+            // Rewrite the destination, then fall through to "allow".
+            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, USER_IP4, R2);
+            a.mov32(R2, portWord(port)).storeWord(R6, USER_PORT, R2);
+        } else {
+            a.ret(0);
+        }
+        a.place(allow).ret(1);
+        return a.build();
+    }
+
+    public byte[] bytes() {
+        return Insn.encode(instructions());
+    }
+
+    /** What the kernel loads: a cgroup connect4 program. */
+    public ProgramSpec spec() {
+        return new ProgramSpec(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, Bpf.ATTACH_CGROUP_INET4_CONNECT, kind.programName(), "Dual MIT/GPL", bytes());
+    }
+
+    /**
+     * The tags the kernel may report for this program: the first 8 bytes of a digest of its instructions as
+     * loaded (SHA-1 until Linux 6.17, SHA-256 since). Reading one back proves the kernel runs exactly this
+     * program, host IP, port and namespace cookie included.
+     */
+    public Set<String> tags() {
+        return Set.of(tag("SHA-1"), tag("SHA-256"));
+    }
+
+    private String tag(String algorithm) {
+        try {
+            byte[] digest = MessageDigest.getInstance(algorithm).digest(bytes());
+            return HexFormat.of().formatHex(Arrays.copyOf(digest, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " is part of every JDK", e);
+        }
+    }
+}
