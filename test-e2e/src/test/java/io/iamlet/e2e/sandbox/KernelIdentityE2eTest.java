@@ -109,9 +109,9 @@ class KernelIdentityE2eTest {
         SandboxPod unannotated = sandbox.addHostNetworkPod("host", "log-shipper", Map.of());
         Command.Result listing = PodClients.curl(sandbox, unannotated, LISTING);
         assertEquals(Sandbox.DEFAULT_ROLE, listing.stdout(), "an unannotated hostNetwork pod gets the default role: " + listing.output());
-        Command.Result noDefault = PodClients.curl(sandbox, sandbox.addHostNetworkPod("team", "no-default", Map.of()),
-                "-s", "-o", "/dev/null", "-w", "%{http_code}", LISTING);
-        assertEquals("403", noDefault.stdout(), "where the namespace does not allow the default role: refused, not the node's");
+        Command.Result other = PodClients.curl(sandbox, sandbox.addHostNetworkPod("team", "batch", Map.of()), "-w", " %{http_code}", LISTING);
+        assertTrue(other.stdout().equals(Sandbox.DEFAULT_ROLE + " 200") || other.stdout().endsWith(" 403"),
+                "the default role or a refusal, never the node's: " + other.output());
 
         // The node's own processes (outside the pods' cgroup) and the agent (in its own pod's cgroup) keep the real IMDS.
         Command.Result node = sandbox.node().exec("curl", "-sS", "--max-time", "5", LISTING);
