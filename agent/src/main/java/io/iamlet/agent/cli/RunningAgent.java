@@ -38,13 +38,21 @@ record RunningAgent(long pid, List<String> args, Map<String, String> env) {
         return found;
     }
 
-    /** The arguments after `run` when this process is the agent (java … -jar …/iamlet.jar run …). */
+    /** The agent's flags when this process is the agent (java … -jar …/iamlet.jar [run] FLAGS). */
     private static Optional<List<String>> runArgs(Path dir) {
         try {
             List<String> cmdline = Arrays.asList(Files.readString(dir.resolve("cmdline")).split("\0"));
             for (int i = 1; i < cmdline.size(); i++) {
-                if (cmdline.get(i).equals("run") && cmdline.get(i - 1).endsWith("iamlet.jar") && i >= 2 && cmdline.get(i - 2).equals("-jar")) {
-                    return Optional.of(List.copyOf(cmdline.subList(i + 1, cmdline.size())));
+                if (!cmdline.get(i).endsWith("iamlet.jar") || !cmdline.get(i - 1).equals("-jar")) {
+                    continue;
+                }
+                List<String> rest = cmdline.subList(i + 1, cmdline.size());
+                // `iamlet run FLAGS`, or `iamlet FLAGS` as a DaemonSet written for kube2iam starts it.
+                if (!rest.isEmpty() && rest.getFirst().equals("run")) {
+                    return Optional.of(List.copyOf(rest.subList(1, rest.size())));
+                }
+                if (rest.isEmpty() || rest.getFirst().startsWith("-")) {
+                    return Optional.of(List.copyOf(rest));
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -38,7 +38,11 @@ class RunningAgentTest {
                 "HOST_IP=10.0.3.7\0NODE_NAME=ip-10-0-3-7\0");
         process("7", "net:[4026531840]", List.of("/bin/bash", "-c", "sleep 1"), "");
         process("9", "net:[4026532999]", java("--iptables=true", "--host-interface=eni+"), "");
-        process("12", "net:[4026531840]", java("--iptables=false", "--app-port=8183"), "");
+        // kube2iam's DaemonSet starts it without `run`; `iamlet doctor` itself is no agent.
+        List<String> kube2iamStyle = new java.util.ArrayList<>(java("--iptables=false", "--app-port=8183"));
+        kube2iamStyle.remove("run");
+        process("12", "net:[4026531840]", kube2iamStyle, "");
+        process("15", "net:[4026531840]", List.of("/opt/iamlet/runtime/bin/java", "-jar", "/opt/iamlet/iamlet.jar", "doctor"), "");
         Files.createDirectories(proc.resolve("sys"));
 
         List<RunningAgent> agents = RunningAgent.inThisNetworkNamespace(proc);
@@ -46,6 +50,7 @@ class RunningAgentTest {
         RunningAgent agent = agents.getFirst();
         assertTrue(agent.installsRules());
         assertFalse(agents.get(1).installsRules());
+        assertEquals(List.of("--iptables=false", "--app-port=8183"), agents.get(1).args());
         assertEquals(Map.of("HOST_IP", "10.0.3.7", "NODE_NAME", "ip-10-0-3-7"), agent.env());
         List<Flags.Spec> doctorFlags = RunCommand.FLAGS.stream().filter(s -> List.of("host-interface", "backend", "app-port").contains(s.name())).toList();
         assertEquals(List.of("--app-port=8181", "--host-interface=cali+", "--backend=iptables"), agent.flagsFor(doctorFlags),
