@@ -4,13 +4,13 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataProxy;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.MetadataServer;
-import io.iamlet.agent.server.MetadataTokens;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.agent.server.ServerMetrics;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataProxy;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.http.MetadataServer;
+import io.iamlet.agent.http.MetadataTokens;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.aws.NodeMetadata;
@@ -18,8 +18,8 @@ import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
-import io.iamlet.netlink.redirect.RedirectSpec;
-import io.iamlet.netlink.redirect.RuleCheck;
+import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Redirects;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
@@ -101,7 +101,7 @@ public final class Agent implements AutoCloseable {
         kube = KubeClients.create(config.api());
         open.add(kube);
         PodIndex index = new PodIndex(kube, new PodIndex.Settings(config.nodeName(), config.resync(), config.lookupBudget(),
-                config.resolveDuplicates()));
+                config.resolveDuplicates(), config.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS));
         open.add(index);
         StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
                 StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),
@@ -118,6 +118,7 @@ public final class Agent implements AutoCloseable {
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
         metrics.freshness(index::freshness);
+        metrics.apiReads(index::apiReads);
         metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
@@ -217,7 +218,7 @@ public final class Agent implements AutoCloseable {
         pod.put("ips", p.ips());
         pod.put("phase", String.valueOf(p.phase()));
         pod.put("role", p.annotations().getOrDefault("iam.amazonaws.com/role", ""));
-        return io.iamlet.agent.server.Json.object(pod);
+        return io.iamlet.agent.http.Json.object(pod);
     }
 
     public boolean ready() {

@@ -1,12 +1,12 @@
 package io.iamlet.agent;
 
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.agent.server.ServerLimits;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirects;
 
@@ -33,6 +33,7 @@ public record AgentConfig(String nodeName, String hostIp, int appPort, int metri
                           URI metadata, Set<String> allowedMetadataPaths, MetadataRoutes.ImdsV2 imdsV2,
                           Optional<URI> stsEndpoint, boolean regionalSts, Optional<String> region, Duration sessionDuration,
                           Duration errorTtl, Duration resync, Duration lookupBudget, boolean resolveDuplicates,
+                          int apiReadsPerSecond,
                           RequestLog.Format logFormat, boolean debug, Duration syncTimeout,
                           Optional<Path> cgroup, Path bpfPinDir,
                           ContainerCredentialsRoute.Settings containerCredentials, ServerLimits serverLimits) {

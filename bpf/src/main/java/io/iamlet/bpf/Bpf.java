@@ -16,10 +16,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** The bpf(2) commands iamlet uses, each with the union bpf_attr layout of its command (uapi linux/bpf.h). */
-final class Bpf {
-    static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
-    static final int ATTACH_CGROUP_INET4_CONNECT = 10;
-    static final int LINK_TYPE_CGROUP = 3;
+public final class Bpf {
+    public static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+    public static final int ATTACH_CGROUP_INET4_CONNECT = 10;
+    public static final int LINK_TYPE_CGROUP = 3;
 
     private static final int PROG_LOAD = 5;
     private static final int OBJ_PIN = 6;
@@ -42,7 +42,7 @@ final class Bpf {
     private Bpf() {
     }
 
-    static String hint(int errno) {
+    public static String hint(int errno) {
         return switch (errno) {
             case Errno.EPERM, Errno.EACCES -> "Loading and attaching eBPF programs needs CAP_BPF and CAP_NET_ADMIN"
                     + " (CAP_SYS_ADMIN on kernels before 5.8) in the node's user namespace; run the agent with them";
@@ -61,33 +61,33 @@ final class Bpf {
         }
     }
 
-    static int progLoad(ConnectProgram program) {
+    public static int progLoad(ProgramSpec program) {
         try (Arena arena = Arena.ofConfined()) {
-            byte[] code = program.bytes();
+            byte[] code = program.instructions();
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             MemorySegment insns = arena.allocateFrom(JAVA_BYTE, code);
             MemorySegment log = arena.allocate(LOG_SIZE);
-            attr.set(JAVA_INT, 0, PROG_TYPE_CGROUP_SOCK_ADDR);
+            attr.set(JAVA_INT, 0, program.type());
             attr.set(JAVA_INT, 4, code.length / Insn.SIZE);
             attr.set(JAVA_LONG, 8, insns.address());
-            attr.set(JAVA_LONG, 16, arena.allocateFrom("Dual MIT/GPL").address());
+            attr.set(JAVA_LONG, 16, arena.allocateFrom(program.license()).address());
             attr.set(JAVA_INT, 24, 1);
             attr.set(JAVA_INT, 28, LOG_SIZE);
             attr.set(JAVA_LONG, 32, log.address());
-            byte[] name = program.kind().programName().getBytes(StandardCharsets.US_ASCII);
+            byte[] name = program.name().getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(name, 0, attr, JAVA_BYTE, 48, name.length);
-            attr.set(JAVA_INT, 68, ATTACH_CGROUP_INET4_CONNECT);
+            attr.set(JAVA_INT, 68, program.attachType());
             try {
-                return (int) Libc.syscall(SYS_BPF, PROG_LOAD, attr, ATTR_SIZE, "load " + program.kind().programName());
+                return (int) Libc.syscall(SYS_BPF, PROG_LOAD, attr, ATTR_SIZE, "load " + program.name());
             } catch (NativeException e) {
                 String verifier = log.getString(0).strip();
-                throw new NativeException("load the eBPF program " + program.kind().programName() + " (BPF_PROG_LOAD)", e.errno(),
+                throw new NativeException("load the eBPF program " + program.name() + " (BPF_PROG_LOAD)", e.errno(),
                         verifier.isEmpty() ? null : "verifier: " + verifier, hint(e.errno()));
             }
         }
     }
 
-    static int linkCreate(int progFd, int cgroupFd, Path cgroup) {
+    public static int linkCreate(int progFd, int cgroupFd, Path cgroup) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, progFd);
@@ -98,7 +98,7 @@ final class Bpf {
     }
 
     /** Swaps the program behind a link in one step: no moment without either program. */
-    static void linkUpdate(int linkFd, int progFd) {
+    public static void linkUpdate(int linkFd, int progFd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, linkFd);
@@ -111,7 +111,7 @@ final class Bpf {
      * Detaches a link from its cgroup at once. Unpinning alone frees the link only when the kernel gets to
      * it (deferred work), so a remove that returned could still leave the program attached for a moment.
      */
-    static void linkDetach(int linkFd, Path pin) {
+    public static void linkDetach(int linkFd, Path pin) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, linkFd);
@@ -119,7 +119,7 @@ final class Bpf {
         }
     }
 
-    static void pin(int fd, Path path) {
+    public static void pin(int fd, Path path) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_LONG, 0, arena.allocateFrom(path.toString()).address());
@@ -129,7 +129,7 @@ final class Bpf {
     }
 
     /** The object pinned at {@code path}, or empty when nothing is. */
-    static OptionalInt get(Path path) {
+    public static OptionalInt get(Path path) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_LONG, 0, arena.allocateFrom(path.toString()).address());
@@ -143,10 +143,10 @@ final class Bpf {
     }
 
     /** struct bpf_link_info for a cgroup link. */
-    record LinkInfo(int type, int id, int programId, long cgroupId, int attachType) {
+    public record LinkInfo(int type, int id, int programId, long cgroupId, int attachType) {
     }
 
-    static LinkInfo linkInfo(int linkFd) {
+    public static LinkInfo linkInfo(int linkFd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(64, 8);
             infoByFd(arena, linkFd, info, "read the pinned link (BPF_OBJ_GET_INFO_BY_FD)");
@@ -156,10 +156,10 @@ final class Bpf {
     }
 
     /** The parts of struct bpf_prog_info iamlet checks. */
-    record ProgramInfo(int id, String tag, String name) {
+    public record ProgramInfo(int id, String tag, String name) {
     }
 
-    static ProgramInfo programInfo(int programId) {
+    public static ProgramInfo programInfo(int programId) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, programId);
@@ -184,7 +184,7 @@ final class Bpf {
     }
 
     /** How many programs are attached to the cgroup for connect4, whoever attached them. */
-    static int attachedCount(int cgroupFd, Path cgroup) {
+    public static int attachedCount(int cgroupFd, Path cgroup) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_SIZE, 8);
             attr.set(JAVA_INT, 0, cgroupFd);

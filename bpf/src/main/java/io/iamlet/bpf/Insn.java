@@ -8,8 +8,8 @@ import java.util.List;
  * One eBPF instruction (struct bpf_insn): opcode, destination and source registers, offset, immediate.
  * Only the few forms the connect program uses; a 64-bit immediate load takes two slots.
  */
-record Insn(int code, int dst, int src, int off, int imm) {
-    static final int SIZE = 8;
+public record Insn(int code, int dst, int src, int off, int imm) {
+    public static final int SIZE = 8;
 
     // Opcodes: class | size/op | source.
     private static final int LDX_MEM_W = 0x61;
@@ -25,59 +25,59 @@ record Insn(int code, int dst, int src, int off, int imm) {
     private static final int EXIT = 0x95;
 
     /** The same instruction with another offset: a jump's distance, known once its target is placed. */
-    Insn withOffset(int offset) {
+    public Insn withOffset(int offset) {
         return new Insn(code, dst, src, offset, imm);
     }
 
-    static Insn loadWord(int dst, int base, int offset) {
+    public static Insn loadWord(int dst, int base, int offset) {
         return new Insn(LDX_MEM_W, dst, base, offset, 0);
     }
 
-    static Insn storeWord(int base, int offset, int src) {
+    public static Insn storeWord(int base, int offset, int src) {
         return new Insn(STX_MEM_W, base, src, offset, 0);
     }
 
-    static Insn movReg(int dst, int src) {
+    public static Insn movReg(int dst, int src) {
         return new Insn(MOV64_X, dst, src, 0, 0);
     }
 
-    static Insn movImm(int dst, int imm) {
+    public static Insn movImm(int dst, int imm) {
         return new Insn(MOV64_K, dst, 0, 0, (int) imm);
     }
 
     /** 32-bit move: the upper half is zeroed, so a value with its top bit set is not sign-extended. */
-    static Insn mov32(int dst, int imm) {
+    public static Insn mov32(int dst, int imm) {
         return new Insn(MOV32_K, dst, 0, 0, imm);
     }
 
     /** Jumps {@code skip} instructions ahead when the low 32 bits of {@code dst} differ from {@code imm}. */
-    static Insn jumpIfNot32(int dst, int imm, int skip) {
+    public static Insn jumpIfNot32(int dst, int imm, int skip) {
         return new Insn(JMP32_JNE_K, dst, 0, skip, imm);
     }
 
     /** Jumps {@code skip} instructions ahead when the low 32 bits of {@code dst} equal {@code imm}. */
-    static Insn jumpIfEqual32(int dst, int imm, int skip) {
+    public static Insn jumpIfEqual32(int dst, int imm, int skip) {
         return new Insn(JMP32_JEQ_K, dst, 0, skip, imm);
     }
 
-    static Insn jumpIfEqual(int dst, int src, int skip) {
+    public static Insn jumpIfEqual(int dst, int src, int skip) {
         return new Insn(JMP_JEQ_X, dst, src, skip, 0);
     }
 
-    static List<Insn> load64(int dst, long value) {
+    public static List<Insn> load64(int dst, long value) {
         return List.of(new Insn(LD_IMM64, dst, 0, 0, (int) value), new Insn(0, 0, 0, 0, (int) (value >>> 32)));
     }
 
-    static Insn call(int helper) {
+    public static Insn call(int helper) {
         return new Insn(CALL, 0, 0, 0, helper);
     }
 
-    static Insn exit() {
+    public static Insn exit() {
         return new Insn(EXIT, 0, 0, 0, 0);
     }
 
     /** The instructions as the kernel reads them (little-endian hosts only, as the program's constants assume). */
-    static byte[] encode(List<Insn> program) {
+    public static byte[] encode(List<Insn> program) {
         ByteBuffer out = ByteBuffer.allocate(program.size() * SIZE).order(ByteOrder.LITTLE_ENDIAN);
         for (Insn i : program) {
             out.put((byte) i.code).put((byte) ((i.src << 4) | (i.dst & 0xf))).putShort((short) i.off).putInt(i.imm);

@@ -1,6 +1,6 @@
 /**
- * The eBPF metadata redirect: a cgroup connect program that sends pods' connections to the metadata
- * service to the agent, loaded, attached, pinned and read back through bpf(2) over FFM. No clang, no
- * libbpf: the program is a few instructions assembled here.
+ * The bpf(2) library over FFM: the commands iamlet uses (load any program, link, pin, query), and an
+ * assembler for the few instruction forms its programs need. No clang, no libbpf. What the programs do is
+ * the caller's concern (the metadata redirect's program lives in the redirect module).
  */
 package io.iamlet.bpf;

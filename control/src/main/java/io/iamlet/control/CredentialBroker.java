@@ -38,6 +38,9 @@ public final class CredentialBroker {
         });
     }
 
+    /** How the refusal of a role that is not the pod's begins (kube2iam's words). */
+    public static final String INVALID_ROLE = "Invalid role ";
+
     /** An answer to the server. */
     public sealed interface Answer {
         /** The pod, when it was found, for the log line (ns.name, pod.iam.role). */
@@ -95,7 +98,7 @@ public final class CredentialBroker {
         // kube2iam's route takes everything after security-credentials/ (full ARNs and paths have '/') and
         // compares it with the pod's role after making both ARNs.
         if (!allowed.annotation().equals(requestedRole) && !policy.normalise(requestedRole).map(allowed.arn()::equals).orElse(false)) {
-            return new Refused(403, "Invalid role " + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
+            return new Refused(403, INVALID_ROLE + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
                     Optional.of(pod));
         }
         try {

@@ -1,7 +1,5 @@
 package io.iamlet.redirect;
 
-import io.iamlet.netlink.redirect.RedirectSpec;
-
 import java.util.Optional;
 
 /**
@@ -9,7 +7,7 @@ import java.util.Optional;
  * once, also after a crash) and works in the network namespace of the calling thread. Choosing a backend
  * and cleaning up the others is {@link Redirects}'s job, not this one's.
  */
-public sealed interface Redirect permits NetfilterRedirect, EbpfRedirect {
+public interface Redirect {
     Backend backend();
 
     /** Atomically replaces whatever this backend had installed with exactly {@code spec}, and reads it back. */

@@ -1,13 +1,14 @@
 package io.iamlet.redirect;
 
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.EbpfRedirect;
+import io.iamlet.redirect.netfilter.NetfilterRedirect;
 import io.iamlet.netlink.NetlinkConstants;
 import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.nft.NftTables;
-import io.iamlet.netlink.redirect.IptablesBackend;
-import io.iamlet.netlink.redirect.NftablesBackend;
-import io.iamlet.netlink.redirect.RedirectSpec;
-import io.iamlet.netlink.redirect.Uninstall;
+import io.iamlet.redirect.iptables.IptablesBackend;
+import io.iamlet.redirect.nftables.NftablesBackend;
+import io.iamlet.redirect.netfilter.Uninstall;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

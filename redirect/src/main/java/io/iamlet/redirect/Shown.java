@@ -1,7 +1,5 @@
 package io.iamlet.redirect;
 
-import io.iamlet.netlink.redirect.RuleCheck;
-
 /**
  * What a backend holds in the kernel, read back.
  *

@@ -1,8 +1,6 @@
 package io.iamlet.redirect;
 
-import io.iamlet.bpf.CgroupRedirect;
-import io.iamlet.netlink.redirect.RedirectSpec;
-import io.iamlet.netlink.redirect.RuleCheck;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.netlink.testing.Command;
 import io.iamlet.netlink.testing.TestNamespace;
 import org.junit.jupiter.api.AfterEach;

@@ -9,7 +9,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.cli.RunCommandTestAccess;
-import io.iamlet.netlink.redirect.InterfacePattern;
+import io.iamlet.redirect.InterfacePattern;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

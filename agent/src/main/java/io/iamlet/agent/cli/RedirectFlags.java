@@ -1,9 +1,9 @@
 package io.iamlet.agent.cli;
 
 import io.iamlet.agent.Version;
-import io.iamlet.bpf.CgroupRedirect;
-import io.iamlet.netlink.redirect.InterfacePattern;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
+import io.iamlet.redirect.InterfacePattern;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirects;
 

@@ -1,10 +1,10 @@
 package io.iamlet.agent.cli;
 
 import io.iamlet.netlink.ffm.NativeException;
-import io.iamlet.netlink.redirect.IptablesBackend;
-import io.iamlet.netlink.redirect.NftablesBackend;
-import io.iamlet.netlink.redirect.RedirectSpec;
-import io.iamlet.netlink.redirect.RuleCheck;
+import io.iamlet.redirect.iptables.IptablesBackend;
+import io.iamlet.redirect.nftables.NftablesBackend;
+import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirects;
 import io.iamlet.redirect.Shown;

@@ -3,17 +3,17 @@ package io.iamlet.agent.cli;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
-import io.iamlet.agent.server.ContainerCredentialsRoute;
-import io.iamlet.agent.server.MetadataRoutes;
-import io.iamlet.agent.server.LogBridge;
-import io.iamlet.agent.server.RequestLog;
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.log.LogBridge;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.policy.SessionTagSettings;
-import io.iamlet.netlink.redirect.RedirectSpec;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
 
 import java.io.PrintStream;
@@ -75,6 +75,8 @@ final class RunCommand implements Subcommand {
             Flags.Spec.bool("resolve-duplicate-cache-ips", true, "ask the API server when two live pods claim one IP"),
             Flags.Spec.string("backoff-max-interval", "1s", "kube2iam compatibility (accepted, not needed: lookups wait on informer events)"),
             Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
+            Flags.Spec.string("api-reads-per-second", String.valueOf(io.iamlet.control.pods.PodIndex.Settings.DEFAULT_API_READS_PER_SECOND),
+                    "API reads this node's lookups may start per second while a watch is down (beyond: known pods from the index, others 503)"),
             Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
             Flags.Spec.string("log-format", "text", "text or json"),
             Flags.Spec.string("log-level", "info", "trace, debug, info, warning or error: lines below are dropped (every library's too)"),
@@ -123,7 +125,7 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(io.iamlet.agent.server.LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(io.iamlet.agent.log.LineWriter.async(out), config.logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
@@ -187,6 +189,12 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
+        Duration shortest = io.iamlet.control.credentials.CredentialCache.Settings.defaults().shortestSession();
+        if (session.compareTo(shortest) < 0) {
+            throw new UsageException("--" + sessionFlag + ": sessions must last at least " + shortest.toMinutes() + "m, not "
+                    + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
+                    + " on every call below that) and the agent refreshes 5 to 7 minutes before; use --session-duration=1h");
+        }
         return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
                 choice(f, "on-exit", AgentConfig.OnExit.class),
                 api,
@@ -199,7 +207,7 @@ final class RunCommand implements Subcommand {
                 Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"),
                 Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
                 Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
-                f.bool("resolve-duplicate-cache-ips"),
+                f.bool("resolve-duplicate-cache-ips"), apiReadsPerSecond(f),
                 choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
                 Durations.parse(f.require("sync-timeout"), "sync-timeout"),
                 cgroup, Path.of(f.require("bpf-pin-dir")),
@@ -229,6 +237,19 @@ final class RunCommand implements Subcommand {
         }
     }
 
+    private static int apiReadsPerSecond(Flags f) {
+        try {
+            int perSecond = Integer.parseInt(f.require("api-reads-per-second"));
+            if (perSecond >= 0) {
+                return perSecond;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new UsageException("--api-reads-per-second must be a whole number, 0 or more (0: never ask the API server on a lookup), not '"
+                + f.require("api-reads-per-second") + "'");
+    }
+
     /** The API flags; the conflict check is ApiSettings' own, this adds the flag names. */
     static KubeClients.ApiSettings apiSettings(Flags f) {
         try {
@@ -250,9 +271,9 @@ final class RunCommand implements Subcommand {
         }
     }
 
-    private static io.iamlet.agent.server.ServerLimits limits(Flags f) {
+    private static io.iamlet.agent.http.conn.ServerLimits limits(Flags f) {
         try {
-            return new io.iamlet.agent.server.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+            return new io.iamlet.agent.http.conn.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
                     Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
                     Integer.parseInt(f.require("max-connections-per-source")));

@@ -1,6 +1,6 @@
 package io.iamlet.agent.cli;
 
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 
 import java.io.PrintStream;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.iamlet.agent.cli;
 
-import io.iamlet.agent.server.ContainerCredentialsRoute;
+import io.iamlet.agent.http.ContainerCredentialsRoute;
 import io.iamlet.control.identity.TokenVerifier;
 import org.junit.jupiter.api.Test;
 

@@ -107,11 +107,15 @@ class RunCommandTest {
                 new Case(List.of("--node=n", "--on-exit=later"), "--on-exit must be one of [remove, block, auto]"),
                 new Case(List.of("--node=n", "--iam-role-error-ttl=5 minutes"), "--iam-role-error-ttl takes a duration"),
                 new Case(List.of("--node=n", "--session-duration=5m"), "sessions must last 15m to 12h"),
+                new Case(List.of("--node=n", "--session-duration=20m"), "--session-duration: sessions must last at least 23m"),
+                new Case(List.of("--node=n", "--iam-role-session-ttl=10m"), "--iam-role-session-ttl: sessions must last at least 23m"),
                 new Case(List.of("--node=n", "--app-port=70000"), "--app-port must be 1..65535"),
                 new Case(List.of("--node=n", "--imds-v2=sometimes"), "--imds-v2 must be one of [optional, required]"),
                 new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),
                 new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "invalid --base-role-arn"),
                 new Case(List.of("--node=n", "--sts-endpoint=not a url"), "--sts-endpoint must be a URL"),
+                new Case(List.of("--node=n", "--api-reads-per-second=-1"), "--api-reads-per-second must be a whole number, 0 or more"),
+                new Case(List.of("--node=n", "--api-reads-per-second=lots"), "--api-reads-per-second must be a whole number"),
                 new Case(List.of("--node=n", "--no-such-flag"), "unknown flag --no-such-flag"))) {
             Exception e = assertThrows(IllegalArgumentException.class, () -> config(Map.of(), c.args().toArray(String[]::new)),
                     c.args().toString());
@@ -127,6 +131,13 @@ class RunCommandTest {
         assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.cgroup().orElseThrow());
         assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.bpfPinDir());
         assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").bpfPinDir(), "the default");
+    }
+
+    @Test
+    void theApiReadBudgetHasADefaultAndTakesZero() {
+        assertEquals(5, config(Map.of(), "--node=n").apiReadsPerSecond(), "docs/scale.md's figures are for this default");
+        assertEquals(0, config(Map.of(), "--node=n", "--api-reads-per-second=0").apiReadsPerSecond());
+        assertEquals(20, config(Map.of(), "--node=n", "--api-reads-per-second", "20").apiReadsPerSecond());
     }
 
     @Test

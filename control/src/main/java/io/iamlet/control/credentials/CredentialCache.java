@@ -45,6 +45,15 @@ public final class CredentialCache implements AutoCloseable {
                     Duration.ZERO, Duration.ofMinutes(15), Duration.ofSeconds(10));
         }
 
+        /**
+         * The shortest session these margins work with: fresh credentials must have more than {@code minRemaining}
+         * left even after the refresh started early (refreshAhead, refreshJitter) and a minute of STS latency and
+         * retry. Shorter sessions would be served with less than minRemaining left, or refreshed every second.
+         */
+        public Duration shortestSession() {
+            return minRemaining.plus(refreshAhead).plus(refreshJitter).plus(Duration.ofMinutes(1));
+        }
+
         public Settings withErrorTtl(Duration ttl) {
             return new Settings(minRemaining, refreshAhead, refreshJitter, safetyMargin, ttl, idleGrace, maxWait);
         }

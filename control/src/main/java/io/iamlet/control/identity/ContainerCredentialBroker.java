@@ -33,6 +33,13 @@ public final class ContainerCredentialBroker {
     private final CredentialCache cache;
     private final PodEventRecorder events;
     private final String nodeName;
+    /**
+     * One at a time, so that the pods of one ServiceAccount (at start-up: all of a namespace's) cost one API read,
+     * the rest coming from ServiceAccountAnnotations' cache; the thread ends when there is nothing to do.
+     */
+    private final java.util.concurrent.ExecutorService serviceAccountPrefetches = new java.util.concurrent.ThreadPoolExecutor(0, 1,
+            10, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+            Thread.ofVirtual().name("prefetch-service-account-role").factory());
 
     public ContainerCredentialBroker(TokenVerifier verifier, PodIndex index, RolePolicy policy, ServiceAccountAnnotations serviceAccounts,
                                      CredentialCache cache, PodEventRecorder events, String nodeName) {
@@ -43,6 +50,28 @@ public final class ContainerCredentialBroker {
         this.cache = cache;
         this.events = events;
         this.nodeName = nodeName;
+        // As CredentialBroker does for annotated pods: a pod whose role comes from its ServiceAccount gets its
+        // credentials fetched when it appears, so its first request is a hit. The ServiceAccount is read off the
+        // informer's thread, one pod at a time, and only when a pod becomes live or changes account (not on every
+        // update or resync).
+        index.addListener((before, after) -> {
+            if (after != null && after.live() && !ServiceAccountRole.podHasRole(after, policy.settings().roleKey())
+                    && (before == null || !before.live() || !before.serviceAccount().equals(after.serviceAccount()))) {
+                serviceAccountPrefetches.execute(() -> prefetchServiceAccountRole(after));
+            }
+        });
+    }
+
+    private void prefetchServiceAccountRole(PodInfo pod) {
+        try {
+            PodInfo judged = ServiceAccountRole.apply(pod, serviceAccounts.of(pod.namespace(), pod.serviceAccount()),
+                    policy.settings().roleKey(), policy.settings().roleAnnotationKeys());
+            if (policy.decide(judged, index.namespace(pod.namespace())) instanceof RoleDecision.Allowed allowed) {
+                cache.prefetch(CredentialKey.of(allowed));
+            }
+        } catch (RuntimeException e) {
+            // Unreadable ServiceAccount or no role: the pod's own request says why, with the status it deserves.
+        }
     }
 
     /** Credentials for the pod the token names, when the request comes from that pod. */
@@ -51,7 +80,9 @@ public final class ContainerCredentialBroker {
         switch (verifier.check(token)) {
             case TokenCheck.Verified v -> identity = v.identity();
             case TokenCheck.Rejected r -> {
-                return refused(401, "service-account token refused: " + r.reason(), null);
+                // 400, as the EKS Pod Identity Agent answers a missing, unparsable or expired token: the SDKs read
+                // {"code","message"} from a 400 (Go v2 credentials/endpointcreds) and do not retry it.
+                return refused(400, "service-account token refused: " + r.reason(), null);
             }
             case TokenCheck.Unavailable u -> {
                 return refused(503, "cannot verify service-account tokens now: " + u.reason(), null);

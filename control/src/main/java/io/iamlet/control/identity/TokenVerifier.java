@@ -16,8 +16,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks a projected service-account token: offline, by its signature against the cluster's issuer keys, its
@@ -56,18 +60,27 @@ public final class TokenVerifier {
         }
     }
 
+    /** TokenReview answers kept at once; a kubelet rotates a pod's token about hourly, so this covers thousands of pods. */
+    static final int MAX_REVIEWS = 4096;
+
+    private record Reviewed(TokenCheck.Verified check, Instant until) {
+    }
+
     private final Settings settings;
     private final IssuerKeys keys;
     private final TokenReviewer reviewer;
+    private final Clock clock;
+    private final Map<String, Reviewed> reviewed = new ConcurrentHashMap<>();
 
     public TokenVerifier(KubernetesClient kube, Settings settings, Clock clock) {
-        this(settings, new IssuerKeys(kube, settings.apiTimeout(), clock), new TokenReviewer(kube, settings.audiences()));
+        this(settings, new IssuerKeys(kube, settings.apiTimeout(), clock), new TokenReviewer(kube, settings.audiences()), clock);
     }
 
-    TokenVerifier(Settings settings, IssuerKeys keys, TokenReviewer reviewer) {
+    TokenVerifier(Settings settings, IssuerKeys keys, TokenReviewer reviewer, Clock clock) {
         this.settings = settings;
         this.keys = keys;
         this.reviewer = reviewer;
+        this.clock = clock;
     }
 
     public TokenCheck check(String token) {
@@ -79,14 +92,91 @@ public final class TokenVerifier {
             return new TokenCheck.Rejected("the Authorization header is longer than " + MAX_TOKEN_LENGTH + " characters");
         }
         String t = token.strip();
+        String notCanonical = notCanonical(t);
+        if (notCanonical != null) {
+            return new TokenCheck.Rejected(notCanonical);
+        }
         return switch (settings.mode()) {
-            case ALWAYS -> reviewer.review(t);
+            case ALWAYS -> review(t);
             case NEVER -> offline(t);
             case AUTO -> {
                 TokenCheck offline = offline(t);
-                yield offline instanceof TokenCheck.Unavailable u ? orUnavailable(reviewer.review(t), u) : offline;
+                yield offline instanceof TokenCheck.Unavailable u ? orUnavailable(review(t), u) : offline;
             }
         };
+    }
+
+    /**
+     * TokenReview, its positive answers remembered until the token's own {@code exp} (never past it): SDKs send the
+     * same token on every refresh, and one API call per request per pod would load the API server for nothing. A
+     * refusal is not remembered (the next try may be a fixed token). The pod the token names is still checked on
+     * every request against the index (ContainerCredentialBroker), so a deleted pod's token stops working at once.
+     * Bounded: past {@link #MAX_REVIEWS} the expired answers go, and if that is not enough, all of them.
+     */
+    private TokenCheck review(String token) {
+        Instant now = clock.instant();
+        Reviewed hit = reviewed.get(token);
+        if (hit != null && hit.until().isAfter(now)) {
+            return hit.check();
+        }
+        TokenCheck check = reviewer.review(token);
+        Instant expiry = check instanceof TokenCheck.Verified ? unverifiedExpiry(token) : null;
+        if (check instanceof TokenCheck.Verified verified && expiry != null && expiry.isAfter(now)) {
+            if (reviewed.size() >= MAX_REVIEWS) {
+                reviewed.values().removeIf(r -> !r.until().isAfter(now));
+                if (reviewed.size() >= MAX_REVIEWS) {
+                    reviewed.clear();
+                }
+            }
+            reviewed.put(token, new Reviewed(verified, expiry));
+        }
+        return check;
+    }
+
+    /** The {@code exp} of a token the API server has just vouched for; null when it has none (then nothing is kept). */
+    private static Instant unverifiedExpiry(String token) {
+        try {
+            java.util.Date exp = SignedJWT.parse(token).getJWTClaimsSet().getExpirationTime();
+            return exp == null ? null : exp.toInstant();
+        } catch (ParseException e) {
+            return null;
+        }
+    }
+
+    /** How many TokenReview answers are remembered now. */
+    int reviewsKept() {
+        return reviewed.size();
+    }
+
+    /**
+     * Why {@code token} is not a compact JWS in its one canonical spelling (three base64url segments without padding,
+     * each exactly what encoding its decoded bytes gives), or null. Nimbus's decoder, and go-jose's in the API server's
+     * TokenReview, ignore the last character's unused bits, so without this one signature has several accepted
+     * spellings. Hand-written: no JOSE library offers a strict compact-form check; java.util.Base64 does the work.
+     */
+    static String notCanonical(String token) {
+        String[] segments = token.split("\\.", -1);
+        if (segments.length != 3) {
+            return "not a signed JWT: a compact JWS has three dot-separated parts, this has " + segments.length;
+        }
+        Base64.Decoder decoder = Base64.getUrlDecoder();
+        Base64.Encoder encoder = Base64.getUrlEncoder().withoutPadding();
+        String[] names = {"header", "claims", "signature"};
+        for (int i = 0; i < 3; i++) {
+            String segment = segments[i];
+            boolean ok = !segment.isEmpty() && segment.indexOf('=') < 0;
+            if (ok) {
+                try {
+                    ok = encoder.encodeToString(decoder.decode(segment)).equals(segment);
+                } catch (IllegalArgumentException e) {
+                    ok = false;
+                }
+            }
+            if (!ok) {
+                return "not a signed JWT: its " + names[i] + " is not canonical unpadded base64url";
+            }
+        }
+        return null;
     }
 
     private static TokenCheck orUnavailable(TokenCheck reviewed, TokenCheck.Unavailable offline) {

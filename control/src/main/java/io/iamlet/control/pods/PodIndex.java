@@ -36,16 +36,35 @@ public final class PodIndex implements AutoCloseable {
      *                          (kube2iam's --backoff-max-elapsed-time)
      * @param resolveDuplicates ask the API server when two live pods claim one IP
      */
-    public record Settings(String nodeName, Duration resyncPeriod, Duration lookupBudget, boolean resolveDuplicates) {
+    public record Settings(String nodeName, Duration resyncPeriod, Duration lookupBudget, boolean resolveDuplicates,
+                           int apiReadsPerSecond, Duration keepApiAnswers) {
+        /** --api-reads-per-second's default: see docs/scale.md for what it costs a cluster's API server. */
+        public static final int DEFAULT_API_READS_PER_SECOND = 5;
+        /** How long one API answer stands in for the API server (docs/security.md). */
+        public static final Duration KEEP_API_ANSWERS = Duration.ofSeconds(1);
+
+        /**
+         * @param apiReadsPerSecond API reads a lookup may start in any one second, node-wide ({@link ReadBudget})
+         * @param keepApiAnswers    how long an API answer is reused by later lookups (at most 1 s, {@link SharedReads})
+         */
         public Settings {
             if (nodeName == null || nodeName.isBlank()) {
                 throw new IllegalArgumentException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)");
             }
+            if (apiReadsPerSecond < 0) {
+                throw new IllegalArgumentException("--api-reads-per-second must be 0 or more, not " + apiReadsPerSecond);
+            }
+        }
+
+        public Settings(String nodeName, Duration resyncPeriod, Duration lookupBudget, boolean resolveDuplicates) {
+            this(nodeName, resyncPeriod, lookupBudget, resolveDuplicates, DEFAULT_API_READS_PER_SECOND, KEEP_API_ANSWERS);
         }
     }
 
     private final KubernetesClient client;
     private final Settings settings;
+    /** Every API read a lookup makes goes through here: shared, kept ≤ 1 s, within the node's budget. */
+    private final ApiReads reads;
     private final java.util.concurrent.atomic.LongAdder duplicatesAsked = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder duplicatesSettled = new java.util.concurrent.atomic.LongAdder();
     private final Map<String, PodInfo> pods = new ConcurrentHashMap<>();
@@ -95,6 +114,8 @@ public final class PodIndex implements AutoCloseable {
     public PodIndex(KubernetesClient client, Settings settings) {
         this.client = client;
         this.settings = settings;
+        this.reads = new ApiReads(client, settings.nodeName(), settings.lookupBudget(), new ReadBudget(settings.apiReadsPerSecond()),
+                settings.keepApiAnswers(), System::nanoTime);
     }
 
     public void addListener(PodListener listener) {
@@ -315,7 +336,7 @@ public final class PodIndex implements AutoCloseable {
         }
         if (live.size() > 1) {
             return settings.resolveDuplicates()
-                    ? resolveThroughApi(key, live)
+                    ? resolveThroughApi(key, live, notCurrent() != null)
                     : new PodLookup.Ambiguous(describeClaim(key, live) + "; enable --resolve-duplicate-cache-ips to ask the API server");
         }
         if (!claimants.isEmpty()) {
@@ -372,13 +393,14 @@ public final class PodIndex implements AutoCloseable {
             String notCurrent = notCurrent();
             boolean otherPod = uid != null && result instanceof PodLookup.Found(PodInfo p) && !uid.equals(p.uid());
             if (listed && !otherPod && result instanceof PodLookup.Found(PodInfo pod)) {
-                return notCurrent == null && !confirmAlways ? result : confirm(pod, ip, confirmAlways && notCurrent != null);
+                return notCurrent == null && !confirmAlways ? result : confirm(pod, ip, confirmAlways, notCurrent != null);
             }
             if (listed && result instanceof PodLookup.Ambiguous) {
                 return result;
             }
             if (listed && !otherPod && (notCurrent != null || confirmAlways)) {
-                return lookupThroughApi(ip, notCurrent == null ? "confirming the owner of " + ip : "the index is not current: " + notCurrent);
+                return lookupThroughApi(ip, notCurrent == null ? "confirming the owner of " + ip : "the index is not current: " + notCurrent,
+                        notCurrent != null);
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -403,14 +425,26 @@ public final class PodIndex implements AutoCloseable {
      * The index found {@code known} at {@code ip} but cannot vouch that this is still so: one consistent GET
      * of that pod settles it. An API server that cannot be reached leaves the known pod standing (outages
      * must not take roles away from running pods); one that answers otherwise has the last word.
+     *
+     * @param forToken    an IMDSv2 token is to be bound to the answer: never bound to the index's guess while
+     *                    the index is behind, nor (over the read budget) to an unconfirmed pod
+     * @param indexBehind the watch is down: an API answer of the last second is good enough, and reads are
+     *                    within the node's budget (the storm they prevent); while the watch runs, the index is
+     *                    newer than any kept answer and reads are few (tokens being issued)
      */
-    private PodLookup confirm(PodInfo known, String ip, boolean strict) {
+    private PodLookup confirm(PodInfo known, String ip, boolean forToken, boolean indexBehind) {
         Pod now;
         try {
-            now = ask(() -> client.pods().inNamespace(known.namespace()).withName(known.name()).get());
+            if (!(reads.pod(known.namespace(), known.name(), indexBehind) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
+                // Over the budget (only while the watch is down): a known pod keeps its role from the index, as when
+                // the API server cannot be reached; a new token is not bound to a pod that was not confirmed.
+                return forToken ? new PodLookup.Unavailable(known + " at " + ip + " cannot be confirmed now: " + reads.overBudget())
+                        : new PodLookup.Found(known);
+            }
+            now = answer;
         } catch (KubernetesClientException e) {
-            return strict ? new PodLookup.Unavailable("the index is not current and the API server could not confirm " + known
-                    + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
+            return forToken && indexBehind ? new PodLookup.Unavailable("the index is not current and the API server could not confirm "
+                    + known + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
         }
         if (now != null) {
             PodInfo fresh = from(now);
@@ -427,14 +461,18 @@ public final class PodIndex implements AutoCloseable {
         } else {
             remove(known);
         }
-        return lookupThroughApi(ip, "pod " + known + " no longer has IP " + ip + " (asked the API server)");
+        return lookupThroughApi(ip, "pod " + known + " no longer has IP " + ip + " (asked the API server)", indexBehind);
     }
 
     /** The live pod with {@code ip} as the API server lists it now; the index is told what was found. */
-    private PodLookup lookupThroughApi(String ip, String why) {
+    private PodLookup lookupThroughApi(String ip, String why, boolean indexBehind) {
         List<PodInfo> live;
         try {
-            live = livePodsWith(normalize(ip));
+            Optional<List<PodInfo>> listed = livePodsWith(normalize(ip), indexBehind);
+            if (listed.isEmpty()) {
+                return new PodLookup.Unavailable(why + ", and " + reads.overBudget());
+            }
+            live = listed.get();
         } catch (KubernetesClientException e) {
             return new PodLookup.Unavailable(why + " and the API server could not be asked: " + e.getMessage());
         }
@@ -448,34 +486,19 @@ public final class PodIndex implements AutoCloseable {
         return new PodLookup.Ambiguous(describeClaim(ip, live) + " in the API server; refusing to guess");
     }
 
-    /**
-     * One API call from a lookup, bounded by the lookup budget: the client's own retries (with back-off, on
-     * 5xx and connection errors) could otherwise hold a pod's request for many seconds.
-     */
-    private <T> T ask(java.util.function.Supplier<T> call) {
-        java.util.concurrent.CompletableFuture<T> answer = java.util.concurrent.CompletableFuture.supplyAsync(call,
-                Thread.ofVirtual().name("pod-lookup")::start);
-        try {
-            return answer.get(settings.lookupBudget().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            answer.cancel(true);
-            throw new KubernetesClientException("no answer within " + settings.lookupBudget().toMillis() + " ms");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof KubernetesClientException k ? k
-                    : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KubernetesClientException("interrupted while asking the API server");
+    /** The live pods with {@code ip} in a consistent list of this node's pods; empty when the read budget is spent. */
+    private Optional<List<PodInfo>> livePodsWith(String ip, boolean indexBehind) {
+        if (!(reads.nodePods(indexBehind) instanceof SharedReads.Read.Answered<List<PodInfo>>(List<PodInfo> nodePods))) {
+            return Optional.empty();
         }
+        return Optional.of(nodePods.stream()
+                .filter(p -> p.live() && !p.hostNetwork() && p.ips().stream().map(PodIndex::normalize).anyMatch(ip::equals))
+                .toList());
     }
 
-    /** A consistent list of this node's pods, filtered to the live ones with {@code ip}. */
-    private List<PodInfo> livePodsWith(String ip) {
-        return ask(() -> client.pods().inAnyNamespace().withField("spec.nodeName", settings.nodeName()).list()).getItems().stream()
-                .filter(p -> p.getSpec() != null && settings.nodeName().equals(p.getSpec().getNodeName()))
-                .map(PodIndex::from)
-                .filter(p -> p.live() && !p.hostNetwork() && p.ips().stream().map(PodIndex::normalize).anyMatch(ip::equals))
-                .toList();
+    /** API reads of lookups so far: started, shared with another lookup (in flight or kept), refused by the budget. */
+    public SharedReads.Counts apiReads() {
+        return reads.counts();
     }
 
     /** kube2iam's kube2iam_iam_k8s_dup_req_count and _success_count: IPs settled through the API server, asked and settled. */
@@ -483,11 +506,15 @@ public final class PodIndex implements AutoCloseable {
         return new long[] {duplicatesAsked.sum(), duplicatesSettled.sum()};
     }
 
-    private PodLookup resolveThroughApi(String ip, List<PodInfo> claimants) {
+    private PodLookup resolveThroughApi(String ip, List<PodInfo> claimants, boolean indexBehind) {
         duplicatesAsked.increment();
         List<PodInfo> live;
         try {
-            live = livePodsWith(ip);
+            Optional<List<PodInfo>> listed = livePodsWith(ip, indexBehind);
+            if (listed.isEmpty()) {
+                return new PodLookup.Unavailable(describeClaim(ip, claimants) + ", and " + reads.overBudget());
+            }
+            live = listed.get();
         } catch (KubernetesClientException e) {
             return new PodLookup.Ambiguous(describeClaim(ip, claimants) + " and the API server could not be asked: " + e.getMessage());
         }

@@ -133,6 +133,36 @@ class CredentialCacheTest {
         assertTrue(cache.stats().refreshes() >= 1);
     }
 
+    /**
+     * The SDKs refresh on every call when less than 15 minutes are left (botocore credentials.py advisory timeout,
+     * Java SDK v2): with the default margins and the shortest session they allow, every answer over the whole life
+     * of the credentials (clock moved by hand, minute by minute, no background refresh in time) has more than 15
+     * minutes left, and one STS call serves each stretch.
+     */
+    @Test
+    void withDefaultMarginsServedCredentialsAlwaysHaveMoreThanFifteenMinutesLeft() {
+        CredentialCache.Settings defaults = CredentialCache.Settings.defaults();
+        io.iamlet.control.testing.TestClock clock = new io.iamlet.control.testing.TestClock(java.time.Instant.parse("2026-12-03T10:00:00Z"));
+        for (Duration session : List.of(defaults.shortestSession(), Duration.ofHours(1), Duration.ofHours(12))) {
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            CredentialSource fresh = key -> {
+                calls.incrementAndGet();
+                java.time.Instant now = clock.instant();
+                return new Credentials("ASIA" + calls.get(), "secret", "token", now.plus(session), now);
+            };
+            CredentialCache cache = new CredentialCache(fresh, defaults, clock, k -> false);
+            caches.add(cache);
+            for (Duration t = Duration.ZERO; t.compareTo(session.multipliedBy(3)) < 0; t = t.plusMinutes(1)) {
+                Duration left = cache.get(KEY).remaining(clock.instant());
+                assertTrue(left.compareTo(Duration.ofMinutes(15)) > 0, session + " sessions, at " + t + ": served with " + left + " left");
+                clock.advance(Duration.ofMinutes(1));
+            }
+            long stretches = session.multipliedBy(3).toMinutes() / (session.toMinutes() - 15) + 1;
+            assertTrue(calls.get() <= stretches, session + ": " + calls.get() + " STS calls");
+        }
+        assertEquals(Duration.ofMinutes(23), defaults.shortestSession());
+    }
+
     @Test
     void duringAnStsOutageValidCredentialsAreServedThenAClearError() throws Exception {
         sts.lifetime(Duration.ofSeconds(3));

@@ -187,6 +187,81 @@ class TokenVerifierTest {
         assertEquals(0, issuer.tokenReviews());
     }
 
+    /**
+     * A compact JWS is accepted only in its one canonical spelling: a base64url decoder that ignores the last
+     * character's unused bits (Nimbus's, and go-jose's in the API server) takes other strings as the same signature,
+     * header or claims. Every such alias (found with Nimbus's own lenient decoder) is refused without asking
+     * TokenReview; every other change is refused too, in both modes.
+     */
+    @Test
+    void noOtherSpellingOfAValidTokenIsAccepted() {
+        String good = issuer.token(pod, "iamlet");
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        String[] parts = good.split("\\.");
+        for (TokenVerifier.Mode mode : new TokenVerifier.Mode[] {TokenVerifier.Mode.NEVER, TokenVerifier.Mode.ALWAYS}) {
+            TokenVerifier v = verifier(mode);
+            verified(v.check(good));
+            int aliases = 0;
+            for (int part = 0; part < 3; part++) {
+                byte[] decoded = new com.nimbusds.jose.util.Base64URL(parts[part]).decode();
+                for (char c : (alphabet + "+/= ").toCharArray()) {
+                    String[] mutated = parts.clone();
+                    String segment = mutated[part];
+                    if (segment.charAt(segment.length() - 1) == c) {
+                        continue;
+                    }
+                    mutated[part] = segment.substring(0, segment.length() - 1) + c;
+                    boolean alias = Arrays.equals(decoded, new com.nimbusds.jose.util.Base64URL(mutated[part]).decode());
+                    if (!alias && (mode == TokenVerifier.Mode.ALWAYS || part != 2)) {
+                        continue; // a different token, refused by its signature or the API server: aTamperedPayloadFailsTheSignature
+                    }
+                    int reviews = issuer.tokenReviews();
+                    TokenCheck check = v.check(String.join(".", mutated));
+                    assertFalse(check instanceof TokenCheck.Verified, mode + ": segment " + part + " ending in " + c);
+                    if (alias) {
+                        aliases++;
+                        assertTrue(rejected(check).contains("not canonical"), mode + ": alias ending in " + c + ": " + check);
+                        assertEquals(reviews, issuer.tokenReviews(), "an alias never reaches TokenReview");
+                    }
+                }
+                for (String extra : new String[] {"=", "==", "A", "*", "%3D"}) {
+                    String[] mutated = parts.clone();
+                    mutated[part] = mutated[part] + extra;
+                    assertFalse(v.check(String.join(".", mutated)) instanceof TokenCheck.Verified, mode + ": segment " + part + " + " + extra);
+                }
+            }
+            assertTrue(aliases >= 3, mode + ": the lenient decoder has aliases for the last characters: " + aliases);
+        }
+    }
+
+    /**
+     * TokenReview answers are remembered until the token's exp and never past it; a rotated token (the SDKs re-read
+     * the file on every refresh: botocore ContainerMetadataFetcher, JS fromHttp) is a new question, answered at once.
+     */
+    @Test
+    void tokenReviewAnswersAreKeptUntilTheTokensExpiry() {
+        io.iamlet.control.testing.TestClock clock = new io.iamlet.control.testing.TestClock(java.time.Instant.now());
+        TokenVerifier v = new TokenVerifier(api.client(), new TokenVerifier.Settings(TokenVerifier.Settings.audiences(Set.of("iamlet")),
+                TokenVerifier.Mode.ALWAYS, Duration.ofSeconds(30), Duration.ofSeconds(5)), clock);
+        String token = issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofMinutes(10)).build());
+        verified(v.check(token));
+        verified(v.check(token));
+        verified(v.check(" " + token + " "));
+        assertEquals(1, issuer.tokenReviews(), "one TokenReview for the same token");
+        String rotated = issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofMinutes(20)).build());
+        verified(v.check(rotated));
+        assertEquals(2, issuer.tokenReviews(), "a rotated token is reviewed at once");
+        clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+        v.check(token);
+        assertEquals(3, issuer.tokenReviews(), "past its exp the token is asked about again, never answered from memory");
+        verified(v.check(rotated));
+        assertEquals(3, issuer.tokenReviews());
+        rejected(v.check(issuer.token(pod, "vault")));
+        rejected(v.check(issuer.token(pod, "vault")));
+        assertEquals(5, issuer.tokenReviews(), "refusals are not remembered");
+        assertTrue(v.reviewsKept() <= TokenVerifier.MAX_REVIEWS);
+    }
+
     @Test
     void garbageIsRefused() {
         TokenVerifier v = verifier(TokenVerifier.Mode.AUTO);

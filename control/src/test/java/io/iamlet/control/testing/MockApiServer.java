@@ -30,9 +30,18 @@ public final class MockApiServer implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicReference<String> lastAuthorization = new java.util.concurrent.atomic.AtomicReference<>();
     private final java.util.List<Request> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    /** One request as the server received it, before the field selector is dropped. */
-    public record Request(String authorization, String method, String path) {
+    /** One request as the server received it, before the field selector is dropped; {@code nanos}: System.nanoTime() on arrival. */
+    public record Request(String authorization, String method, String path, long nanos) {
+        public boolean watch() {
+            return path.contains("watch=true");
+        }
+
+        /** A read of pods that is not a watch: a GET of one pod or a list (the informer's or a lookup's). */
+        public boolean podRead() {
+            return "GET".equals(method) && !watch() && path.split("\\?")[0].matches(".*/pods(/[^/]+)?");
+        }
     }
+    private final java.util.Set<io.fabric8.mockwebserver.http.WebSocket> openWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
     private volatile boolean refuseWatches;
@@ -46,7 +55,7 @@ public final class MockApiServer implements AutoCloseable {
             public MockResponse dispatch(RecordedRequest request) {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
-                requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path));
+                requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path, System.nanoTime()));
                 boolean watch = path.contains("watch=true");
                 if (watch && refuseWatches) {
                     return new MockResponse().setResponseCode(503).setBody("watches refused by the test");
@@ -64,6 +73,9 @@ public final class MockApiServer implements AutoCloseable {
                     request = new RecordedRequest(request.getHttpVersion(), request.method(), stripped, request.getHeaders(), request.getBody());
                 }
                 MockResponse response = crud.dispatch(request);
+                if (watch && response.getWebSocketListener() != null) {
+                    response.withWebSocketUpgrade(new TrackedWatch(response.getWebSocketListener()));
+                }
                 Duration delay = readDelay;
                 // The mock server answers on one thread: a delayed body holds this answer, not the others.
                 return !watch && "GET".equals(request.getMethod()) && !delay.isZero() ? response.setBodyDelay(delay) : response;
@@ -109,6 +121,67 @@ public final class MockApiServer implements AutoCloseable {
     /** Refuses (503) every watch request from now on, as an API server or proxy that cannot hold watches open would. */
     public void refuseWatches(boolean refuse) {
         refuseWatches = refuse;
+    }
+
+    /**
+     * Closes every open watch, as an API server that restarts does; with {@link #refuseWatches} the clients
+     * cannot start new ones.
+     */
+    public void dropWatches() {
+        openWatches.forEach(w -> w.close(1001, "dropped by the test"));
+    }
+
+    /** The CRUD dispatcher's watch listener, with its socket remembered so that {@link #dropWatches} can close it. */
+    private final class TrackedWatch extends io.fabric8.mockwebserver.http.WebSocketListener {
+        private final io.fabric8.mockwebserver.http.WebSocketListener inner;
+
+        TrackedWatch(io.fabric8.mockwebserver.http.WebSocketListener inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public void onBeforeAccept(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+            inner.onBeforeAccept(ws, response);
+        }
+
+        @Override
+        public void onOpen(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+            openWatches.add(ws);
+            inner.onOpen(ws, response);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, String text) {
+            inner.onMessage(ws, text);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.ByteString bytes) {
+            inner.onMessage(ws, bytes);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, byte[] bytes) {
+            inner.onMessage(ws, bytes);
+        }
+
+        @Override
+        public void onClosing(io.fabric8.mockwebserver.http.WebSocket ws, int code, String reason) {
+            openWatches.remove(ws);
+            inner.onClosing(ws, code, reason);
+        }
+
+        @Override
+        public void onClosed(io.fabric8.mockwebserver.http.WebSocket ws, int code, String reason) {
+            openWatches.remove(ws);
+            inner.onClosed(ws, code, reason);
+        }
+
+        @Override
+        public void onFailure(io.fabric8.mockwebserver.http.WebSocket ws, Throwable t, io.fabric8.mockwebserver.http.Response response) {
+            openWatches.remove(ws);
+            inner.onFailure(ws, t, response);
+        }
     }
 
     /** Delays every GET that is not a watch (reads and lists) by this much: a slow or stuck API server. */

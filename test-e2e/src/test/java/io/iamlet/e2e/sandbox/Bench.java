@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * table. Exits 1 only when a count is wrong (answers that are not 2xx, socket errors, STS calls during load):
  * timings are reported, never asserted.
  * <p>
- * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]}
+ * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]}; with
+ * {@code --api-outage}, {@link ApiOutageBench} instead.
  */
 public final class Bench {
     private static final String ROLE = "bench-role-0";
@@ -89,6 +90,9 @@ public final class Bench {
 
     public static void main(String[] args) {
         try {
+            if (List.of(args).contains("--api-outage")) {
+                System.exit(ApiOutageBench.run(args) ? 0 : 1);
+            }
             System.exit(run(Options.parse(args)) ? 0 : 1);
         } catch (Exception | AssertionError e) {
             System.out.println("bench FAILED: " + e);

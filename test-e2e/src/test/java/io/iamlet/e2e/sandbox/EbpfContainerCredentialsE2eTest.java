@@ -1,7 +1,7 @@
 package io.iamlet.e2e.sandbox;
 
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.netlink.testing.Command;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

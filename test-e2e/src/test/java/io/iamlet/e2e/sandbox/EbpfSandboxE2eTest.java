@@ -1,6 +1,6 @@
 package io.iamlet.e2e.sandbox;
 
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.netlink.testing.Command;
 import org.junit.jupiter.api.AfterEach;

@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.iamlet.bpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import io.iamlet.e2e.ApiAccess;

@@ -140,11 +140,11 @@ class SandboxContainerCredentialsE2eTest {
         cases.put("garbage", "eyJhbGciOiJub25lIn0.e30.");
         for (var c : cases.entrySet()) {
             RawHttp.Response r = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials", Map.of("Authorization", c.getValue()));
-            assertEquals(401, r.status(), c.getKey() + ": " + r);
+            assertEquals(400, r.status(), c.getKey() + ": " + r);
             assertFalse(r.body().contains("AccessKeyId"), r.body());
         }
         RawHttp.Response none = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials", Map.of());
-        assertEquals(401, none.status(), none.toString());
+        assertEquals(400, none.status(), none.toString());
 
         // The victim's real token, sent from the thief's pod: a valid token from the wrong address.
         RawHttp.Response borrowed = RawHttp.get(thief.net().ns(), HOST, 80, "/v1/credentials",

@@ -1,0 +1,122 @@
+package io.iamlet.agent.http;
+
+import io.iamlet.control.aws.NodeMetadata;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Passes the metadata paths iamlet does not answer itself on to the node's real IMDS, with the agent's own
+ * IMDSv2 session, except a deny list that is closed by default: user-data (often holds secrets), the
+ * instance's identity credentials, and the node's own role credentials never reach a pod.
+ */
+public final class MetadataProxy {
+    /**
+     * Paths below /{version}/ that are refused unless --allow-metadata-path names them. iam/info names the
+     * node's instance profile: a pod has no instance profile of its own, so it is refused rather than lent.
+     */
+    public static final List<String> DENIED = List.of("user-data", "meta-data/identity-credentials/", "meta-data/iam/security-credentials",
+            "meta-data/iam/info");
+    /** The characters IMDS paths (and IAM role names) use; anything else could be decoded or folded by someone on the way. */
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("latest|\\d{4}-\\d{2}-\\d{2}");
+    private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("[A-Za-z0-9._~=&-]*");
+    private static final int MAX_PATH = 1024;
+
+    private final URI metadata;
+    private final NodeMetadata session;
+    private final Set<String> allowed;
+    private final HttpClient http;
+    private final Duration timeout;
+
+    public MetadataProxy(URI metadata, NodeMetadata session, Set<String> allowed, Duration timeout) {
+        this.metadata = metadata;
+        this.session = session;
+        this.allowed = Set.copyOf(allowed);
+        this.timeout = timeout;
+        // Redirects (IMDS's 301 for a directory without its slash) go back to the pod as they are.
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** What the proxy answered. */
+    public record Reply(int status, String contentType, byte[] body, Optional<String> location) {
+    }
+
+    /**
+     * Why a raw request path is not in canonical form, or empty when it is: /{version}/ with a known version,
+     * then segments that are not empty (but for a trailing slash), not dot segments, do not end in a dot, and
+     * hold no encoded or unusual characters. Only canonical paths are answered or forwarded, so no spelling
+     * that some server on the way might normalise can reach a denied path.
+     */
+    /**
+     * A segment of [A-Za-z0-9._~:+=,@-] that neither starts nor ends with a dot (so no dot segment). A loop
+     * rather than a regular expression: it runs for every segment of every request.
+     */
+    static boolean canonicalSegment(String segment) {
+        int n = segment.length();
+        if (n == 0 || segment.charAt(0) == '.' || segment.charAt(n - 1) == '.') {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = segment.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '~' || c == ':' || c == '+' || c == '=' || c == ',' || c == '@' || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public static Optional<String> notCanonical(String rawPath, String rawQuery) {
+        if (rawPath.length() > MAX_PATH) {
+            return Optional.of("path longer than " + MAX_PATH + " characters");
+        }
+        if (!rawQuery.isEmpty() && (rawQuery.length() > MAX_PATH || !QUERY.matcher(rawQuery).matches())) {
+            return Optional.of("query with characters IMDS does not use");
+        }
+        if (!rawPath.startsWith("/")) {
+            return Optional.of("path does not start with /");
+        }
+        String[] segments = rawPath.substring(1).split("/", -1);
+        if (!VERSION.matcher(segments[0]).matches()) {
+            return Optional.of("no known version (latest or YYYY-MM-DD) at the start of the path");
+        }
+        for (int i = 1; i < segments.length; i++) {
+            boolean trailingSlash = i == segments.length - 1 && segments[i].isEmpty();
+            if (!trailingSlash && !canonicalSegment(segments[i])) {
+                return Optional.of("path segment " + (i + 1) + " is empty, a dot segment, ends in a dot, or has characters IMDS does not use");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Why the path is refused, or empty when it may pass. {@code rest} is a canonical path after /{version}/;
+     * it is compared without regard to case, in case a server on the way folds it.
+     */
+    public Optional<String> refusal(String rest) {
+        String folded = rest.toLowerCase(java.util.Locale.ROOT);
+        for (String denied : DENIED) {
+            String bare = denied.endsWith("/") ? denied.substring(0, denied.length() - 1) : denied;
+            if ((folded.equals(bare) || folded.startsWith(bare + "/") || folded.startsWith(denied)) && !allowed.contains(bare)
+                    && !allowed.contains(denied)) {
+                return Optional.of("iamlet does not pass " + bare + " to pods (--allow-metadata-path=" + bare + " would open it)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    public Reply forward(String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(metadata.resolve(pathAndQuery)).timeout(timeout)
+                .header("X-aws-ec2-metadata-token", session.token()).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse("text/plain"), r.body(),
+                r.headers().firstValue("Location"));
+    }
+}

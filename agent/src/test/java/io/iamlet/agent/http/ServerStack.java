@@ -1,0 +1,142 @@
+package io.iamlet.agent.http;
+
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.metrics.ServerMetrics;
+import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.aws.NodeMetadata;
+import io.iamlet.control.credentials.CredentialCache;
+import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.policy.RolePolicy;
+import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.testing.FakeAws;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * The agent's metadata server over the control module's fakes, in-process, for the security tests: the
+ * same wiring as the agent, with pods at loopback addresses 127.0.0.x, and raw requests written byte for
+ * byte (an HTTP client library would tidy up exactly the spellings these tests are about).
+ */
+final class ServerStack implements AutoCloseable {
+    static final String BASE = FakeAws.BASE_ARN;
+
+    final PodIndex index;
+    final CredentialCache cache;
+    final MetadataServer server;
+    final ByteArrayOutputStream logs = new ByteArrayOutputStream();
+    private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private final InetAddress bind;
+
+    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
+        this(aws, mode, limits, lookupBudget, InetAddress.getLoopbackAddress(), Clock.systemUTC());
+    }
+
+    /** @param bind where the app port listens (::1 for the IPv6 cases); @param tokenClock the IMDSv2 tokens' clock */
+    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
+            throws Exception {
+        this.bind = bind;
+        index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true));
+        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(),
+                CredentialBroker.wantedBy(index, policy));
+        CredentialBroker broker = new CredentialBroker(index, policy, cache,
+                new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
+        index.start();
+        index.awaitSynced(Duration.ofSeconds(10));
+        NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
+        ServerMetrics metrics = new ServerMetrics(cache::stats);
+        metrics.apiReads(index::apiReads);
+        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(tokenClock),
+                new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), mode,
+                new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
+        server = new MetadataServer(new MetadataServer.Settings(bind, 0, 0, "10.0.0.1",
+                () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node, limits)
+                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
+    }
+
+    /** Status line and body of one raw exchange from {@code from}; the request is sent exactly as given. */
+    record Reply(String statusLine, String text) {
+        int status() {
+            String[] parts = statusLine.split(" ");
+            return parts.length > 1 && parts[1].matches("\\d{3}") ? Integer.parseInt(parts[1]) : -1;
+        }
+    }
+
+    Reply raw(String from, String request) throws IOException {
+        return rawTo(server.appPort(), from, request);
+    }
+
+    Reply rawTo(int port, String from, String request) throws IOException {
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
+            s.connect(new InetSocketAddress(bind, port), 2000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return read(s.getInputStream(), request.startsWith("HEAD "));
+        }
+    }
+
+    /** One response, its body by Content-Length: a server may keep the connection open whatever the client asked. */
+    static Reply read(InputStream in, boolean head) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1) {
+            all.write(b);
+            if (all.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                break;
+            }
+        }
+        String headText = all.toString(StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headText);
+        if (!head && length.find()) {
+            all.write(in.readNBytes(Integer.parseInt(length.group(1))));
+        }
+        String text = all.toString(StandardCharsets.ISO_8859_1);
+        int eol = text.indexOf("\r\n");
+        return new Reply(eol < 0 ? text : text.substring(0, eol), text);
+    }
+
+    /** A connection to the app port from {@code from}, left open for the test; closed with the stack. */
+    Socket open(String from) throws IOException {
+        Socket s = new Socket();
+        opened.add(s);
+        s.bind(new InetSocketAddress(InetAddress.ofLiteral(from), 0));
+        s.connect(new InetSocketAddress(bind, server.appPort()), 2000);
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    Reply get(String from, String target) throws IOException {
+        return raw(from, "GET " + target + " HTTP/1.1\r\nHost: 169.254.169.254\r\nConnection: close\r\n\r\n");
+    }
+
+    @Override
+    public void close() {
+        for (Socket s : opened) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // closing a test's socket: nothing to do about it
+            }
+        }
+        server.close();
+        index.close();
+        cache.close();
+    }
+}

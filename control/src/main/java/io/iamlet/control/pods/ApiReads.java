@@ -1,0 +1,83 @@
+package io.iamlet.control.pods;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the pod index asks the API server on a lookup it cannot answer on trust: a consistent GET of one pod,
+ * or a consistent list of the node's pods. Each read is bounded in time (the lookup budget) and shared by the
+ * lookups that need it at once; during an outage of the watches it is also kept for {@code keep} (≤ 1 s) and
+ * started only within the node's {@link ReadBudget}, one for both kinds (a list counts as one read).
+ */
+final class ApiReads {
+    private final KubernetesClient client;
+    private final String nodeName;
+    private final Duration timeout;
+    private final ReadBudget budget;
+    private final SharedReads<Pod> pods;
+    private final SharedReads<List<PodInfo>> nodePods;
+
+    ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock) {
+        this.client = client;
+        this.nodeName = nodeName;
+        this.timeout = timeout;
+        this.budget = budget;
+        this.pods = new SharedReads<>(budget, keep, nanoClock);
+        this.nodePods = new SharedReads<>(budget, keep, nanoClock);
+    }
+
+    /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
+    SharedReads.Read<Pod> pod(String namespace, String name, boolean outage) {
+        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+    }
+
+    /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */
+    SharedReads.Read<List<PodInfo>> nodePods(boolean outage) {
+        return nodePods.read("", outage, () -> ask(() -> client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list()).getItems()
+                .stream()
+                .filter(p -> p.getSpec() != null && nodeName.equals(p.getSpec().getNodeName()))
+                .map(PodIndex::from)
+                .toList());
+    }
+
+    /** Why a lookup was answered without the API server, for the log and the 503's body. */
+    String overBudget() {
+        return "this node's API reads are at their budget (--api-reads-per-second=" + budget.perSecond() + "): try again shortly";
+    }
+
+    SharedReads.Counts counts() {
+        SharedReads.Counts a = pods.counts();
+        SharedReads.Counts b = nodePods.counts();
+        return new SharedReads.Counts(a.started() + b.started(), a.shared() + b.shared(), a.overBudget() + b.overBudget());
+    }
+
+    /**
+     * One API call, bounded by the lookup budget: the client's own retries (with back-off, on 5xx and
+     * connection errors) could otherwise hold a pod's request for many seconds.
+     */
+    private <T> T ask(Supplier<T> call) {
+        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call, Thread.ofVirtual().name("pod-lookup")::start);
+        try {
+            return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true);
+            throw new KubernetesClientException("no answer within " + timeout.toMillis() + " ms");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof KubernetesClientException k ? k
+                    : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KubernetesClientException("interrupted while asking the API server");
+        }
+    }
+}

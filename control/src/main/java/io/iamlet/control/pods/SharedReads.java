@@ -1,0 +1,135 @@
+package io.iamlet.control.pods;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The pod index's reads of the API server, one per key at a time: lookups that need the same read while it is
+ * in flight wait for it and share its answer (or its failure). During an outage of the watches, the answer is
+ * also kept for a short window ({@code keep}, at most a second) in which lookups take it without asking again,
+ * and a new read needs room in the node's {@link ReadBudget}; without it the caller is told so and decides
+ * from the index alone. While the watches run, the index is newer than any kept answer, and reads are rare
+ * (an IMDSv2 token's binding): neither applies then.
+ *
+ * @param <T> what one read returns (a pod, or null when it is gone; the node's pods)
+ */
+public final class SharedReads<T> {
+    /** The longest a kept answer may stand in for the API server: what docs/security.md promises. */
+    public static final Duration MAX_KEEP = Duration.ofSeconds(1);
+
+    private final ReadBudget budget;
+    private final long keepNanos;
+    private final LongSupplier nanoClock;
+    private final Map<String, Flight<T>> flights = new ConcurrentHashMap<>();
+    private final LongAdder started = new LongAdder();
+    private final LongAdder shared = new LongAdder();
+    private final LongAdder overBudget = new LongAdder();
+
+    /** What a lookup got: the read's answer (its own, one in flight, or one kept), or no read at all. */
+    public sealed interface Read<T> {
+        record Answered<T>(T value) implements Read<T> {
+        }
+
+        /** The budget had no room for a new read and no answer was in flight or kept. */
+        record OverBudget<T>() implements Read<T> {
+        }
+    }
+
+    /** Reads started, lookups that took another's read (in flight or kept), lookups refused a read. */
+    public record Counts(long started, long shared, long overBudget) {
+    }
+
+    private static final class Flight<T> {
+        final CompletableFuture<T> answer = new CompletableFuture<>();
+        volatile long doneNanos;
+
+        boolean usable(long now, long keepNanos) {
+            return !answer.isDone() || now - doneNanos <= keepNanos;
+        }
+    }
+
+    public SharedReads(ReadBudget budget, Duration keep, LongSupplier nanoClock) {
+        if (keep.isNegative() || keep.compareTo(MAX_KEEP) > 0) {
+            throw new IllegalArgumentException("an API answer may be kept for 0 to " + MAX_KEEP.toMillis() + " ms, not " + keep.toMillis() + " ms");
+        }
+        this.budget = budget;
+        this.keepNanos = keep.toNanos();
+        this.nanoClock = nanoClock;
+    }
+
+    /** {@link #read(String, boolean, Supplier)} during an outage. */
+    public Read<T> read(String key, Supplier<T> call) {
+        return read(key, true, call);
+    }
+
+    /**
+     * The answer for {@code key}: from a read in flight, else from {@code call} run on this thread. During an
+     * {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure of the
+     * read is thrown to every lookup that shares it.
+     */
+    public Read<T> read(String key, boolean outage, Supplier<T> call) {
+        long keep = outage ? keepNanos : -1;
+        Flight<T> mine = new Flight<>();
+        Flight<T> flight = flights.compute(key, (k, old) -> {
+            if (old != null && old.usable(nanoClock.getAsLong(), keep)) {
+                return old;
+            }
+            return !outage || budget.tryAcquire() ? mine : old;
+        });
+        if (flight == mine) {
+            started.increment();
+            forgetOld();
+            try {
+                T value = call.get();
+                finish(mine, () -> mine.answer.complete(value));
+                return new Read.Answered<>(value);
+            } catch (RuntimeException e) {
+                finish(mine, () -> mine.answer.completeExceptionally(e));
+                throw e;
+            }
+        }
+        if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
+            overBudget.increment();
+            return new Read.OverBudget<>();
+        }
+        shared.increment();
+        return new Read.Answered<>(await(flight));
+    }
+
+    private void finish(Flight<T> flight, Runnable complete) {
+        flight.doneNanos = nanoClock.getAsLong();
+        complete.run();
+    }
+
+    private static <T> T await(Flight<T> flight) {
+        try {
+            return flight.answer.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof KubernetesClientException k ? k
+                    : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KubernetesClientException("interrupted while waiting for the API server");
+        }
+    }
+
+    /** Answers past their window are of no use; the keys are the node's pods and addresses, but drop them anyway. */
+    private void forgetOld() {
+        if (flights.size() > 1024) {
+            long now = nanoClock.getAsLong();
+            flights.values().removeIf(f -> !f.usable(now, keepNanos));
+        }
+    }
+
+    public Counts counts() {
+        return new Counts(started.sum(), shared.sum(), overBudget.sum());
+    }
+}

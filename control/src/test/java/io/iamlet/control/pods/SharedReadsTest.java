@@ -1,0 +1,159 @@
+package io.iamlet.control.pods;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** One API read per key at a time, shared by the lookups that need it, kept ≤ 1 s, started only within the budget. */
+class SharedReadsTest {
+    private static final long MS = 1_000_000L;
+    private final AtomicLong now = new AtomicLong(1_000 * MS);
+
+    private SharedReads<String> reads(int perSecond, Duration keep) {
+        return new SharedReads<>(new ReadBudget(perSecond, now::get), keep, now::get);
+    }
+
+    private static String value(SharedReads.Read<String> read) {
+        return read instanceof SharedReads.Read.Answered<String>(String v) ? v : "over budget";
+    }
+
+    @Test
+    void concurrentLookupsOfOneKeyShareOneRead() throws Exception {
+        SharedReads<String> reads = reads(100, Duration.ofSeconds(1));
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Future<String>> answers = new ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            answers.add(threads.submit(() -> value(reads.read("team/a", () -> {
+                calls.incrementAndGet();
+                inFlight.countDown();
+                await(release);
+                return "pod a";
+            }))));
+            assertTrue(inFlight.await(5, TimeUnit.SECONDS));
+            for (int i = 0; i < 199; i++) {
+                answers.add(threads.submit(() -> value(reads.read("team/a", () -> {
+                    calls.incrementAndGet();
+                    return "a second read";
+                }))));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (reads.counts().shared() < 199 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            release.countDown();
+            for (Future<String> a : answers) {
+                assertEquals("pod a", a.get(5, TimeUnit.SECONDS));
+            }
+        }
+        assertEquals(1, calls.get(), "200 concurrent lookups, one read");
+        assertEquals(new SharedReads.Counts(1, 199, 0), reads.counts());
+    }
+
+    @Test
+    void anAnswerIsKeptForItsWindowAndNoLonger() {
+        SharedReads<String> reads = reads(100, Duration.ofMillis(1000));
+        AtomicInteger calls = new AtomicInteger();
+        assertEquals("read 1", value(reads.read("k", () -> "read " + calls.incrementAndGet())));
+        now.addAndGet(1000 * MS);
+        assertEquals("read 1", value(reads.read("k", () -> "read " + calls.incrementAndGet())), "1 s old: still kept");
+        now.addAndGet(1);
+        assertEquals("read 2", value(reads.read("k", () -> "read " + calls.incrementAndGet())), "older than 1 s: read again");
+        assertEquals("other 3", value(reads.read("other", () -> "other " + calls.incrementAndGet())), "another key has its own read");
+    }
+
+    @Test
+    void aFailureIsSharedAndKeptTooSoADownApiServerIsNotAskedAgainAtOnce() {
+        SharedReads<String> reads = reads(100, Duration.ofMillis(500));
+        AtomicInteger calls = new AtomicInteger();
+        for (int i = 0; i < 10; i++) {
+            KubernetesClientException e = assertThrows(KubernetesClientException.class, () -> reads.read("k", () -> {
+                calls.incrementAndGet();
+                throw new KubernetesClientException("503 from the API server");
+            }));
+            assertTrue(e.getMessage().contains("503"), e.getMessage());
+        }
+        assertEquals(1, calls.get());
+        now.addAndGet(501 * MS);
+        assertEquals("back", value(reads.read("k", () -> "back")));
+    }
+
+    @Test
+    void beyondTheBudgetNoReadStartsUntilTheSecondHasRoom() {
+        SharedReads<String> reads = reads(2, Duration.ofMillis(100));
+        AtomicInteger calls = new AtomicInteger();
+        for (int pod = 0; pod < 10; pod++) {
+            reads.read("pod-" + pod, () -> "read " + calls.incrementAndGet());
+        }
+        assertEquals(2, calls.get(), "10 pods within one instant, budget 2/s");
+        assertEquals(new SharedReads.Counts(2, 0, 8), reads.counts());
+        assertEquals("read 1", value(reads.read("pod-0", () -> "never")), "a kept answer needs no budget");
+        now.addAndGet(200 * MS);
+        assertEquals("over budget", value(reads.read("pod-0", () -> "never")), "its window is over and the second is full");
+        now.addAndGet(900 * MS);
+        assertEquals("read 3", value(reads.read("pod-5", () -> "read " + calls.incrementAndGet())), "a second later there is room");
+    }
+
+    @Test
+    void outsideAnOutageOnlyAReadInFlightIsSharedAndTheBudgetDoesNotApply() throws Exception {
+        SharedReads<String> reads = reads(100, Duration.ofSeconds(1));
+        AtomicInteger calls = new AtomicInteger();
+        assertEquals("read 1", value(reads.read("k", false, () -> "read " + calls.incrementAndGet())));
+        assertEquals("read 2", value(reads.read("k", false, () -> "read " + calls.incrementAndGet())), "done answers are not reused");
+        assertEquals("read 2", value(reads.read("k", true, () -> "read " + calls.incrementAndGet())), "unless kept ones are welcome");
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        now.addAndGet(2000 * MS);
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<String> first = threads.submit(() -> value(reads.read("k", false, () -> {
+                inFlight.countDown();
+                await(release);
+                return "read " + calls.incrementAndGet();
+            })));
+            assertTrue(inFlight.await(5, TimeUnit.SECONDS));
+            Future<String> second = threads.submit(() -> value(reads.read("k", false, () -> "read " + calls.incrementAndGet())));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (reads.counts().shared() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            release.countDown();
+            assertEquals("read 3", first.get(5, TimeUnit.SECONDS));
+            assertEquals("read 3", second.get(5, TimeUnit.SECONDS), "a read in flight is shared either way");
+        }
+        assertEquals(3, calls.get());
+        SharedReads<String> none = reads(0, Duration.ofSeconds(1));
+        assertEquals("read", value(none.read("k", false, () -> "read")), "the budget is for outages");
+        assertEquals("over budget", value(none.read("j", true, () -> "read")));
+    }
+
+    @Test
+    void anAnswerIsNeverKeptLongerThanASecond() {
+        assertThrows(IllegalArgumentException.class, () -> reads(1, Duration.ofMillis(1001)));
+        assertThrows(IllegalArgumentException.class, () -> reads(1, Duration.ofMillis(-1)));
+        SharedReads<String> unkept = reads(100, Duration.ZERO);
+        AtomicInteger calls = new AtomicInteger();
+        unkept.read("k", () -> "read " + calls.incrementAndGet());
+        now.addAndGet(1);
+        unkept.read("k", () -> "read " + calls.incrementAndGet());
+        assertEquals(2, calls.get());
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+package io.iamlet.redirect.iptables;
+
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.IpFamily;
+import io.iamlet.redirect.OwnershipMarker;
+import io.iamlet.redirect.RedirectRule;
+import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.netfilter.InstalledRules;
+import io.iamlet.redirect.netfilter.RedirectBackend;
+import io.iamlet.redirect.netfilter.RuleChange;
+import io.iamlet.redirect.nftables.NftRedirectRules;
+import io.iamlet.redirect.nftables.NftablesBackend;
+import io.iamlet.netlink.NetlinkNftTables;
+import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
+
+/**
+ * The redirect written into iptables' own {@code nat} table the way iptables-nft writes it, for operators
+ * who expect {@code iptables -t nat -S} to show it (as kube2iam did). A chain of ours, IAMLET-METADATA,
+ * holds the DNAT; PREROUTING holds one jump per interface pattern. Everything else in the table is left
+ * exactly as it is, in its order. {@code ip6 nat} gets the same when an IPv6 host address is given.
+ */
+public final class IptablesBackend implements RedirectBackend {
+    public static final String TABLE = "nat";
+    public static final String PREROUTING = "PREROUTING";
+    public static final String CHAIN = "IAMLET-METADATA";
+    private static final NftChain.Hook PREROUTING_HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
+
+    private final String version;
+    private final boolean adoptKube2iamRules;
+    private final NftTables.Opener tables;
+
+    /**
+     * @param adoptKube2iamRules remove other DNATs of metadata traffic in PREROUTING (kube2iam's) in the
+     *                           same transaction that installs ours, so the two never compete
+     */
+    public IptablesBackend(String version, boolean adoptKube2iamRules) {
+        this(version, adoptKube2iamRules, NetlinkNftTables::open);
+    }
+
+    /** @param tables the kernel's nf_tables, or a model of them */
+    public IptablesBackend(String version, boolean adoptKube2iamRules, NftTables.Opener tables) {
+        this.version = version;
+        this.adoptKube2iamRules = adoptKube2iamRules;
+        this.tables = tables;
+    }
+
+    /** What one family's nat table holds that concerns us. */
+    private record FamilyState(IpFamily family, boolean tableExists, boolean preroutingExists, boolean chainExists,
+                               List<NftRule> prerouting, List<NftRule> chain) {
+        int nfproto() {
+            return family.nfproto();
+        }
+
+        String where() {
+            return "table " + family.label() + " nat";
+        }
+    }
+
+    private static FamilyState read(NftReader dump, IpFamily family) {
+        int nfproto = family.nfproto();
+        if (dump.table(nfproto, TABLE).isEmpty()) {
+            return new FamilyState(family, false, false, false, List.of(), List.of());
+        }
+        List<NftChain> chains = dump.chains(nfproto, TABLE);
+        List<NftRule> rules = dump.rules(nfproto, TABLE);
+        return new FamilyState(family, true,
+                chains.stream().anyMatch(c -> c.name().equals(PREROUTING)),
+                chains.stream().anyMatch(c -> c.name().equals(CHAIN)),
+                rules.stream().filter(r -> r.chain().equals(PREROUTING)).toList(),
+                rules.stream().filter(r -> r.chain().equals(CHAIN)).toList());
+    }
+
+    @Override
+    public InstalledRules install(RedirectSpec spec) {
+        OwnershipMarker marker = OwnershipMarker.current(version, spec);
+        String task = "install metadata redirect in iptables nat tables";
+        return RuleChange.apply(tables, task, (tx, dump) -> {
+            for (IpFamily family : IpFamily.values()) {
+                FamilyState state = read(dump, family);
+                Optional<InetAddress> target = family == IpFamily.IPV4
+                        ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(InetAddress.class::cast);
+                if (target.isPresent()) {
+                    planInstall(tx, state, spec, target.get(), marker);
+                } else {
+                    planRemove(tx, state);
+                }
+            }
+            // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
+            NftablesBackend.planRemove(tx);
+        }, current -> show(current).verified(spec));
+    }
+
+    /**
+     * Our chain is flushed and refilled; jumps are compared by content, so an install adds only the jumps
+     * that are missing and removes only ours that are no longer wanted or are duplicates: a thousand
+     * installs leave one jump per interface, and nobody else's rules move.
+     */
+    private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
+        int nfproto = state.nfproto();
+        tx.addTable(new NftTable(nfproto, TABLE, null));
+        if (!state.preroutingExists()) {
+            tx.addChain(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
+        }
+        NftChain ours = NftChain.regular(nfproto, TABLE, CHAIN);
+        tx.addChain(ours);
+        if (state.chainExists()) {
+            tx.flushChain(ours);
+        }
+        tx.appendRule(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
+
+        Map<IptablesRules.Jump, Boolean> wanted = new LinkedHashMap<>();
+        for (Destination destination : spec.destinations()) {
+            spec.interfaces().forEach(i -> wanted.put(new IptablesRules.Jump(i, destination), false));
+        }
+        for (NftRule rule : state.prerouting()) {
+            Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, state.family(), CHAIN);
+            boolean ourShape = jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
+            if (ourShape && wanted.containsKey(jump.get()) && !wanted.get(jump.get())) {
+                wanted.put(jump.get(), true);
+            } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                tx.deleteRule(rule);
+            } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
+                tx.deleteRule(rule);
+            }
+        }
+        // Inserted at the head, so no catch-all nat rule of someone else's can take metadata traffic first.
+        List<IptablesRules.Jump> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
+        for (IptablesRules.Jump jump : missing.reversed()) {
+            tx.insertRule(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
+        }
+    }
+
+    /** Every jump to our chain, then the chain; nothing else. */
+    private static void planRemove(NftTransaction tx, FamilyState state) {
+        for (NftRule rule : state.prerouting()) {
+            if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                tx.deleteRule(rule);
+            }
+        }
+        if (state.chainExists()) {
+            NftChain ours = NftChain.regular(state.nfproto(), TABLE, CHAIN);
+            tx.flushChain(ours).deleteChain(ours);
+        }
+    }
+
+    /** Every jump to our chain and the chain, in both families: for the other backend's install and for uninstall. */
+    public static void planRemoveAll(NftTransaction tx, NftReader dump) {
+        for (IpFamily family : IpFamily.values()) {
+            planRemove(tx, read(dump, family));
+        }
+    }
+
+    /** iptables has no reject in nat; the block lives in iamlet's own nftables table, swapped in atomically. */
+    @Override
+    public InstalledRules block(RedirectSpec spec) {
+        return RuleChange.apply(tables, "block pod metadata access", (tx, dump) -> {
+            planRemoveAll(tx, dump);
+            NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
+        }, current -> NftablesBackend.verifiedBlock(NftablesBackend.read(current), spec));
+    }
+
+    @Override
+    public void remove() {
+        RuleChange.apply(tables, "remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
+    }
+
+    /** Our chains; while blocked (the block lives in iamlet's nftables table, see {@link #block}), the block. */
+    @Override
+    public InstalledRules show() {
+        try (NftTables current = tables.open()) {
+            InstalledRules own = show(current);
+            if (!own.present()) {
+                InstalledRules block = NftablesBackend.read(current);
+                if (block.blocking()) {
+                    return block;
+                }
+            }
+            return own;
+        }
+    }
+
+    private InstalledRules show(NftReader dump) {
+        List<InstalledRules.Entry> entries = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        Optional<OwnershipMarker> marker = Optional.empty();
+        boolean present = false;
+        for (IpFamily family : IpFamily.values()) {
+            FamilyState state = read(dump, family);
+            if (!state.chainExists()) {
+                state.prerouting().stream().filter(r -> IptablesRules.jumpsTo(r, CHAIN))
+                        .forEach(r -> problems.add(state.where() + ": jump to missing chain " + CHAIN + " (handle " + r.handle() + ")"));
+                continue;
+            }
+            present = true;
+            Optional<IptablesRules.RedirectTarget> target = Optional.empty();
+            for (NftRule rule : state.chain()) {
+                Optional<IptablesRules.RedirectTarget> t = IptablesRules.dnatTarget(rule, family);
+                Optional<OwnershipMarker> m = OwnershipMarker.parse(rule.comment());
+                if (t.isEmpty() || m.isEmpty()) {
+                    problems.add(state.where() + ": foreign rule in chain " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+                } else if (target.isPresent()) {
+                    problems.add(state.where() + ": more than one DNAT in chain " + CHAIN + " (handle " + rule.handle() + ")");
+                } else {
+                    target = t;
+                    marker = marker.or(() -> m);
+                }
+            }
+            if (target.isEmpty()) {
+                problems.add(state.where() + ": chain " + CHAIN + " has no DNAT of ours");
+            }
+            Map<IptablesRules.Jump, List<Long>> handles = new LinkedHashMap<>();
+            for (NftRule rule : state.prerouting()) {
+                Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, family, CHAIN);
+                if (jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                    handles.computeIfAbsent(jump.get(), i -> new ArrayList<>()).add(rule.handle());
+                    if (target.isPresent()) {
+                        entries.add(new InstalledRules.Entry(new RedirectRule(family, jump.get().iface(), target.get().address(),
+                                target.get().port(), jump.get().destination()), rule.handle(), NftRedirectRules.packets(rule)));
+                    }
+                } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                    problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+                }
+            }
+            handles.forEach((jump, hs) -> {
+                if (hs.size() > 1) {
+                    problems.add(state.where() + ": duplicate jump for " + jump.iface()
+                            + (jump.destination() == Destination.IMDS ? "" : " to " + jump.destination().address(family).getHostAddress())
+                            + " (" + hs.size() + " copies, handles " + hs + ")");
+                }
+            });
+        }
+        String location = "chain " + CHAIN + " in iptables tables ip nat / ip6 nat";
+        return present || !problems.isEmpty()
+                ? new InstalledRules(location, true, marker, entries, problems)
+                : InstalledRules.absent(location);
+    }
+
+    /**
+     * DNATs of metadata traffic in PREROUTING that are not ours, such as kube2iam's: they compete with
+     * ours for the same packets. Reported by doctor; removed on install with --adopt-kube2iam-rules.
+     */
+    public List<String> competingRules() {
+        List<String> found = new ArrayList<>();
+        try (NftTables dump = tables.open()) {
+            for (IpFamily family : IpFamily.values()) {
+                FamilyState state = read(dump, family);
+                for (NftRule rule : state.prerouting()) {
+                    if (IptablesRules.isForeignMetadataDnat(rule, family)) {
+                        found.add(state.where() + " PREROUTING handle " + rule.handle() + ": " + names(rule));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether this network namespace has an iptables nat table on the legacy x_tables backend, which
+     * nf_tables (and so this backend) cannot see or write. The nftables backend works there regardless.
+     */
+    public static boolean legacyNatInUse() {
+        try {
+            // thread-self: the network namespace of this thread, which is where the socket would be opened.
+            return Files.readAllLines(Path.of("/proc/thread-self/net/ip_tables_names")).contains("nat");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String names(NftRule rule) {
+        return rule.expressions().stream().map(e -> e instanceof NftExpr.Target t ? "target " + t.targetName()
+                : e instanceof NftExpr.Verdict v && v.chain() != null ? "jump " + v.chain() : e.name()).collect(Collectors.joining(" "));
+    }
+}

@@ -1,0 +1,160 @@
+package io.iamlet.redirect.iptables;
+
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.InterfacePattern;
+import io.iamlet.redirect.IpFamily;
+import io.iamlet.redirect.OwnershipMarker;
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftRule;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+
+import io.iamlet.netlink.nft.Exprs;
+import io.iamlet.netlink.nft.Exprs.Header;
+import io.iamlet.netlink.nft.Exprs.MetaKey;
+import io.iamlet.netlink.nft.Exprs.Reg;
+
+import static io.iamlet.netlink.NetlinkConstants.*;
+import static io.iamlet.netlink.nft.Exprs.*;
+
+/**
+ * Rules exactly as iptables-nft writes them, so that {@code iptables -t nat -S} and iptables-save read them
+ * as ordinary iptables rules:
+ * <pre>
+ * -A PREROUTING -d 169.254.169.254/32 -i cali+ -p tcp -m tcp --dport 80 -m comment --comment "iamlet ..." -j IAMLET-METADATA
+ * -A PREROUTING -d 169.254.170.23/32 -i cali+ -p tcp -m tcp --dport 80 -m comment --comment "iamlet ..." -j IAMLET-METADATA
+ * -A IAMLET-METADATA -p tcp -m comment --comment "iamlet ..." -j DNAT --to-destination 10.0.0.1:8181
+ * </pre>
+ * (the second only with the container-credentials endpoint). The matches are native expressions iptables-nft recognises; DNAT is the xtables compat target, revision 2,
+ * whose payload is the kernel's struct nf_nat_range2.
+ */
+public final class IptablesRules {
+    /** sizeof(struct nf_nat_range2) = 44, rounded up by XT_ALIGN to 8 bytes, as the kernel insists. */
+    static final int NAT_RANGE2_SIZE = 48;
+    private static final int JUMP_IFACE = 1;
+    private static final int JUMP_DADDR = 5;
+    private static final int JUMP_LENGTH = 10;
+
+    private IptablesRules() {
+    }
+
+    /** iptables compares "cali+" as the 4 bytes "cali" and "docker0" as its 7 bytes plus the NUL. */
+    static Bytes interfaceBytes(InterfacePattern iface) {
+        byte[] name = iface.name().getBytes(StandardCharsets.UTF_8);
+        byte[] data = new byte[iface.prefix() ? name.length : name.length + 1];
+        System.arraycopy(name, 0, data, 0, name.length);
+        return new Bytes(data);
+    }
+
+    static InterfacePattern interfaceFrom(Bytes data) {
+        byte[] b = data.value();
+        boolean exact = b.length > 0 && b[b.length - 1] == 0;
+        String name = new String(b, 0, exact ? b.length - 1 : b.length, StandardCharsets.UTF_8);
+        try {
+            return new InterfacePattern(name, !exact);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** What one jump of ours matches: pod traffic from an interface to one of the redirected services. */
+    record Jump(InterfacePattern iface, Destination destination) {
+    }
+
+    static List<NftExpr> jump(IpFamily family, Jump jump, String chain) {
+        return List.of(
+                load(MetaKey.IIFNAME, Reg.R1),
+                equal(Reg.R1, interfaceBytes(jump.iface())),
+                load(MetaKey.L4PROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
+                equal(Reg.R1, new Bytes(jump.destination().address(family).getAddress())),
+                load(Header.TRANSPORT, 2, 2, Reg.R1),
+                equal(Reg.R1, Bytes.port(Destination.PORT)),
+                counter(),
+                Exprs.jump(chain));
+    }
+
+    static List<NftExpr> dnat(InetAddress target, int port) {
+        return List.of(
+                load(MetaKey.L4PROTO, Reg.R1),
+                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                counter(),
+                new NftExpr.Target("DNAT", 2, natRange(target, port)));
+    }
+
+    /** struct nf_nat_range2 { u32 flags; nf_inet_addr min, max; u16 min_proto, max_proto, base_proto; } + padding. */
+    public static Bytes natRange(InetAddress target, int port) {
+        ByteBuffer b = ByteBuffer.allocate(NAT_RANGE2_SIZE).order(ByteOrder.nativeOrder());
+        b.putInt(NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED);
+        byte[] address = target.getAddress();
+        b.put(address).position(4 + 16);
+        b.put(address).position(4 + 32);
+        b.order(ByteOrder.BIG_ENDIAN).putShort((short) port).putShort((short) port);
+        return new Bytes(b.array());
+    }
+
+    /** The interface and destination a jump rule of ours matches, when the rule has exactly the shape we write. */
+    static Optional<Jump> jumpOf(NftRule rule, IpFamily family, String chain) {
+        List<NftExpr> exprs = rule.content().expressions();
+        if (exprs.size() != JUMP_LENGTH || !(exprs.get(JUMP_IFACE) instanceof NftExpr.Cmp cmp)
+                || !(exprs.get(JUMP_DADDR) instanceof NftExpr.Cmp daddr)) {
+            return Optional.empty();
+        }
+        InterfacePattern iface = interfaceFrom(cmp.data());
+        Optional<Jump> jump = Destination.of(family, daddr.data().value()).filter(d -> iface != null).map(d -> new Jump(iface, d));
+        return jump.filter(j -> jump(family, j, chain).equals(exprs));
+    }
+
+    /** Whether a rule jumps to the chain at all (ours or not): such jumps must go before the chain can. */
+    static boolean jumpsTo(NftRule rule, String chain) {
+        return rule.expressions().stream().anyMatch(e -> e instanceof NftExpr.Verdict v && chain.equals(v.chain()));
+    }
+
+    /** Target address and port of a DNAT rule of ours, when it has exactly the shape we write. */
+    static Optional<RedirectTarget> dnatTarget(NftRule rule, IpFamily family) {
+        List<NftExpr> exprs = rule.content().expressions();
+        if (exprs.size() != 4 || !(exprs.get(3) instanceof NftExpr.Target t) || t.info().length() != NAT_RANGE2_SIZE) {
+            return Optional.empty();
+        }
+        byte[] info = t.info().value();
+        byte[] address = new byte[family.addressLength()];
+        System.arraycopy(info, 4, address, 0, address.length);
+        int port = ((info[36] & 0xff) << 8) | (info[37] & 0xff);
+        try {
+            InetAddress target = InetAddress.getByAddress(address);
+            return dnat(target, port).equals(exprs) ? Optional.of(new RedirectTarget(target, port)) : Optional.empty();
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A DNAT of metadata traffic that is not ours, such as kube2iam's
+     * {@code -A PREROUTING -d 169.254.169.254/32 -i cali+ -p tcp --dport 80 -j DNAT --to-destination HOST:8181}.
+     */
+    static boolean isForeignMetadataDnat(NftRule rule, IpFamily family) {
+        List<NftExpr> e = rule.expressions();
+        boolean toMetadata = false;
+        for (int i = 0; i + 1 < e.size(); i++) {
+            if (e.get(i) instanceof NftExpr.Payload p && p.base() == NFT_PAYLOAD_NETWORK_HEADER && p.offset() == family.daddrOffset()
+                    && e.get(i + 1) instanceof NftExpr.Cmp c && c.data().equals(new Bytes(family.metadataAddress().getAddress()))) {
+                toMetadata = true;
+            }
+        }
+        boolean dnat = e.stream().anyMatch(x -> x instanceof NftExpr.Target t && t.targetName().equals("DNAT")
+                || x instanceof NftExpr.Nat n && n.type() == NFT_NAT_DNAT);
+        return toMetadata && dnat && OwnershipMarker.parse(rule.comment()).isEmpty();
+    }
+
+    /** Where a DNAT sends traffic. */
+    record RedirectTarget(InetAddress address, int port) {
+    }
+}

@@ -1,0 +1,211 @@
+package io.iamlet.redirect.ebpf;
+
+import io.iamlet.netlink.testing.Command;
+import io.iamlet.netlink.testing.Netns;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The connect program in the kernel: a node namespace with the "agent" at its host IP and a "real IMDS" at
+ * 169.254.169.254 on its loopback, a pod namespace behind a cali veth, a cgroup standing for the pods'
+ * cgroup, and a BPF filesystem of the test's own. Clients are curl processes placed in the cgroup (or not)
+ * before they enter a namespace.
+ */
+class CgroupRedirectTest {
+    private static final String HOST_IP = "10.81.0.1";
+    private static final String POD_IP = "10.81.0.2";
+
+    private Netns node;
+    private Netns pod;
+    private Path bpffs;
+    private Path cgroup;
+    private CgroupRedirect redirect;
+    private final List<ServerSocket> servers = new ArrayList<>();
+
+    @BeforeEach
+    void world() throws Exception {
+        node = Netns.create("node");
+        pod = Netns.create("pod");
+        Netns.veth(node, "calibpf0", pod, "eth0");
+        node.exec("ip", "addr", "add", HOST_IP + "/24", "dev", "calibpf0").ok();
+        node.exec("ip", "addr", "add", "169.254.169.254/32", "dev", "lo").ok();
+        pod.exec("ip", "addr", "add", POD_IP + "/24", "dev", "eth0").ok();
+        pod.exec("ip", "route", "add", "default", "via", HOST_IP).ok();
+        serve(HOST_IP, 8181, "agent");
+        serve(HOST_IP, 9999, "other-agent");
+        serve("169.254.169.254", 80, "real-imds");
+        node.exec("ip", "addr", "add", "169.254.170.23/32", "dev", "lo").ok();
+        serve("169.254.170.23", 80, "real-credentials");
+
+        bpffs = Files.createTempDirectory("iamlet-bpffs");
+        Command.run("mount", "-t", "bpf", "bpf", bpffs.toString()).ok();
+        cgroup = cgroup2Root().resolve("iamlet-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        Files.createDirectory(cgroup);
+        redirect = new CgroupRedirect(bpffs.resolve("iamlet"));
+    }
+
+    @AfterEach
+    void teardown() throws Exception {
+        for (ServerSocket s : servers) {
+            s.close();
+        }
+        redirect.remove();
+        Command.run("umount", bpffs.toString());
+        Files.deleteIfExists(bpffs);
+        if (cgroup != null) {
+            Files.deleteIfExists(cgroup);
+        }
+        pod.close();
+        node.close();
+    }
+
+    private static Path cgroup2Root() throws IOException {
+        for (Path root : List.of(Path.of("/sys/fs/cgroup"), Path.of("/sys/fs/cgroup/unified"))) {
+            if (Files.isDirectory(root) && Files.getFileStore(root).type().equals("cgroup2")) {
+                return root;
+            }
+        }
+        throw new AssertionError("no cgroup v2 hierarchy at /sys/fs/cgroup or /sys/fs/cgroup/unified: the eBPF backend needs one");
+    }
+
+    /** An HTTP server in the node that answers with its name and the client address it saw. */
+    private void serve(String address, int port, String name) throws Exception {
+        ServerSocket server = node.call(() -> new ServerSocket(port, 50, InetAddress.ofLiteral(address)));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    s.setSoTimeout(2000);
+                    s.getInputStream().read(new byte[4096]);
+                    String body = name + " saw " + ((InetSocketAddress) s.getRemoteSocketAddress()).getAddress().getHostAddress();
+                    OutputStream out = s.getOutputStream();
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException ignored) {
+                    // closed at teardown, or a client that went away
+                }
+            }
+        });
+    }
+
+    /** curl to the metadata address from a namespace, in the test cgroup or not. */
+    private Command.Result curl(Netns ns, boolean inCgroup) {
+        return curl(ns, inCgroup, "169.254.169.254");
+    }
+
+    private Command.Result curl(Netns ns, boolean inCgroup, String address) {
+        String enter = inCgroup ? "echo $$ > " + cgroup.resolve("cgroup.procs") + " && " : "";
+        // The cgroup move comes first: `ip netns exec` remounts /sys.
+        return Command.run("sh", "-c", enter + "exec ip netns exec " + ns.name()
+                + " curl -sS --max-time 3 http://" + address + "/latest/meta-data/");
+    }
+
+    private CgroupRedirect.Target target(String hostIp, int port) {
+        return new CgroupRedirect.Target(cgroup, (Inet4Address) InetAddress.ofLiteral(hostIp), port);
+    }
+
+    /** Installs from the node's namespace, as the agent does: that namespace keeps the real IMDS. */
+    private CgroupRedirect.Attached install(String hostIp, int port) throws Exception {
+        return node.call(() -> redirect.install(target(hostIp, port)));
+    }
+
+    @Test
+    void podConnectsInTheCgroupReachTheAgentWithTheirOwnAddressAndNothingElseChanges() throws Exception {
+        assertEquals("real-imds saw " + POD_IP, curl(pod, true).ok().stdout(), "before install");
+        CgroupRedirect.Attached attached = install(HOST_IP, 8181);
+        assertFalse(attached.blocking());
+        assertEquals(CgroupRedirect.cgroupId(cgroup), attached.cgroupId());
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup));
+
+        assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout(), "a pod in the cgroup reaches the agent");
+        assertEquals("real-imds saw " + POD_IP, curl(pod, false).ok().stdout(), "outside the cgroup nothing changes");
+        assertEquals("real-imds saw 169.254.169.254", curl(node, true).ok().stdout(),
+                "the node's own namespace keeps the real IMDS even inside the cgroup");
+        assertEquals(attached, redirect.show().orElseThrow(), "the link outlives the installing call: it is pinned");
+    }
+
+    @Test
+    void installingAHundredTimesLeavesOneProgramAndFollowsTheLatestTarget() throws Exception {
+        for (int i = 0; i < 100; i++) {
+            install(HOST_IP, 8181);
+        }
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup));
+        assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout());
+        CgroupRedirect.Attached moved = install(HOST_IP, 9999);
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup), "a changed port swaps the program behind the same link");
+        assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 9999,
+                node.call(CgroupRedirect::currentNetnsCookie)).tags().contains(moved.tag()), "the kernel runs exactly the program asked for");
+        assertEquals("other-agent saw " + POD_IP, curl(pod, true).ok().stdout());
+        try (var pins = Files.list(bpffs.resolve("iamlet"))) {
+            assertEquals(List.of(bpffs.resolve("iamlet/connect4")), pins.toList());
+        }
+    }
+
+    @Test
+    void blockRefusesPodConnectsUntilTheNextInstallAndRemoveDetachesEverything() throws Exception {
+        install(HOST_IP, 8181);
+        CgroupRedirect.Attached blocked = node.call(() -> redirect.block(target(HOST_IP, 8181)));
+        assertTrue(blocked.blocking());
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup));
+        Command.Result refused = curl(pod, true);
+        assertEquals(7, refused.exitCode(), "curl cannot connect: " + refused.output());
+        assertEquals("real-imds saw 169.254.169.254", curl(node, true).ok().stdout(), "the node is not blocked");
+
+        install(HOST_IP, 8181);
+        assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout());
+
+        node.run(redirect::remove);
+        assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
+        assertFalse(Files.exists(bpffs.resolve("iamlet")), "no pin left");
+        assertTrue(redirect.show().isEmpty());
+        assertEquals("real-imds saw " + POD_IP, curl(pod, true).ok().stdout(), "pods reach the node's metadata service again");
+        node.run(redirect::remove);
+    }
+
+    @Test
+    void containerCredentialsConnectsAreRedirectedBlockedAndReleasedWithTheMetadataOnes() throws Exception {
+        CgroupRedirect.Target both = new CgroupRedirect.Target(cgroup, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 8181, true);
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "before install");
+        node.call(() -> redirect.install(target(HOST_IP, 8181)));
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "off unless asked");
+
+        node.call(() -> redirect.install(both));
+        CgroupRedirect.Attached attached = node.call(() -> redirect.install(both));
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup), "installing again swaps the program behind the same link");
+        assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, both.hostIp(), 8181, node.call(CgroupRedirect::currentNetnsCookie), true)
+                .tags().contains(attached.tag()), "the kernel runs the program that rewrites both addresses");
+        assertEquals("agent saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "a pod's credentials connect reaches the agent");
+        assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout(), "and its metadata connect still does");
+        assertEquals("real-credentials saw 169.254.170.23", curl(node, true, "169.254.170.23").ok().stdout(), "the node is not redirected");
+
+        node.call(() -> redirect.block(both));
+        assertEquals(7, curl(pod, true, "169.254.170.23").exitCode(), "the block refuses it too");
+        node.run(redirect::remove);
+        assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
+        assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "after remove it is reached directly");
+    }
+
+    @Test
+    void aPinDirectoryOutsideABpfFilesystemIsRefusedWithTheFix() throws Exception {
+        CgroupRedirect elsewhere = new CgroupRedirect(Files.createTempDirectory("not-bpffs").resolve("iamlet"));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> elsewhere.install(target(HOST_IP, 8181)));
+        assertTrue(e.getMessage().contains("mount -t bpf bpf"), e.getMessage());
+        assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
+    }
+}

@@ -1,0 +1,76 @@
+package io.iamlet.redirect.ebpf;
+
+import io.iamlet.bpf.Insn;
+import org.junit.jupiter.api.Test;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The program's shape, without a kernel: what the verifier and the kernel tests then check for real. */
+class ConnectProgramTest {
+    private static final Inet4Address HOST = (Inet4Address) InetAddress.ofLiteral("10.200.0.10");
+
+    private static ConnectProgram program(ConnectProgram.Kind kind, int port) {
+        return new ConnectProgram(kind, HOST, port, 0x1234_5678_9abcL);
+    }
+
+    @Test
+    void everyCheckJumpsToTheFinalAllow() {
+        for (ConnectProgram.Kind kind : ConnectProgram.Kind.values()) {
+            List<Insn> p = program(kind, 8181).instructions();
+            int allow = p.size() - 2;
+            assertEquals(Insn.movImm(0, 1), p.get(allow));
+            assertEquals(Insn.exit(), p.get(allow + 1));
+            long jumps = 0;
+            for (int at = 0; at < p.size(); at++) {
+                int code = p.get(at).code();
+                if (code == 0x56 || code == 0x1d) {
+                    assertEquals(allow, at + 1 + p.get(at).off(), kind + ": the jump at " + at);
+                    jumps++;
+                }
+            }
+            assertEquals(4, jumps, "address, port, protocol and the node's namespace");
+        }
+    }
+
+    @Test
+    void theRedirectWritesTheHostAddressAndPortInNetworkOrder() {
+        List<Insn> p = program(ConnectProgram.Kind.REDIRECT, 8181).instructions();
+        assertTrue(p.contains(Insn.mov32(2, 0x0a00c80a)), "10.200.0.10 as the 32-bit load of its network-order bytes");
+        assertTrue(p.contains(Insn.mov32(2, 0xf51f)), "8181 = 0x1ff5, swapped");
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x56 && i.imm() == 0xfea9fea9), "compared with 169.254.169.254");
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x56 && i.imm() == 0x5000), "compared with port 80");
+        assertTrue(p.contains(Insn.storeWord(6, 4, 2)) && p.contains(Insn.storeWord(6, 24, 2)));
+        assertFalse(program(ConnectProgram.Kind.BLOCK, 8181).instructions().contains(Insn.storeWord(6, 4, 2)),
+                "the block rewrites nothing");
+    }
+
+    @Test
+    void withContainerCredentialsEitherAddressGoesOnToThePortCheck() {
+        for (ConnectProgram.Kind kind : ConnectProgram.Kind.values()) {
+            List<Insn> p = new ConnectProgram(kind, HOST, 8181, 0x1234_5678_9abcL, true).instructions();
+            int imds = p.indexOf(new Insn(0x16, 2, 0, 1, 0xfea9fea9));
+            assertTrue(imds > 0, kind + ": 169.254.169.254 jumps over the next check");
+            assertEquals(new Insn(0x56, 2, 0, p.size() - 2 - (imds + 2), 0x17aafea9), p.get(imds + 1),
+                    kind + ": anything but 169.254.170.23 jumps to the final allow");
+            assertTrue(p.get(imds + 2).code() == 0x61 && p.get(imds + 2).off() == 24, "both go on to load user_port");
+        }
+        assertFalse(program(ConnectProgram.Kind.REDIRECT, 8181).instructions().stream().anyMatch(i -> i.imm() == 0x17aafea9),
+                "off by default");
+        assertNotEquals(program(ConnectProgram.Kind.REDIRECT, 8181).tags(),
+                new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL, true).tags());
+    }
+
+    @Test
+    void tagsTellProgramsApart() {
+        ConnectProgram a = program(ConnectProgram.Kind.REDIRECT, 8181);
+        assertEquals(a.tags(), program(ConnectProgram.Kind.REDIRECT, 8181).tags());
+        assertNotEquals(a.tags(), program(ConnectProgram.Kind.REDIRECT, 8182).tags());
+        assertNotEquals(a.tags(), program(ConnectProgram.Kind.BLOCK, 8181).tags());
+        assertEquals(8 * a.instructions().size(), a.bytes().length);
+        assertEquals(0x18, a.bytes()[8 * a.instructions().indexOf(Insn.load64(1, 0x1234_5678_9abcL).getFirst())], "ld_imm64");
+    }
+}

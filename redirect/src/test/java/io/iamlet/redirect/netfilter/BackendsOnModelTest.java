@@ -1,0 +1,158 @@
+package io.iamlet.redirect.netfilter;
+
+import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.OwnershipMarker;
+import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.RuleCheck;
+import io.iamlet.redirect.iptables.IptablesBackend;
+import io.iamlet.redirect.iptables.IptablesRules;
+import io.iamlet.redirect.nftables.NftablesBackend;
+import io.iamlet.netlink.NetlinkException;
+import io.iamlet.netlink.ffm.Errno;
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftOp;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.testing.FakeNftTables;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Optional;
+
+import static io.iamlet.netlink.NetlinkConstants.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Backend logic on the model of nf_tables: plans, idempotency, adoption, cross-backend cleanup, without root. */
+class BackendsOnModelTest {
+    private static final RedirectSpec SPEC = RedirectSpec.parse("10.0.0.1", "cali+,docker0", 8181, "fd00::1").withContainerCredentials(true);
+
+    private final FakeNftTables fake = new FakeNftTables();
+    private final NftablesBackend nftables = new NftablesBackend("test", fake.opener());
+    private final IptablesBackend iptables = new IptablesBackend("test", false, fake.opener());
+
+    private List<NftRule> everyRule() {
+        return java.util.stream.Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
+                .flatMap(f -> fake.tables(f).stream().flatMap(t -> fake.rules(f, t.name()).stream())).toList();
+    }
+
+    @Test
+    void nftablesInstallsOneTableAndAThousandInstallsLeaveOneCopy() {
+        InstalledRules first = nftables.install(SPEC);
+        assertEquals(SPEC.rules(), first.redirectRules());
+        for (int i = 0; i < 1000; i++) {
+            nftables.install(SPEC);
+        }
+        assertEquals(List.of(new NftTable(NFPROTO_INET, "iamlet", OwnershipMarker.current("test", SPEC).text())), fake.tables(NFPROTO_INET));
+        assertEquals(SPEC.rules().size(), everyRule().size());
+        assertInstanceOf(RuleCheck.AsExpected.class, nftables.show().check(Optional.of(SPEC)));
+    }
+
+    @Test
+    void thePlanIsATypedListOfOperationsInTheKernelsOrder() {
+        nftables.install(SPEC);
+        List<NftOp> plan = fake.applied().getLast();
+        NftTable bare = new NftTable(NFPROTO_INET, "iamlet", null);
+        assertEquals(new NftOp.AddTable(bare), plan.get(0), "create if absent, so the delete cannot fail");
+        assertEquals(new NftOp.DeleteTable(bare), plan.get(1));
+        assertInstanceOf(NftOp.CreateTable.class, plan.get(2));
+        assertEquals(new NftOp.AddChain(NftChain.base(NFPROTO_INET, "iamlet", "prerouting", NftablesBackend.HOOK)), plan.get(3));
+        assertEquals(SPEC.rules().size(), plan.stream().filter(NftOp.AppendRule.class::isInstance).count());
+        assertEquals(4 + SPEC.rules().size(), plan.size(), "nothing else: no iptables leftovers to remove");
+    }
+
+    @Test
+    void iptablesInstallIsIdempotentAndRemoveLeavesOthersRules() {
+        NftRule foreign = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy");
+        fake.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)),
+                new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
+                new NftOp.AppendRule(foreign)), "kube-proxy");
+        for (int i = 0; i < 100; i++) {
+            iptables.install(SPEC);
+        }
+        InstalledRules shown = iptables.show();
+        assertInstanceOf(RuleCheck.AsExpected.class, shown.check(Optional.of(SPEC)), shown.describe());
+        // Per family: one jump per interface and destination, one DNAT; and kube-proxy's rule, still last.
+        assertEquals(2 * (2 * 2 + 1) + 1, everyRule().size());
+        assertEquals("kube-proxy", fake.rules(NFPROTO_IPV4, "nat").stream().filter(r -> r.chain().equals("PREROUTING")).toList().getLast().comment());
+        iptables.remove();
+        iptables.remove();
+        assertEquals(List.of("kube-proxy"), everyRule().stream().map(NftRule::comment).toList());
+    }
+
+    @Test
+    void kube2iamsDnatIsAdoptedOnlyWhenAsked() throws Exception {
+        NftRule kube2iam = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(
+                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 16, 4),
+                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(InetAddress.ofLiteral("169.254.169.254").getAddress())),
+                new NftExpr.Counter(0, 0),
+                new NftExpr.Target("DNAT", 2, IptablesRules.natRange(InetAddress.ofLiteral("10.0.0.1"), 8181))), null);
+        fake.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)),
+                new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
+                new NftOp.AppendRule(kube2iam)), "kube2iam");
+        iptables.install(SPEC);
+        assertEquals(1, iptables.competingRules().size());
+        new IptablesBackend("test", true, fake.opener()).install(SPEC);
+        assertEquals(List.of(), iptables.competingRules());
+    }
+
+    @Test
+    void eachNetfilterBackendRemovesTheOtherInTheSameTransaction() {
+        nftables.install(SPEC);
+        iptables.install(SPEC);
+        assertTrue(fake.table(NFPROTO_INET, "iamlet").isEmpty(), "the iptables install took the nftables table away");
+        int transactions = fake.applied().size();
+        nftables.install(SPEC);
+        assertEquals(transactions + 1, fake.applied().size(), "one transaction, so never both or neither");
+        assertTrue(fake.chains(NFPROTO_IPV4, "nat").stream().noneMatch(c -> c.name().equals(IptablesBackend.CHAIN)));
+        assertTrue(fake.chains(NFPROTO_IPV6, "nat").stream().noneMatch(c -> c.name().equals(IptablesBackend.CHAIN)));
+    }
+
+    @Test
+    void blockReplacesTheRedirectAndTheNextInstallTheBlock() {
+        for (RedirectBackend backend : List.of(nftables, iptables)) {
+            backend.install(SPEC);
+            InstalledRules blocked = backend.block(SPEC);
+            assertTrue(blocked.blocking());
+            assertTrue(backend.show().blocking(), backend + " shows its block");
+            assertEquals(SPEC.rules().size(), everyRule().size(), "one reset per redirect, nothing else");
+            backend.install(SPEC);
+            assertFalse(backend.show().blocking());
+        }
+        assertTrue(Uninstall.everything(fake.opener()).contains("IAMLET-METADATA"));
+        assertEquals(List.of(), everyRule());
+        assertEquals(List.of(), fake.tables(NFPROTO_INET));
+    }
+
+    /** `iamlet uninstall` printed "table inet iamlet" twice when it blocked (the demo's step 6): once per backend. */
+    @Test
+    void uninstallListsEachPlaceOnce() {
+        for (RedirectBackend backend : List.of(nftables, iptables)) {
+            backend.install(SPEC);
+            backend.block(SPEC);
+            String before = Uninstall.everything(fake.opener());
+            assertEquals(1, before.lines().filter(l -> l.startsWith("table inet iamlet")).count(), backend + ":\n" + before);
+            assertEquals(List.of(), everyRule());
+        }
+    }
+
+    @Test
+    void theModelRefusesAsTheKernelDoesAndAppliesNothingOfARefusedBatch() {
+        NetlinkException e = assertThrows(NetlinkException.class, () -> fake.apply(List.of(
+                new NftOp.CreateTable(new NftTable(NFPROTO_INET, "first", "x")),
+                new NftOp.DeleteTable(new NftTable(NFPROTO_INET, "absent", null))), "test batch"));
+        assertEquals(Errno.ENOENT, e.errno());
+        assertTrue(e.getMessage().startsWith("test batch (step: delete table inet absent) failed: ENOENT"), e.getMessage());
+        assertEquals(List.of(), fake.tables(NFPROTO_INET));
+        fake.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "t", null))), "create");
+        assertEquals(Errno.EEXIST, assertThrows(NetlinkException.class,
+                () -> fake.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "t", null))), "again")).errno());
+        NftChain target = NftChain.regular(NFPROTO_INET, "t", "target");
+        fake.apply(List.of(new NftOp.AddChain(NftChain.regular(NFPROTO_INET, "t", "from")), new NftOp.AddChain(target),
+                new NftOp.AppendRule(NftRule.of(NFPROTO_INET, "t", "from", List.of(new NftExpr.Verdict(NFT_JUMP, "target")), null))), "jump");
+        assertEquals(Errno.EBUSY, assertThrows(NetlinkException.class,
+                () -> fake.apply(List.of(new NftOp.DeleteChain(target)), "delete a chain jumped to")).errno());
+    }
+}

@@ -1,0 +1,327 @@
+package io.iamlet.e2e.sandbox;
+
+import io.iamlet.control.testing.MockApiServer;
+import io.iamlet.control.testing.Pods;
+import io.iamlet.netlink.testing.Command;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code bin/bench --api-outage}: the API server's bad day. The real agent serves a node of N pods (in the fake
+ * API) of which K are real pods in the sandbox, each with its own role; when they are warm, the fake API server
+ * drops every watch and refuses new ones, and each real pod asks for its credentials with wrk (C connections
+ * each) for D seconds while one real pod that the API does not know asks too. Reports the requests, their
+ * latency, the API reads they cost (per second, and the most in any one second), what the unknown pod got, and
+ * how long the agent took to be current again once the watches were allowed back.
+ * <p>
+ * Exits 1 when a count is wrong: an answer that is not 2xx (wrk asks for each pod's own role, so another pod's
+ * role would be a 403), a role listing that names another role, an unknown pod answered with anything but 404 (a
+ * list of the node's pods, kept ≤ 1 s, does not have it) or 503 with Retry-After (no read left in the budget), or more API reads in one second than {@code --max-reads-per-second} (10). Timings are
+ * reported, not asserted.
+ * <p>
+ * {@code Bench --api-outage [--pods=N] [--real-pods=K (8)] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
+ * [--agent-flag=FLAG]...}
+ */
+final class ApiOutageBench {
+    private static final int MANAGEMENT_PORT = 8182;
+    /**
+     * Threads of its own for the wrk runs and the unknown pod's loop: on 2 cores the common pool has one thread,
+     * which a loop would hold while the runs (and Command's stream readers, which use that pool) wait behind it.
+     */
+    private static final java.util.concurrent.ExecutorService THREADS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "outage-bench");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private ApiOutageBench() {
+    }
+
+    record Options(int pods, int realPods, int connections, int durationSeconds, int maxReadsPerSecond, List<String> agentFlags) {
+        static Options parse(String[] args) {
+            int pods = 110;
+            int realPods = 8;
+            int connections = 2;
+            int duration = 10;
+            int maxReads = 10;
+            List<String> agentFlags = new ArrayList<>();
+            for (String a : args) {
+                if (a.equals("--api-outage")) {
+                    continue;
+                }
+                String[] kv = a.split("=", 2);
+                if (kv.length != 2) {
+                    throw new IllegalArgumentException("unknown argument " + a);
+                }
+                switch (kv[0]) {
+                    case "--pods" -> pods = Integer.parseInt(kv[1]);
+                    case "--real-pods" -> realPods = Integer.parseInt(kv[1]);
+                    case "--connections" -> connections = Integer.parseInt(kv[1]);
+                    case "--duration" -> duration = Integer.parseInt(kv[1]);
+                    case "--max-reads-per-second" -> maxReads = Integer.parseInt(kv[1]);
+                    case "--agent-flag" -> agentFlags.add(kv[1]);
+                    default -> throw new IllegalArgumentException("unknown flag " + kv[0] + " (with --api-outage)");
+                }
+            }
+            if (realPods < 1 || pods < realPods) {
+                throw new IllegalArgumentException("--real-pods must be 1 or more and at most --pods");
+            }
+            return new Options(pods, realPods, connections, duration, maxReads, List.copyOf(agentFlags));
+        }
+    }
+
+    private static void say(String text) {
+        System.out.println("==> " + text);
+    }
+
+    static boolean run(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        say("building the sandbox: " + options.pods() + " pods in the fake API, " + options.realPods() + " of them real");
+        try (Sandbox sandbox = Sandbox.start().closeOnExit()) {
+            Path dir = Files.createTempDirectory("iamlet-outage-");
+            try {
+                return measure(sandbox, dir, options);
+            } finally {
+                try (var files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    private static String role(int i) {
+        return "outage-role-" + i;
+    }
+
+    private static boolean measure(Sandbox sandbox, Path dir, Options options) throws Exception {
+        sandbox.namespace("outage", "outage-*");
+        List<SandboxPod> real = new ArrayList<>();
+        for (int i = 0; i < options.realPods(); i++) {
+            real.add(sandbox.addPod(InterfaceStyle.CALI, "outage", "real-" + i, role(i)));
+        }
+        for (int i = options.realPods(); i < options.pods(); i++) {
+            String ip = "10.250." + (i / 250) + "." + (i % 250 + 1);
+            sandbox.api().client().pods().inNamespace("outage").resource(Pods.pod("outage", "pod-" + i, Sandbox.NODE_NAME, "Running",
+                    Map.of("iam.amazonaws.com/role", role(i)), ip)).create();
+        }
+        SandboxPod stranger = sandbox.plugPod(InterfaceStyle.CALI); // a pod the API does not know
+
+        List<String> flags = new ArrayList<>(List.of("--on-exit=remove"));
+        flags.addAll(options.agentFlags());
+        AgentProcess agent = sandbox.startAgent(flags.toArray(String[]::new));
+        awaitReady(sandbox, true, Duration.ofSeconds(60));
+        Path script = dir.resolve("report.lua");
+        Files.writeString(script, """
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
+                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+                end
+                """);
+        say("warming up: 2 s of load from each real pod with the watches running");
+        load(real, script, options.connections(), 2);
+        MockApiServer api = sandbox.api();
+        long steadyFrom = System.nanoTime();
+        List<Bench.Load> steady = load(real, script, options.connections(), 3);
+        long steadyReads = reads(api, steadyFrom, System.nanoTime()).size();
+
+        say("the API server drops every watch and refuses new ones");
+        api.refuseWatches(true);
+        api.dropWatches();
+        long outageStarted = System.nanoTime();
+        awaitReady(sandbox, false, Duration.ofSeconds(30));
+        double noticed = (System.nanoTime() - outageStarted) / 1e9;
+        say("the agent reported not ready %.2f s later; %d s of load from %d pods × %d connections, and the unknown pod asking".formatted(
+                noticed, options.durationSeconds(), real.size(), options.connections()));
+
+        AtomicBoolean loading = new AtomicBoolean(true);
+        AtomicInteger strangerAsked = new AtomicInteger();
+        AtomicInteger strangerRefusedWell = new AtomicInteger();
+        List<String> strangerWrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<Void> strangerLoop = CompletableFuture.runAsync(() -> {
+            while (loading.get()) {
+                try {
+                    RawHttp.Response r = RawHttp.get(stranger.ns(), Sandbox.IMDS_IP, 80, "/latest/meta-data/iam/security-credentials/", Map.of());
+                    strangerAsked.incrementAndGet();
+                    if (r.status() == 503 && "1".equals(r.header("retry-after"))) {
+                        strangerRefusedWell.incrementAndGet();
+                    } else if (r.status() != 404) { // 404: a list of the node's pods (kept ≤ 1 s) has no pod with its address
+                        strangerWrong.add(r.status() + " " + r.body());
+                    }
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception e) {
+                    strangerWrong.add(e.toString());
+                }
+            }
+        }, THREADS);
+        long loadFrom = System.nanoTime();
+        List<Bench.Load> outage;
+        try {
+            outage = load(real, script, options.connections(), options.durationSeconds());
+        } finally {
+            loading.set(false);
+        }
+        long loadTo = System.nanoTime();
+        strangerLoop.join();
+        List<MockApiServer.Request> outageReads = reads(api, loadFrom, loadTo);
+        List<String> wrongRoles = listings(real);
+
+        say("the API server takes watches again");
+        api.refuseWatches(false);
+        long back = System.nanoTime();
+        awaitReady(sandbox, true, Duration.ofSeconds(60));
+        double recovery = (System.nanoTime() - back) / 1e9;
+        long afterFrom = System.nanoTime();
+        List<Bench.Load> after = load(real, script, options.connections(), 3);
+        long afterReads = reads(api, afterFrom, System.nanoTime()).stream().filter(r -> !r.path().contains("watch=true")).count();
+        agent.stop();
+
+        long requests = outage.stream().mapToLong(Bench.Load::requests).sum();
+        double seconds = (loadTo - loadFrom) / 1e9;
+        long gets = outageReads.stream().filter(r -> r.path().split("\\?")[0].matches(".*/namespaces/[^/]+/pods/[^/]+")).count();
+        long lists = outageReads.size() - gets;
+        int worstSecond = worstWindow(outageReads, 1_000_000_000L);
+        long non2xx = outage.stream().mapToLong(l -> l.non2xx() + l.socketErrors()).sum();
+
+        List<String> problems = new ArrayList<>();
+        if (non2xx > 0) {
+            problems.add(non2xx + " answers during the outage were not 2xx or failed (a pod not given its own role)");
+        }
+        if (!wrongRoles.isEmpty()) {
+            problems.add("role listings during the outage named another role: " + wrongRoles);
+        }
+        if (!strangerWrong.isEmpty() || strangerAsked.get() == 0) {
+            problems.add("the unknown pod got " + strangerWrong + " (" + strangerRefusedWell + " of " + strangerAsked + " were 503 with Retry-After)");
+        }
+        if (worstSecond > options.maxReadsPerSecond()) {
+            problems.add(worstSecond + " API reads within one second: more than " + options.maxReadsPerSecond());
+        }
+        for (List<Bench.Load> phase : List.of(steady, after)) {
+            if (phase.stream().anyMatch(l -> l.non2xx() + l.socketErrors() > 0)) {
+                problems.add("answers that were not 2xx with the watches running: " + phase);
+            }
+        }
+
+        StringBuilder table = new StringBuilder();
+        table.append("iamlet API outage benchmark, %s, %d cores, load average %s, %d pods in the API, %d real × %d connections, %d s%n".formatted(
+                java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
+                loadAverage(), options.pods(), real.size(), options.connections(), options.durationSeconds()));
+        table.append("| | watches running (3 s) | watches refused (%d s) | watches back (3 s) |%n|---|---|---|---|%n".formatted(options.durationSeconds()));
+        table.append("| requests (req/s) | %s | %s | %s |%n".formatted(rate(steady), rate(outage), rate(after)));
+        table.append("| latency p50 / p99 / p999, worst pod | %s | %s | %s |%n".formatted(latency(steady), latency(outage), latency(after)));
+        table.append("| answers not 2xx | %d | %d | %d |%n".formatted(bad(steady), bad(outage), bad(after)));
+        table.append("| API reads (GET one pod / list) | %d | %d (%d / %d) | %d |%n".formatted(steadyReads, outageReads.size(), gets, lists, afterReads));
+        table.append("| API reads per second: mean / most in any one second | | %.1f / %d | |%n".formatted(outageReads.size() / seconds, worstSecond));
+        table.append("| unknown pod: requests / 503 with Retry-After (the others 404) | | %d / %d | |%n".formatted(strangerAsked.get(), strangerRefusedWell.get()));
+        table.append("| agent not ready after the watches dropped / ready after they were allowed again | | %.2f s / %.2f s | |%n".formatted(
+                noticed, recovery));
+        System.out.println();
+        System.out.print(table);
+        System.out.println("(latencies in ms; API reads: the fake API server's GETs of pods that are not watches, the informer's relists included)");
+        System.out.println();
+        problems.forEach(p -> System.out.println("bench FAILED: " + p));
+        if (problems.isEmpty()) {
+            System.out.println("bench OK: every pod its own role, the unknown pod 503 with Retry-After, at most " + worstSecond
+                    + " API reads in any second");
+        }
+        return problems.isEmpty();
+    }
+
+    /** wrk from every real pod at once, each asking for its own role's credentials. */
+    private static List<Bench.Load> load(List<SandboxPod> pods, Path script, int connections, int seconds) {
+        List<CompletableFuture<Bench.Load>> runs = new ArrayList<>();
+        for (int i = 0; i < pods.size(); i++) {
+            SandboxPod pod = pods.get(i);
+            String url = "http://" + Sandbox.IMDS_IP + "/latest/meta-data/iam/security-credentials/" + role(i);
+            runs.add(CompletableFuture.supplyAsync(() -> {
+                Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), List.of("ip", "netns", "exec", pod.ns().name(), "wrk",
+                        "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url));
+                if (r.exitCode() != 0) {
+                    throw new IllegalStateException("wrk failed: " + r.output());
+                }
+                return Bench.Load.parse(r.stdout());
+            }, THREADS));
+        }
+        return runs.stream().map(CompletableFuture::join).toList();
+    }
+
+    /** Each real pod's role listing: the names of roles that are not its own. */
+    private static List<String> listings(List<SandboxPod> pods) throws Exception {
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < pods.size(); i++) {
+            RawHttp.Response r = RawHttp.get(pods.get(i).ns(), Sandbox.IMDS_IP, 80, "/latest/meta-data/iam/security-credentials/", Map.of());
+            if (r.status() != 200 || !r.body().equals(role(i))) {
+                wrong.add("real-" + i + ": " + r.status() + " " + r.body());
+            }
+        }
+        return wrong;
+    }
+
+    private static List<MockApiServer.Request> reads(MockApiServer api, long from, long to) {
+        return api.requests().stream().filter(r -> r.nanos() >= from && r.nanos() < to && r.podRead()).toList();
+    }
+
+    static int worstWindow(List<MockApiServer.Request> reads, long windowNanos) {
+        int worst = 0;
+        for (int i = 0; i < reads.size(); i++) {
+            int n = 0;
+            for (int j = i; j < reads.size() && reads.get(j).nanos() - reads.get(i).nanos() < windowNanos; j++) {
+                n++;
+            }
+            worst = Math.max(worst, n);
+        }
+        return worst;
+    }
+
+    private static String rate(List<Bench.Load> loads) {
+        return "%d (%.0f)".formatted(loads.stream().mapToLong(Bench.Load::requests).sum(), loads.stream().mapToDouble(Bench.Load::rate).sum());
+    }
+
+    private static String latency(List<Bench.Load> loads) {
+        return "%.2f / %.2f / %.2f".formatted(loads.stream().mapToLong(Bench.Load::p50).max().orElse(0) / 1e3,
+                loads.stream().mapToLong(Bench.Load::p99).max().orElse(0) / 1e3, loads.stream().mapToLong(Bench.Load::p999).max().orElse(0) / 1e3);
+    }
+
+    private static long bad(List<Bench.Load> loads) {
+        return loads.stream().mapToLong(l -> l.non2xx() + l.socketErrors()).sum();
+    }
+
+    private static void awaitReady(Sandbox sandbox, boolean ready, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                boolean now = RawHttp.get(sandbox.node(), Sandbox.HOST_IP, MANAGEMENT_PORT, "/readyz", Map.of()).status() == 200;
+                if (now == ready) {
+                    return;
+                }
+            } catch (ConnectException notListeningYet) {
+                // the JVM is still starting
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the agent did not become " + (ready ? "ready" : "not ready") + " within " + timeout);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}
