@@ -90,6 +90,45 @@ class SdkContractTest {
         return contract(IPV6);
     }
 
+    /**
+     * With {@code --imds-v2=required} (what docs/security.md recommends): each SDK's token flow, with the TTL it asks
+     * for, gets its credentials on both paths, and a request without a token is 401 (the SDKs then fetch a token).
+     */
+    @TestFactory
+    Stream<DynamicTest> imdsV2Required() throws Exception {
+        Family f = IPV4;
+        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
+                InetAddress.ofLiteral(f.bind()), tokenClock);
+        createPod("sdk", "reader", f.pod());
+        record Flow(String source, String ttl) {
+        }
+        List<Flow> flows = List.of(new Flow("Go v2 feature/ec2/imds token_provider.go defaultTokenTTL", "300"),
+                new Flow("Go v1 aws/ec2metadata/service.go defaultTTL", "21600"),
+                new Flow("botocore utils.py _TOKEN_TTL", "21600"),
+                new Flow("JS @smithy/credential-provider-imds fromInstanceMetadata.ts getMetadataToken", "21600"));
+        Stream<DynamicTest> tokenFlows = flows.stream().map(flow -> DynamicTest.dynamicTest(
+                "IMDSv2 required · " + flow.source() + ": TTL " + flow.ttl() + " echoed, then listing and document on both paths", () -> {
+                    Answer token = put(f, flow.ttl());
+                    assertEquals(200, token.status(), token.body());
+                    assertEquals(flow.ttl(), token.header("X-aws-ec2-metadata-token-ttl-seconds"));
+                    for (String base : new String[] {LEGACY, EXTENDED}) {
+                        Answer listing = get(f, base, token.body());
+                        assertEquals(200, listing.status(), base + ": " + listing.body());
+                        assertEquals("reader", listing.body());
+                        Answer doc = get(f, base + listing.body(), token.body());
+                        assertEquals(200, doc.status(), doc.body());
+                        assertEquals("Success", JSON.readTree(doc.body()).get("Code").asText());
+                    }
+                }));
+        Stream<DynamicTest> v1 = Stream.of(DynamicTest.dynamicTest(
+                "IMDSv2 required · Go v2 token_provider.go, JS (a 401 makes them fetch a token): a request without a token is 401", () -> {
+                    for (String path : new String[] {LEGACY, LEGACY + "reader", EXTENDED, EXTENDED + "reader"}) {
+                        assertEquals(401, get(f, path, null).status(), path);
+                    }
+                }));
+        return Stream.concat(tokenFlows, v1);
+    }
+
     private Stream<DynamicTest> contract(Family f) throws Exception {
         stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);

@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.nio.file.NoSuchFileException;
 
 /**
  * The eBPF backend: one cgroup connect4 program, attached to the pods' cgroup through a bpf_link pinned
@@ -187,7 +188,7 @@ public final class CgroupRedirect {
                         + " directories (on hybrid hosts under /sys/fs/cgroup/unified)");
             }
             return (Long) Files.getAttribute(cgroup, "unix:ino");
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalStateException("the cgroup " + cgroup + " does not exist here; in a DaemonSet, mount the node's"
                     + " /sys/fs/cgroup into the agent (hostPath) and point --cgroup at the pods' cgroup there", e);
         } catch (IOException e) {

@@ -3,6 +3,8 @@ package io.iamlet.redirect.ebpf;
 import io.iamlet.bpf.Bpf;
 import io.iamlet.bpf.Insn;
 import io.iamlet.bpf.ProgramSpec;
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.IpFamily;
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,9 +47,8 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     private static final int PROTOCOL = 36;
     private static final int IPPROTO_TCP = 6;
     private static final int HELPER_GET_NETNS_COOKIE = 122;
-    private static final byte[] IMDS = {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
-    private static final byte[] CONTAINER_CREDENTIALS = {(byte) 169, (byte) 254, (byte) 170, (byte) 23};
-    private static final int IMDS_PORT = 80;
+    private static final byte[] IMDS = Destination.IMDS.address(IpFamily.IPV4).getAddress();
+    private static final byte[] CONTAINER_CREDENTIALS = Destination.CONTAINER_CREDENTIALS.address(IpFamily.IPV4).getAddress();
 
     public ConnectProgram {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -90,7 +91,7 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         }
         p.add(Insn.loadWord(2, 6, USER_PORT));
         toAllow.add(p.size());
-        p.add(Insn.jumpIfNot32(2, portWord(IMDS_PORT), 0));
+        p.add(Insn.jumpIfNot32(2, portWord(Destination.PORT), 0));
         p.add(Insn.loadWord(2, 6, PROTOCOL));
         toAllow.add(p.size());
         p.add(Insn.jumpIfNot32(2, IPPROTO_TCP, 0));
