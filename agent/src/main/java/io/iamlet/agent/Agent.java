@@ -1,5 +1,6 @@
 package io.iamlet.agent;
 
+import io.iamlet.agent.log.Json;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -11,6 +12,7 @@ import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.http.MetadataServer;
 import io.iamlet.agent.http.MetadataTokens;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.KubeClients;
@@ -34,11 +36,15 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
+
+import java.util.LinkedHashMap;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The running agent. Start-up order: pods blocked from metadata (with the redirect on) → API client and
@@ -76,7 +82,7 @@ public final class Agent implements AutoCloseable {
             startSteps();
             return this;
         } catch (Exception | Error e) {
-            log.event("error", "start-up failed: " + e.getMessage(), Map.of());
+            log.event(Level.ERROR, "start-up failed: " + e.getMessage(), Map.of());
             close();
             throw e;
         }
@@ -87,13 +93,13 @@ public final class Agent implements AutoCloseable {
             // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
             // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
             // On a thread of its own, so that discovery, the clients and the first list of pods go ahead meanwhile:
-            // linking the netlink downcalls alone took 0.3 s of a 2.2 s start (bin/bench, 2026-11-25). A failure
+            // linking the netlink downcalls alone is a noticeable part of the start (docs/performance.md). A failure
             // of the steps below waits for the block to be in before it stops the agent (close()).
             redirects = config.redirects(Version.current());
             blocked = CompletableFuture.runAsync(() -> {
                 redirects.block(config.backend(), config.redirect().get());
                 rulesInstalled = true;
-                log.event("info", "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
+                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
             }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
         }
         Clock clock = Clock.systemUTC();
@@ -136,19 +142,19 @@ public final class Agent implements AutoCloseable {
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
         index.start();
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
-                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index) : null), routes, metrics, node, config.serverLimits())
+                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null), routes, metrics, node, config.serverLimits())
                 .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
-        log.event("info", "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
+        log.event(Level.INFO, "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         if (blocked != null) {
             try {
                 blocked.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw e.getCause() instanceof Exception x ? x : e;
             }
         }
         index.awaitSynced(config.syncTimeout());
-        log.event("info", "pods and namespaces synced", Map.of("pods", index.pods().size()));
+        log.event(Level.INFO, "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
         if (config.redirect().isPresent()) {
             notReady = "installing the metadata redirect";
@@ -158,7 +164,7 @@ public final class Agent implements AutoCloseable {
                 metrics.ruleState("installed");
                 RedirectSpec installedSpec = config.redirect().get();
                 metrics.redirectCheck(() -> redirectCheck(installedSpec));
-                log.event("info", "metadata redirect installed and verified", Map.of("installed", installed,
+                log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
                         "backend", config.backend().label(), "duration.ms", millisSince(started)));
             } catch (RuntimeException e) {
                 metrics.ruleState("failed");
@@ -166,7 +172,7 @@ public final class Agent implements AutoCloseable {
             }
         }
         notReady = null;
-        log.event("info", "ready", Map.of());
+        log.event(Level.INFO, "ready", Map.of());
         cache.releasePrefetches();
     }
 
@@ -179,7 +185,7 @@ public final class Agent implements AutoCloseable {
                 case RuleCheck.Unexpected unexpected -> "unexpected";
             };
         } catch (RuntimeException e) {
-            log.event("warning", "could not read the metadata redirect back for the metrics", Map.of("error", String.valueOf(e)));
+            log.event(Level.WARNING, "could not read the metadata redirect back for the metrics", Map.of("error", String.valueOf(e)));
             return "error";
         }
     }
@@ -202,29 +208,30 @@ public final class Agent implements AutoCloseable {
         if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
-            log.event("info", "discovered base role ARN", Map.of("base.arn", base.text()));
+            log.event(Level.INFO, "discovered base role ARN", Map.of("base.arn", base.text()));
         }
         if (config.autoDiscoverDefaultRole()) {
             String role = node.discoverNodeRole();
             r = r.withDefaultRole(role);
-            log.event("warning", "using the node's own role as the default role for pods without annotation", Map.of("role", role));
+            log.event(Level.WARNING, "using the node's own role as the default role for pods without annotation", Map.of("role", role));
         }
         return r;
     }
 
-    private static String debugStore(PodIndex index) {
-        return index.pods().stream().map(Agent::podJson).collect(Collectors.joining(",", "[", "]"));
+    /** /debug/store's answer; {@code roleKey} is the annotation that names a pod's role (--iam-role-key). */
+    static String debugStore(Collection<PodInfo> pods, String roleKey) {
+        return pods.stream().map(p -> podJson(p, roleKey)).collect(Collectors.joining(",", "[", "]"));
     }
 
     /** Annotations are anyone's text: written by Jackson, never pasted. */
-    private static String podJson(PodInfo p) {
-        Map<String, Object> pod = new java.util.LinkedHashMap<>();
+    private static String podJson(PodInfo p, String roleKey) {
+        Map<String, Object> pod = new LinkedHashMap<>();
         pod.put("namespace", p.namespace());
         pod.put("name", p.name());
         pod.put("ips", p.ips());
         pod.put("phase", String.valueOf(p.phase()));
-        pod.put("role", p.annotations().getOrDefault("iam.amazonaws.com/role", ""));
-        return io.iamlet.agent.http.Json.object(pod);
+        pod.put("role", p.annotations().getOrDefault(roleKey, ""));
+        return Json.object(pod);
     }
 
     public boolean ready() {
@@ -247,7 +254,7 @@ public final class Agent implements AutoCloseable {
         try {
             return ownDaemonSetLeaving(kube, env) ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
         } catch (RuntimeException e) {
-            log.event("warning", "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
+            log.event(Level.WARNING, "cannot tell whether the DaemonSet is being deleted; blocking: " + e.getMessage(), Map.of());
             return AgentConfig.OnExit.BLOCK;
         }
     }
@@ -287,14 +294,14 @@ public final class Agent implements AutoCloseable {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
                     long started = System.nanoTime();
                     redirects.of(config.backend()).remove();
-                    log.event("info", "metadata redirect removed; pods reach the node's metadata service again",
+                    log.event(Level.INFO, "metadata redirect removed; pods reach the node's metadata service again",
                             Map.of("duration.ms", millisSince(started)));
                 } else {
                     redirects.block(config.backend(), config.redirect().get());
-                    log.event("info", "metadata redirect replaced by a block until the next agent starts", Map.of());
+                    log.event(Level.INFO, "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {
-                log.event("error", "could not apply --on-exit=" + onExit.name().toLowerCase() + ": " + e.getMessage()
+                log.event(Level.ERROR, "could not apply --on-exit=" + onExit.name().toLowerCase() + ": " + e.getMessage()
                         + "; the redirect stays in place (pods get connection refused while no agent listens)", Map.of());
             }
             rulesInstalled = false;
@@ -303,7 +310,7 @@ public final class Agent implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                log.event("warning", "closing " + c.getClass().getSimpleName() + ": " + e.getMessage(), Map.of());
+                log.event(Level.WARNING, "closing " + c.getClass().getSimpleName() + ": " + e.getMessage(), Map.of());
             }
         }
         open.clear();

@@ -63,7 +63,18 @@ class EksBrokerTest {
     private Pod create(String name, String serviceAccount, String ip, Map<String, String> annotations) {
         Pod pod = Pods.pod("team", name, NODE, "Running", annotations, ip);
         pod.getSpec().setServiceAccountName(serviceAccount);
-        return client.pods().inNamespace("team").resource(pod).create();
+        Pod created = client.pods().inNamespace("team").resource(pod).create();
+        // Indexed before it asks: on a loaded machine the watch event can take longer than a lookup waits.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (index.pods().stream().noneMatch(p -> p.name().equals(name))) {
+            assertTrue(System.nanoTime() < deadline, "pod " + name + " indexed");
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return created;
     }
 
     private CredentialBroker.Answer credentials(String ip, String role) throws Exception {
@@ -97,7 +108,7 @@ class EksBrokerTest {
         create("bad-policy", "default", "10.3.0.3", Map.of("iam.amazonaws.com/role", "reader",
                 RoleSettings.SESSION_POLICY_KEY, "{\"Statement\": [ {\"Effect\": \"Allow\", }"));
         var refused = assertInstanceOf(CredentialBroker.Refused.class, credentials("10.3.0.3", "reader"));
-        assertEquals(400, refused.httpStatus());
+        assertEquals(400, refused.httpStatus(), refused.reason());
         assertTrue(refused.reason().contains("not well-formed JSON"), refused.reason());
         assertTrue(sts.calls().stream().noneMatch(c -> c.sessionName().equals("team.bad-policy")), "nothing is sent to STS");
         assertTrue(events.drain(Duration.ofSeconds(10)));
@@ -128,7 +139,7 @@ class EksBrokerTest {
             p.getMetadata().getAnnotations().put(RoleSettings.SESSION_TAGS_KEY, "false");
             return p;
         });
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!(credentials("10.3.0.4", "legacy") instanceof CredentialBroker.Granted)) {
             assertTrue(System.nanoTime() < deadline, "the opted-out pod is served");
             Thread.sleep(20);

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import com.google.cloud.tools.jib.api.buildplan.FileEntry;
 
 /**
  * Assembles the agent's OCI image archive with Jib, without a Docker daemon or a registry: the base is a
@@ -135,15 +136,15 @@ public final class ImageBuilder {
                 .addEntry(file(in.agentJar(), HOME + "/iamlet.jar", "644"));
         // One second newer than the jar: bin/iamlet uses a cache only when it is newer than the jar (a cache older
         // than its jar was made for an earlier build), and every other file has Jib's fixed time.
-        in.aot().ifPresent(aot -> app.addEntry(new com.google.cloud.tools.jib.api.buildplan.FileEntry(aot,
+        in.aot().ifPresent(aot -> app.addEntry(new FileEntry(aot,
                 AbsoluteUnixPath.get(HOME + "/iamlet.aot"), FilePermissions.fromOctalString("644"),
                 FileEntriesLayer.DEFAULT_MODIFICATION_TIME.plusSeconds(1), OWNER)));
         layers.add(app.build());
         return layers;
     }
 
-    private static com.google.cloud.tools.jib.api.buildplan.FileEntry file(Path source, String target, String mode) {
-        return new com.google.cloud.tools.jib.api.buildplan.FileEntry(source, AbsoluteUnixPath.get(target),
+    private static FileEntry file(Path source, String target, String mode) {
+        return new FileEntry(source, AbsoluteUnixPath.get(target),
                 FilePermissions.fromOctalString(mode), FileEntriesLayer.DEFAULT_MODIFICATION_TIME, OWNER);
     }
 

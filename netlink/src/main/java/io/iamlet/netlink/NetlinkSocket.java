@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.lang.foreign.ValueLayout;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
@@ -236,7 +237,7 @@ public final class NetlinkSocket implements AutoCloseable {
                     return null;
                 }
                 if (attrType == NLMSGERR_ATTR_MSG) {
-                    byte[] text = segment.asSlice(offset + 4, attrLength - 4).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    byte[] text = segment.asSlice(offset + 4, attrLength - 4).toArray(ValueLayout.JAVA_BYTE);
                     int end = 0;
                     while (end < text.length && text[end] != 0) {
                         end++;

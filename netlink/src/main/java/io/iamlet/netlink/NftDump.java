@@ -11,13 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import io.iamlet.netlink.nft.NftReader;
+import java.util.function.Function;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static io.iamlet.netlink.nftnl.common_h.nftnl_nlmsg_build_hdr;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 /** Reads tables, chains and rules back from the kernel over netlink (GET and dump requests). */
-public final class NftDump implements io.iamlet.netlink.nft.NftReader {
+public final class NftDump implements NftReader {
     private static final int ATTEMPTS = 5;
     private final NetlinkSocket socket;
 
@@ -63,7 +65,7 @@ public final class NftDump implements io.iamlet.netlink.nft.NftReader {
     }
 
     private <T> List<T> dump(int msg, int family, String what, Consumer<MemorySegment> payload,
-                             java.util.function.Function<NetlinkSocket.Message, T> parse) {
+                             Function<NetlinkSocket.Message, T> parse) {
         for (int attempt = 1; ; attempt++) {
             List<T> items = new ArrayList<>();
             try (Arena arena = Arena.ofConfined()) {

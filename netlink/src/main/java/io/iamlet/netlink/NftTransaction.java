@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static io.iamlet.netlink.nftnl.common_h.nftnl_batch_begin;
@@ -43,7 +44,7 @@ public final class NftTransaction implements AutoCloseable {
 
     /** A plan only: encoding it needs sequence numbers, which a socket gives. */
     public NftTransaction() {
-        this(new java.util.concurrent.atomic.AtomicInteger()::incrementAndGet);
+        this(new AtomicInteger()::incrementAndGet);
     }
 
     /** @param sequences source of netlink sequence numbers, normally {@link NetlinkSocket#nextSequence}. */
@@ -112,10 +113,6 @@ public final class NftTransaction implements AutoCloseable {
     /** What each message (by sequence number) does, in order, once encoded; for tests and error messages. */
     public Map<Integer, String> operations() {
         return Collections.unmodifiableMap(operations);
-    }
-
-    public int batchSequence() {
-        return batchSequence;
     }
 
     /** Encodes the batch (once) and returns the bytes that {@link #commit} would send. */

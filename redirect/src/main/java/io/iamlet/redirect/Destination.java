@@ -10,7 +10,7 @@ import java.util.Optional;
  * AWS_CONTAINER_CREDENTIALS_FULL_URI. Both listen on port 80 at one address per family.
  */
 public enum Destination {
-    IMDS(RedirectSpec.IMDS_IPV4, RedirectSpec.IMDS_IPV6),
+    IMDS(InetAddress.ofLiteral("169.254.169.254"), InetAddress.ofLiteral("fd00:ec2::254")),
     CONTAINER_CREDENTIALS(InetAddress.ofLiteral("169.254.170.23"), InetAddress.ofLiteral("fd00:ec2::23"));
 
     public static final int PORT = 80;
@@ -23,6 +23,7 @@ public enum Destination {
         this.ipv6 = ipv6;
     }
 
+    /** The address in {@code family}: 169.254.169.254 and fd00:ec2::254 for the metadata service. */
     public InetAddress address(IpFamily family) {
         return family == IpFamily.IPV4 ? ipv4 : ipv6;
     }

@@ -59,28 +59,49 @@ public record InterfacePattern(String name, boolean prefix) {
     }
 
     /**
-     * The bytes the kernel compares iifname with: a prefix without its NUL, an exact name padded with
-     * NULs to IFNAMSIZ (the NUL is what makes it exact).
+     * The bytes nft writes for an iifname match: a prefix without its NUL, an exact name padded with NULs to
+     * IFNAMSIZ (the NUL is what makes it exact).
      */
     public Bytes matchBytes() {
+        return encoded(IFNAMSIZ);
+    }
+
+    /** The bytes iptables-nft writes: "cali+" as the 4 bytes "cali", "docker0" as its 7 bytes and one NUL. */
+    public Bytes iptablesMatchBytes() {
+        return encoded(name.getBytes(StandardCharsets.UTF_8).length + 1);
+    }
+
+    private Bytes encoded(int exactLength) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        byte[] data = new byte[prefix ? bytes.length : IFNAMSIZ];
+        byte[] data = new byte[prefix ? bytes.length : exactLength];
         System.arraycopy(bytes, 0, data, 0, bytes.length);
         return new Bytes(data);
     }
 
     /** The inverse of {@link #matchBytes}, or null when the bytes are not an interface match we write. */
     public static InterfacePattern fromMatchBytes(Bytes data) {
+        return decoded(data, true);
+    }
+
+    /** The inverse of {@link #iptablesMatchBytes}, or null when the bytes are not an interface match we write. */
+    public static InterfacePattern fromIptablesMatchBytes(Bytes data) {
+        return decoded(data, false);
+    }
+
+    private static InterfacePattern decoded(Bytes data, boolean padded) {
         byte[] b = data.value();
         int nul = 0;
         while (nul < b.length && b[nul] != 0) {
             nul++;
         }
-        boolean exact = b.length == IFNAMSIZ && nul < b.length;
         for (int i = nul; i < b.length; i++) {
             if (b[i] != 0) {
                 return null;
             }
+        }
+        boolean exact = nul < b.length && (padded ? b.length == IFNAMSIZ : b.length == nul + 1);
+        if (nul < b.length && !exact) {
+            return null;
         }
         try {
             return new InterfacePattern(new String(b, 0, nul, StandardCharsets.UTF_8), !exact);

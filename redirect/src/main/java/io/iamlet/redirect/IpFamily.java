@@ -7,21 +7,19 @@ import java.net.InetAddress;
 import static io.iamlet.netlink.NetlinkConstants.NFPROTO_IPV4;
 import static io.iamlet.netlink.NetlinkConstants.NFPROTO_IPV6;
 
-/** The two address families of the metadata service, with where their destination address sits. */
+/** The two address families of the metadata service, with where their destination address sits (the addresses are {@link Destination}'s). */
 public enum IpFamily {
-    IPV4(NFPROTO_IPV4, 16, 4, RedirectSpec.IMDS_IPV4),
-    IPV6(NFPROTO_IPV6, 24, 16, RedirectSpec.IMDS_IPV6);
+    IPV4(NFPROTO_IPV4, 16, 4),
+    IPV6(NFPROTO_IPV6, 24, 16);
 
     private final int nfproto;
     private final int daddrOffset;
     private final int addressLength;
-    private final InetAddress metadataAddress;
 
-    IpFamily(int nfproto, int daddrOffset, int addressLength, InetAddress metadataAddress) {
+    IpFamily(int nfproto, int daddrOffset, int addressLength) {
         this.nfproto = nfproto;
         this.daddrOffset = daddrOffset;
         this.addressLength = addressLength;
-        this.metadataAddress = metadataAddress;
     }
 
     public int nfproto() {
@@ -35,10 +33,6 @@ public enum IpFamily {
 
     public int addressLength() {
         return addressLength;
-    }
-
-    public InetAddress metadataAddress() {
-        return metadataAddress;
     }
 
     public static IpFamily of(InetAddress address) {

@@ -16,8 +16,11 @@ public interface Redirect {
     /** Atomically replaces the redirect with a refusal of pods' connects, until the next install. */
     Shown block(RedirectSpec spec);
 
-    /** Removes everything this backend installed; a no-op success when nothing is installed. */
-    void remove();
+    /**
+     * Removes everything this backend installed; a no-op success when nothing is installed. Returns what it
+     * removed, as people read it.
+     */
+    String remove();
 
     /** Reads back what is installed, compared with {@code expected} when given. */
     Shown show(Optional<RedirectSpec> expected);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.function.Supplier;
 
 /**
  * What iamlet redirects: pod traffic entering through {@code interfaces} and addressed to the metadata
@@ -16,11 +17,6 @@ import java.util.regex.Pattern;
  */
 public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern> interfaces, Optional<Inet6Address> hostIpv6,
                            boolean containerCredentials) {
-    public static final Inet4Address IMDS_IPV4 = (Inet4Address) InetAddress.ofLiteral("169.254.169.254");
-    public static final Inet6Address IMDS_IPV6 = (Inet6Address) InetAddress.ofLiteral("fd00:ec2::254");
-    public static final int IMDS_PORT = 80;
-    public static final int DEFAULT_APP_PORT = 8181;
-
     private static final Pattern DOTTED_QUAD = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
 
     public RedirectSpec {
@@ -90,7 +86,7 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
     }
 
     /** Runs a parse whose message follows a name, and puts the name in front. */
-    private static <T> T named(String name, java.util.function.Supplier<T> parse) {
+    private static <T> T named(String name, Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {

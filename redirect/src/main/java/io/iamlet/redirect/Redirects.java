@@ -2,13 +2,15 @@ package io.iamlet.redirect;
 
 import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.redirect.ebpf.EbpfRedirect;
-import io.iamlet.redirect.netfilter.NetfilterRedirect;
+import io.iamlet.redirect.netfilter.IamletTable;
+import io.iamlet.redirect.netfilter.InstalledRules;
+import io.iamlet.redirect.netfilter.IptablesChains;
+import io.iamlet.redirect.netfilter.RuleChange;
 import io.iamlet.netlink.NetlinkConstants;
 import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.redirect.iptables.IptablesBackend;
 import io.iamlet.redirect.nftables.NftablesBackend;
-import io.iamlet.redirect.netfilter.Uninstall;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +26,18 @@ import java.util.Optional;
  * @param adoptKube2iamRules iptables: remove kube2iam's DNATs of metadata traffic on install
  * @param bpfPinDir          where the eBPF backend pins its link (in a BPF filesystem)
  * @param cgroup             the pods' cgroup v2 directory, for the eBPF backend
+ * @param tables             the kernel's nf_tables, or a model of them, for the netfilter backends
  */
-public record Redirects(String version, boolean adoptKube2iamRules, Path bpfPinDir, Optional<Path> cgroup) {
+public record Redirects(String version, boolean adoptKube2iamRules, Path bpfPinDir, Optional<Path> cgroup, NftTables.Opener tables) {
+    /** On the kernel's nf_tables. */
+    public Redirects(String version, boolean adoptKube2iamRules, Path bpfPinDir, Optional<Path> cgroup) {
+        this(version, adoptKube2iamRules, bpfPinDir, cgroup, NetlinkNftTables::open);
+    }
+
     public Redirect of(Backend backend) {
         return switch (backend) {
-            case NFTABLES -> new NetfilterRedirect(backend, new NftablesBackend(version));
-            case IPTABLES -> new NetfilterRedirect(backend, new IptablesBackend(version, adoptKube2iamRules));
+            case NFTABLES -> new NftablesBackend(version, tables);
+            case IPTABLES -> new IptablesBackend(version, adoptKube2iamRules, tables);
             case EBPF -> new EbpfRedirect(new CgroupRedirect(bpfPinDir), cgroup);
         };
     }
@@ -56,7 +64,7 @@ public record Redirects(String version, boolean adoptKube2iamRules, Path bpfPinD
         if (kept.netfilter()) {
             of(Backend.EBPF).remove();
         } else {
-            Uninstall.everything();
+            removeNetfilter();
         }
     }
 
@@ -66,14 +74,32 @@ public record Redirects(String version, boolean adoptKube2iamRules, Path bpfPinD
         // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
         String pinned = Files.exists(ebpf.linkPin()) ? new EbpfRedirect(ebpf, Optional.empty()).show(Optional.empty()).description()
                 : "eBPF link " + ebpf.linkPin() + ": not pinned\n";
-        String before = Uninstall.everything();
+        String before = removeNetfilter();
         ebpf.remove();
         return before + pinned;
     }
 
+    /**
+     * Removes everything either netfilter backend installs in this network namespace (iamlet's nftables table
+     * with its redirect or block, the iptables chains and jumps in ip and ip6 nat), in one transaction;
+     * returns what was there, as people read it.
+     */
+    private String removeNetfilter() {
+        InstalledRules nftables = new NftablesBackend(version, tables).rules();
+        InstalledRules iptables = new IptablesBackend(version, false, tables).rules();
+        // Without its chains, the iptables backend shows the nftables table when that blocks (its block lives
+        // there): the same table, listed once.
+        String before = nftables.describe() + (iptables.location().equals(nftables.location()) ? "" : iptables.describe());
+        RuleChange.apply(tables, "uninstall every iamlet rule", (tx, dump) -> {
+            IamletTable.planRemove(tx);
+            IptablesChains.planRemoveAll(tx, dump);
+        });
+        return before;
+    }
+
     /** DNATs of metadata traffic in iptables' PREROUTING that are not ours (kube2iam's): they compete with ours. */
     public List<String> competingRules() {
-        return new IptablesBackend(version, false).competingRules();
+        return new IptablesBackend(version, false, tables).competingRules();
     }
 
     /** Opens nf_tables over netlink and lists the inet tables: throws, saying why, when that cannot be done here. */

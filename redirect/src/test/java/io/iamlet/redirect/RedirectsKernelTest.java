@@ -101,4 +101,26 @@ class RedirectsKernelTest {
                 RedirectSpec.parse("10.90.0.1", "cali+", 8181, "fd90::1"))));
         assertTrue(v6.getMessage().contains("IPv4 only"), v6.getMessage());
     }
+
+    private String ruleset() {
+        return ns.exec("nft", "list", "ruleset").ok().stdout();
+    }
+
+    @Test
+    void removeAllTakesEveryKindOfOursAndNobodyElsesAndIsIdempotent() throws Exception {
+        ns.run(() -> redirects.switchTo(Backend.NFTABLES, SPEC));
+        // A stale chain of an older iptables-backend agent, left beside it.
+        ns.exec("iptables-nft", "-t", "nat", "-N", "IAMLET-METADATA").ok();
+        ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-i", "eni+", "-j", "IAMLET-METADATA").ok();
+        ns.exec("iptables-nft", "-t", "nat", "-A", "POSTROUTING", "-j", "MASQUERADE").ok();
+        String before = ns.call(() -> redirects.removeAll());
+        assertTrue(before.contains("table inet iamlet"), before);
+        String after = ruleset();
+        assertFalse(after.contains("iamlet") || after.contains("IAMLET"), after);
+        assertTrue(after.contains("masquerade"), "nobody else's rules go");
+        ns.call(() -> redirects.removeAll());
+        ns.run(() -> redirects.block(Backend.NFTABLES, SPEC));
+        ns.call(() -> redirects.removeAll());
+        assertFalse(ruleset().contains("iamlet"));
+    }
 }

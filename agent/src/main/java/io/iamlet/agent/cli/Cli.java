@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ArrayList;
 
 /** Dispatches `iamlet SUBCOMMAND [flags]` and turns failures into a message and an exit code. */
 public final class Cli {
@@ -34,7 +35,7 @@ public final class Cli {
         }
         // kube2iam is started as `kube2iam --flag ...`: bare flags mean run.
         if (list.getFirst().startsWith("-")) {
-            list = new java.util.ArrayList<>(list);
+            list = new ArrayList<>(list);
             list.addFirst("run");
         }
         Subcommand command = commands.get(list.getFirst());

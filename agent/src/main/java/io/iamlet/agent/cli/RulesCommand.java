@@ -1,8 +1,6 @@
 package io.iamlet.agent.cli;
 
 import io.iamlet.netlink.ffm.NativeException;
-import io.iamlet.redirect.iptables.IptablesBackend;
-import io.iamlet.redirect.nftables.NftablesBackend;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Backend;
@@ -75,12 +73,7 @@ final class RulesCommand implements Subcommand {
             }
             case "show" -> show(backend, redirects, flags);
             case "remove" -> {
-                redirects.of(backend).remove();
-                out.println(switch (backend) {
-                    case IPTABLES -> "removed chain " + IptablesBackend.CHAIN + " and the jumps to it (if they were there); nothing else was touched";
-                    case NFTABLES -> "removed table inet " + NftablesBackend.TABLE + " (if it was there); nothing else was touched";
-                    case EBPF -> "detached and unpinned the eBPF program (if it was there); nothing else was touched";
-                });
+                out.println(redirects.of(backend).remove());
                 yield ExitCode.OK;
             }
             default -> throw new UsageException("unknown action '" + flags.positional().getFirst() + "': expected install, show or remove");

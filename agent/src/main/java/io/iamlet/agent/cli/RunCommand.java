@@ -7,6 +7,7 @@ import io.iamlet.agent.http.ContainerCredentialsRoute;
 import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.log.LogBridge;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.identity.TokenVerifier;
@@ -27,6 +28,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LineWriter;
+import io.iamlet.control.credentials.CredentialCache;
+import io.iamlet.control.pods.PodIndex;
 
 /** `iamlet run [flags]`, and bare `iamlet [flags]` as kube2iam is started: every kube2iam flag, plus iamlet's own. */
 final class RunCommand implements Subcommand {
@@ -75,7 +80,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.bool("resolve-duplicate-cache-ips", true, "ask the API server when two live pods claim one IP"),
             Flags.Spec.string("backoff-max-interval", "1s", "kube2iam compatibility (accepted, not needed: lookups wait on informer events)"),
             Flags.Spec.string("backoff-max-elapsed-time", "2s", "how long a request for an unknown pod IP waits for the pod to appear"),
-            Flags.Spec.string("api-reads-per-second", String.valueOf(io.iamlet.control.pods.PodIndex.Settings.DEFAULT_API_READS_PER_SECOND),
+            Flags.Spec.string("api-reads-per-second", String.valueOf(PodIndex.Settings.DEFAULT_API_READS_PER_SECOND),
                     "API reads this node's lookups may start per second while a watch is down (beyond: known pods from the index, others 503)"),
             Flags.Spec.string("sync-timeout", "60s", "how long start-up waits for the first list of pods"),
             Flags.Spec.string("log-format", "text", "text or json"),
@@ -125,13 +130,13 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(io.iamlet.agent.log.LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(LineWriter.async(out), config.logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = Thread.ofPlatform().unstarted(() -> {
-            log.event("info", "stopping", Map.of());
+            log.event(Level.INFO, "stopping", Map.of());
             agent.close();
             log.flush();
             stopped.countDown();
@@ -189,7 +194,7 @@ final class RunCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--" + sessionFlag + ": " + e.getMessage());
         }
-        Duration shortest = io.iamlet.control.credentials.CredentialCache.Settings.defaults().shortestSession();
+        Duration shortest = CredentialCache.Settings.defaults().shortestSession();
         if (session.compareTo(shortest) < 0) {
             throw new UsageException("--" + sessionFlag + ": sessions must last at least " + shortest.toMinutes() + "m, not "
                     + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
@@ -271,9 +276,9 @@ final class RunCommand implements Subcommand {
         }
     }
 
-    private static io.iamlet.agent.http.conn.ServerLimits limits(Flags f) {
+    private static ServerLimits limits(Flags f) {
         try {
-            return new io.iamlet.agent.http.conn.ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
+            return new ServerLimits(Durations.parse(f.require("idle-timeout"), "idle-timeout"),
                     Integer.parseInt(f.require("max-connections")), Integer.parseInt(f.require("max-header-bytes")),
                     Long.parseLong(f.require("max-body-bytes")), Durations.parse(f.require("header-timeout"), "header-timeout"),
                     Integer.parseInt(f.require("max-connections-per-source")));

@@ -1,6 +1,8 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Method;
@@ -79,7 +81,7 @@ public final class ContainerCredentialsRoute {
                 CLOCK_SKEW, API_TIMEOUT), clock);
         ContainerCredentialBroker broker = new ContainerCredentialBroker(verifier, index, policy,
                 new ServiceAccountAnnotations(kube, SERVICE_ACCOUNT_TTL, clock), cache, events, nodeName);
-        log.event("info", "container credentials served", Map.of("path", settings.path(),
+        log.event(Level.INFO, "container credentials served", Map.of("path", settings.path(),
                 "token.audiences", String.join(",", new TreeSet<>(settings.audiences())), "token.review",
                 settings.tokenReview().name().toLowerCase()));
         return new ContainerCredentialsRoute(settings.path(), broker, log, metrics);
@@ -129,7 +131,7 @@ public final class ContainerCredentialsRoute {
         }
         String token = req.headers().first(HeaderNames.AUTHORIZATION).map(ContainerCredentialsRoute::withoutScheme).orElse(null);
         return switch (broker.credentialsFor(token, caller)) {
-            case CredentialBroker.Granted g -> new Outcome(200, document(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
+            case CredentialBroker.Granted g -> new Outcome(200, document(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null);
             case CredentialBroker.Refused r -> error(r.httpStatus(), r.reason(), r.foundPod());
             case CredentialBroker.Role role -> throw new AssertionError("a credentials question got only a role");

@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.control.credentials.Credentials;
 
 import java.time.Instant;
@@ -7,6 +8,8 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The body of {@code GET .../iam/security-credentials/ROLE}, byte for byte in the shape real IMDS sends:
@@ -45,7 +48,7 @@ public final class CredentialDocument {
      * Bounded: cleared when it holds more than {@code max} (refreshed credentials leave old entries behind).
      */
     static final class Rendered {
-        private final java.util.concurrent.ConcurrentHashMap<Credentials, byte[]> documents = new java.util.concurrent.ConcurrentHashMap<>();
+        private final ConcurrentHashMap<Credentials, byte[]> documents = new ConcurrentHashMap<>();
         private final int max;
         private final boolean withAccount;
 
@@ -61,7 +64,7 @@ public final class CredentialDocument {
                 if (documents.size() >= max) {
                     documents.clear();
                 }
-                doc = json(c, withAccount ? accountId : null).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                doc = json(c, withAccount ? accountId : null).getBytes(StandardCharsets.UTF_8);
                 documents.put(c, doc);
             }
             return doc;

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Passes the metadata paths iamlet does not answer itself on to the node's real IMDS, with the agent's own
@@ -25,8 +27,8 @@ public final class MetadataProxy {
     public static final List<String> DENIED = List.of("user-data", "meta-data/identity-credentials/", "meta-data/iam/security-credentials",
             "meta-data/iam/info");
     /** The characters IMDS paths (and IAM role names) use; anything else could be decoded or folded by someone on the way. */
-    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("latest|\\d{4}-\\d{2}-\\d{2}");
-    private static final java.util.regex.Pattern QUERY = java.util.regex.Pattern.compile("[A-Za-z0-9._~=&-]*");
+    private static final Pattern VERSION = Pattern.compile("latest|\\d{4}-\\d{2}-\\d{2}");
+    private static final Pattern QUERY = Pattern.compile("[A-Za-z0-9._~=&-]*");
     private static final int MAX_PATH = 1024;
 
     private final URI metadata;
@@ -102,7 +104,7 @@ public final class MetadataProxy {
      * it is compared without regard to case, in case a server on the way folds it.
      */
     public Optional<String> refusal(String rest) {
-        String folded = rest.toLowerCase(java.util.Locale.ROOT);
+        String folded = rest.toLowerCase(Locale.ROOT);
         for (String denied : DENIED) {
             String bare = denied.endsWith("/") ? denied.substring(0, denied.length() - 1) : denied;
             if ((folded.equals(bare) || folded.startsWith(bare + "/") || folded.startsWith(denied)) && !allowed.contains(bare)

@@ -18,6 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.iamlet.control.pods.PodIndex;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The metadata API pods see on the app port. Role listing and credentials are answered from the broker;
@@ -46,7 +52,7 @@ public final class MetadataRoutes {
     private final ServerMetrics metrics;
     private final CredentialDocument.Rendered documents = new CredentialDocument.Rendered(10_000, false);
     private final CredentialDocument.Rendered extendedDocuments = new CredentialDocument.Rendered(10_000, true);
-    private final java.util.List<java.util.function.Consumer<HttpRouting.Builder>> ahead = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<HttpRouting.Builder>> ahead = new CopyOnWriteArrayList<>();
     private volatile KernelIdentity kernel;
 
     public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
@@ -60,7 +66,7 @@ public final class MetadataRoutes {
     }
 
     /** Routes answered ahead of the metadata API's catch-all, such as {@link ContainerCredentialsRoute}. */
-    public MetadataRoutes withRoutesAhead(java.util.function.Consumer<HttpRouting.Builder> routes) {
+    public MetadataRoutes withRoutesAhead(Consumer<HttpRouting.Builder> routes) {
         ahead.add(routes);
         return this;
     }
@@ -86,9 +92,9 @@ public final class MetadataRoutes {
 
     /** What one request came to: status, body, and what the log line says about the pod. */
     private record Outcome(int status, String contentType, byte[] body, Optional<PodInfo> pod, String role, String message,
-                           java.util.Map<HeaderName, String> headers, String route) {
+                           Map<HeaderName, String> headers, String route) {
         static Outcome text(int status, String body, String route) {
-            return new Outcome(status, "text/plain", body.getBytes(StandardCharsets.UTF_8), Optional.empty(), null, null, java.util.Map.of(), route);
+            return new Outcome(status, "text/plain", body.getBytes(StandardCharsets.UTF_8), Optional.empty(), null, null, Map.of(), route);
         }
 
         Outcome about(Optional<PodInfo> p, String r, String m) {
@@ -155,7 +161,7 @@ public final class MetadataRoutes {
 
     private static String caller(ServerRequest req) {
         if (req.remotePeer().address() instanceof InetSocketAddress a) {
-            return io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress());
+            return PodIndex.normalize(a.getAddress().getHostAddress());
         }
         return String.valueOf(req.remotePeer().address());
     }
@@ -185,7 +191,7 @@ public final class MetadataRoutes {
                 // The TTL echoed as IMDS does: the Go SDKs (v2 feature/ec2/imds api_op_GetToken.go, v1 aws/ec2metadata
                 // service.go) parse it from the answer and refuse a token without it.
                 case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
-                        Optional.empty(), null, null, java.util.Map.of(TOKEN_TTL, String.valueOf(issued.ttlSeconds())), "token");
+                        Optional.empty(), null, null, Map.of(TOKEN_TTL, String.valueOf(issued.ttlSeconds())), "token");
                 case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
                         .about(Optional.of(pod), null, refused.reason());
             };
@@ -223,11 +229,11 @@ public final class MetadataRoutes {
         MetadataProxy.Reply reply;
         try {
             reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return Outcome.text(502, "the node's metadata service failed: " + describe(e), "proxy").about(Optional.empty(), null, e.toString());
         }
         return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null,
-                reply.location().map(l -> java.util.Map.of(HeaderNames.LOCATION, l)).orElse(java.util.Map.of()), "proxy");
+                reply.location().map(l -> Map.of(HeaderNames.LOCATION, l)).orElse(Map.of()), "proxy");
     }
 
     private static Outcome role(CredentialBroker.Answer answer) {
@@ -243,8 +249,8 @@ public final class MetadataRoutes {
     private Outcome credentials(CredentialBroker.Answer answer, boolean extended) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().arn().account()), Optional.of(g.pod()),
-                    g.decision().arn().text(), null, java.util.Map.of(), "credentials");
+                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
+                    g.decision().arn().text(), null, Map.of(), "credentials");
             // On the extended path a role that is not the pod's is 404, as IMDS answers an unknown role: the Java SDK v2
             // and JS SDK keep the listed name and list again only after a 404 (aws-sdk-java-v2
             // InstanceProfileCredentialsProviderExtendedApiTest resolveCredentials_withUnstableProfile_ReturnsCredentials),

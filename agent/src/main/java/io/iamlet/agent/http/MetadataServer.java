@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.Json;
 import io.iamlet.agent.http.conn.ConnectionGate;
 import io.iamlet.agent.http.conn.RequestDeadlines;
 import io.iamlet.agent.http.conn.ServerLimits;
@@ -14,6 +15,16 @@ import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.ServerResponseHeaders;
+import io.helidon.webserver.ListenerConfig;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http1.Http1Config;
+import io.iamlet.control.pods.PodIndex;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 /**
  * The app port (the metadata API for pods) and, on its own port, management: /healthz, /readyz, /metrics,
@@ -34,8 +45,8 @@ public final class MetadataServer implements AutoCloseable {
     private final WebServer server;
     private final boolean shared;
     private final RequestDeadlines deadlines;
-    private final java.util.List<ConnectionGate> gates = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private volatile java.util.function.Predicate<String> podAddress = ip -> false;
+    private final List<ConnectionGate> gates = new CopyOnWriteArrayList<>();
+    private volatile Predicate<String> podAddress = ip -> false;
 
     public MetadataServer(Settings settings, MetadataRoutes routes, ServerMetrics metrics, NodeMetadata node) {
         this(settings, routes, metrics, node, ServerLimits.defaults());
@@ -72,8 +83,8 @@ public final class MetadataServer implements AutoCloseable {
      */
     private HttpRouting.Builder refusingPods(HttpRouting.Builder r) {
         return r.any((req, res) -> {
-            String source = req.remotePeer().address() instanceof java.net.InetSocketAddress a
-                    ? io.iamlet.control.pods.PodIndex.normalize(a.getAddress().getHostAddress()) : "";
+            String source = req.remotePeer().address() instanceof InetSocketAddress a
+                    ? PodIndex.normalize(a.getAddress().getHostAddress()) : "";
             if (podAddress.test(source)) {
                 res.status(Status.FORBIDDEN_403).header(HeaderNames.CONTENT_TYPE, "text/plain")
                         .send("the management port does not answer pods (" + source + ")");
@@ -84,7 +95,7 @@ public final class MetadataServer implements AutoCloseable {
     }
 
     /** Which source addresses are this node's pods (the pod index's): they get 403 on the management port. */
-    public MetadataServer refuseManagementFrom(java.util.function.Predicate<String> pods) {
+    public MetadataServer refuseManagementFrom(Predicate<String> pods) {
         this.podAddress = pods;
         return this;
     }
@@ -94,8 +105,8 @@ public final class MetadataServer implements AutoCloseable {
      * connection selector is the gate (per-source cap, time to the first request line, HTTP/1.0), in front of
      * Helidon's HTTP/1.1, whose receive listener bounds the time to each request's headers.
      */
-    private <B extends io.helidon.webserver.ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, String name, ServerLimits limits) {
-        io.helidon.webserver.http1.Http1Config http1 = io.helidon.webserver.http1.Http1Config.builder()
+    private <B extends ListenerConfig.BuilderBase<B, ?>> B bounded(B listener, String name, ServerLimits limits) {
+        Http1Config http1 = Http1Config.builder()
                 .maxPrologueLength(ServerLimits.MAX_REQUEST_LINE)
                 .maxHeadersSize(limits.maxHeaderBytes())
                 .addReceiveListener(deadlines)
@@ -106,16 +117,16 @@ public final class MetadataServer implements AutoCloseable {
                 .idleConnectionTimeout(limits.idleTimeout())
                 .idleConnectionPeriod(limits.idleCheckPeriod())
                 .maxPayloadSize(limits.maxBodyBytes())
-                .directHandlers(io.helidon.webserver.http.DirectHandlers.builder()
-                        .addHandler(io.helidon.http.DirectHandler.EventType.INTERNAL_ERROR, MetadataServer::malformed)
-                        .addHandler(io.helidon.http.DirectHandler.EventType.BAD_REQUEST, MetadataServer::malformed)
-                        .addHandler(io.helidon.http.DirectHandler.EventType.OTHER, MetadataServer::malformed)
-                        .addHandler(io.helidon.http.DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, MetadataServer::malformed)
+                .directHandlers(DirectHandlers.builder()
+                        .addHandler(DirectHandler.EventType.INTERNAL_ERROR, MetadataServer::malformed)
+                        .addHandler(DirectHandler.EventType.BAD_REQUEST, MetadataServer::malformed)
+                        .addHandler(DirectHandler.EventType.OTHER, MetadataServer::malformed)
+                        .addHandler(DirectHandler.EventType.HTTP_VERSION_NOT_SUPPORTED, MetadataServer::malformed)
                         .build())
                 // No protocol from configuration or the class path: a second selector would make Helidon read
                 // before choosing, and the gate would not see silent connections.
                 .protocolsDiscoverServices(false)
-                .protocols(java.util.List.of())
+                .protocols(List.of())
                 .addConnectionSelector(gate);
     }
 
@@ -124,12 +135,12 @@ public final class MetadataServer implements AutoCloseable {
      * a 500 from here is a request that could not be parsed (a bad method, conflicting framing): 400, with
      * the reason, rather than an empty 500.
      */
-    private static io.helidon.http.DirectHandler.TransportResponse malformed(io.helidon.http.DirectHandler.TransportRequest request,
-            io.helidon.http.DirectHandler.EventType event, Status status, io.helidon.http.ServerResponseHeaders headers, String message) {
+    private static DirectHandler.TransportResponse malformed(DirectHandler.TransportRequest request,
+            DirectHandler.EventType event, Status status, ServerResponseHeaders headers, String message) {
         Status answer = status.code() == 500 ? Status.BAD_REQUEST_400 : status;
         String reason = message == null || message.isBlank()
                 ? (status.code() == 500 ? "the request could not be parsed" : status.reasonPhrase()) : message;
-        return io.helidon.http.DirectHandler.TransportResponse.builder().status(answer).headers(headers)
+        return DirectHandler.TransportResponse.builder().status(answer).headers(headers)
                 .header(HeaderNames.SERVER, "EC2ws").header(HeaderNames.CONTENT_TYPE, "text/plain")
                 .entity(answer.reasonPhrase() + ": " + reason.replaceAll("[\\r\\n]", " ")).keepAlive(false).build();
     }

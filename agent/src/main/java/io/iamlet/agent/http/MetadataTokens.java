@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * IMDSv2 session tokens issued by the agent itself: so pods get IMDSv2 no matter the node's hop limit.
@@ -23,7 +24,7 @@ import java.util.Optional;
  */
 public final class MetadataTokens {
     public static final int MAX_TTL_SECONDS = 21600;
-    private static final java.util.regex.Pattern UID = java.util.regex.Pattern.compile("[A-Za-z0-9-]{1,64}");
+    private static final Pattern UID = Pattern.compile("[A-Za-z0-9-]{1,64}");
     private final byte[] key = new byte[32];
     private final Clock clock;
 

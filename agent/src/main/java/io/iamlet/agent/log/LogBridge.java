@@ -9,6 +9,7 @@ import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 /**
  * Sends java.util.logging, the one logging backend, into {@link RequestLog}: Helidon and System.Logger log there by
@@ -66,25 +67,25 @@ public final class LogBridge extends Handler {
         }
         String message;
         try {
-            message = new java.util.logging.SimpleFormatter().formatMessage(record);
+            message = new SimpleFormatter().formatMessage(record);
         } catch (RuntimeException e) {
             message = String.valueOf(record.getMessage());
         }
-        log.event(levelName(record.getLevel()), message, fields);
+        log.event(levelOf(record.getLevel()), message, fields);
     }
 
-    private static String levelName(Level level) {
+    private static RequestLog.Level levelOf(Level level) {
         int v = level.intValue();
         if (v >= Level.SEVERE.intValue()) {
-            return "error";
+            return RequestLog.Level.ERROR;
         }
         if (v >= Level.WARNING.intValue()) {
-            return "warning";
+            return RequestLog.Level.WARNING;
         }
         if (v >= Level.INFO.intValue()) {
-            return "info";
+            return RequestLog.Level.INFO;
         }
-        return v >= Level.FINE.intValue() ? "debug" : "trace";
+        return v >= Level.FINE.intValue() ? RequestLog.Level.DEBUG : RequestLog.Level.TRACE;
     }
 
     @Override

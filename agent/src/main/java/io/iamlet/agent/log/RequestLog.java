@@ -1,12 +1,13 @@
 package io.iamlet.agent.log;
 
-import io.iamlet.agent.http.Json;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.time.Instant;
+import java.time.temporal.ChronoField;
 
 /**
  * The process's one log stream. Request lines carry kube2iam's field names (req.method, req.path, req.remote,
@@ -92,8 +93,7 @@ public final class RequestLog {
     }
 
     /** A lifecycle line (start-up steps, shutdown, failures) in the same format as the request lines. */
-    public void event(String level, String message, Map<String, ?> extra) {
-        Level l = Level.parse(level);
+    public void event(Level l, String message, Map<String, ?> extra) {
         if (l.compareTo(threshold) < 0) {
             return;
         }
@@ -124,10 +124,10 @@ public final class RequestLog {
 
         private volatile Second last = new Second(Long.MIN_VALUE, "");
 
-        public String format(java.time.Instant instant) {
+        public String format(Instant instant) {
             Second s = last;
             if (s.epochSecond() != instant.getEpochSecond()) {
-                String full = DateTimeFormatter.ISO_INSTANT.format(instant.with(java.time.temporal.ChronoField.NANO_OF_SECOND, 0));
+                String full = DateTimeFormatter.ISO_INSTANT.format(instant.with(ChronoField.NANO_OF_SECOND, 0));
                 s = new Second(instant.getEpochSecond(), full.substring(0, full.length() - 1));
                 last = s;
             }

@@ -9,6 +9,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import io.iamlet.control.pods.PodIndex;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+import io.iamlet.control.pods.SharedReads;
 
 /** Request counters by route and status, and the credential cache's counters, in Prometheus text format. */
 public final class ServerMetrics {
@@ -21,10 +25,10 @@ public final class ServerMetrics {
     private final Kube2iamMetrics kube2iam;
     private volatile String ruleState = "none";
     private volatile Supplier<long[]> duplicates = () -> new long[] {0, 0};
-    private volatile Supplier<io.iamlet.control.pods.PodIndex.Freshness> freshness;
-    private volatile Supplier<io.iamlet.control.pods.SharedReads.Counts> apiReads;
-    private volatile java.util.function.LongSupplier headerTimeouts = () -> 0;
-    private volatile java.util.function.LongSupplier perSourceRefusals = () -> 0;
+    private volatile Supplier<PodIndex.Freshness> freshness;
+    private volatile Supplier<SharedReads.Counts> apiReads;
+    private volatile LongSupplier headerTimeouts = () -> 0;
+    private volatile LongSupplier perSourceRefusals = () -> 0;
     private volatile Supplier<String> notReady = () -> null;
     private volatile Supplier<String> redirectCheck;
     /** Made at the first scrape: its classes stay off the agent's start-up. */
@@ -55,12 +59,12 @@ public final class ServerMetrics {
     }
 
     /** Where the pod index's watches stand: exported as iamlet_watch_up and iamlet_watch_seconds_since_event. */
-    public void freshness(Supplier<io.iamlet.control.pods.PodIndex.Freshness> source) {
+    public void freshness(Supplier<PodIndex.Freshness> source) {
         this.freshness = source;
     }
 
     /** The pod index's API reads on lookups (started, shared, refused by the budget): iamlet_api_lookup_reads_total. */
-    public void apiReads(Supplier<io.iamlet.control.pods.SharedReads.Counts> source) {
+    public void apiReads(Supplier<SharedReads.Counts> source) {
         this.apiReads = source;
     }
 
@@ -78,7 +82,7 @@ public final class ServerMetrics {
     }
 
     /** The server's own closings: request heads too slow (--header-timeout), sources over their cap. */
-    public void connectionLimits(java.util.function.LongSupplier headerTimeouts, java.util.function.LongSupplier perSourceRefusals) {
+    public void connectionLimits(LongSupplier headerTimeouts, LongSupplier perSourceRefusals) {
         this.headerTimeouts = headerTimeouts;
         this.perSourceRefusals = perSourceRefusals;
     }
@@ -100,7 +104,7 @@ public final class ServerMetrics {
     public String prometheus() {
         StringBuilder out = new StringBuilder();
         out.append("# HELP iamlet_requests_total Metadata requests by route and status.\n# TYPE iamlet_requests_total counter\n");
-        new TreeMap<String, Long>(requests.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+        new TreeMap<String, Long>(requests.entrySet().stream().collect(Collectors.toMap(
                 e -> "route=\"" + e.getKey().route() + "\",status=\"" + e.getKey().status() + "\"", e -> e.getValue().sum())))
                 .forEach((labels, n) -> out.append("iamlet_requests_total{").append(labels).append("} ").append(n).append('\n'));
         out.append("# HELP iamlet_request_seconds_total Time spent answering, by route.\n# TYPE iamlet_request_seconds_total counter\n");
@@ -122,9 +126,9 @@ public final class ServerMetrics {
         }
         out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
                 .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
-        Supplier<io.iamlet.control.pods.PodIndex.Freshness> source = freshness;
+        Supplier<PodIndex.Freshness> source = freshness;
         if (source != null) {
-            io.iamlet.control.pods.PodIndex.Freshness f = source.get();
+            PodIndex.Freshness f = source.get();
             out.append("# HELP iamlet_watch_up Whether the informer's watch runs (0: the agent confirms with the API server).\n")
                     .append("# TYPE iamlet_watch_up gauge\n")
                     .append("iamlet_watch_up{resource=\"pods\"} ").append(f.podsWatching() ? 1 : 0).append('\n')
@@ -134,9 +138,9 @@ public final class ServerMetrics {
                     .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
                     .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
         }
-        Supplier<io.iamlet.control.pods.SharedReads.Counts> reads = apiReads;
+        Supplier<SharedReads.Counts> reads = apiReads;
         if (reads != null) {
-            io.iamlet.control.pods.SharedReads.Counts r = reads.get();
+            SharedReads.Counts r = reads.get();
             out.append("# HELP iamlet_api_lookup_reads_total API reads of lookups while a watch is down: started, shared with")
                     .append(" another lookup (in flight or kept 1 s), or not started for --api-reads-per-second (answered from the index or 503).\n")
                     .append("# TYPE iamlet_api_lookup_reads_total counter\n")

@@ -64,7 +64,7 @@ public final class CredentialCache implements AutoCloseable {
     /**
      * Background fetches under way at once. At start-up every pod of the node is prefetched: 1000 STS calls
      * started together kept both cores busy (signing, parsing) for seconds, and the virtual threads of pods'
-     * requests and /readyz waited behind them (bin/bench, 2026-11-25: a /readyz request took 2.8 s). A pod's
+     * requests and /readyz waited behind them for seconds (docs/performance.md). A pod's
      * own request never waits for a slot: it starts its call at once.
      */
     private static final int PREFETCH_SLOTS = 8;
@@ -130,7 +130,7 @@ public final class CredentialCache implements AutoCloseable {
     /**
      * Background prefetches queue until {@link #releasePrefetches()}; a pod's own request still fetches at once.
      * At start-up the node's prefetches (1000 STS calls: signing, parsing, and the JIT compiling all that) took
-     * CPU from the start itself (bin/bench, 2026-12-02); the agent holds them until it is ready.
+     * CPU from the start itself (docs/performance.md); the agent holds them until it is ready.
      */
     public void holdPrefetches() {
         if (prefetchesHeld.compareAndSet(false, true)) {

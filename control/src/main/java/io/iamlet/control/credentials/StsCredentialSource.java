@@ -22,6 +22,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 
 /** AssumeRole through the AWS SDK's StsClient, with the agent's own credentials. */
 public final class StsCredentialSource implements CredentialSource, AutoCloseable {
@@ -133,9 +137,9 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
     /** A timeout anywhere in the call (the SDK's call or attempt timeout, or a socket read): 504, as docs/control.md says. */
     private static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof software.amazon.awssdk.core.exception.ApiCallTimeoutException
-                    || t instanceof software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException
-                    || t instanceof java.net.SocketTimeoutException || t instanceof java.net.http.HttpTimeoutException) {
+            if (t instanceof ApiCallTimeoutException
+                    || t instanceof ApiCallAttemptTimeoutException
+                    || t instanceof SocketTimeoutException || t instanceof HttpTimeoutException) {
                 return true;
             }
         }

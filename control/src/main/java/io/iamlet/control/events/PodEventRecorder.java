@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.time.temporal.ChronoUnit;
 
 /**
  * Puts AssumeRole failures where the pod's owner looks (`kubectl describe pod`), not only in the agent's
@@ -127,7 +128,7 @@ public final class PodEventRecorder implements AutoCloseable {
             }
         }
         lastSent.put(rateKey, now);
-        String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+        String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
         Event event = new EventBuilder()
                 .withNewMetadata()
                 .withNamespace(pod.namespace())

@@ -13,6 +13,10 @@ import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.ServiceAccountRole;
 
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The container-credentials question: "here is my service-account token, give me my role's credentials".
@@ -37,8 +41,8 @@ public final class ContainerCredentialBroker {
      * One at a time, so that the pods of one ServiceAccount (at start-up: all of a namespace's) cost one API read,
      * the rest coming from ServiceAccountAnnotations' cache; the thread ends when there is nothing to do.
      */
-    private final java.util.concurrent.ExecutorService serviceAccountPrefetches = new java.util.concurrent.ThreadPoolExecutor(0, 1,
-            10, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+    private final ExecutorService serviceAccountPrefetches = new ThreadPoolExecutor(0, 1,
+            10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
             Thread.ofVirtual().name("prefetch-service-account-role").factory());
 
     public ContainerCredentialBroker(TokenVerifier verifier, PodIndex index, RolePolicy policy, ServiceAccountAnnotations serviceAccounts,

@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.net.URISyntaxException;
 
 /**
  * The cluster's service-account issuer and its public keys, as the API server publishes them: OIDC discovery
@@ -187,7 +188,7 @@ public final class IssuerKeys {
     private Resource retrieve(URL url) throws IOException {
         try {
             return new Resource(get(url.toURI()), "application/json");
-        } catch (KeysUnavailable | java.net.URISyntaxException e) {
+        } catch (KeysUnavailable | URISyntaxException e) {
             throw new IOException(e.getMessage(), e);
         }
     }

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.Date;
 
 /**
  * Checks a projected service-account token: offline, by its signature against the cluster's issuer keys, its
@@ -136,7 +137,7 @@ public final class TokenVerifier {
     /** The {@code exp} of a token the API server has just vouched for; null when it has none (then nothing is kept). */
     private static Instant unverifiedExpiry(String token) {
         try {
-            java.util.Date exp = SignedJWT.parse(token).getJWTClaimsSet().getExpirationTime();
+            Date exp = SignedJWT.parse(token).getJWTClaimsSet().getExpirationTime();
             return exp == null ? null : exp.toInstant();
         } catch (ParseException e) {
             return null;

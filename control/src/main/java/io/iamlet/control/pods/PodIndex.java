@@ -24,6 +24,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
+import java.net.InetAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * The pods of this node by IP, kept current by informers. An IP belongs to the live pod that has it: a
@@ -65,8 +71,8 @@ public final class PodIndex implements AutoCloseable {
     private final Settings settings;
     /** Every API read a lookup makes goes through here: shared, kept ≤ 1 s, within the node's budget. */
     private final ApiReads reads;
-    private final java.util.concurrent.atomic.LongAdder duplicatesAsked = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder duplicatesSettled = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder duplicatesAsked = new LongAdder();
+    private final LongAdder duplicatesSettled = new LongAdder();
     private final Map<String, PodInfo> pods = new ConcurrentHashMap<>();
     /** Every pod of the node by uid, hostNetwork ones too: what the kernel's identity of a caller names. */
     private final Map<String, PodInfo> byUid = new ConcurrentHashMap<>();
@@ -333,7 +339,7 @@ public final class PodIndex implements AutoCloseable {
             return ip;
         }
         try {
-            return java.net.InetAddress.ofLiteral(ip).getHostAddress();
+            return InetAddress.ofLiteral(ip).getHostAddress();
         } catch (IllegalArgumentException e) {
             return ip;
         }

@@ -19,9 +19,8 @@ import java.util.stream.Stream;
  * volumes, managedFields) is tens of KiB on a real node.
  * <p>
  * Hand-written rather than fabric8's ReducedStateItemStore, which converts every pod to a map through
- * Jackson on each event and back on each read: 1000 pods took 663 ms in a fresh JVM and 57 ms warm
- * (2026-11-25, this project's benchmark machine), on the start path before readiness; a copy of twelve
- * fields takes microseconds.
+ * Jackson on each event and back on each read: hundreds of milliseconds for a node's pods in a fresh JVM, on
+ * the start path before readiness (measured in docs/performance.md); a copy of twelve fields takes microseconds.
  */
 final class SlimPodStore implements ItemStore<Pod> {
     private final Map<String, Pod> pods = new ConcurrentHashMap<>();

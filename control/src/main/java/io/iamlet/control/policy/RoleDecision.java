@@ -20,6 +20,11 @@ public sealed interface RoleDecision {
             tags = List.copyOf(tags);
         }
 
+        /** The role whose credentials the pod gets: the target when there is one (its account is the credentials'). */
+        public RoleArn credentialsRole() {
+            return target.orElse(arn);
+        }
+
         /** A plain role: no target, no tags, no session policy. */
         public Allowed(RoleArn arn, String annotation, String sessionName, Optional<String> externalId, boolean viaDefault) {
             this(arn, annotation, sessionName, externalId, viaDefault, Optional.empty(), List.of(), Optional.empty());

@@ -11,6 +11,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Decides which role a pod may have. Statuses: 404 when the pod names no usable role (no annotation and
@@ -25,18 +29,18 @@ public final class RolePolicy {
     private final Optional<RoleArn> defaultArn;
     // Annotation text -> ARN and ARN -> display name, remembered: decide() runs on every request, and a node's
     // pods name a handful of roles. Bounded like the patterns below.
-    private final java.util.concurrent.ConcurrentHashMap<String, RoleArn> arns = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.ConcurrentHashMap<RoleArn, String> displayNames = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, RoleArn> arns = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<RoleArn, String> displayNames = new ConcurrentHashMap<>();
     /**
      * Compiled patterns and parsed allowed-roles lists by their source text: both are pure functions of the
      * annotation, which changes rarely, and compiling/parsing them on every request was most of a cache hit's
      * cost (JFR, bin/bench). Bounded: cleared when a cluster churns through more distinct texts than this.
      */
     private static final int MEMO_LIMIT = 4096;
-    private final java.util.concurrent.ConcurrentHashMap<String, Pattern> patterns = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.ConcurrentHashMap<String, List<String>> entryLists = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Pattern> patterns = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, List<String>> entryLists = new ConcurrentHashMap<>();
     /** Session policy text to its problem (empty: fit to send): parsing 2 KiB of JSON on every request is not free. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> policyProblems = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Optional<String>> policyProblems = new ConcurrentHashMap<>();
 
     public RolePolicy(RoleSettings settings) {
         this.settings = settings;
@@ -101,10 +105,12 @@ public final class RolePolicy {
             }
             target = Optional.of(t);
         }
-        Optional<String> sessionPolicy = Optional.ofNullable(pod.annotations().get(RoleSettings.SESSION_POLICY_KEY))
-                .map(String::strip);
+        Optional<String> sessionPolicy = annotation(pod, RoleSettings.SESSION_POLICY_KEY);
         if (sessionPolicy.isPresent()) {
-            Optional<String> problem = memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
+            // Only texts STS could take are remembered: a pod's annotations may hold up to 256 KiB.
+            Optional<String> problem = sessionPolicy.get().length() > SessionPolicy.MAX_CHARS
+                    ? SessionPolicy.problem(sessionPolicy.get())
+                    : memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
             if (problem.isPresent()) {
                 return new RoleDecision.Denied(400, "pod " + pod.key() + ": its " + RoleSettings.SESSION_POLICY_KEY + " " + problem.get()
                         + "; the pod gets no credentials until the annotation is fixed or removed",
@@ -147,7 +153,7 @@ public final class RolePolicy {
             if (value == null || value.isBlank()) {
                 return UNSET;
             }
-            return switch (value.strip().toLowerCase(java.util.Locale.ROOT)) {
+            return switch (value.strip().toLowerCase(Locale.ROOT)) {
                 case "true" -> ON;
                 case "false" -> OFF;
                 default -> INVALID;
@@ -216,7 +222,7 @@ public final class RolePolicy {
                 .orElse(a.text()));
     }
 
-    private static <K, V> void remember(java.util.concurrent.ConcurrentHashMap<K, V> memo, K key, V value) {
+    private static <K, V> void remember(ConcurrentHashMap<K, V> memo, K key, V value) {
         if (memo.size() >= MEMO_LIMIT) {
             memo.clear();
         }
@@ -311,7 +317,7 @@ public final class RolePolicy {
     }
 
     /** A failing compute (bad pattern, bad JSON) throws each time and is not remembered. */
-    private static <K, T> T memo(java.util.concurrent.ConcurrentHashMap<K, T> memo, K key, java.util.function.Function<K, T> compute) {
+    private static <K, T> T memo(ConcurrentHashMap<K, T> memo, K key, Function<K, T> compute) {
         T known = memo.get(key);
         if (known != null) {
             return known;
@@ -323,7 +329,7 @@ public final class RolePolicy {
 
     /** kube2iam's glob: '*' matches any run of characters (slashes too); nothing else is special. */
     static Pattern globToRegex(String glob) {
-        List<String> quoted = java.util.Arrays.stream(glob.split("\\*", -1)).map(Pattern::quote).toList();
+        List<String> quoted = Arrays.stream(glob.split("\\*", -1)).map(Pattern::quote).toList();
         return Pattern.compile(String.join(".*", quoted), Pattern.DOTALL);
     }
 }

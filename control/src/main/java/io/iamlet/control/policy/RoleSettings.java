@@ -1,6 +1,7 @@
 package io.iamlet.control.policy;
 
 import java.util.Optional;
+import java.util.List;
 
 /**
  * The role-related flags, parsed and checked once at start-up.
@@ -35,8 +36,8 @@ public record RoleSettings(String roleKey, String externalIdKey, Optional<RoleAr
     }
 
     /** The pod annotations that say what role a pod gets and how; a ServiceAccount's stand in for missing ones. */
-    public java.util.List<String> roleAnnotationKeys() {
-        return java.util.List.of(roleKey, externalIdKey, TARGET_ROLE_KEY, SESSION_POLICY_KEY, SESSION_TAGS_KEY);
+    public List<String> roleAnnotationKeys() {
+        return List.of(roleKey, externalIdKey, TARGET_ROLE_KEY, SESSION_POLICY_KEY, SESSION_TAGS_KEY);
     }
 
     public enum RestrictionFormat { GLOB, REGEXP }

@@ -194,6 +194,8 @@ class EksRoleFeaturesTest {
             assertTrue(d.reason().contains(c.getValue()) && d.reason().contains(RoleSettings.SESSION_POLICY_KEY), d.reason());
             assertEquals(Optional.of(RoleSettings.SESSION_POLICY_KEY), d.annotation());
         }
+        assertTrue(allowed(p.decide(pod("w", "sa", role("reader", RoleSettings.SESSION_POLICY_KEY, "  ")), Optional.empty()))
+                .sessionPolicy().isEmpty(), "a blank annotation is no policy, as for every other annotation");
         String exactly = "{\"Statement\":[],\"Sid\":\"" + "x".repeat(2048 - 25) + "\"}";
         assertEquals(2048, exactly.length());
         allowed(p.decide(pod("w", "sa", role("reader", RoleSettings.SESSION_POLICY_KEY, exactly)), Optional.empty()));

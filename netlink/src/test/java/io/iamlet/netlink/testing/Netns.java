@@ -1,6 +1,5 @@
 package io.iamlet.netlink.testing;
 
-import io.iamlet.netlink.NetworkNamespace;
 
 import java.io.IOException;
 import java.nio.file.Files;

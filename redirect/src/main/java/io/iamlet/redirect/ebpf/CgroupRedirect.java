@@ -20,6 +20,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.OptionalInt;
+import java.nio.file.NoSuchFileException;
 
 /**
  * The eBPF backend: a cgroup connect4 program that redirects, and a sock_ops program that records which
@@ -228,7 +230,7 @@ public final class CgroupRedirect {
                         + " directories (on hybrid hosts under /sys/fs/cgroup/unified)");
             }
             return (Long) Files.getAttribute(cgroup, "unix:ino");
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             throw new IllegalStateException("the cgroup " + cgroup + " does not exist here; in a DaemonSet, mount the node's"
                     + " /sys/fs/cgroup into the agent (hostPath) and point --cgroup at the pods' cgroup there", e);
         } catch (IOException e) {

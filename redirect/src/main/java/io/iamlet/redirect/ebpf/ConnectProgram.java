@@ -6,6 +6,8 @@ import io.iamlet.bpf.Fd;
 import io.iamlet.bpf.Insn;
 import io.iamlet.bpf.ProgramSpec;
 import io.iamlet.bpf.Reg;
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.IpFamily;
 
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
@@ -60,9 +62,8 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     private static final int IPPROTO_TCP = 6;
     private static final int HELPER_GET_CURRENT_CGROUP_ID = 80;
     private static final int HELPER_GET_NETNS_COOKIE = 122;
-    private static final byte[] IMDS = {(byte) 169, (byte) 254, (byte) 169, (byte) 254};
-    private static final byte[] CONTAINER_CREDENTIALS = {(byte) 169, (byte) 254, (byte) 170, (byte) 23};
-    private static final int IMDS_PORT = 80;
+    private static final byte[] IMDS = Destination.IMDS.address(IpFamily.IPV4).getAddress();
+    private static final byte[] CONTAINER_CREDENTIALS = Destination.CONTAINER_CREDENTIALS.address(IpFamily.IPV4).getAddress();
 
     public ConnectProgram {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -106,7 +107,7 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
             a.jumpIfNot32(R2, wordOf(IMDS), allow);
         }
         a.place(checkPort).loadWord(R2, R6, USER_PORT);
-        a.jumpIfNot32(R2, portWord(IMDS_PORT), allow);
+        a.jumpIfNot32(R2, portWord(Destination.PORT), allow);
         a.loadWord(R2, R6, PROTOCOL);
         a.jumpIfNot32(R2, IPPROTO_TCP, allow);
         if (agentCgroupId != 0) {

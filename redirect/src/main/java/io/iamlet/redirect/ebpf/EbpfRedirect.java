@@ -49,8 +49,9 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
     }
 
     @Override
-    public void remove() {
+    public String remove() {
         program.remove();
+        return "detached and unpinned the eBPF program (if it was there); nothing else was touched";
     }
 
     @Override

@@ -1,15 +1,18 @@
 package io.iamlet.redirect.iptables;
 
+import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.netfilter.InstalledRules;
-import io.iamlet.redirect.netfilter.RedirectBackend;
+import io.iamlet.redirect.netfilter.NetfilterRedirect;
 import io.iamlet.redirect.netfilter.RuleChange;
-import io.iamlet.redirect.nftables.NftRedirectRules;
-import io.iamlet.redirect.nftables.NftablesBackend;
+import io.iamlet.redirect.netfilter.IamletTable;
+import io.iamlet.redirect.netfilter.IptablesChains;
+import io.iamlet.redirect.netfilter.IptablesChains.FamilyState;
+import io.iamlet.redirect.netfilter.NftRedirectRules;
 import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftReader;
@@ -31,6 +34,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+import static io.iamlet.redirect.netfilter.IptablesChains.CHAIN;
+import static io.iamlet.redirect.netfilter.IptablesChains.PREROUTING;
+import static io.iamlet.redirect.netfilter.IptablesChains.TABLE;
 import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
 
 /**
@@ -39,15 +45,10 @@ import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
  * holds the DNAT; PREROUTING holds one jump per interface pattern. Everything else in the table is left
  * exactly as it is, in its order. {@code ip6 nat} gets the same when an IPv6 host address is given.
  */
-public final class IptablesBackend implements RedirectBackend {
-    public static final String TABLE = "nat";
-    public static final String PREROUTING = "PREROUTING";
-    public static final String CHAIN = "IAMLET-METADATA";
+public final class IptablesBackend extends NetfilterRedirect {
     private static final NftChain.Hook PREROUTING_HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST);
 
-    private final String version;
     private final boolean adoptKube2iamRules;
-    private final NftTables.Opener tables;
 
     /**
      * @param adoptKube2iamRules remove other DNATs of metadata traffic in PREROUTING (kube2iam's) in the
@@ -59,55 +60,33 @@ public final class IptablesBackend implements RedirectBackend {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public IptablesBackend(String version, boolean adoptKube2iamRules, NftTables.Opener tables) {
-        this.version = version;
+        super(version, tables);
         this.adoptKube2iamRules = adoptKube2iamRules;
-        this.tables = tables;
-    }
-
-    /** What one family's nat table holds that concerns us. */
-    private record FamilyState(IpFamily family, boolean tableExists, boolean preroutingExists, boolean chainExists,
-                               List<NftRule> prerouting, List<NftRule> chain) {
-        int nfproto() {
-            return family.nfproto();
-        }
-
-        String where() {
-            return "table " + family.label() + " nat";
-        }
-    }
-
-    private static FamilyState read(NftReader dump, IpFamily family) {
-        int nfproto = family.nfproto();
-        if (dump.table(nfproto, TABLE).isEmpty()) {
-            return new FamilyState(family, false, false, false, List.of(), List.of());
-        }
-        List<NftChain> chains = dump.chains(nfproto, TABLE);
-        List<NftRule> rules = dump.rules(nfproto, TABLE);
-        return new FamilyState(family, true,
-                chains.stream().anyMatch(c -> c.name().equals(PREROUTING)),
-                chains.stream().anyMatch(c -> c.name().equals(CHAIN)),
-                rules.stream().filter(r -> r.chain().equals(PREROUTING)).toList(),
-                rules.stream().filter(r -> r.chain().equals(CHAIN)).toList());
     }
 
     @Override
-    public InstalledRules install(RedirectSpec spec) {
+    public Backend backend() {
+        return Backend.IPTABLES;
+    }
+
+    @Override
+    public InstalledRules installRules(RedirectSpec spec) {
         OwnershipMarker marker = OwnershipMarker.current(version, spec);
         String task = "install metadata redirect in iptables nat tables";
         return RuleChange.apply(tables, task, (tx, dump) -> {
             for (IpFamily family : IpFamily.values()) {
-                FamilyState state = read(dump, family);
+                FamilyState state = IptablesChains.read(dump, family);
                 Optional<InetAddress> target = family == IpFamily.IPV4
                         ? Optional.of(spec.hostIp()) : spec.hostIpv6().map(InetAddress.class::cast);
                 if (target.isPresent()) {
                     planInstall(tx, state, spec, target.get(), marker);
                 } else {
-                    planRemove(tx, state);
+                    IptablesChains.planRemove(tx, state);
                 }
             }
             // A block (or an nftables redirect) left by an earlier agent goes in the same transaction.
-            NftablesBackend.planRemove(tx);
-        }, current -> show(current).verified(spec));
+            IamletTable.planRemove(tx);
+        }, current -> read(current).verified(spec));
     }
 
     /**
@@ -137,7 +116,7 @@ public final class IptablesBackend implements RedirectBackend {
             boolean ourShape = jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
             if (ourShape && wanted.containsKey(jump.get()) && !wanted.get(jump.get())) {
                 wanted.put(jump.get(), true);
-            } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+            } else if (IptablesChains.jumpsToOurs(rule)) {
                 tx.deleteRule(rule);
             } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
                 tx.deleteRule(rule);
@@ -150,47 +129,28 @@ public final class IptablesBackend implements RedirectBackend {
         }
     }
 
-    /** Every jump to our chain, then the chain; nothing else. */
-    private static void planRemove(NftTransaction tx, FamilyState state) {
-        for (NftRule rule : state.prerouting()) {
-            if (IptablesRules.jumpsTo(rule, CHAIN)) {
-                tx.deleteRule(rule);
-            }
-        }
-        if (state.chainExists()) {
-            NftChain ours = NftChain.regular(state.nfproto(), TABLE, CHAIN);
-            tx.flushChain(ours).deleteChain(ours);
-        }
-    }
-
-    /** Every jump to our chain and the chain, in both families: for the other backend's install and for uninstall. */
-    public static void planRemoveAll(NftTransaction tx, NftReader dump) {
-        for (IpFamily family : IpFamily.values()) {
-            planRemove(tx, read(dump, family));
-        }
-    }
-
     /** iptables has no reject in nat; the block lives in iamlet's own nftables table, swapped in atomically. */
     @Override
-    public InstalledRules block(RedirectSpec spec) {
+    public InstalledRules blockRules(RedirectSpec spec) {
         return RuleChange.apply(tables, "block pod metadata access", (tx, dump) -> {
-            planRemoveAll(tx, dump);
-            NftablesBackend.planBlock(tx, spec, OwnershipMarker.current(version, spec));
-        }, current -> NftablesBackend.verifiedBlock(NftablesBackend.read(current), spec));
+            IptablesChains.planRemoveAll(tx, dump);
+            IamletTable.planBlock(tx, spec, OwnershipMarker.current(version, spec));
+        }, current -> IamletTable.verifiedBlock(IamletTable.read(current), spec));
     }
 
     @Override
-    public void remove() {
-        RuleChange.apply(tables, "remove metadata redirect from iptables nat tables", IptablesBackend::planRemoveAll);
+    public String remove() {
+        RuleChange.apply(tables, "remove metadata redirect from iptables nat tables", IptablesChains::planRemoveAll);
+        return "removed chain " + CHAIN + " and the jumps to it (if they were there); nothing else was touched";
     }
 
     /** Our chains; while blocked (the block lives in iamlet's nftables table, see {@link #block}), the block. */
     @Override
-    public InstalledRules show() {
+    public InstalledRules rules() {
         try (NftTables current = tables.open()) {
-            InstalledRules own = show(current);
+            InstalledRules own = read(current);
             if (!own.present()) {
-                InstalledRules block = NftablesBackend.read(current);
+                InstalledRules block = IamletTable.read(current);
                 if (block.blocking()) {
                     return block;
                 }
@@ -199,15 +159,15 @@ public final class IptablesBackend implements RedirectBackend {
         }
     }
 
-    private InstalledRules show(NftReader dump) {
+    private InstalledRules read(NftReader dump) {
         List<InstalledRules.Entry> entries = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Optional<OwnershipMarker> marker = Optional.empty();
         boolean present = false;
         for (IpFamily family : IpFamily.values()) {
-            FamilyState state = read(dump, family);
+            FamilyState state = IptablesChains.read(dump, family);
             if (!state.chainExists()) {
-                state.prerouting().stream().filter(r -> IptablesRules.jumpsTo(r, CHAIN))
+                state.prerouting().stream().filter(r -> IptablesChains.jumpsToOurs(r))
                         .forEach(r -> problems.add(state.where() + ": jump to missing chain " + CHAIN + " (handle " + r.handle() + ")"));
                 continue;
             }
@@ -237,7 +197,7 @@ public final class IptablesBackend implements RedirectBackend {
                         entries.add(new InstalledRules.Entry(new RedirectRule(family, jump.get().iface(), target.get().address(),
                                 target.get().port(), jump.get().destination()), rule.handle(), NftRedirectRules.packets(rule)));
                     }
-                } else if (IptablesRules.jumpsTo(rule, CHAIN)) {
+                } else if (IptablesChains.jumpsToOurs(rule)) {
                     problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
                 }
             }
@@ -263,7 +223,7 @@ public final class IptablesBackend implements RedirectBackend {
         List<String> found = new ArrayList<>();
         try (NftTables dump = tables.open()) {
             for (IpFamily family : IpFamily.values()) {
-                FamilyState state = read(dump, family);
+                FamilyState state = IptablesChains.read(dump, family);
                 for (NftRule rule : state.prerouting()) {
                     if (IptablesRules.isForeignMetadataDnat(rule, family)) {
                         found.add(state.where() + " PREROUTING handle " + rule.handle() + ": " + names(rule));

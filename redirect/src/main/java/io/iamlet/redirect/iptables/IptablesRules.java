@@ -12,7 +12,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
 
@@ -45,25 +44,6 @@ public final class IptablesRules {
     private IptablesRules() {
     }
 
-    /** iptables compares "cali+" as the 4 bytes "cali" and "docker0" as its 7 bytes plus the NUL. */
-    static Bytes interfaceBytes(InterfacePattern iface) {
-        byte[] name = iface.name().getBytes(StandardCharsets.UTF_8);
-        byte[] data = new byte[iface.prefix() ? name.length : name.length + 1];
-        System.arraycopy(name, 0, data, 0, name.length);
-        return new Bytes(data);
-    }
-
-    static InterfacePattern interfaceFrom(Bytes data) {
-        byte[] b = data.value();
-        boolean exact = b.length > 0 && b[b.length - 1] == 0;
-        String name = new String(b, 0, exact ? b.length - 1 : b.length, StandardCharsets.UTF_8);
-        try {
-            return new InterfacePattern(name, !exact);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
     /** What one jump of ours matches: pod traffic from an interface to one of the redirected services. */
     record Jump(InterfacePattern iface, Destination destination) {
     }
@@ -71,7 +51,7 @@ public final class IptablesRules {
     static List<NftExpr> jump(IpFamily family, Jump jump, String chain) {
         return List.of(
                 load(MetaKey.IIFNAME, Reg.R1),
-                equal(Reg.R1, interfaceBytes(jump.iface())),
+                equal(Reg.R1, jump.iface().iptablesMatchBytes()),
                 load(MetaKey.L4PROTO, Reg.R1),
                 equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
                 load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
@@ -108,14 +88,9 @@ public final class IptablesRules {
                 || !(exprs.get(JUMP_DADDR) instanceof NftExpr.Cmp daddr)) {
             return Optional.empty();
         }
-        InterfacePattern iface = interfaceFrom(cmp.data());
+        InterfacePattern iface = InterfacePattern.fromIptablesMatchBytes(cmp.data());
         Optional<Jump> jump = Destination.of(family, daddr.data().value()).filter(d -> iface != null).map(d -> new Jump(iface, d));
         return jump.filter(j -> jump(family, j, chain).equals(exprs));
-    }
-
-    /** Whether a rule jumps to the chain at all (ours or not): such jumps must go before the chain can. */
-    static boolean jumpsTo(NftRule rule, String chain) {
-        return rule.expressions().stream().anyMatch(e -> e instanceof NftExpr.Verdict v && chain.equals(v.chain()));
     }
 
     /** Target address and port of a DNAT rule of ours, when it has exactly the shape we write. */
@@ -145,7 +120,7 @@ public final class IptablesRules {
         boolean toMetadata = false;
         for (int i = 0; i + 1 < e.size(); i++) {
             if (e.get(i) instanceof NftExpr.Payload p && p.base() == NFT_PAYLOAD_NETWORK_HEADER && p.offset() == family.daddrOffset()
-                    && e.get(i + 1) instanceof NftExpr.Cmp c && c.data().equals(new Bytes(family.metadataAddress().getAddress()))) {
+                    && e.get(i + 1) instanceof NftExpr.Cmp c && c.data().equals(new Bytes(Destination.IMDS.address(family).getAddress()))) {
                 toMetadata = true;
             }
         }

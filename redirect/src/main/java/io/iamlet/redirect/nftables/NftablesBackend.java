@@ -1,54 +1,29 @@
 package io.iamlet.redirect.nftables;
 
+import io.iamlet.netlink.NetlinkNftTables;
+import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.iptables.IptablesBackend;
+import io.iamlet.redirect.netfilter.IamletTable;
 import io.iamlet.redirect.netfilter.InstalledRules;
-import io.iamlet.redirect.netfilter.RedirectBackend;
+import io.iamlet.redirect.netfilter.NetfilterRedirect;
+import io.iamlet.redirect.netfilter.IptablesChains;
+import io.iamlet.redirect.netfilter.NftRedirectRules;
 import io.iamlet.redirect.netfilter.RuleChange;
-import io.iamlet.netlink.NetlinkNftTables;
-import io.iamlet.netlink.NftTransaction;
-import io.iamlet.netlink.nft.NftReader;
-import io.iamlet.netlink.nft.NftTables;
-import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftRule;
-import io.iamlet.netlink.nft.NftTable;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Collectors;
 
-import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
-import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+import static io.iamlet.redirect.netfilter.IamletTable.CHAIN;
+import static io.iamlet.redirect.netfilter.IamletTable.HOOK;
+import static io.iamlet.redirect.netfilter.IamletTable.LOCATION;
+import static io.iamlet.redirect.netfilter.IamletTable.TABLE;
 
 /**
- * The native nftables backend: one table of our own, {@code inet iamlet}, holding one nat chain at
+ * The native nftables backend: iamlet's own table ({@link IamletTable}) holding one nat chain at
  * prerouting priority dstnat-10 with one DNAT rule per interface pattern and address family.
- * <p>
- * Family inet, so one table carries both the IPv4 and the IPv6 redirect and one DELTABLE removes both.
- * Priority -110 puts our chain before kube-proxy's nat chains (-100): the first nat chain that binds a
- * connection decides its NAT. We never write into tables named nat or filter: iptables-nft cannot read
- * native nat expressions and would fail for the whole table.
  */
-public final class NftablesBackend implements RedirectBackend {
-    public static final String TABLE = "iamlet";
-    public static final String CHAIN = "prerouting";
-    /** NF_IP_PRI_NAT_DST (-100) minus 10, nft's "dstnat - 10". */
-    public static final int PRIORITY = -110;
-    public static final NftChain.Hook HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, PRIORITY);
-    /** Where the block lives: reject is not allowed in nat chains, so a filter chain on the same hook. */
-    public static final String BLOCK_CHAIN = "block";
-    public static final NftChain.Hook BLOCK_HOOK = new NftChain.Hook("filter", NF_INET_PRE_ROUTING, PRIORITY);
-    private static final String LOCATION = "table inet " + TABLE;
-
-    private final String version;
-    private final NftTables.Opener tables;
-
+public final class NftablesBackend extends NetfilterRedirect {
     /** @param version the agent version recorded in the ownership marker */
     public NftablesBackend(String version) {
         this(version, NetlinkNftTables::open);
@@ -56,8 +31,12 @@ public final class NftablesBackend implements RedirectBackend {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public NftablesBackend(String version, NftTables.Opener tables) {
-        this.version = version;
-        this.tables = tables;
+        super(version, tables);
+    }
+
+    @Override
+    public Backend backend() {
+        return Backend.NFTABLES;
     }
 
     /**
@@ -66,127 +45,36 @@ public final class NftablesBackend implements RedirectBackend {
      * restart or a kill -9) leaves exactly the same single set. The rules are read back before returning.
      */
     @Override
-    public InstalledRules install(RedirectSpec spec) {
+    public InstalledRules installRules(RedirectSpec spec) {
         OwnershipMarker marker = OwnershipMarker.current(version, spec);
         return RuleChange.apply(tables, "install metadata redirect in " + LOCATION, (tx, dump) -> {
-            planReplace(tx, marker, CHAIN, HOOK);
+            IamletTable.planReplace(tx, marker, CHAIN, HOOK);
             for (RedirectRule rule : spec.rules()) {
                 tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
             }
             // Switching backends must not leave the other one's redirect behind.
-            IptablesBackend.planRemoveAll(tx, dump);
-        }, current -> read(current).verified(spec));
-    }
-
-    /** Our table, emptied and recreated with one base chain, in the transaction given. */
-    private static void planReplace(NftTransaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
-        planRemove(tx);
-        tx.createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
-                .addChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
-    }
-
-    /** Deletes our table; the create-if-absent in front makes this succeed when there is none. */
-    public static void planRemove(NftTransaction tx) {
-        NftTable ours = new NftTable(NFPROTO_INET, TABLE, null);
-        tx.addTable(ours).deleteTable(ours);
-    }
-
-    /** The block, for this backend and for the iptables one, which keeps no reject rules of its own. */
-    public static void planBlock(NftTransaction tx, RedirectSpec spec, OwnershipMarker marker) {
-        planReplace(tx, marker, BLOCK_CHAIN, BLOCK_HOOK);
-        for (RedirectRule rule : spec.rules()) {
-            tx.appendRule(NftRule.of(NFPROTO_INET, TABLE, BLOCK_CHAIN, NftRedirectRules.blockExpressions(rule), marker.text()));
-        }
+            IptablesChains.planRemoveAll(tx, dump);
+        }, current -> IamletTable.read(current).verified(spec));
     }
 
     @Override
-    public InstalledRules block(RedirectSpec spec) {
+    public InstalledRules blockRules(RedirectSpec spec) {
         return RuleChange.apply(tables, "block pod metadata access in " + LOCATION, (tx, dump) -> {
-            planBlock(tx, spec, OwnershipMarker.current(version, spec));
-            IptablesBackend.planRemoveAll(tx, dump);
-        }, current -> verifiedBlock(read(current), spec));
-    }
-
-    /** Read-back check shared with the iptables backend: every interface and family blocked, nothing redirected. */
-    public static InstalledRules verifiedBlock(InstalledRules installed, RedirectSpec spec) {
-        List<RedirectRule> want = spec.rules().stream()
-                .map(r -> NftRedirectRules.blocked(r.family(), r.iface(), r.destination())).toList();
-        if (!installed.blocked().equals(want) || !installed.rules().isEmpty()) {
-            throw new IllegalStateException("read back " + LOCATION + " after blocking, and it does not hold the block asked for: "
-                    + installed.describe());
-        }
-        return installed;
+            IamletTable.planBlock(tx, spec, OwnershipMarker.current(version, spec));
+            IptablesChains.planRemoveAll(tx, dump);
+        }, current -> IamletTable.verifiedBlock(IamletTable.read(current), spec));
     }
 
     @Override
-    public void remove() {
-        RuleChange.apply(tables, "remove " + LOCATION, (tx, dump) -> planRemove(tx));
+    public String remove() {
+        RuleChange.apply(tables, "remove " + LOCATION, (tx, dump) -> IamletTable.planRemove(tx));
+        return "removed " + LOCATION + " (if it was there); nothing else was touched";
     }
 
     @Override
-    public InstalledRules show() {
+    public InstalledRules rules() {
         try (NftTables current = tables.open()) {
-            return read(current);
+            return IamletTable.read(current);
         }
-    }
-
-    /** What our table holds; needs nothing of this instance, so the iptables backend reads blocks with it too. */
-    public static InstalledRules read(NftReader dump) {
-        Optional<NftTable> table = dump.table(NFPROTO_INET, TABLE);
-        if (table.isEmpty()) {
-            return InstalledRules.absent(LOCATION);
-        }
-        List<String> problems = new ArrayList<>();
-        Optional<OwnershipMarker> marker = OwnershipMarker.parse(table.get().comment());
-        if (marker.isEmpty()) {
-            problems.add(LOCATION + " carries no iamlet marker: something else created it");
-        }
-        List<NftChain> chains = dump.chains(NFPROTO_INET, TABLE);
-        boolean blockTable = chains.stream().anyMatch(c -> c.name().equals(BLOCK_CHAIN) && c.hook().equals(Optional.of(BLOCK_HOOK)));
-        if (!blockTable && chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
-            problems.add("chain " + CHAIN + " is missing");
-        }
-        List<RedirectRule> blocked = new ArrayList<>();
-        for (NftChain chain : chains) {
-            if (chain.name().equals(BLOCK_CHAIN) && blockTable) {
-                continue;
-            }
-            if (!chain.name().equals(CHAIN)) {
-                problems.add("foreign chain " + chain.name());
-            } else if (!chain.hook().equals(Optional.of(HOOK))) {
-                problems.add("chain " + CHAIN + " has " + chain.hook().map(Object::toString).orElse("no hook")
-                        + ", expected " + HOOK);
-            }
-        }
-        List<InstalledRules.Entry> entries = new ArrayList<>();
-        Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
-        for (NftRule rule : dump.rules(NFPROTO_INET, TABLE)) {
-            if (blockTable && rule.chain().equals(BLOCK_CHAIN)) {
-                Optional<RedirectRule> block = NftRedirectRules.blockFromNft(rule);
-                if (block.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
-                    blocked.add(block.get());
-                } else {
-                    problems.add("foreign rule in chain " + BLOCK_CHAIN + " (handle " + rule.handle() + ")");
-                }
-                continue;
-            }
-            Optional<RedirectRule> redirect = NftRedirectRules.fromNft(rule);
-            if (!rule.chain().equals(CHAIN) || redirect.isEmpty()) {
-                problems.add("foreign rule in chain " + rule.chain() + " (handle " + rule.handle() + "): "
-                        + rule.expressions().stream().map(NftExpr::name).collect(Collectors.joining(" ")));
-                continue;
-            }
-            if (OwnershipMarker.parse(rule.comment()).isEmpty()) {
-                problems.add("rule without iamlet marker (handle " + rule.handle() + "): " + redirect.get());
-            }
-            entries.add(new InstalledRules.Entry(redirect.get(), rule.handle(), NftRedirectRules.packets(rule)));
-            handles.computeIfAbsent(redirect.get(), r -> new ArrayList<>()).add(rule.handle());
-        }
-        handles.forEach((rule, hs) -> {
-            if (hs.size() > 1) {
-                problems.add("duplicate rule (" + hs.size() + " copies, handles " + hs + "): " + rule);
-            }
-        });
-        return new InstalledRules(LOCATION, true, marker, entries, problems, blocked);
     }
 }

@@ -34,14 +34,14 @@ class IptablesBackendKernelTest {
 
     @Test
     void iptablesUsersSeeOrdinaryRules() throws Exception {
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         assertEquals(List.of(
                 "-N IAMLET-METADATA",
                 "-A PREROUTING -d 169.254.169.254/32 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
                 "-A PREROUTING -d 169.254.169.254/32 -i docker0 -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
                 "-A IAMLET-METADATA -p tcp " + MARK + " -j DNAT --to-destination 10.60.0.1:8181"), ours("iptables-nft"));
         assertEquals(0, ns.exec("iptables-nft-save").exitCode(), "iptables-save must keep working for the whole ruleset");
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         assertEquals(new RuleCheck.AsExpected(), shown.check(Optional.of(SPEC)), shown.describe());
         assertEquals(SPEC.rules(), shown.redirectRules());
     }
@@ -50,7 +50,7 @@ class IptablesBackendKernelTest {
     void aThousandInstallsLeaveOneJumpPerInterface() throws Exception {
         ns.run(() -> {
             for (int i = 0; i < 1000; i++) {
-                backend.install(SPEC);
+                backend.installRules(SPEC);
             }
         });
         assertEquals(4, ours("iptables-nft").size(), ours("iptables-nft").toString());
@@ -64,9 +64,9 @@ class IptablesBackendKernelTest {
         ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "RETURN").ok();
         ns.exec("iptables-nft", "-t", "nat", "-A", "POSTROUTING", "-s", "10.9.0.0/16", "-j", "MASQUERADE").ok();
         List<String> before = rules("iptables-nft");
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-p", "udp", "--dport", "53", "-j", "RETURN").ok();
-        ns.run(() -> backend.install(RedirectSpec.parse("10.60.0.1", "eni+", 8181, null)));
+        ns.run(() -> backend.installRules(RedirectSpec.parse("10.60.0.1", "eni+", 8181, null)));
         List<String> others = rules("iptables-nft").stream().filter(l -> !l.contains("IAMLET")).toList();
         List<String> expected = new java.util.ArrayList<>(before);
         expected.add("-A PREROUTING -p udp -m udp --dport 53 -j RETURN");
@@ -89,12 +89,12 @@ class IptablesBackendKernelTest {
     @Test
     void ipv6GoesIntoIp6NatAndLeavesWhenNoLongerAsked() throws Exception {
         RedirectSpec dual = RedirectSpec.parse("10.60.0.1", "cali+", 8181, "fd60::1");
-        ns.run(() -> backend.install(dual));
+        ns.run(() -> backend.installRules(dual));
         assertEquals(List.of("-N IAMLET-METADATA",
                 "-A PREROUTING -d fd00:ec2::254/128 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
                 "-A IAMLET-METADATA -p tcp " + MARK + " -j DNAT --to-destination [fd60::1]:8181"), ours("ip6tables-nft"));
-        assertEquals(dual.rules(), ns.call(backend::show).redirectRules());
-        ns.run(() -> backend.install(RedirectSpec.parse("10.60.0.1", "cali+", 8181, null)));
+        assertEquals(dual.rules(), ns.call(backend::rules).redirectRules());
+        ns.run(() -> backend.installRules(RedirectSpec.parse("10.60.0.1", "cali+", 8181, null)));
         assertEquals(List.of(), ours("ip6tables-nft"));
         assertEquals(3, ours("iptables-nft").size(), "IPv4: the chain, one jump, the DNAT");
     }
@@ -106,9 +106,9 @@ class IptablesBackendKernelTest {
         List<String> competing = ns.call(backend::competingRules);
         assertEquals(1, competing.size(), competing.toString());
         assertTrue(competing.getFirst().contains("target DNAT"), competing.toString());
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         assertEquals(1, ns.call(backend::competingRules).size(), "without --adopt-kube2iam-rules nothing foreign is removed");
-        ns.run(() -> new IptablesBackend("test", true).install(SPEC));
+        ns.run(() -> new IptablesBackend("test", true).installRules(SPEC));
         assertEquals(List.of(), ns.call(backend::competingRules));
         assertEquals(4, rules("iptables-nft").stream().filter(l -> l.startsWith("-A") || l.startsWith("-N")).count(),
                 rules("iptables-nft").toString());
@@ -116,15 +116,15 @@ class IptablesBackendKernelTest {
 
     @Test
     void showReportsForeignJumpsAndDuplicates() throws Exception {
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-s", "10.1.0.0/16", "-j", "IAMLET-METADATA").ok();
         ns.exec("iptables-nft", "-t", "nat", "-A", "IAMLET-METADATA", "-j", "RETURN").ok();
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         assertInstanceOf(RuleCheck.Unexpected.class, shown.check(Optional.of(SPEC)));
         assertTrue(shown.problems().stream().anyMatch(p -> p.contains("foreign jump")), shown.problems().toString());
         assertTrue(shown.problems().stream().anyMatch(p -> p.contains("foreign rule in chain IAMLET-METADATA")), shown.problems().toString());
-        ns.run(() -> backend.install(SPEC));
-        assertEquals(new RuleCheck.AsExpected(), ns.call(backend::show).check(Optional.of(SPEC)));
+        ns.run(() -> backend.installRules(SPEC));
+        assertEquals(new RuleCheck.AsExpected(), ns.call(backend::rules).check(Optional.of(SPEC)));
     }
 
     @Test
@@ -141,8 +141,8 @@ class IptablesBackendKernelTest {
     void containerCredentialsJumpsAreOrdinaryIptablesRulesAndGoWhenSwitchedOff() throws Exception {
         RedirectSpec spec = RedirectSpec.parse("10.60.0.1", "cali+", 8181, "fd60::1").withContainerCredentials(true);
         ns.run(() -> {
-            backend.install(spec);
-            backend.install(spec);
+            backend.installRules(spec);
+            backend.installRules(spec);
         });
         assertEquals(List.of(
                 "-N IAMLET-METADATA",
@@ -155,14 +155,14 @@ class IptablesBackendKernelTest {
                 "-A PREROUTING -d fd00:ec2::23/128 -i cali+ -p tcp -m tcp --dport 80 " + MARK + " -j IAMLET-METADATA",
                 "-A IAMLET-METADATA -p tcp " + MARK + " -j DNAT --to-destination [fd60::1]:8181"), ours("ip6tables-nft"));
         assertEquals(0, ns.exec("iptables-nft-save").exitCode(), "iptables-save must keep reading the table");
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         assertEquals(new RuleCheck.AsExpected(), shown.check(Optional.of(spec)), shown.describe());
         assertEquals(spec.rules(), shown.redirectRules());
 
-        ns.run(() -> backend.install(spec.withContainerCredentials(false)));
+        ns.run(() -> backend.installRules(spec.withContainerCredentials(false)));
         assertTrue(ours("iptables-nft").stream().noneMatch(l -> l.contains("169.254.170.23")), ours("iptables-nft").toString());
         assertEquals(3, ours("iptables-nft").size(), "IPv4: the chain, one jump, the DNAT");
-        ns.run(() -> backend.install(spec));
+        ns.run(() -> backend.installRules(spec));
         ns.run(backend::remove);
         assertEquals(List.of(), ours("iptables-nft"));
         assertEquals(List.of(), ours("ip6tables-nft"));

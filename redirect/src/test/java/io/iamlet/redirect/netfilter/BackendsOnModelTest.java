@@ -3,6 +3,7 @@ package io.iamlet.redirect.netfilter;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.Redirects;
 import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.iptables.IptablesBackend;
 import io.iamlet.redirect.iptables.IptablesRules;
@@ -15,10 +16,12 @@ import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftOp;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -40,25 +43,25 @@ class BackendsOnModelTest {
 
     @Test
     void nftablesInstallsOneTableAndAThousandInstallsLeaveOneCopy() {
-        InstalledRules first = nftables.install(SPEC);
+        InstalledRules first = nftables.installRules(SPEC);
         assertEquals(SPEC.rules(), first.redirectRules());
         for (int i = 0; i < 1000; i++) {
-            nftables.install(SPEC);
+            nftables.installRules(SPEC);
         }
         assertEquals(List.of(new NftTable(NFPROTO_INET, "iamlet", OwnershipMarker.current("test", SPEC).text())), fake.tables(NFPROTO_INET));
         assertEquals(SPEC.rules().size(), everyRule().size());
-        assertInstanceOf(RuleCheck.AsExpected.class, nftables.show().check(Optional.of(SPEC)));
+        assertInstanceOf(RuleCheck.AsExpected.class, nftables.rules().check(Optional.of(SPEC)));
     }
 
     @Test
     void thePlanIsATypedListOfOperationsInTheKernelsOrder() {
-        nftables.install(SPEC);
+        nftables.installRules(SPEC);
         List<NftOp> plan = fake.applied().getLast();
         NftTable bare = new NftTable(NFPROTO_INET, "iamlet", null);
         assertEquals(new NftOp.AddTable(bare), plan.get(0), "create if absent, so the delete cannot fail");
         assertEquals(new NftOp.DeleteTable(bare), plan.get(1));
         assertInstanceOf(NftOp.CreateTable.class, plan.get(2));
-        assertEquals(new NftOp.AddChain(NftChain.base(NFPROTO_INET, "iamlet", "prerouting", NftablesBackend.HOOK)), plan.get(3));
+        assertEquals(new NftOp.AddChain(NftChain.base(NFPROTO_INET, "iamlet", "prerouting", IamletTable.HOOK)), plan.get(3));
         assertEquals(SPEC.rules().size(), plan.stream().filter(NftOp.AppendRule.class::isInstance).count());
         assertEquals(4 + SPEC.rules().size(), plan.size(), "nothing else: no iptables leftovers to remove");
     }
@@ -70,9 +73,9 @@ class BackendsOnModelTest {
                 new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
                 new NftOp.AppendRule(foreign)), "kube-proxy");
         for (int i = 0; i < 100; i++) {
-            iptables.install(SPEC);
+            iptables.installRules(SPEC);
         }
-        InstalledRules shown = iptables.show();
+        InstalledRules shown = iptables.rules();
         assertInstanceOf(RuleCheck.AsExpected.class, shown.check(Optional.of(SPEC)), shown.describe());
         // Per family: one jump per interface and destination, one DNAT; and kube-proxy's rule, still last.
         assertEquals(2 * (2 * 2 + 1) + 1, everyRule().size());
@@ -92,36 +95,36 @@ class BackendsOnModelTest {
         fake.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)),
                 new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
                 new NftOp.AppendRule(kube2iam)), "kube2iam");
-        iptables.install(SPEC);
+        iptables.installRules(SPEC);
         assertEquals(1, iptables.competingRules().size());
-        new IptablesBackend("test", true, fake.opener()).install(SPEC);
+        new IptablesBackend("test", true, fake.opener()).installRules(SPEC);
         assertEquals(List.of(), iptables.competingRules());
     }
 
     @Test
     void eachNetfilterBackendRemovesTheOtherInTheSameTransaction() {
-        nftables.install(SPEC);
-        iptables.install(SPEC);
+        nftables.installRules(SPEC);
+        iptables.installRules(SPEC);
         assertTrue(fake.table(NFPROTO_INET, "iamlet").isEmpty(), "the iptables install took the nftables table away");
         int transactions = fake.applied().size();
-        nftables.install(SPEC);
+        nftables.installRules(SPEC);
         assertEquals(transactions + 1, fake.applied().size(), "one transaction, so never both or neither");
-        assertTrue(fake.chains(NFPROTO_IPV4, "nat").stream().noneMatch(c -> c.name().equals(IptablesBackend.CHAIN)));
-        assertTrue(fake.chains(NFPROTO_IPV6, "nat").stream().noneMatch(c -> c.name().equals(IptablesBackend.CHAIN)));
+        assertTrue(fake.chains(NFPROTO_IPV4, "nat").stream().noneMatch(c -> c.name().equals(IptablesChains.CHAIN)));
+        assertTrue(fake.chains(NFPROTO_IPV6, "nat").stream().noneMatch(c -> c.name().equals(IptablesChains.CHAIN)));
     }
 
     @Test
     void blockReplacesTheRedirectAndTheNextInstallTheBlock() {
-        for (RedirectBackend backend : List.of(nftables, iptables)) {
-            backend.install(SPEC);
-            InstalledRules blocked = backend.block(SPEC);
+        for (NetfilterRedirect backend : List.of(nftables, iptables)) {
+            backend.installRules(SPEC);
+            InstalledRules blocked = backend.blockRules(SPEC);
             assertTrue(blocked.blocking());
-            assertTrue(backend.show().blocking(), backend + " shows its block");
+            assertTrue(backend.rules().blocking(), backend + " shows its block");
             assertEquals(SPEC.rules().size(), everyRule().size(), "one reset per redirect, nothing else");
-            backend.install(SPEC);
-            assertFalse(backend.show().blocking());
+            backend.installRules(SPEC);
+            assertFalse(backend.rules().blocking());
         }
-        assertTrue(Uninstall.everything(fake.opener()).contains("IAMLET-METADATA"));
+        assertTrue(uninstall(fake.opener()).contains("IAMLET-METADATA"));
         assertEquals(List.of(), everyRule());
         assertEquals(List.of(), fake.tables(NFPROTO_INET));
     }
@@ -129,10 +132,10 @@ class BackendsOnModelTest {
     /** `iamlet uninstall` printed "table inet iamlet" twice when it blocked (the demo's step 6): once per backend. */
     @Test
     void uninstallListsEachPlaceOnce() {
-        for (RedirectBackend backend : List.of(nftables, iptables)) {
-            backend.install(SPEC);
-            backend.block(SPEC);
-            String before = Uninstall.everything(fake.opener());
+        for (NetfilterRedirect backend : List.of(nftables, iptables)) {
+            backend.installRules(SPEC);
+            backend.blockRules(SPEC);
+            String before = uninstall(fake.opener());
             assertEquals(1, before.lines().filter(l -> l.startsWith("table inet iamlet")).count(), backend + ":\n" + before);
             assertEquals(List.of(), everyRule());
         }
@@ -154,5 +157,10 @@ class BackendsOnModelTest {
                 new NftOp.AppendRule(NftRule.of(NFPROTO_INET, "t", "from", List.of(new NftExpr.Verdict(NFT_JUMP, "target")), null))), "jump");
         assertEquals(Errno.EBUSY, assertThrows(NetlinkException.class,
                 () -> fake.apply(List.of(new NftOp.DeleteChain(target)), "delete a chain jumped to")).errno());
+    }
+
+    /** `iamlet uninstall` on the nf_tables given; no eBPF pin exists under the path, so bpf(2) is never called. */
+    static String uninstall(NftTables.Opener tables) {
+        return new Redirects("test", false, Path.of("/nonexistent/iamlet"), Optional.empty(), tables).removeAll();
     }
 }

@@ -5,7 +5,6 @@ import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.nftables.NftRedirectRules;
 import io.iamlet.redirect.nftables.NftablesBackend;
 import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
@@ -56,7 +55,7 @@ class MessageBuildingTest {
     /** The backend's own plan, as it ran against a model of an empty namespace: nothing retyped here. */
     private static NftTransaction installTransaction(AtomicInteger seq, OwnershipMarker marker) {
         FakeNftTables fake = new FakeNftTables();
-        new NftablesBackend(marker.version(), fake.opener()).install(SPEC);
+        new NftablesBackend(marker.version(), fake.opener()).installRules(SPEC);
         NftTransaction tx = new NftTransaction(seq::incrementAndGet);
         fake.applied().getLast().forEach(tx::add);
         return tx;

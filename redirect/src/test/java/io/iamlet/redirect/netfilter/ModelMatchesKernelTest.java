@@ -87,21 +87,21 @@ class ModelMatchesKernelTest {
                         "kube-proxy");
             }
         });
-        both("nftables install", o -> new NftablesBackend("test", o).install(SPEC));
-        both("nftables install again", o -> new NftablesBackend("test", o).install(SPEC));
-        both("switch to iptables", o -> new IptablesBackend("test", false, o).install(SPEC));
-        both("iptables install with fewer interfaces", o -> new IptablesBackend("test", false, o).install(
+        both("nftables install", o -> new NftablesBackend("test", o).installRules(SPEC));
+        both("nftables install again", o -> new NftablesBackend("test", o).installRules(SPEC));
+        both("switch to iptables", o -> new IptablesBackend("test", false, o).installRules(SPEC));
+        both("iptables install with fewer interfaces", o -> new IptablesBackend("test", false, o).installRules(
                 RedirectSpec.parse("10.95.0.1", "eni+", 8181, null)));
-        both("iptables block", o -> new IptablesBackend("test", false, o).block(SPEC));
-        both("nftables install over the block", o -> new NftablesBackend("test", o).install(SPEC));
-        both("nftables block", o -> new NftablesBackend("test", o).block(SPEC));
+        both("iptables block", o -> new IptablesBackend("test", false, o).blockRules(SPEC));
+        both("nftables install over the block", o -> new NftablesBackend("test", o).installRules(SPEC));
+        both("nftables block", o -> new NftablesBackend("test", o).blockRules(SPEC));
         both("a refused batch", o -> {
             try (NftTables t = o.open()) {
                 t.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "half", "x")),
                         new NftOp.DeleteTable(new NftTable(NFPROTO_INET, "absent", null))), "refused");
             }
         });
-        both("uninstall", Uninstall::everything);
+        both("uninstall", BackendsOnModelTest::uninstall);
         // The ip6 nat table and its PREROUTING chain the iptables backend created stay, as iptables-nft leaves them.
         assertEquals(List.of("    rule ip nat PREROUTING [Counter[packets=0, bytes=0]] comment=kube-proxy"),
                 state(fake).stream().filter(l -> l.startsWith("    rule")).toList(), "only kube-proxy's rule is left");

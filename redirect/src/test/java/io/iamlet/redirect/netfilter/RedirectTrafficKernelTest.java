@@ -99,17 +99,17 @@ class RedirectTrafficKernelTest {
         }
     }
 
-    private static RedirectBackend backend(String name) {
+    private static NetfilterRedirect backend(String name) {
         return name.equals("nftables") ? new NftablesBackend("test") : new IptablesBackend("test", false);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"nftables", "iptables"})
     void whileBlockedPodsAreResetAndNeverReachTheNodesMetadata(String backendName) throws Exception {
-        RedirectBackend backend = backend(backendName);
+        NetfilterRedirect backend = backend(backendName);
         try (ServerSocket agent = listen("10.30.0.1", 8181); ServerSocket imds = listen("169.254.169.254", 80)) {
-            node.run(() -> backend.install(SPEC));
-            InstalledRules blocked = node.call(() -> backend.block(SPEC));
+            node.run(() -> backend.installRules(SPEC));
+            InstalledRules blocked = node.call(() -> backend.blockRules(SPEC));
             assertTrue(blocked.blocking(), blocked.describe());
             assertInstanceOf(RuleCheck.Unexpected.class, blocked.check(java.util.Optional.of(SPEC)));
             Exception refused = assertThrows(Exception.class, () -> connectAndSay(cali, "169.254.169.254", "blk1"));
@@ -121,22 +121,22 @@ class RedirectTrafficKernelTest {
             imds.setSoTimeout(5000);
             assertEquals("10.32.0.2 lxc1", accept(imds), "interfaces not in the list are not blocked");
 
-            node.run(() -> backend.install(SPEC));
+            node.run(() -> backend.installRules(SPEC));
             connectAndSay(cali, "169.254.169.254", "back");
             assertEquals("10.30.0.2 back", accept(agent), "the next install replaces the block with the redirect");
-            assertFalse(node.call(backend::show).blocking());
+            assertFalse(node.call(backend::rules).blocking());
         }
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"nftables", "iptables"})
     void podTrafficReachesTheAgentWithThePodsOwnAddressUntilRemoved(String backendName) throws Exception {
-        RedirectBackend backend = backend(backendName);
+        NetfilterRedirect backend = backend(backendName);
         try (ServerSocket agent = listen("10.30.0.1", 8181);
              ServerSocket agent6 = listen("fd30::1", 8181);
              ServerSocket imds = listen("169.254.169.254", 80);
              ServerSocket imds6 = listen("fd00:ec2::254", 80)) {
-            node.run(() -> backend.install(SPEC));
+            node.run(() -> backend.installRules(SPEC));
 
             connectAndSay(cali, "169.254.169.254", "cal4");
             assertEquals("10.30.0.2 cal4", accept(agent), "cali pod must reach the agent, seen with its own IP");
@@ -158,7 +158,7 @@ class RedirectTrafficKernelTest {
     @ParameterizedTest
     @ValueSource(strings = {"nftables", "iptables"})
     void containerCredentialsTrafficReachesTheAgentWithThePodsOwnAddressWhenAsked(String backendName) throws Exception {
-        RedirectBackend backend = backend(backendName);
+        NetfilterRedirect backend = backend(backendName);
         node.exec("ip", "addr", "add", "169.254.170.23/32", "dev", "lo").ok();
         node.exec("ip", "addr", "add", "fd00:ec2::23/128", "dev", "lo", "nodad").ok();
         try (ServerSocket agent = listen("10.30.0.1", 8181);
@@ -166,10 +166,10 @@ class RedirectTrafficKernelTest {
              ServerSocket credentials = listen("169.254.170.23", 80);
              ServerSocket credentials6 = listen("fd00:ec2::23", 80)) {
             node.run(() -> {
-                backend.install(WITH_CREDENTIALS);
-                backend.install(WITH_CREDENTIALS);
+                backend.installRules(WITH_CREDENTIALS);
+                backend.installRules(WITH_CREDENTIALS);
             });
-            InstalledRules shown = node.call(backend::show);
+            InstalledRules shown = node.call(backend::rules);
             assertEquals(new RuleCheck.AsExpected(), shown.check(java.util.Optional.of(WITH_CREDENTIALS)), shown.describe());
             assertEquals(WITH_CREDENTIALS.rules(), shown.redirectRules(), "installing twice leaves one copy: " + shown.describe());
 
@@ -184,25 +184,25 @@ class RedirectTrafficKernelTest {
             connectAndSay(lxc, "169.254.170.23", "lxc1");
             assertEquals("10.32.0.2 lxc1", accept(credentials), "an interface not in the list is left alone");
 
-            assertTrue(node.call(() -> backend.block(WITH_CREDENTIALS)).blocking());
+            assertTrue(node.call(() -> backend.blockRules(WITH_CREDENTIALS)).blocking());
             assertInstanceOf(java.net.ConnectException.class, assertThrows(Exception.class,
                     () -> connectAndSay(cali, "169.254.170.23", "blk1")), "the block resets it too");
             credentials.setSoTimeout(300);
             assertThrows(java.net.SocketTimeoutException.class, credentials::accept, "nothing reached the real endpoint");
             credentials.setSoTimeout(5000);
 
-            node.run(() -> backend.install(SPEC));
+            node.run(() -> backend.installRules(SPEC));
             connectAndSay(cali, "169.254.170.23", "off4");
             assertEquals("10.30.0.2 off4", accept(credentials), "switched off, the endpoint is the node's own again");
-            assertEquals(SPEC.rules(), node.call(backend::show).redirectRules());
+            assertEquals(SPEC.rules(), node.call(backend::rules).redirectRules());
 
-            node.run(() -> backend.install(WITH_CREDENTIALS));
+            node.run(() -> backend.installRules(WITH_CREDENTIALS));
             node.run(backend::remove);
             connectAndSay(cali, "169.254.170.23", "rem4");
             assertEquals("10.30.0.2 rem4", accept(credentials), "after remove the endpoint is reached directly");
             connectAndSay(cali, "fd00:ec2::23", "rem6");
             assertEquals("fd30:0:0:0:0:0:0:2 rem6", accept(credentials6));
-            assertFalse(node.call(backend::show).present(), "remove leaves nothing");
+            assertFalse(node.call(backend::rules).present(), "remove leaves nothing");
         }
     }
 }

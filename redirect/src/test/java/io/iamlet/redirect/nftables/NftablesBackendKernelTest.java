@@ -85,10 +85,10 @@ class NftablesBackendKernelTest {
 
     @Test
     void installWritesExactlyOurRulesAndShowReadsThemBack() throws Exception {
-        InstalledRules installed = ns.call(() -> backend.install(SPEC));
+        InstalledRules installed = ns.call(() -> backend.installRules(SPEC));
         assertEquals(SPEC.rules(), installed.redirectRules());
         assertExactlyOurRules();
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         assertEquals(new RuleCheck.AsExpected(), shown.check(Optional.of(SPEC)));
         assertEquals(Optional.of(new OwnershipMarker(1, "test", "10.20.0.1")), shown.marker());
         assertTrue(shown.describe().contains("ip   iifname cali+      169.254.169.254:80 -> 10.20.0.1:8181"), shown.describe());
@@ -98,7 +98,7 @@ class NftablesBackendKernelTest {
     void installingAHundredTimesLeavesOneSet() throws Exception {
         ns.run(() -> {
             for (int i = 0; i < 100; i++) {
-                backend.install(SPEC);
+                backend.installRules(SPEC);
             }
         });
         assertExactlyOurRules();
@@ -106,10 +106,10 @@ class NftablesBackendKernelTest {
 
     @Test
     void reinstallWithOtherSettingsReplacesTheOldRules() throws Exception {
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         RedirectSpec other = RedirectSpec.parse("10.20.0.9", "eni+", 9000, null);
-        ns.run(() -> backend.install(other));
-        InstalledRules shown = ns.call(backend::show);
+        ns.run(() -> backend.installRules(other));
+        InstalledRules shown = ns.call(backend::rules);
         assertEquals(other.rules(), shown.redirectRules());
         assertInstanceOf(RuleCheck.Unexpected.class, shown.check(Optional.of(SPEC)));
         assertEquals(1, of(ruleset(), "rule").size());
@@ -117,13 +117,13 @@ class NftablesBackendKernelTest {
 
     @Test
     void removeDeletesTheTableAndIsIdempotent() throws Exception {
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         ns.run(backend::remove);
         assertEquals(List.of(), ruleset(), "nothing may be left behind");
         ns.run(backend::remove);
         ns.run(backend::remove);
-        assertFalse(ns.call(backend::show).present());
-        assertInstanceOf(RuleCheck.Absent.class, ns.call(backend::show).check(Optional.of(SPEC)));
+        assertFalse(ns.call(backend::rules).present());
+        assertInstanceOf(RuleCheck.Absent.class, ns.call(backend::rules).check(Optional.of(SPEC)));
     }
 
     @Test
@@ -133,25 +133,25 @@ class NftablesBackendKernelTest {
                 + " add chain inet other pre { type nat hook prerouting priority dstnat; };"
                 + " add rule inet other pre ip daddr 10.9.9.9 tcp dport 80 dnat ip to 10.9.9.8:80").ok();
         String before = ns.exec("nft", "list", "ruleset").ok().stdout();
-        ns.run(() -> backend.install(SPEC));
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         ns.run(backend::remove);
         assertEquals(before, ns.exec("nft", "list", "ruleset").ok().stdout());
     }
 
     @Test
     void showReportsForeignAndDuplicateRulesAndInstallCleansThemUp() throws Exception {
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         ns.exec("nft", "add rule inet iamlet prerouting tcp dport 22 accept").ok();
         // A copy of one of our rules, as a second writer would leave it.
         ns.exec("nft", "add rule inet iamlet prerouting iifname \"cali*\" meta nfproto ipv4 ip daddr 169.254.169.254"
                 + " tcp dport 80 counter dnat ip to 10.20.0.1:8181 comment \"iamlet format=1 version=test host-ip=10.20.0.1\"").ok();
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         RuleCheck check = shown.check(Optional.of(SPEC));
         assertInstanceOf(RuleCheck.Unexpected.class, check);
         assertTrue(shown.problems().stream().anyMatch(p -> p.startsWith("foreign rule in chain prerouting")), shown.problems().toString());
         assertTrue(shown.problems().stream().anyMatch(p -> p.startsWith("duplicate rule (2 copies")), shown.problems().toString());
-        ns.run(() -> backend.install(SPEC));
+        ns.run(() -> backend.installRules(SPEC));
         assertExactlyOurRules();
     }
 
@@ -162,7 +162,7 @@ class NftablesBackendKernelTest {
                 + " add chain inet iamlet prerouting { type nat hook prerouting priority dstnat - 10; };"
                 + " add rule inet iamlet prerouting iifname \"eni*\" meta nfproto ipv4 ip daddr 169.254.169.254 tcp dport 80"
                 + " counter dnat ip to 10.20.0.1:8181 comment \"iamlet format=1 version=nft host-ip=10.20.0.1\"").ok();
-        InstalledRules shown = ns.call(backend::show);
+        InstalledRules shown = ns.call(backend::rules);
         assertEquals(List.of(), shown.problems());
         assertEquals(List.of(new RedirectRule(IpFamily.IPV4, InterfacePattern.parse("eni+"), SPEC.hostIp(), 8181)),
                 shown.redirectRules());
@@ -172,7 +172,7 @@ class NftablesBackendKernelTest {
     void withoutCapNetAdminTheErrorNamesTheCause() throws Exception {
         NetlinkException e = ns.call(() -> {
             Capabilities.dropAllForThisThread();
-            return assertThrows(NetlinkException.class, () -> backend.install(SPEC));
+            return assertThrows(NetlinkException.class, () -> backend.installRules(SPEC));
         });
         assertTrue(e.getMessage().contains("EPERM") && e.getMessage().contains("CAP_NET_ADMIN"), e.getMessage());
         assertTrue(e.getMessage().contains("install metadata redirect in table inet iamlet"), e.getMessage());

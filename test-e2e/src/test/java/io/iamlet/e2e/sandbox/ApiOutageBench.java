@@ -4,7 +4,6 @@ import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import io.iamlet.netlink.testing.Command;
 
-import java.io.IOException;
 import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -218,7 +217,7 @@ final class ApiOutageBench {
         StringBuilder table = new StringBuilder();
         table.append("iamlet API outage benchmark, %s, %d cores, load average %s, %d pods in the API, %d real × %d connections, %d s%n".formatted(
                 java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
-                loadAverage(), options.pods(), real.size(), options.connections(), options.durationSeconds()));
+                Bench.loadAverage(), options.pods(), real.size(), options.connections(), options.durationSeconds()));
         table.append("| | watches running (3 s) | watches refused (%d s) | watches back (3 s) |%n|---|---|---|---|%n".formatted(options.durationSeconds()));
         table.append("| requests (req/s) | %s | %s | %s |%n".formatted(rate(steady), rate(outage), rate(after)));
         table.append("| latency p50 / p99 / p999, worst pod | %s | %s | %s |%n".formatted(latency(steady), latency(outage), latency(after)));
@@ -314,14 +313,6 @@ final class ApiOutageBench {
                 throw new IllegalStateException("the agent did not become " + (ready ? "ready" : "not ready") + " within " + timeout);
             }
             Thread.sleep(5);
-        }
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (IOException e) {
-            return "?";
         }
     }
 }

@@ -368,7 +368,7 @@ public final class Bench {
     }
 
     /** The 1-minute load average: the wall-clock figures mean little when it is above the core count. */
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
         } catch (IOException e) {

@@ -165,6 +165,11 @@ class EksRoleFeaturesE2eTest {
         assertTrue(target.tags().isEmpty(), "tags are inherited, not sent again");
         assertEquals(hub.tags(), target.inheritedTags(), "the target's session carries the pod's tags");
         assertTrue(target.durationSeconds() <= 3600, "a chained session lasts at most an hour");
+        // The extended credentials API names the account of the credentials: the target's.
+        RawHttp.Response extended = RawHttp.get(pod.ns(), Sandbox.IMDS_IP, 80, "/latest/meta-data/iam/security-credentials-extended/eks-hub",
+                Map.of());
+        assertEquals(200, extended.status(), extended.toString());
+        assertTrue(extended.body().contains("\"AccountId\":\"" + TARGET_ACCOUNT + "\""), extended.body());
     }
 
     @Test
@@ -230,5 +235,9 @@ class EksRoleFeaturesE2eTest {
         assertEquals(POLICY, target.policy());
         assertEquals(hub.tags(), target.inheritedTags());
         assertFalse(target.callerAccessKey().equals(FakeImds.NODE_ACCESS_KEY));
+        RawHttp.Response document = RawHttp.get(pod.net().ns(), TokenPod.HOST, 80, "/v1/credentials",
+                Map.of("Authorization", java.nio.file.Files.readString(pod.tokenFile())));
+        assertEquals(200, document.status(), document.toString());
+        assertTrue(document.body().contains("\"AccountId\":\"" + TARGET_ACCOUNT + "\""), "the target's account: " + document.body());
     }
 }

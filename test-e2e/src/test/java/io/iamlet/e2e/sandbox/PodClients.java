@@ -67,6 +67,11 @@ public final class PodClients {
         return inPod(sandbox, pod, env, List.of("/usr/bin/node", client.toString(), "http://" + Sandbox.STS_IP));
     }
 
+    /** A Go SDK client ({@link GoClients}: its default chain, then GetCallerIdentity) in the pod, with extra environment. */
+    public static Command.Result goSdk(Sandbox sandbox, SandboxPod pod, Path client, Map<String, String> env) {
+        return inPod(sandbox, pod, env, List.of(client.toString(), "http://" + Sandbox.STS_IP));
+    }
+
     /** curl in the pod: what a shell script in a container would do. */
     public static Command.Result curl(Sandbox sandbox, SandboxPod pod, String... args) {
         List<String> command = new ArrayList<>(List.of("/usr/bin/curl", "-sS", "--max-time", "5"));

@@ -42,6 +42,8 @@ public final class Sandbox implements AutoCloseable {
     public static final String STS_IP = "10.200.1.2";
     public static final String API_IP = "10.200.1.3";
     public static final String IMDS_IP = "169.254.169.254";
+    /** The node's IPv6 address once {@link #enableIpv6()} gave it one: where the agent takes [fd00:ec2::254]:80. */
+    public static final String HOST_IPV6 = "fd00:10:200::10";
     public static final String ACCOUNT = "111122223333";
     public static final String BASE_ARN = "arn:aws:iam::" + ACCOUNT + ":role/";
     public static final String NODE_NAME = "sandbox-node";
@@ -64,6 +66,7 @@ public final class Sandbox implements AutoCloseable {
     private CgroupDriver cgroupDriver = CgroupDriver.SYSTEMD;
     /** Each pod's container cgroup, as the kubelet would make it for the pod's current Pod object. */
     private final Map<SandboxPod, Path> containerCgroups = new java.util.concurrent.ConcurrentHashMap<>();
+    private int ipv6Pods;
 
     private Sandbox(Path dir, Netns world, Netns node) {
         this.dir = dir;
@@ -408,6 +411,34 @@ public final class Sandbox implements AutoCloseable {
         String list = Stream.of(allowedRoles).map(r -> "\"" + r + "\"").reduce((a, b) -> a + "," + b).orElse("");
         api.client().namespaces().resource(Pods.namespace(name, Map.of("iam.amazonaws.com/allowed-roles", "[" + list + "]")))
                 .create();
+    }
+
+    /**
+     * Gives the node an IPv6 address ({@value #HOST_IPV6}, what the agent's --host-ipv6 names) and IPv6 forwarding, as
+     * on a dual-stack or IPv6 node. Returns the agent flag. Pods get addresses with {@link #addIpv6}.
+     */
+    public List<String> enableIpv6() {
+        node.exec("ip", "-6", "addr", "add", HOST_IPV6 + "/64", "dev", "eth0", "nodad").ok();
+        node.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1").ok();
+        return List.of("--host-ipv6=" + HOST_IPV6);
+    }
+
+    /**
+     * An IPv6 address for a routed pod (Calico or the VPC CNI in IPv6 mode): a /128 on the pod's eth0, its default
+     * route through the link-local fe80::1 of the node's veth, and on the node a host route to the pod. The pod keeps
+     * its IPv4 address too (as EKS IPv6 pods keep one for egress). Returns the address; its Pod object must list it.
+     */
+    public String addIpv6(SandboxPod pod) {
+        if (pod.style() == InterfaceStyle.DOCKER0) {
+            throw new IllegalArgumentException("IPv6 pods are routed ones (cali, eni) in the sandbox, not " + pod);
+        }
+        String ip = "fd00:10:244::" + Integer.toHexString(++ipv6Pods);
+        // nodad: no duplicate address detection, so the addresses are usable at once rather than after a second.
+        pod.ns().exec("ip", "-6", "addr", "add", ip + "/128", "dev", "eth0", "nodad").ok();
+        node.exec("ip", "-6", "addr", "add", "fe80::1/64", "dev", pod.nodeInterface(), "nodad").ok();
+        pod.ns().exec("ip", "-6", "route", "add", "default", "via", "fe80::1", "dev", "eth0").ok();
+        node.exec("ip", "-6", "route", "add", ip + "/128", "dev", pod.nodeInterface()).ok();
+        return ip;
     }
 
     /** A pod's network, wired as its CNI would; no Pod object yet. */

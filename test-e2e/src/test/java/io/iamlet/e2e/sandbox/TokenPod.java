@@ -20,8 +20,14 @@ record TokenPod(SandboxPod net, Pod object, Path tokenFile) {
     static TokenPod create(Sandbox sandbox, InterfaceStyle style, String namespace, String name, String serviceAccount, String role)
             throws Exception {
         SandboxPod net = sandbox.plugPod(style);
+        return create(sandbox, net, namespace, name, serviceAccount, role, net.ip());
+    }
+
+    /** The Pod object and token for a plugged pod whose status lists these addresses (an IPv6 one with its IPv4 one). */
+    static TokenPod create(Sandbox sandbox, SandboxPod net, String namespace, String name, String serviceAccount, String role,
+                           String... ips) throws Exception {
         Pod pod = new PodBuilder(Pods.pod(namespace, name, Sandbox.NODE_NAME, "Running",
-                role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role), net.ip()))
+                role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role), ips))
                 .editSpec().withServiceAccountName(serviceAccount).endSpec().build();
         pod = sandbox.api().client().pods().inNamespace(namespace).resource(pod).create();
         Path token = sandbox.home().resolve(name + ".token");

@@ -2,9 +2,13 @@ package io.iamlet.agent.http.conn;
 
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
+import io.iamlet.redirect.Destination;
+import io.iamlet.redirect.IpFamily;
 
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
 
 /**
  * HTTP/1.0 requests, which Helidon 4 closes without an answer while IMDS answers them (old wget, scripts
@@ -48,12 +52,12 @@ final class Http10 {
      * The end matters: Helidon 4 keeps a connection open after answering "Connection: close" (it only says so),
      * and an HTTP/1.0 client may read its answer until the connection closes.
      */
-    static java.util.function.Supplier<byte[]> asHttp11(DataReader reader, int lf, int maxHead) {
+    static Supplier<byte[]> asHttp11(DataReader reader, int lf, int maxHead) {
         Head head = peekHead(reader, maxHead);
         String line = new String(reader.readBytes(lf + 1), StandardCharsets.ISO_8859_1);
         String ending = line.endsWith("\r\n") ? "\r\n" : "\n";
         String requestLine = line.substring(0, line.length() - ending.length() - VERSION_10.length) + "HTTP/1.1";
-        String added = requestLine + "\r\nConnection: close\r\n" + (head.hasHost() ? "" : "Host: 169.254.169.254\r\n");
+        String added = requestLine + "\r\nConnection: close\r\n" + (head.hasHost() ? "" : "Host: " + Destination.IMDS.address(IpFamily.IPV4).getHostAddress() + "\r\n");
         long[] left = {Long.MAX_VALUE};
         if (head.headBytes() >= 0) {
             // The whole head is here: hand it on with CRLF line ends (hand-written HTTP/1.0 often ends lines with
@@ -103,7 +107,7 @@ final class Http10 {
             }
             if (end >= 0) {
                 String fields = seen.substring(0, end);
-                java.util.regex.Matcher length = CONTENT_LENGTH.matcher(fields);
+                Matcher length = CONTENT_LENGTH.matcher(fields);
                 long body = length.find() ? Long.parseLong(length.group(1)) : 0;
                 boolean chunked = TRANSFER_ENCODING.matcher(fields).find();
                 return new Head(HOST.matcher(fields).find(), end + blank, chunked ? Long.MAX_VALUE : body);

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import io.helidon.http.HeaderValues;
 
 /**
  * How long a client may take to send a request's head (request line and headers): a connection that has not
@@ -71,7 +72,7 @@ public final class RequestDeadlines implements Http1ConnectionListener, AutoClos
     @Override
     public void headers(ConnectionContext ctx, Headers headers) {
         finish();
-        if (ctx instanceof GatedContext gated && headers.contains(io.helidon.http.HeaderValues.CONNECTION_CLOSE)) {
+        if (ctx instanceof GatedContext gated && headers.contains(HeaderValues.CONNECTION_CLOSE)) {
             gated.closeAfterThisRequest();
         }
     }

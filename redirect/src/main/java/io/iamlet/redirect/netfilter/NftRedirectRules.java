@@ -1,4 +1,4 @@
-package io.iamlet.redirect.nftables;
+package io.iamlet.redirect.netfilter;
 
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.InterfacePattern;
@@ -17,6 +17,7 @@ import java.util.Optional;
 import io.iamlet.netlink.nft.Exprs.Header;
 import io.iamlet.netlink.nft.Exprs.MetaKey;
 import io.iamlet.netlink.nft.Exprs.Reg;
+import java.util.ArrayList;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static io.iamlet.netlink.nft.Exprs.*;
@@ -60,7 +61,7 @@ public final class NftRedirectRules {
 
     /** The same matches, ending in a TCP reset instead of the DNAT: pods get a refusal, never the node's IMDS. */
     public static List<NftExpr> blockExpressions(RedirectRule rule) {
-        List<NftExpr> matches = new java.util.ArrayList<>(expressions(rule).subList(0, TARGET));
+        List<NftExpr> matches = new ArrayList<>(expressions(rule).subList(0, TARGET));
         matches.add(tcpReset());
         return matches;
     }

@@ -1,4 +1,4 @@
-package io.iamlet.agent.http;
+package io.iamlet.agent.log;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;

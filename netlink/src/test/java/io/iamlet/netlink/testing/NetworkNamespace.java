@@ -1,4 +1,4 @@
-package io.iamlet.netlink;
+package io.iamlet.netlink.testing;
 
 import io.iamlet.netlink.ffm.Libc;
 

@@ -1,0 +1,138 @@
+package io.iamlet.redirect.netfilter;
+
+import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftExpr;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.redirect.OwnershipMarker;
+import io.iamlet.redirect.RedirectRule;
+import io.iamlet.redirect.RedirectSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import static io.iamlet.netlink.NetlinkConstants.NFPROTO_INET;
+import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+
+/**
+ * iamlet's own nftables table, {@code inet iamlet}: the nftables backend's redirect lives there, and so
+ * does the block of both netfilter backends (iptables has no reject in nat). Both backends remove it when
+ * they install, so the plans that write, remove and read it live here, shared, not in either backend.
+ * <p>
+ * Family inet, so one table carries both the IPv4 and the IPv6 redirect and one DELTABLE removes both.
+ * Priority -110 puts our chain before kube-proxy's nat chains (-100): the first nat chain that binds a
+ * connection decides its NAT. We never write into tables named nat or filter: iptables-nft cannot read
+ * native nat expressions and would fail for the whole table.
+ */
+public final class IamletTable {
+    public static final String TABLE = "iamlet";
+    public static final String CHAIN = "prerouting";
+    /** NF_IP_PRI_NAT_DST (-100) minus 10, nft's "dstnat - 10". */
+    public static final int PRIORITY = -110;
+    public static final NftChain.Hook HOOK = new NftChain.Hook("nat", NF_INET_PRE_ROUTING, PRIORITY);
+    /** Where the block lives: reject is not allowed in nat chains, so a filter chain on the same hook. */
+    public static final String BLOCK_CHAIN = "block";
+    public static final NftChain.Hook BLOCK_HOOK = new NftChain.Hook("filter", NF_INET_PRE_ROUTING, PRIORITY);
+    public static final String LOCATION = "table inet " + TABLE;
+
+    private IamletTable() {
+    }
+
+    /** The table, emptied and recreated with one base chain, in the transaction given. */
+    public static void planReplace(NftTransaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
+        planRemove(tx);
+        tx.createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
+                .addChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
+    }
+
+    /** Deletes the table; the create-if-absent in front makes this succeed when there is none. */
+    public static void planRemove(NftTransaction tx) {
+        NftTable ours = new NftTable(NFPROTO_INET, TABLE, null);
+        tx.addTable(ours).deleteTable(ours);
+    }
+
+    /** The block: every redirect of {@code spec} answered with a TCP reset instead. */
+    public static void planBlock(NftTransaction tx, RedirectSpec spec, OwnershipMarker marker) {
+        planReplace(tx, marker, BLOCK_CHAIN, BLOCK_HOOK);
+        for (RedirectRule rule : spec.rules()) {
+            tx.appendRule(NftRule.of(NFPROTO_INET, TABLE, BLOCK_CHAIN, NftRedirectRules.blockExpressions(rule), marker.text()));
+        }
+    }
+
+    /** The read-back check of a block: every interface and family blocked, nothing redirected. */
+    public static InstalledRules verifiedBlock(InstalledRules installed, RedirectSpec spec) {
+        List<RedirectRule> want = spec.rules().stream()
+                .map(r -> NftRedirectRules.blocked(r.family(), r.iface(), r.destination())).toList();
+        if (!installed.blocked().equals(want) || !installed.rules().isEmpty()) {
+            throw new IllegalStateException("read back " + LOCATION + " after blocking, and it does not hold the block asked for: "
+                    + installed.describe());
+        }
+        return installed;
+    }
+
+    /** What the table holds: the nftables backend's redirect, or the block of either backend. */
+    public static InstalledRules read(NftReader dump) {
+        Optional<NftTable> table = dump.table(NFPROTO_INET, TABLE);
+        if (table.isEmpty()) {
+            return InstalledRules.absent(LOCATION);
+        }
+        List<String> problems = new ArrayList<>();
+        Optional<OwnershipMarker> marker = OwnershipMarker.parse(table.get().comment());
+        if (marker.isEmpty()) {
+            problems.add(LOCATION + " carries no iamlet marker: something else created it");
+        }
+        List<NftChain> chains = dump.chains(NFPROTO_INET, TABLE);
+        boolean blockTable = chains.stream().anyMatch(c -> c.name().equals(BLOCK_CHAIN) && c.hook().equals(Optional.of(BLOCK_HOOK)));
+        if (!blockTable && chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
+            problems.add("chain " + CHAIN + " is missing");
+        }
+        List<RedirectRule> blocked = new ArrayList<>();
+        for (NftChain chain : chains) {
+            if (chain.name().equals(BLOCK_CHAIN) && blockTable) {
+                continue;
+            }
+            if (!chain.name().equals(CHAIN)) {
+                problems.add("foreign chain " + chain.name());
+            } else if (!chain.hook().equals(Optional.of(HOOK))) {
+                problems.add("chain " + CHAIN + " has " + chain.hook().map(Object::toString).orElse("no hook")
+                        + ", expected " + HOOK);
+            }
+        }
+        List<InstalledRules.Entry> entries = new ArrayList<>();
+        Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
+        for (NftRule rule : dump.rules(NFPROTO_INET, TABLE)) {
+            if (blockTable && rule.chain().equals(BLOCK_CHAIN)) {
+                Optional<RedirectRule> block = NftRedirectRules.blockFromNft(rule);
+                if (block.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                    blocked.add(block.get());
+                } else {
+                    problems.add("foreign rule in chain " + BLOCK_CHAIN + " (handle " + rule.handle() + ")");
+                }
+                continue;
+            }
+            Optional<RedirectRule> redirect = NftRedirectRules.fromNft(rule);
+            if (!rule.chain().equals(CHAIN) || redirect.isEmpty()) {
+                problems.add("foreign rule in chain " + rule.chain() + " (handle " + rule.handle() + "): "
+                        + rule.expressions().stream().map(NftExpr::name).collect(Collectors.joining(" ")));
+                continue;
+            }
+            if (OwnershipMarker.parse(rule.comment()).isEmpty()) {
+                problems.add("rule without iamlet marker (handle " + rule.handle() + "): " + redirect.get());
+            }
+            entries.add(new InstalledRules.Entry(redirect.get(), rule.handle(), NftRedirectRules.packets(rule)));
+            handles.computeIfAbsent(redirect.get(), r -> new ArrayList<>()).add(rule.handle());
+        }
+        handles.forEach((rule, hs) -> {
+            if (hs.size() > 1) {
+                problems.add("duplicate rule (" + hs.size() + " copies, handles " + hs + "): " + rule);
+            }
+        });
+        return new InstalledRules(LOCATION, true, marker, entries, problems, blocked);
+    }
+}
