@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.KernelIdentity;
 import io.iamlet.agent.http.MetadataProxy;
 import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.http.MetadataServer;
@@ -128,6 +129,11 @@ public final class Agent implements AutoCloseable {
         metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
+        if (config.backend() == io.iamlet.redirect.Backend.EBPF && config.redirect().isPresent() && config.cgroup().isPresent()) {
+            KernelIdentity identity = new KernelIdentity(config.bpfPinDir(), config.cgroup().get());
+            open.add(identity);
+            routes.withKernelIdentity(identity);
+        }
         if (config.containerCredentials().enabled()) {
             routes.withRoutesAhead(ContainerCredentialsRoute.create(config.containerCredentials(), kube, index, policy, cache, events,
                     config.nodeName(), clock, log, metrics)::register);

@@ -6,13 +6,24 @@ import java.util.List;
 
 /**
  * One eBPF instruction (struct bpf_insn): opcode, destination and source registers, offset, immediate.
- * Only the few forms the connect program uses; a 64-bit immediate load takes two slots.
+ * Only the few forms iamlet's programs use; a 64-bit immediate load takes two slots. Programs are written
+ * with {@link Asm}, which names registers and resolves jumps to labels.
  */
 public record Insn(int code, int dst, int src, int off, int imm) {
     public static final int SIZE = 8;
 
     // Opcodes: class | size/op | source.
     private static final int LDX_MEM_W = 0x61;
+    private static final int LDX_MEM_DW = 0x79;
+    private static final int STX_MEM_DW = 0x7b;
+    private static final int ALU64_ADD_K = 0x07;
+    private static final int ALU32_RSH_K = 0x74;
+    private static final int ALU64_OR_K = 0x47;
+    private static final int JMP32_JGT_K = 0x26;
+    private static final int JMP_JEQ_K = 0x15;
+    private static final int JA = 0x05;
+    /** The source field of a 64-bit immediate load whose value is a map's file descriptor. */
+    private static final int PSEUDO_MAP_FD = 1;
     private static final int STX_MEM_W = 0x63;
     private static final int MOV64_X = 0xbf;
     private static final int MOV64_K = 0xb7;
@@ -31,6 +42,42 @@ public record Insn(int code, int dst, int src, int off, int imm) {
 
     public static Insn loadWord(int dst, int base, int offset) {
         return new Insn(LDX_MEM_W, dst, base, offset, 0);
+    }
+
+    public static Insn loadDouble(int dst, int base, int offset) {
+        return new Insn(LDX_MEM_DW, dst, base, offset, 0);
+    }
+
+    public static Insn storeDouble(int base, int offset, int src) {
+        return new Insn(STX_MEM_DW, base, src, offset, 0);
+    }
+
+    public static Insn addImm(int dst, int imm) {
+        return new Insn(ALU64_ADD_K, dst, 0, 0, imm);
+    }
+
+    public static Insn orImm(int dst, int imm) {
+        return new Insn(ALU64_OR_K, dst, 0, 0, imm);
+    }
+
+    public static Insn rsh32(int dst, int bits) {
+        return new Insn(ALU32_RSH_K, dst, 0, 0, bits);
+    }
+
+    public static Insn jumpIfGreater32(int dst, int imm, int skip) {
+        return new Insn(JMP32_JGT_K, dst, 0, skip, imm);
+    }
+
+    public static Insn jumpIfZero(int dst, int skip) {
+        return new Insn(JMP_JEQ_K, dst, 0, skip, 0);
+    }
+
+    public static Insn jumpAlways(int skip) {
+        return new Insn(JA, 0, 0, skip, 0);
+    }
+
+    public static List<Insn> loadMapFd(int dst, int mapFd) {
+        return List.of(new Insn(LD_IMM64, dst, PSEUDO_MAP_FD, 0, mapFd), new Insn(0, 0, 0, 0, 0));
     }
 
     public static Insn storeWord(int base, int offset, int src) {

@@ -5,6 +5,7 @@ import io.iamlet.control.credentials.CredentialException;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.credentials.Credentials;
 import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodCgroups;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.pods.PodLookup;
@@ -72,7 +73,24 @@ public final class CredentialBroker {
      * {@code ip} (else a refusal, never another pod's role).
      */
     public Answer roleFor(String ip, Optional<String> boundUid) throws InterruptedException {
-        PodLookup lookup = boundUid.isPresent() ? index.findWaiting(ip, boundUid.get()) : index.findWaiting(ip);
+        return roleFor(ip, boundUid, Optional.empty());
+    }
+
+    /**
+     * The role of the caller: the pod the kernel named by the connection's cgroup when it named one (eBPF
+     * backend), whatever pod the index has at {@code ip}; else the pod at {@code ip}.
+     */
+    public Answer roleFor(String ip, Optional<String> boundUid, Optional<PodCgroups.Owner> kernel) throws InterruptedException {
+        PodLookup lookup;
+        if (kernel.isPresent()) {
+            lookup = kernelCaller(ip, kernel.get());
+            if (lookup instanceof PodLookup.Found(PodInfo pod) && boundUid.isPresent() && !boundUid.get().equals(pod.uid())) {
+                lookup = new PodLookup.Refused("the token was issued to pod uid " + boundUid.get() + ", but the connection comes from "
+                        + pod + "'s cgroup: request a new token");
+            }
+        } else {
+            lookup = boundUid.isPresent() ? index.findWaiting(ip, boundUid.get()) : index.findWaiting(ip);
+        }
         if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
             return refusal(lookup);
         }
@@ -91,7 +109,12 @@ public final class CredentialBroker {
     }
 
     public Answer credentialsFor(String ip, String requestedRole, Optional<String> boundUid) throws InterruptedException {
-        Answer role = roleFor(ip, boundUid);
+        return credentialsFor(ip, requestedRole, boundUid, Optional.empty());
+    }
+
+    public Answer credentialsFor(String ip, String requestedRole, Optional<String> boundUid, Optional<PodCgroups.Owner> kernel)
+            throws InterruptedException {
+        Answer role = roleFor(ip, boundUid, kernel);
         if (!(role instanceof Role(PodInfo pod, RoleDecision.Allowed allowed))) {
             return role;
         }
@@ -114,6 +137,43 @@ public final class CredentialBroker {
     /** The pod that owns {@code ip} now, confirmed with the API server: what an IMDSv2 token is bound to. */
     public PodLookup owner(String ip) throws InterruptedException {
         return index.findConfirmed(ip);
+    }
+
+    /** The caller to bind an IMDSv2 token to: the pod the kernel named, else the pod the API server says owns {@code ip}. */
+    public PodLookup owner(String ip, Optional<PodCgroups.Owner> kernel) throws InterruptedException {
+        return kernel.isPresent() ? kernelCaller(ip, kernel.get()) : index.findConfirmed(ip);
+    }
+
+    /**
+     * The pod the kernel named. It must also own the address it connected from (the API server has the last
+     * word when the index does not show that); hostNetwork pods connect from the node's addresses. When the
+     * two disagree the caller is refused and the pod gets a Warning Event.
+     */
+    private PodLookup kernelCaller(String ip, PodCgroups.Owner owner) {
+        return switch (owner) {
+            case PodCgroups.Owner.NoPod none -> new PodLookup.Refused("the connection comes from cgroup " + none.cgroupId()
+                    + " under the pods' cgroup, which is no pod's: refused");
+            case PodCgroups.Owner.Pod named -> {
+                PodLookup found = index.findByUid(named.uid());
+                if (!(found instanceof PodLookup.Found(PodInfo pod))) {
+                    yield found instanceof PodLookup.NotFound nf ? new PodLookup.Refused(nf.reason()) : found;
+                }
+                if (pod.hostNetwork() || owns(pod, ip)) {
+                    yield found;
+                }
+                Optional<PodInfo> now = index.current(pod);
+                if (now.isPresent() && (now.get().hostNetwork() || owns(now.get(), ip))) {
+                    yield new PodLookup.Found(now.get());
+                }
+                events.identityMismatch(now.orElse(pod), ip);
+                yield new PodLookup.Refused("the connection comes from " + pod + "'s cgroup but from address " + ip
+                        + ", which the API server does not give that pod: refused");
+            }
+        };
+    }
+
+    private static boolean owns(PodInfo pod, String ip) {
+        return pod.ips().stream().map(PodIndex::normalize).anyMatch(PodIndex.normalize(ip)::equals);
     }
 
     /** The HTTP status and reason for a lookup that found no single pod. */
@@ -141,6 +201,7 @@ public final class CredentialBroker {
             case PodLookup.NotFound nf -> new Refused(404, nf.reason(), Optional.empty());
             case PodLookup.Ambiguous a -> new Refused(409, a.reason(), Optional.empty());
             case PodLookup.Unavailable u -> new Refused(503, u.reason(), Optional.empty());
+            case PodLookup.Refused r -> new Refused(403, r.reason(), Optional.empty());
             case PodLookup.Found f -> throw new AssertionError("found is not a refusal");
         };
     }

@@ -141,4 +141,55 @@ class CredentialBrokerTest {
         assertEquals("team/plain", refused.foundPod().orElseThrow().key());
         assertTrue(refused.reason().contains("has no iam.amazonaws.com/role annotation"), refused.reason());
     }
+
+    private static Optional<io.iamlet.control.pods.PodCgroups.Owner> kernel(io.fabric8.kubernetes.api.model.Pod pod) {
+        return Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod(pod.getMetadata().getUid(), 4242));
+    }
+
+    @Test
+    void theKernelsPodIsTheCallerWhateverTheIndexHasAtTheAddress() throws Exception {
+        var old = client.pods().inNamespace("team").resource(Pods.withRole("team", "old", NODE, "old-role", "10.2.0.9")).create();
+        eventually("the index has the old pod", () -> index.find("10.2.0.9") instanceof io.iamlet.control.pods.PodLookup.Found);
+        // The new pod on the same address, known to the API server but not (yet) to the index: as after a lagging watch.
+        client.pods().inNamespace("team").withName("old").withGracePeriod(0).delete();
+        var fresh = Pods.withRole("team", "new", NODE, "new-role", "10.2.0.9");
+        index.upsert(PodIndex.from(old));
+        fresh = client.pods().inNamespace("team").resource(fresh).create();
+        index.upsert(PodIndex.from(old));
+        CredentialBroker.Answer answer = broker.roleFor("10.2.0.9", Optional.empty(), kernel(fresh));
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
+        assertEquals("new-role", role.decision().annotation(), "the kernel named the new pod: its role, found through the API server");
+        CredentialBroker.Refused tokenOfOld = assertInstanceOf(CredentialBroker.Refused.class,
+                broker.roleFor("10.2.0.9", Optional.of(old.getMetadata().getUid()), kernel(fresh)));
+        assertEquals(403, tokenOfOld.httpStatus(), "the old pod's token from the new pod's cgroup");
+    }
+
+    @Test
+    void aKernelPodAtAnotherAddressIsRefusedWithAWarningAndACgroupOfNoPodIsRefused() throws Exception {
+        var pod = client.pods().inNamespace("team").resource(Pods.withRole("team", "api", NODE, "reader", "10.2.0.20")).create();
+        client.pods().inNamespace("team").resource(Pods.withRole("team", "other", NODE, "writer", "10.2.0.21")).create();
+        eventually("the index has both", () -> index.find("10.2.0.21") instanceof io.iamlet.control.pods.PodLookup.Found);
+        CredentialBroker.Refused mismatch = assertInstanceOf(CredentialBroker.Refused.class,
+                broker.credentialsFor("10.2.0.21", "writer", Optional.empty(), kernel(pod)));
+        assertEquals(403, mismatch.httpStatus(), mismatch.reason());
+        eventually("a Warning Event on the pod the kernel named", () -> client.v1().events().inNamespace("team").list().getItems().stream()
+                .anyMatch(e -> PodEventRecorder.IDENTITY_MISMATCH.equals(e.getReason()) && "api".equals(e.getInvolvedObject().getName())));
+        CredentialBroker.Refused noPod = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.20", Optional.empty(),
+                Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.NoPod(7))));
+        assertEquals(403, noPod.httpStatus());
+        CredentialBroker.Refused unknownUid = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.20", Optional.empty(),
+                Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod("no-such-uid", 8))));
+        assertEquals(403, unknownUid.httpStatus(), unknownUid.reason());
+    }
+
+    @Test
+    void aHostNetworkPodNamedByTheKernelGetsItsOwnRoleAtTheNodesAddress() throws Exception {
+        var host = Pods.withRole("team", "exporter", NODE, "exporter-role", "10.0.0.1");
+        host.getSpec().setHostNetwork(true);
+        host = client.pods().inNamespace("team").resource(host).create();
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.0.0.1"), "by address, a hostNetwork pod is no one");
+        CredentialBroker.Answer answer = broker.roleFor("10.0.0.1", Optional.empty(), kernel(host));
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
+        assertEquals("exporter-role", role.decision().annotation());
+    }
 }

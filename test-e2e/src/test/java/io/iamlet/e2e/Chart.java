@@ -152,6 +152,18 @@ public final class Chart {
         }
     }
 
+    /** The PromQL of every panel of the chart's Grafana dashboard (dashboards/iamlet.json). */
+    public static List<String> dashboardQueries() throws IOException {
+        List<String> queries = new java.util.ArrayList<>();
+        for (JsonNode panel : new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(DIR.resolve("dashboards/iamlet.json"))).get("panels")) {
+            if (panel.get("targets") == null || panel.get("targets").isEmpty()) {
+                throw new AssertionError("a panel without a query: " + panel.get("title"));
+            }
+            panel.get("targets").forEach(t -> queries.add(t.get("expr").asText()));
+        }
+        return queries;
+    }
+
     public static <T extends HasMetadata> T one(List<HasMetadata> objects, Class<T> type) {
         List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
         if (found.size() != 1) {

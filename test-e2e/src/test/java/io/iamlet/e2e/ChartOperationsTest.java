@@ -210,7 +210,7 @@ class ChartOperationsTest {
     /** Every panel's query is PromQL Prometheus accepts (as recording rules); ObservabilityE2eTest evaluates them on scraped data. */
     @Test
     void everyDashboardQueryParses() throws Exception {
-        List<String> queries = dashboardQueries();
+        List<String> queries = Chart.dashboardQueries();
         assertTrue(queries.size() >= 12, queries.toString());
         StringBuilder file = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
         for (int i = 0; i < queries.size(); i++) {
@@ -223,16 +223,6 @@ class ChartOperationsTest {
         } finally {
             Files.deleteIfExists(rules);
         }
-    }
-
-    /** The PromQL of every panel of the chart's dashboard. */
-    public static List<String> dashboardQueries() throws IOException {
-        List<String> queries = new ArrayList<>();
-        for (JsonNode panel : new ObjectMapper().readTree(Files.readString(DASHBOARD)).get("panels")) {
-            assertFalse(panel.get("targets").isEmpty(), panel.get("title").asText());
-            panel.get("targets").forEach(t -> queries.add(t.get("expr").asText()));
-        }
-        return queries;
     }
 
     @Test
@@ -251,6 +241,14 @@ class ChartOperationsTest {
         assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals("PORT") && e.getValue().equals("9102")));
         assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals("HOST_IP") && e.getValueFrom().getFieldRef().getFieldPath().equals("status.hostIP")));
         assertTrue(c.getArgs().getFirst().contains("/readyz"), c.getArgs().getFirst());
+    }
+
+    /** NOTES.txt tells operators to run doctor with no flag: OperationsE2eTest runs it so and it checks the running agent. */
+    @Test
+    void notesTellOperatorsToRunDoctorAsTheTestsRunIt() throws Exception {
+        String notes = Files.readString(Chart.DIR.resolve("templates/NOTES.txt"));
+        assertTrue(notes.lines().anyMatch(l -> l.strip().endsWith("-- /opt/iamlet/bin/iamlet doctor")), notes);
+        assertTrue(notes.contains("hostNetwork and NET_ADMIN"), "the Pod Security note: " + notes);
     }
 
     /** docs/chart-values.md is generated from values.schema.json and values.yaml (-Diamlet.writeChartValues=true rewrites it). */

@@ -32,7 +32,11 @@ final class DoctorCommand implements Subcommand {
     private static final List<String> OWN = List.of("host-ip", "host-interface", "app-port", "host-ipv6", "backend", "node",
             "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region",
             "cgroup", "bpf-pin-dir", "container-credentials");
-    private static final List<Flags.Spec> FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
+    private static final List<Flags.Spec> AGENT_FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
+    private static final List<Flags.Spec> FLAGS = java.util.stream.Stream.concat(AGENT_FLAGS.stream(), java.util.stream.Stream.of(
+            Flags.Spec.string("agent", "auto", "auto: check with the flags and environment of the agent running in this network"
+                    + " namespace (found in /proc), yours added after them; none: only yours; or the agent's PID"),
+            Flags.Spec.string("output", "text", "text or json"))).toList();
 
     private final PrintStream out;
     private final Map<String, String> env;
@@ -51,8 +55,9 @@ final class DoctorCommand implements Subcommand {
     }
 
     public String usage() {
-        return "Usage: iamlet doctor [flags]  (the same flags as run; the rules are compared with them when --host-ip is set)\n\n"
-                + Flags.describe(FLAGS);
+        return "Usage: iamlet doctor [flags]\n\nIn the agent's container (kubectl exec ds/iamlet -- /opt/iamlet/bin/iamlet doctor) doctor checks with\n"
+                + "the running agent's own flags and environment; flags given here are added after them. The rules are\n"
+                + "compared with the flags when the host IP is known.\n\n" + Flags.describe(FLAGS);
     }
 
     enum Level { OK, WARN, FAIL }
@@ -61,19 +66,89 @@ final class DoctorCommand implements Subcommand {
     }
 
     public int run(List<String> args) {
-        Flags f = Flags.parse(FLAGS, args);
+        Flags own = Flags.parse(FLAGS, args);
+        String output = own.require("output");
+        if (!output.equals("text") && !output.equals("json")) {
+            throw new UsageException("--output takes text or json, not '" + output + "'");
+        }
         List<Finding> findings = new ArrayList<>();
+        Optional<RunningAgent> agent = agent(own.require("agent"), findings);
+        List<String> combined = new ArrayList<>();
+        Map<String, String> env = new java.util.LinkedHashMap<>(this.env);
+        if (agent.isPresent()) {
+            combined.addAll(agent.get().flagsFor(AGENT_FLAGS));
+            env.putAll(agent.get().env());
+        }
+        combined.addAll(args);
+        Flags f = Flags.parse(FLAGS, combined);
+        return check(f, env, findings, output);
+    }
+
+    /** The running agent doctor checks with, and a finding saying which (or that there is none). */
+    private static Optional<RunningAgent> agent(String which, List<Finding> findings) {
+        if (which.equals("none")) {
+            findings.add(new Finding(Level.OK, "config", "doctor's own flags and defaults (--agent=none)"));
+            return Optional.empty();
+        }
+        List<RunningAgent> agents = RunningAgent.inThisNetworkNamespace(Path.of("/proc"));
+        Optional<RunningAgent> chosen;
+        if (which.equals("auto")) {
+            List<RunningAgent> installing = agents.stream().filter(RunningAgent::installsRules).toList();
+            chosen = (installing.isEmpty() ? agents : installing).stream().findFirst();
+            if (agents.size() > 1) {
+                findings.add(new Finding(Level.WARN, "config", agents.size() + " agents run in this network namespace (PIDs "
+                        + agents.stream().map(a -> Long.toString(a.pid())).collect(java.util.stream.Collectors.joining(", "))
+                        + "): checked with PID " + chosen.orElseThrow().pid() + "'s; choose with --agent=PID"));
+            }
+        } else {
+            long pid;
+            try {
+                pid = Long.parseLong(which);
+            } catch (NumberFormatException e) {
+                throw new UsageException("--agent takes auto, none or a PID, not '" + which + "'");
+            }
+            chosen = agents.stream().filter(a -> a.pid() == pid).findFirst();
+            if (chosen.isEmpty()) {
+                findings.add(new Finding(Level.FAIL, "config", "no agent (iamlet run) with PID " + pid + " in this network namespace"));
+                return chosen;
+            }
+        }
+        if (chosen.isPresent()) {
+            findings.add(new Finding(Level.OK, "config", "the running agent's flags and environment (PID " + chosen.get().pid() + "): "
+                    + String.join(" ", chosen.get().args())));
+        } else {
+            findings.add(new Finding(Level.WARN, "config", "no running agent in this network namespace: checked with doctor's own flags"
+                    + " and defaults (run doctor in the agent's container: kubectl exec ds/iamlet -- /opt/iamlet/bin/iamlet doctor)"));
+        }
+        return chosen;
+    }
+
+    private int check(Flags f, Map<String, String> env, List<Finding> findings, String output) {
         kernel(findings);
         capabilities(findings);
-        rules(f, findings);
+        rules(f, env, findings);
         metadata(f, findings);
-        api(f, findings);
-        sts(f, findings);
-        for (Finding x : findings) {
-            out.printf("%-4s %-12s %s%n", x.level().name().toLowerCase(), x.check(), x.detail());
-        }
+        api(f, env, findings);
+        sts(f, env, findings);
         long failed = findings.stream().filter(x -> x.level() == Level.FAIL).count();
-        out.println(failed == 0 ? "doctor: no problem found" : "doctor: " + failed + " problem(s) found");
+        if (output.equals("json")) {
+            List<Map<String, Object>> list = findings.stream().map(x -> {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("level", x.level().name().toLowerCase());
+                m.put("check", x.check());
+                m.put("detail", x.detail());
+                return m;
+            }).toList();
+            Map<String, Object> doc = new java.util.LinkedHashMap<>();
+            doc.put("problems", failed);
+            doc.put("findings", list);
+            out.println(JSON.valueToTree(doc).toString());
+        } else {
+            for (Finding x : findings) {
+                out.printf("%-4s %-12s %s%n", x.level().name().toLowerCase(), x.check(), x.detail());
+            }
+            out.println(failed == 0 ? "doctor: no problem found" : "doctor: " + failed + " problem(s) found");
+        }
         return failed == 0 ? ExitCode.OK : ExitCode.FAILED;
     }
 
@@ -111,7 +186,9 @@ final class DoctorCommand implements Subcommand {
      * The backend's redirect, compared with the flags when the host IP is known: for eBPF the pinned link
      * (present, redirecting, on the pods' cgroup), for netfilter the rules; then what competes with them.
      */
-    private void rules(Flags f, List<Finding> findings) {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private void rules(Flags f, Map<String, String> env, List<Finding> findings) {
         Backend backend;
         try {
             backend = RedirectFlags.backend(f);
@@ -155,7 +232,7 @@ final class DoctorCommand implements Subcommand {
         }
     }
 
-    private void api(Flags f, List<Finding> findings) {
+    private void api(Flags f, Map<String, String> env, List<Finding> findings) {
         Optional<String> node = RedirectFlags.nodeName(f, env);
         try (KubernetesClient kube = KubeClients.create(RunCommand.apiSettings(f))) {
             kube.namespaces().list();
@@ -200,7 +277,7 @@ final class DoctorCommand implements Subcommand {
         }
     }
 
-    private void sts(Flags f, List<Finding> findings) {
+    private void sts(Flags f, Map<String, String> env, List<Finding> findings) {
         try (StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(
                 f.get("sts-endpoint").map(URI::create),
                 StsRegion.choose(f.bool("use-regional-sts-endpoint"), f.get("region"), env, node(f)::region),

@@ -30,10 +30,12 @@ public final class Flags {
 
     private final Map<String, String> values;
     private final List<String> positional;
+    private final Map<String, String> given;
 
-    private Flags(Map<String, String> values, List<String> positional) {
+    private Flags(Map<String, String> values, List<String> positional, Map<String, String> given) {
         this.values = values;
         this.positional = positional;
+        this.given = given;
     }
 
     /** Parses {@code args}; throws {@link UsageException} naming an unknown flag or a missing value. */
@@ -74,12 +76,13 @@ public final class Flags {
             }
             values.put(name, value);
         }
+        Map<String, String> given = Map.copyOf(values);
         specs.forEach(s -> {
             if (s.defaultValue() != null) {
                 values.putIfAbsent(s.name(), s.defaultValue());
             }
         });
-        return new Flags(values, positional);
+        return new Flags(values, positional, given);
     }
 
     /** The spellings Go's strconv.ParseBool takes, as kube2iam's pflag booleans do: 1, t, T, TRUE, true, True and so on. */
@@ -110,6 +113,11 @@ public final class Flags {
         } catch (NumberFormatException e) {
             throw new UsageException("flag --" + name + " takes a number, not '" + text + "'");
         }
+    }
+
+    /** The flags the command line set, by name (defaults left out). */
+    public Map<String, String> given() {
+        return given;
     }
 
     public List<String> positional() {

@@ -53,6 +53,7 @@ public final class MetadataRoutes {
     private final CredentialDocument.Rendered documents = new CredentialDocument.Rendered(10_000, false);
     private final CredentialDocument.Rendered extendedDocuments = new CredentialDocument.Rendered(10_000, true);
     private final List<Consumer<HttpRouting.Builder>> ahead = new CopyOnWriteArrayList<>();
+    private volatile KernelIdentity kernel;
 
     public MetadataRoutes(CredentialBroker broker, MetadataTokens tokens, MetadataProxy proxy, ImdsV2 imdsV2, RequestLog log,
                           ServerMetrics metrics) {
@@ -68,6 +69,20 @@ public final class MetadataRoutes {
     public MetadataRoutes withRoutesAhead(Consumer<HttpRouting.Builder> routes) {
         ahead.add(routes);
         return this;
+    }
+
+    /** With the eBPF backend: the caller is the pod the kernel names by the connection's cgroup, when it names one. */
+    public MetadataRoutes withKernelIdentity(KernelIdentity identity) {
+        this.kernel = identity;
+        return this;
+    }
+
+    /** The kernel's word on who opened this request's connection; empty without the eBPF backend or without an entry. */
+    static Optional<io.iamlet.control.pods.PodCgroups.Owner> kernelCaller(KernelIdentity identity, ServerRequest req) {
+        if (identity != null && req.remotePeer().address() instanceof InetSocketAddress peer) {
+            return identity.of(peer);
+        }
+        return Optional.empty();
     }
 
     public void register(HttpRouting.Builder routing) {
@@ -152,6 +167,7 @@ public final class MetadataRoutes {
     }
 
     private Outcome answer(ServerRequest req, String path, String caller) throws Exception {
+        Optional<io.iamlet.control.pods.PodCgroups.Owner> byKernel = kernelCaller(kernel, req);
         Optional<String> notCanonical = MetadataProxy.notCanonical(path, req.query().rawValue());
         if (notCanonical.isPresent()) {
             return Outcome.text(400, "Bad Request: " + notCanonical.get(), "invalid").about(Optional.empty(), null,
@@ -166,7 +182,7 @@ public final class MetadataRoutes {
                 return Outcome.text(bad.get().httpStatus(), bad.get().reason(), "token").about(Optional.empty(), null, bad.get().reason());
             }
             // The token is bound to the pod the API server says owns the address now, not to the index's view.
-            PodLookup owner = broker.owner(caller);
+            PodLookup owner = broker.owner(caller, byKernel);
             if (!(owner instanceof PodLookup.Found(PodInfo pod))) {
                 CredentialBroker.Refused refused = CredentialBroker.refused(owner);
                 return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
@@ -197,11 +213,11 @@ public final class MetadataRoutes {
         }
         Matcher listing = LISTING.matcher(path);
         if (listing.matches()) {
-            return role(broker.roleFor(caller, boundUid));
+            return role(broker.roleFor(caller, boundUid, byKernel));
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
-            return credentials(broker.credentialsFor(caller, credentials.group(3), boundUid), credentials.group(2) != null);
+            return credentials(broker.credentialsFor(caller, credentials.group(3), boundUid, byKernel), credentials.group(2) != null);
         }
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";

@@ -101,6 +101,18 @@ public final class PodEventRecorder implements AutoCloseable {
                 + " annotation: " + reason);
     }
 
+    /**
+     * Records that a connection came from this pod's cgroup (so the kernel names it as the caller) but from
+     * an address the API server does not give it: it was refused.
+     */
+    public void identityMismatch(PodInfo pod, String address) {
+        warn(pod, pod.uid() + "|identity|" + address, IDENTITY_MISMATCH, "GetCredentials", "iamlet refused a metadata request from"
+                + " this pod's cgroup that came from address " + address + ", which is not this pod's (" + String.join(", ", pod.ips())
+                + "): the kernel and the address name different callers.");
+    }
+
+    public static final String IDENTITY_MISMATCH = "IdentityMismatch";
+
     /** A Warning Event on the pod, unless one with {@code rateKey} was recorded within the interval. */
     private void warn(PodInfo pod, String rateKey, String reason, String action, String message) {
         Instant now = clock.instant();

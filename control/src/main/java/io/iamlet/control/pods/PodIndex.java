@@ -74,6 +74,8 @@ public final class PodIndex implements AutoCloseable {
     private final LongAdder duplicatesAsked = new LongAdder();
     private final LongAdder duplicatesSettled = new LongAdder();
     private final Map<String, PodInfo> pods = new ConcurrentHashMap<>();
+    /** Every pod of the node by uid, hostNetwork ones too: what the kernel's identity of a caller names. */
+    private final Map<String, PodInfo> byUid = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> keysByIp = new ConcurrentHashMap<>();
     private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -282,7 +284,13 @@ public final class PodIndex implements AutoCloseable {
 
     /** Applies a pod as the informer (or a test) saw it. hostNetwork pods share the node's IP: never indexed. */
     public void upsert(PodInfo pod) {
+        if (pod.uid() != null) {
+            byUid.put(pod.uid(), pod);
+        }
         PodInfo before = pod.hostNetwork() ? pods.remove(pod.key()) : pods.put(pod.key(), pod);
+        if (before != null && before.uid() != null && !before.uid().equals(pod.uid())) {
+            byUid.remove(before.uid());
+        }
         if (before != null) {
             before.ips().forEach(ip -> unlink(ip, before.key()));
         }
@@ -295,6 +303,12 @@ public final class PodIndex implements AutoCloseable {
 
     public void remove(PodInfo pod) {
         PodInfo before = pods.remove(pod.key());
+        if (pod.uid() != null) {
+            byUid.remove(pod.uid());
+        }
+        if (before != null && before.uid() != null) {
+            byUid.remove(before.uid());
+        }
         if (before != null) {
             before.ips().forEach(ip -> unlink(ip, before.key()));
             listeners.forEach(l -> l.podChanged(before, null));
@@ -329,6 +343,61 @@ public final class PodIndex implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return ip;
         }
+    }
+
+    /**
+     * The pod with this uid (hostNetwork pods included), for a caller the kernel named by its cgroup: from
+     * the index, or, for a uid it does not know yet (a pod newer than the last watch event), from a
+     * consistent list of the node's pods.
+     */
+    public PodLookup findByUid(String uid) {
+        PodInfo known = byUid.get(uid);
+        if (known != null) {
+            return new PodLookup.Found(known);
+        }
+        if (!listed()) {
+            return new PodLookup.Unavailable("the agent has not received the pods of its node yet: " + notCurrent());
+        }
+        boolean indexBehind = notCurrent() != null;
+        List<PodInfo> found;
+        try {
+            if (!(reads.nodePods(indexBehind) instanceof SharedReads.Read.Answered<List<PodInfo>>(List<PodInfo> nodePods))) {
+                return new PodLookup.Unavailable("the caller's cgroup names pod uid " + uid + ", which the index does not know, and "
+                        + reads.overBudget());
+            }
+            found = nodePods.stream().filter(p -> uid.equals(p.uid())).toList();
+        } catch (KubernetesClientException e) {
+            return new PodLookup.Unavailable("the caller's cgroup names pod uid " + uid + ", which the index does not know, and the API"
+                    + " server could not be asked: " + e.getMessage());
+        }
+        if (found.isEmpty()) {
+            return new PodLookup.NotFound("the caller's cgroup names pod uid " + uid + ", which is no pod of node " + settings.nodeName()
+                    + " in the API server");
+        }
+        upsert(found.getFirst());
+        return new PodLookup.Found(found.getFirst());
+    }
+
+    /** {@code known} as the API server has it now (a consistent GET), if it still exists with the same uid on this node. */
+    public Optional<PodInfo> current(PodInfo known) {
+        Pod now;
+        try {
+            if (!(reads.pod(known.namespace(), known.name(), notCurrent() != null) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
+                return Optional.empty();
+            }
+            now = answer;
+        } catch (KubernetesClientException e) {
+            return Optional.empty();
+        }
+        if (now == null || now.getSpec() == null || !settings.nodeName().equals(now.getSpec().getNodeName())) {
+            return Optional.empty();
+        }
+        PodInfo fresh = from(now);
+        if (!Objects.equals(fresh.uid(), known.uid())) {
+            return Optional.empty();
+        }
+        upsert(fresh);
+        return Optional.of(fresh);
     }
 
     /** The pod for an IP as the index knows it now. */

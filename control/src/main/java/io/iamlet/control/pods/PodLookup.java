@@ -13,6 +13,13 @@ public sealed interface PodLookup {
     record Unavailable(String reason) implements PodLookup {
     }
 
+    /**
+     * The caller is refused outright (403): its cgroup names no pod, or the kernel's identity and the address
+     * name different pods. Never the index's guess, never the node's role.
+     */
+    record Refused(String reason) implements PodLookup {
+    }
+
     /** Several live pods claim the IP and the API could not settle it: never guess (409). */
     record Ambiguous(String reason) implements PodLookup {
     }

@@ -47,6 +47,9 @@ public final class MockApiServer implements AutoCloseable {
     private volatile boolean refuseWatches;
     private volatile boolean unavailable;
     private volatile Duration readDelay = Duration.ZERO;
+    private volatile Duration watchDelay = Duration.ZERO;
+    private final java.util.concurrent.ScheduledExecutorService lateEvents = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("mock-api-late-events").factory());
 
     private MockApiServer(InetAddress address, int port) {
         KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -74,7 +77,9 @@ public final class MockApiServer implements AutoCloseable {
                 }
                 MockResponse response = crud.dispatch(request);
                 if (watch && response.getWebSocketListener() != null) {
-                    response.withWebSocketUpgrade(new TrackedWatch(response.getWebSocketListener()));
+                    // Events leave late (when asked) through the real socket, which TrackedWatch can drop.
+                    var events = watchDelay.isZero() ? response.getWebSocketListener() : new LateEvents(response.getWebSocketListener(), watchDelay);
+                    response.withWebSocketUpgrade(new TrackedWatch(events));
                 }
                 Duration delay = readDelay;
                 // The mock server answers on one thread: a delayed body holds this answer, not the others.
@@ -189,6 +194,91 @@ public final class MockApiServer implements AutoCloseable {
         readDelay = delay;
     }
 
+    /**
+     * Delivers every watch event this much later than it happened, while lists and GETs stay current: an API
+     * server whose watch cache lags, or a slow network path for the watch's stream.
+     */
+    public void delayWatchEvents(Duration delay) {
+        watchDelay = delay;
+    }
+
+    /** The CRUD store's watch listener, handed a socket that sends each event (and the close) after a delay, in order. */
+    private final class LateEvents extends io.fabric8.mockwebserver.http.WebSocketListener {
+        private final io.fabric8.mockwebserver.http.WebSocketListener events;
+        private final Duration delay;
+        private io.fabric8.mockwebserver.http.WebSocket late;
+
+        LateEvents(io.fabric8.mockwebserver.http.WebSocketListener events, Duration delay) {
+            this.events = events;
+            this.delay = delay;
+        }
+
+        private synchronized io.fabric8.mockwebserver.http.WebSocket late(io.fabric8.mockwebserver.http.WebSocket socket) {
+            if (late == null) {
+                late = new io.fabric8.mockwebserver.http.WebSocket() {
+                    @Override
+                    public RecordedRequest request() {
+                        return socket.request();
+                    }
+
+                    @Override
+                    public boolean send(String text) {
+                        lateEvents.schedule(() -> socket.send(text), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        return true;
+                    }
+
+                    @Override
+                    public boolean send(byte[] bytes) {
+                        lateEvents.schedule(() -> socket.send(bytes), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        return true;
+                    }
+
+                    @Override
+                    public boolean close(int code, String reason) {
+                        lateEvents.schedule(() -> socket.close(code, reason), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        return true;
+                    }
+                };
+            }
+            return late;
+        }
+
+        @Override
+        public void onBeforeAccept(io.fabric8.mockwebserver.http.WebSocket socket, io.fabric8.mockwebserver.http.Response response) {
+            events.onBeforeAccept(late(socket), response);
+        }
+
+        @Override
+        public void onOpen(io.fabric8.mockwebserver.http.WebSocket socket, io.fabric8.mockwebserver.http.Response response) {
+            events.onOpen(late(socket), response);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket socket, String text) {
+            events.onMessage(late(socket), text);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket socket, byte[] bytes) {
+            events.onMessage(late(socket), bytes);
+        }
+
+        @Override
+        public void onClosing(io.fabric8.mockwebserver.http.WebSocket socket, int code, String reason) {
+            events.onClosing(late(socket), code, reason);
+        }
+
+        @Override
+        public void onClosed(io.fabric8.mockwebserver.http.WebSocket socket, int code, String reason) {
+            events.onClosed(late(socket), code, reason);
+        }
+
+        @Override
+        public void onFailure(io.fabric8.mockwebserver.http.WebSocket socket, Throwable failure, io.fabric8.mockwebserver.http.Response response) {
+            events.onFailure(late(socket), failure, response);
+        }
+    }
+
     /** Answers every request with 503, as an API server that is down behind its load balancer does. */
     public void unavailable(boolean down) {
         unavailable = down;
@@ -201,6 +291,7 @@ public final class MockApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        lateEvents.shutdownNow();
         client.close();
         server.destroy();
     }

@@ -1,6 +1,12 @@
 package io.iamlet.redirect.ebpf;
 
+import io.iamlet.bpf.Asm;
 import io.iamlet.bpf.Bpf;
+import io.iamlet.bpf.Fd;
+import io.iamlet.bpf.Insn;
+import io.iamlet.bpf.ProgramSpec;
+import io.iamlet.bpf.Reg;
+
 import io.iamlet.netlink.ffm.Libc;
 
 import java.io.IOException;
@@ -10,20 +16,27 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.OptionalInt;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The eBPF backend: one cgroup connect4 program, attached to the pods' cgroup through a bpf_link pinned
- * in the BPF filesystem. The pin is what makes it idempotent (a second install swaps the program behind
- * the same link) and what keeps the redirect in place while no agent runs; unpinning detaches it.
- * Pods keep their own source address, so the agent finds them by IP as with the netfilter backends.
+ * The eBPF backend: a cgroup connect4 program that redirects, and a sock_ops program that records which
+ * cgroup made each connection to the agent (the owners map, {@link ConnectionOwners}), both attached to the
+ * pods' cgroup through bpf_links pinned in the BPF filesystem. The pins are what make it idempotent (a
+ * second install swaps the programs behind the same links) and what keep the redirect in place while no
+ * agent runs; unpinning detaches them.
  */
 public final class CgroupRedirect {
     public static final Path DEFAULT_PIN_DIR = Path.of("/sys/fs/bpf/iamlet");
     private static final String LINK = "connect4";
+    private static final String SOCK_OPS_LINK = "sockops";
+    static final String OWNERS_MAP = "owners";
+    /** Connections to the agent open at once that the owners map can attribute; older entries are evicted (LRU). */
+    static final int OWNERS_CAPACITY = 65536;
     private static final int SO_NETNS_COOKIE = 71;
 
     private final Path pinDir;
@@ -36,10 +49,15 @@ public final class CgroupRedirect {
      * Where the redirect applies (every process in {@code cgroup} and below), where it sends connects, and
      * whether connects to the container-credentials endpoint (169.254.170.23:80) go there too.
      */
-    public record Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials) {
+    public record Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials, long agentCgroupId) {
         /** The metadata service only. */
         public Target(Path cgroup, Inet4Address hostIp, int port) {
-            this(cgroup, hostIp, port, false);
+            this(cgroup, hostIp, port, false, 0);
+        }
+
+        /** Exempting the node's network namespace rather than the agent's cgroup (not known). */
+        public Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials) {
+            this(cgroup, hostIp, port, containerCredentials, 0);
         }
     }
 
@@ -69,22 +87,24 @@ public final class CgroupRedirect {
         return attach(ConnectProgram.Kind.BLOCK, target);
     }
 
-    /** Detaches the program and unpins its link; a no-op success when nothing is pinned. */
+    /** Detaches the programs, unpins their links and the owners map; a no-op success when nothing is pinned. */
     public void remove() {
         // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
-        if (Files.exists(linkPin())) {
-            OptionalInt link = Bpf.get(linkPin());
-            if (link.isPresent()) {
-                try {
-                    Bpf.linkDetach(link.getAsInt(), linkPin());
-                } finally {
-                    Libc.close(link.getAsInt());
+        for (String link : List.of(LINK, SOCK_OPS_LINK)) {
+            Path pin = pinDir.resolve(link);
+            if (Files.exists(pin)) {
+                Optional<Fd> fd = Bpf.get(pin);
+                if (fd.isPresent()) {
+                    try (Fd l = fd.get()) {
+                        Bpf.linkDetach(l, pin);
+                    }
                 }
             }
         }
         try {
-            Files.deleteIfExists(linkPin());
-            Files.deleteIfExists(pinDir.resolve(LINK + "_new"));
+            for (String pin : List.of(LINK, LINK + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", OWNERS_MAP)) {
+                Files.deleteIfExists(pinDir.resolve(pin));
+            }
             if (Files.isDirectory(pinDir)) {
                 try (var left = Files.list(pinDir)) {
                     if (left.findAny().isEmpty()) {
@@ -99,38 +119,36 @@ public final class CgroupRedirect {
 
     /** The pinned link and its program, or empty when none is pinned. */
     public Optional<Attached> show() {
-        OptionalInt link = Bpf.get(linkPin());
+        Optional<Fd> link = Bpf.get(linkPin());
         if (link.isEmpty()) {
             return Optional.empty();
         }
-        try {
-            Bpf.LinkInfo info = Bpf.linkInfo(link.getAsInt());
+        try (Fd l = link.get()) {
+            Bpf.LinkInfo info = Bpf.linkInfo(l);
             Bpf.ProgramInfo program = Bpf.programInfo(info.programId());
             return Optional.of(new Attached(linkPin(), info.cgroupId(), info.programId(), program.name(), program.tag()));
-        } finally {
-            Libc.close(link.getAsInt());
         }
+    }
+
+    /** Where the owners map is pinned: (pod-side address, port) of each open connection to the agent → cgroup id. */
+    public Path ownersPin() {
+        return pinDir.resolve(OWNERS_MAP);
     }
 
     private Attached attach(ConnectProgram.Kind kind, Target target) {
         requireBpfFilesystem();
         long cgroupId = cgroupId(target.cgroup());
-        ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie(), target.containerCredentials());
-        int programFd = Bpf.progLoad(program.spec());
-        try {
-            OptionalInt pinned = Bpf.get(linkPin());
-            if (pinned.isPresent() && Bpf.linkInfo(pinned.getAsInt()).cgroupId() == cgroupId) {
-                try {
-                    Bpf.linkUpdate(pinned.getAsInt(), programFd);
-                } finally {
-                    Libc.close(pinned.getAsInt());
-                }
-            } else {
-                pinned.ifPresent(Libc::close);
-                attachNew(programFd, target.cgroup());
+        ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie(),
+                target.containerCredentials(), target.agentCgroupId());
+        if (kind == ConnectProgram.Kind.REDIRECT) {
+            // The recorder first: every connection the redirect sends to the agent is then attributed.
+            try (Fd owners = ownersMap();
+                 Fd sockOps = Bpf.progLoad(new SockOpsProgram(target.hostIp(), target.port(), owners.value()).spec())) {
+                link(SOCK_OPS_LINK, Bpf.ATTACH_CGROUP_SOCK_OPS, sockOps, target.cgroup(), cgroupId);
             }
-        } finally {
-            Libc.close(programFd);
+        }
+        try (Fd programFd = Bpf.progLoad(program.spec())) {
+            link(LINK, Bpf.ATTACH_CGROUP_INET4_CONNECT, programFd, target.cgroup(), cgroupId);
         }
         Attached attached = show().orElseThrow(() -> new IllegalStateException("read back " + linkPin() + " after pinning it, and it is gone"));
         if (attached.cgroupId() != cgroupId || !program.tags().contains(attached.tag())
@@ -141,29 +159,51 @@ public final class CgroupRedirect {
         return attached;
     }
 
+    /** The pinned owners map, created and pinned the first time: entries survive an agent's restart. */
+    private Fd ownersMap() {
+        Optional<Fd> pinned = Bpf.get(ownersPin());
+        if (pinned.isPresent()) {
+            return pinned.get();
+        }
+        Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, ConnectionOwners.KEY_SIZE, ConnectionOwners.VALUE_SIZE, OWNERS_CAPACITY, "iamlet_owners");
+        try {
+            Bpf.pin(map, ownersPin());
+            return map;
+        } catch (RuntimeException e) {
+            map.close();
+            throw e;
+        }
+    }
+
+    /** The program behind the pinned link {@code name} becomes {@code programFd}; a new link if none is pinned on this cgroup. */
+    private void link(String name, int attachType, Fd programFd, Path cgroup, long cgroupId) {
+        Optional<Fd> pinned = Bpf.get(pinDir.resolve(name));
+        if (pinned.isPresent()) {
+            try (Fd l = pinned.get()) {
+                if (Bpf.linkInfo(l).cgroupId() == cgroupId) {
+                    Bpf.linkUpdate(l, programFd);
+                    return;
+                }
+            }
+        }
+        attachNew(name, attachType, programFd, cgroup);
+    }
+
     /**
      * A new link on the cgroup, pinned beside the old one (bpffs names may not contain dots) and renamed
-     * over it: the old link (on another
-     * cgroup, or detached because its cgroup is gone) is released only once the new one is in place.
+     * over it: the old link (on another cgroup, or detached because its cgroup is gone) is released only
+     * once the new one is in place.
      */
-    private void attachNew(int programFd, Path cgroup) {
-        int cgroupFd = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
-        try {
-            int linkFd = Bpf.linkCreate(programFd, cgroupFd, cgroup);
-            try {
-                Path fresh = pinDir.resolve(LINK + "_new");
-                Files.deleteIfExists(fresh);
-                Bpf.pin(linkFd, fresh);
-                Files.move(fresh, linkPin(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new IllegalStateException("the BPF filesystem at " + pinDir + " cannot rename pins: " + e.getMessage(), e);
-            } catch (IOException e) {
-                throw new UncheckedIOException("pin the eBPF link in " + pinDir + ": " + e.getMessage(), e);
-            } finally {
-                Libc.close(linkFd);
-            }
-        } finally {
-            Libc.close(cgroupFd);
+    private void attachNew(String name, int attachType, Fd programFd, Path cgroup) {
+        try (Fd cgroupFd = Fd.open(cgroup); Fd link = Bpf.linkCreate(programFd, cgroupFd, attachType, cgroup)) {
+            Path fresh = pinDir.resolve(name + "_new");
+            Files.deleteIfExists(fresh);
+            Bpf.pin(link, fresh);
+            Files.move(fresh, pinDir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IllegalStateException("the BPF filesystem at " + pinDir + " cannot rename pins: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("pin the eBPF link in " + pinDir + ": " + e.getMessage(), e);
         }
     }
 
@@ -175,6 +215,8 @@ public final class CgroupRedirect {
                         + " mount it (mount -t bpf bpf " + mount + "; in a DaemonSet, a hostPath volume of the node's /sys/fs/bpf)");
             }
             Files.createDirectories(pinDir);
+            // The owners map says which pod made each connection: only the node's root may read or change it.
+            Files.setPosixFilePermissions(pinDir, PosixFilePermissions.fromString("rwx------"));
         } catch (IOException e) {
             throw new UncheckedIOException("prepare " + pinDir + " for the eBPF redirect: " + e.getMessage(), e);
         }
@@ -198,21 +240,50 @@ public final class CgroupRedirect {
 
     /** The calling thread's network namespace, as bpf_get_netns_cookie names it. */
     public static long currentNetnsCookie() {
-        int fd = Libc.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | Libc.SOCK_CLOEXEC, 0);
-        try {
-            return Libc.getsockoptLong(fd, Libc.SOL_SOCKET, SO_NETNS_COOKIE, "SO_NETNS_COOKIE");
-        } finally {
-            Libc.close(fd);
+        try (Fd fd = new Fd(Libc.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | Libc.SOCK_CLOEXEC, 0))) {
+            return Libc.getsockoptLong(fd.value(), Libc.SOL_SOCKET, SO_NETNS_COOKIE, "SO_NETNS_COOKIE");
         }
     }
 
     /** How many connect4 programs the cgroup has attached, ours and anyone else's. */
     public static int attachedPrograms(Path cgroup) {
-        int fd = Libc.open(cgroup.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+        try (Fd fd = Fd.open(cgroup)) {
+            return Bpf.attachedCount(fd, Bpf.ATTACH_CGROUP_INET4_CONNECT, cgroup);
+        }
+    }
+
+    /** How many sock_ops programs the cgroup has attached, ours and anyone else's. */
+    public static int attachedSockOpsPrograms(Path cgroup) {
+        try (Fd fd = Fd.open(cgroup)) {
+            return Bpf.attachedCount(fd, Bpf.ATTACH_CGROUP_SOCK_OPS, cgroup);
+        }
+    }
+
+    /**
+     * The calling process's own cgroup v2 id, so the connect program can exempt it: its path in
+     * /proc/self/cgroup, found under a cgroup2 mount of this mount namespace that shows the whole hierarchy
+     * (root "/" in /proc/self/mountinfo). Empty when no such mount is visible.
+     */
+    public static OptionalLong ownCgroupId() {
         try {
-            return Bpf.attachedCount(fd, cgroup);
-        } finally {
-            Libc.close(fd);
+            String relative = Files.readAllLines(Path.of("/proc/self/cgroup")).stream()
+                    .filter(l -> l.startsWith("0::")).map(l -> l.substring(3)).findFirst().orElse(null);
+            if (relative == null) {
+                return OptionalLong.empty();
+            }
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] halves = line.split(" - ", 2);
+                String[] fields = halves[0].split(" ");
+                if (halves.length == 2 && halves[1].startsWith("cgroup2 ") && fields.length > 4 && fields[3].equals("/")) {
+                    Path own = Path.of(fields[4].replace("\\040", " ")).resolve(relative.substring(1));
+                    if (Files.isDirectory(own)) {
+                        return OptionalLong.of((Long) Files.getAttribute(own, "unix:ino"));
+                    }
+                }
+            }
+            return OptionalLong.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("find the agent's own cgroup from /proc/self/cgroup and /proc/self/mountinfo: " + e.getMessage(), e);
         }
     }
 

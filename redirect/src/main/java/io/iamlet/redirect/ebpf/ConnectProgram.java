@@ -1,31 +1,45 @@
 package io.iamlet.redirect.ebpf;
 
+import io.iamlet.bpf.Asm;
 import io.iamlet.bpf.Bpf;
+import io.iamlet.bpf.Fd;
 import io.iamlet.bpf.Insn;
 import io.iamlet.bpf.ProgramSpec;
+import io.iamlet.bpf.Reg;
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.IpFamily;
+
 import java.net.Inet4Address;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
+import static io.iamlet.bpf.Reg.R0;
+import static io.iamlet.bpf.Reg.R1;
+import static io.iamlet.bpf.Reg.R2;
+import static io.iamlet.bpf.Reg.R6;
+
 /**
  * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 (and, with {@code containerCredentials},
- * to the EKS Pod Identity endpoint 169.254.170.23:80) from any network namespace but the node's own, REDIRECT
- * rewrites the destination to the agent (the pod keeps its source address), BLOCK refuses the connect (EPERM)
- * while no agent runs. Everything else passes untouched.
+ * to the EKS Pod Identity endpoint 169.254.170.23:80), REDIRECT rewrites the destination to the agent (the
+ * pod keeps its source address), BLOCK refuses the connect (EPERM) while no agent runs. Everything else
+ * passes untouched.
+ * <p>Who is exempt: with {@code agentCgroupId} (non-zero), only the agent's own cgroup, so processes of
+ * hostNetwork pods, which share the node's network namespace, are redirected like any pod's; without it,
+ * every socket in the node's network namespace ({@code hostNetnsCookie}), which is how the agent kept the
+ * real IMDS before it could name its own cgroup.
  *
- * @param hostNetnsCookie      the node's network namespace: its processes (the agent among them) keep the real IMDS
+ * @param hostNetnsCookie      the node's network namespace
  * @param containerCredentials also rewrite (or refuse) connects to the container-credentials endpoint
+ * @param agentCgroupId        the agent's cgroup v2 id, or 0 when it is not known
  */
-public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials) {
+public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials,
+                             long agentCgroupId) {
     public enum Kind {
         REDIRECT("iamlet_redirect"), BLOCK("iamlet_block");
 
@@ -46,6 +60,7 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     private static final int USER_PORT = 24;
     private static final int PROTOCOL = 36;
     private static final int IPPROTO_TCP = 6;
+    private static final int HELPER_GET_CURRENT_CGROUP_ID = 80;
     private static final int HELPER_GET_NETNS_COOKIE = 122;
     private static final byte[] IMDS = Destination.IMDS.address(IpFamily.IPV4).getAddress();
     private static final byte[] CONTAINER_CREDENTIALS = Destination.CONTAINER_CREDENTIALS.address(IpFamily.IPV4).getAddress();
@@ -59,64 +74,59 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         }
     }
 
+    /** A program that exempts the node's network namespace (no agent cgroup known). */
+    public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials) {
+        this(kind, hostIp, port, hostNetnsCookie, containerCredentials, 0);
+    }
+
     /** A program for the metadata service only. */
     public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie) {
-        this(kind, hostIp, port, hostNetnsCookie, false);
+        this(kind, hostIp, port, hostNetnsCookie, false, 0);
     }
 
     /** A network-order address as the program's 32-bit loads see it on a little-endian machine. */
-    private static int wordOf(byte[] networkOrder) {
+    static int wordOf(byte[] networkOrder) {
         return ByteBuffer.wrap(networkOrder).order(ByteOrder.LITTLE_ENDIAN).getInt();
     }
 
-    /** user_port holds the port in network order in its low 16 bits. */
-    private static int portWord(int port) {
+    /** A port in network order in the low 16 bits, as user_port holds it. */
+    static int portWord(int port) {
         return ((port & 0xff) << 8) | (port >>> 8);
     }
 
     public List<Insn> instructions() {
-        List<Insn> p = new ArrayList<>();
-        // Jumps to the final "allow" (r0 = 1; exit), taken when the connect is not ours; patched once it is placed.
-        List<Integer> toAllow = new ArrayList<>();
-        p.add(Insn.movReg(6, 1));
-        p.add(Insn.loadWord(2, 6, USER_IP4));
+        Asm a = new Asm();
+        Asm.Label allow = a.label("allow");
+        Asm.Label checkPort = a.label("port");
+        a.mov(R6, R1);
+        a.loadWord(R2, R6, USER_IP4);
         if (containerCredentials) {
-            // Either address goes on to the port check.
-            p.add(Insn.jumpIfEqual32(2, wordOf(IMDS), 1));
-            toAllow.add(p.size());
-            p.add(Insn.jumpIfNot32(2, wordOf(CONTAINER_CREDENTIALS), 0));
+            a.jumpIfEqual32(R2, wordOf(IMDS), checkPort);
+            a.jumpIfNot32(R2, wordOf(CONTAINER_CREDENTIALS), allow);
         } else {
-            toAllow.add(p.size());
-            p.add(Insn.jumpIfNot32(2, wordOf(IMDS), 0));
+            a.jumpIfNot32(R2, wordOf(IMDS), allow);
         }
-        p.add(Insn.loadWord(2, 6, USER_PORT));
-        toAllow.add(p.size());
-        p.add(Insn.jumpIfNot32(2, portWord(Destination.PORT), 0));
-        p.add(Insn.loadWord(2, 6, PROTOCOL));
-        toAllow.add(p.size());
-        p.add(Insn.jumpIfNot32(2, IPPROTO_TCP, 0));
-        p.add(Insn.movReg(1, 6));
-        p.add(Insn.call(HELPER_GET_NETNS_COOKIE));
-        p.addAll(Insn.load64(1, hostNetnsCookie));
-        toAllow.add(p.size());
-        p.add(Insn.jumpIfEqual(0, 1, 0));
+        a.place(checkPort).loadWord(R2, R6, USER_PORT);
+        a.jumpIfNot32(R2, portWord(Destination.PORT), allow);
+        a.loadWord(R2, R6, PROTOCOL);
+        a.jumpIfNot32(R2, IPPROTO_TCP, allow);
+        if (agentCgroupId != 0) {
+            a.call(HELPER_GET_CURRENT_CGROUP_ID);
+            a.load64(R1, agentCgroupId);
+        } else {
+            a.mov(R1, R6).call(HELPER_GET_NETNS_COOKIE);
+            a.load64(R1, hostNetnsCookie);
+        }
+        a.jumpIfEqual(R0, R1, allow);
         if (kind == Kind.REDIRECT) {
             // Rewrite the destination, then fall through to "allow".
-            p.add(Insn.mov32(2, wordOf(hostIp.getAddress())));
-            p.add(Insn.storeWord(6, USER_IP4, 2));
-            p.add(Insn.mov32(2, portWord(port)));
-            p.add(Insn.storeWord(6, USER_PORT, 2));
+            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, USER_IP4, R2);
+            a.mov32(R2, portWord(port)).storeWord(R6, USER_PORT, R2);
         } else {
-            p.add(Insn.movImm(0, 0));
-            p.add(Insn.exit());
+            a.ret(0);
         }
-        int allow = p.size();
-        p.add(Insn.movImm(0, 1));
-        p.add(Insn.exit());
-        for (int at : toAllow) {
-            p.set(at, p.get(at).withOffset(allow - at - 1));
-        }
-        return List.copyOf(p);
+        a.place(allow).ret(1);
+        return a.build();
     }
 
     public byte[] bytes() {

@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The eBPF backend: a connect program on the pods' cgroup. It sees sockets, not interfaces, so the spec's
- * interface patterns do not apply: every process under the cgroup is redirected, and the install says so.
+ * The eBPF backend: a connect program on the pods' cgroup, and a sock_ops program that tells the agent which
+ * cgroup made each connection. It sees sockets, not interfaces, so the spec's interface patterns do not
+ * apply: every process under the cgroup but the agent's own is redirected, and the install says so.
  *
  * @param cgroup the pods' cgroup v2 directory; needed to install or block, and compared by show when known
  */
@@ -28,7 +29,10 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
             throw new IllegalArgumentException("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6");
         }
         Path where = cgroup.orElseThrow(() -> new IllegalArgumentException("the eBPF backend needs the pods' cgroup v2 directory"));
-        return new CgroupRedirect.Target(where, spec.hostIp(), spec.port(), spec.containerCredentials());
+        // The agent's own cgroup keeps the real IMDS; every other process under the pods' cgroup, hostNetwork
+        // pods included, is redirected. Where the agent cannot name its cgroup, the node's namespace is exempt.
+        return new CgroupRedirect.Target(where, spec.hostIp(), spec.port(), spec.containerCredentials(),
+                CgroupRedirect.ownCgroupId().orElse(0));
     }
 
     @Override
@@ -66,7 +70,7 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
         } else if (expected.isPresent() && cgroup.isPresent()) {
             RedirectSpec spec = expected.get();
             ConnectProgram wanted = new ConnectProgram(ConnectProgram.Kind.REDIRECT, spec.hostIp(), spec.port(),
-                    CgroupRedirect.currentNetnsCookie(), spec.containerCredentials());
+                    CgroupRedirect.currentNetnsCookie(), spec.containerCredentials(), CgroupRedirect.ownCgroupId().orElse(0));
             if (!wanted.tags().contains(a.tag())) {
                 problems.add("the program is not the one asked for (another host IP, port or set of destinations)");
             }

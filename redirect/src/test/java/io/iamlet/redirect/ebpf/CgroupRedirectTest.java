@@ -153,7 +153,8 @@ class CgroupRedirectTest {
                 node.call(CgroupRedirect::currentNetnsCookie)).tags().contains(moved.tag()), "the kernel runs exactly the program asked for");
         assertEquals("other-agent saw " + POD_IP, curl(pod, true).ok().stdout());
         try (var pins = Files.list(bpffs.resolve("iamlet"))) {
-            assertEquals(List.of(bpffs.resolve("iamlet/connect4")), pins.toList());
+            assertEquals(java.util.Set.of(bpffs.resolve("iamlet/connect4"), bpffs.resolve("iamlet/sockops"), bpffs.resolve("iamlet/owners")),
+                    java.util.Set.copyOf(pins.toList()), "one connect link, one sock_ops link, one owners map");
         }
     }
 
@@ -199,6 +200,99 @@ class CgroupRedirectTest {
         node.run(redirect::remove);
         assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
         assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "after remove it is reached directly");
+    }
+
+    /** An "agent" that answers with the cgroup id the owners map holds for the connection's pod-side end. */
+    private void serveOwners(ConnectionOwners owners, int port) throws Exception {
+        ServerSocket server = node.call(() -> new ServerSocket(port, 512, InetAddress.ofLiteral(HOST_IP)));
+        servers.add(server);
+        Thread.ofPlatform().daemon().start(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    InetSocketAddress peer = (InetSocketAddress) s.getRemoteSocketAddress();
+                    String body = "owner " + owners.cgroupOf(peer.getAddress(), peer.getPort()).orElse(-1);
+                    s.setSoTimeout(2000);
+                    s.getInputStream().read(new byte[4096]);
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException ignored) {
+                    // closed at teardown, or a client that went away
+                }
+            }
+        });
+    }
+
+    private Command.Result curlIn(Netns ns, Path group, String address) {
+        return Command.run("sh", "-c", "echo $$ > " + group.resolve("cgroup.procs") + " && exec ip netns exec " + ns.name()
+                + " curl -sS --max-time 3 http://" + address + "/latest/meta-data/");
+    }
+
+    @Test
+    void theOwnersMapNamesEachConnectionsCgroupHostNetworkPodsAreRedirectedAndTheAgentsCgroupIsNot() throws Exception {
+        for (ServerSocket s : servers) {
+            s.close();
+        }
+        servers.clear();
+        serve("169.254.169.254", 80, "real-imds");
+        // The kubelet's layout under the pods' cgroup: a pod slice with a container scope; the agent is a pod too.
+        Path container = Files.createDirectories(cgroup.resolve("kubepods-besteffort-podaaaa.slice/cri-containerd-1.scope"));
+        Path agentCgroup = Files.createDirectories(cgroup.resolve("kubepods-besteffort-podbbbb.slice/cri-containerd-2.scope"));
+        try {
+            CgroupRedirect.Target target = new CgroupRedirect.Target(cgroup, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 8181, false,
+                    CgroupRedirect.cgroupId(agentCgroup));
+            node.call(() -> redirect.install(target));
+            node.call(() -> redirect.install(target));
+            assertEquals(1, CgroupRedirect.attachedSockOpsPrograms(cgroup), "installing twice keeps one sock_ops program");
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(bpffs.resolve("iamlet"))), "only root reaches the pins");
+            try (ConnectionOwners owners = ConnectionOwners.open(bpffs.resolve("iamlet")).orElseThrow()) {
+                serveOwners(owners, 8181);
+                long containerId = CgroupRedirect.cgroupId(container);
+                assertEquals("owner " + containerId, curlIn(pod, container, "169.254.169.254").ok().stdout(),
+                        "a pod's redirected connection is attributed to its container's cgroup");
+                assertEquals("owner " + containerId, curlIn(node, container, "169.254.169.254").ok().stdout(),
+                        "a hostNetwork pod (the node's namespace, a pod's cgroup) is redirected and attributed");
+                assertEquals("owner " + containerId, curlIn(node, container, HOST_IP + ":8181").ok().stdout(),
+                        "a direct connection to the agent is attributed too");
+                assertEquals("real-imds saw 169.254.169.254", curlIn(node, agentCgroup, "169.254.169.254").ok().stdout(),
+                        "the agent's own cgroup keeps the real IMDS");
+                assertEquals("real-imds saw 169.254.169.254", curl(node, false).ok().stdout(), "the node outside the pods' cgroup too");
+                assertEquals("owner -1", Command.run("sh", "-c", "exec ip netns exec " + pod.name() + " curl -sS --max-time 3 http://"
+                        + HOST_IP + ":8181/").ok().stdout(), "a process outside the pods' cgroup has no entry");
+                awaitEmpty(owners);
+
+                // 100,000 connections from a pod, each closed by the agent's side first: none stays in the map.
+                Command.Result churn = Command.run(java.time.Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
+                        + container.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
+                        + "import socket\n"
+                        + "for i in range(100000):\n"
+                        + "    s = socket.create_connection((\"" + HOST_IP + "\", 8181))\n"
+                        + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
+                        + "    while s.recv(4096):\n"
+                        + "        pass\n"
+                        + "    s.close()\n"
+                        + "print(\"done\")'"));
+                assertEquals("done", churn.ok().stdout().strip(), churn.output());
+                awaitEmpty(owners);
+            }
+        } finally {
+            node.run(redirect::remove);
+            Files.deleteIfExists(container);
+            Files.deleteIfExists(container.getParent());
+            Files.deleteIfExists(agentCgroup);
+            Files.deleteIfExists(agentCgroup.getParent());
+        }
+        assertFalse(Files.exists(bpffs.resolve("iamlet")), "remove unpins the map and both links");
+        assertEquals(0, CgroupRedirect.attachedSockOpsPrograms(cgroup));
+    }
+
+    /** The last closes finish in the kernel's own time (the final ACK): wait for them, boundedly. */
+    private static void awaitEmpty(ConnectionOwners owners) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (owners.size() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, owners.size(), "the map holds no entry for a closed connection");
     }
 
     @Test

@@ -159,13 +159,29 @@ class ImageE2eTest {
                 RawHttp.Response denied = RawHttp.get(refused.ns(), Sandbox.IMDS_IP, 80, ROLE_PATH + "app-refused", Map.of());
                 assertNotEquals(200, denied.status(), denied.toString());
                 awaitRequest(sandbox.api(), "POST", "/events");
-                // `kubectl exec ds/iamlet -- iamlet doctor`: the same root, env and capabilities as the agent.
-                Command.Result doctor = sandbox.node().exec(containerCommand(root, config, container, List.of("doctor",
-                        "--host-interface=" + INTERFACES, "--kubeconfig=" + KUBECONFIG, "--sts-endpoint=http://" + Sandbox.STS_IP))
+                // `kubectl exec ds/iamlet -- /opt/iamlet/bin/iamlet doctor` exactly as NOTES.txt prints it, no flag: the same
+                // root, env and capabilities as the agent; doctor finds the agent in /proc and checks with its flags
+                // (the chart's interfaces, the kubeconfig, the STS endpoint), so its verdict is this node's.
+                Command.Result doctor = sandbox.node().exec(containerCommand(root, config, container, List.of("doctor"))
                         .toArray(String[]::new));
-                for (String line : List.of("ok   capabilities CAP_NET_ADMIN", "ok   rules", "ok   api", "ok   sts")) {
+                for (String line : List.of("ok   config       the running agent's flags and environment (PID ", "ok   capabilities CAP_NET_ADMIN",
+                        "ok   rules", "ok   api          lists namespaces and the", "ok   sts")) {
                     assertTrue(doctor.stdout().contains(line), "'" + line + "' missing from doctor:\n" + doctor.output());
                 }
+                assertTrue(doctor.stdout().contains("--host-interface=" + INTERFACES), doctor.output());
+                // Every script of the image, with the image's environment only: no tool it calls may be missing.
+                List<String> scripts;
+                try (var files = Files.list(root.path().resolve("opt/iamlet/bin"))) {
+                    scripts = files.map(f -> "opt/iamlet/bin/" + f.getFileName()).sorted().toList();
+                }
+                assertEquals(List.of("opt/iamlet/bin/iamlet", "opt/iamlet/bin/java-home"), scripts);
+                for (String script : scripts) {
+                    List<String> args = script.endsWith("/iamlet") ? List.of("version") : List.of();
+                    Command.Result r = sandbox.node().exec(containerCommand(root, config, container, List.of("/" + script), args).toArray(String[]::new));
+                    assertEquals(0, r.exitCode(), script + ":\n" + r.output());
+                    assertFalse(r.output().contains("command not found"), script + ":\n" + r.output());
+                }
+                assertFalse(agent.log().contains("command not found"), agent.log());
 
                 agent.stop();
                 String blocked = sandbox.nodeRuleset();
@@ -229,6 +245,11 @@ class ImageE2eTest {
      * (root then gets exactly those on exec); no_new_privs; the image's entrypoint with the container's args.
      */
     private static List<String> containerCommand(ContainerRoot root, OciArchive.Config config, Container c, List<String> args) {
+        return containerCommand(root, config, c, config.entrypoint(), args == null || args.isEmpty() ? config.cmd() : args);
+    }
+
+    /** A command line in the container as {@link #containerCommand(ContainerRoot, OciArchive.Config, Container, List)}, another program. */
+    private static List<String> containerCommand(ContainerRoot root, OciArchive.Config config, Container c, List<String> entrypoint, List<String> args) {
         Map<String, String> env = new LinkedHashMap<>(config.env());
         for (EnvVar e : c.getEnv()) {
             if (e.getValueFrom() == null) {
@@ -256,10 +277,10 @@ class ImageE2eTest {
         if (Boolean.FALSE.equals(security.getAllowPrivilegeEscalation())) {
             command.add("--no-new-privs");
         }
-        command.add("--shell=" + config.entrypoint().getFirst());
+        command.add("--shell=" + entrypoint.getFirst());
         command.add("--");
-        command.addAll(config.entrypoint().subList(1, config.entrypoint().size()));
-        command.addAll(args == null || args.isEmpty() ? config.cmd() : args);
+        command.addAll(entrypoint.subList(1, entrypoint.size()));
+        command.addAll(args);
         return command;
     }
 

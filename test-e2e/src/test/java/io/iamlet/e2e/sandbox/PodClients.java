@@ -86,7 +86,7 @@ public final class PodClients {
     private static Command.Result inPod(Sandbox sandbox, SandboxPod pod, Map<String, String> env, List<String> command) {
         String home = sandbox.home().toString();
         List<String> full = new ArrayList<>();
-        sandbox.podCgroup().ifPresent(cgroup -> {
+        sandbox.cgroupOf(pod).ifPresent(cgroup -> {
             // Into the pods' cgroup first: `ip netns exec` remounts /sys, after which the cgroup is out of reach.
             full.addAll(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
         });

@@ -63,6 +63,9 @@ public final class Sandbox implements AutoCloseable {
     private Path podCgroup;
     private Path cgroupMount;
     private Path bpffs;
+    private CgroupDriver cgroupDriver = CgroupDriver.SYSTEMD;
+    /** Each pod's container cgroup, as the kubelet would make it for the pod's current Pod object. */
+    private final Map<SandboxPod, Path> containerCgroups = new java.util.concurrent.ConcurrentHashMap<>();
     private int ipv6Pods;
 
     private Sandbox(Path dir, Netns world, Netns node) {
@@ -169,6 +172,15 @@ public final class Sandbox implements AutoCloseable {
      * Returns the agent flags that point there.
      */
     public List<String> enableEbpf() throws Exception {
+        return enableEbpf(CgroupDriver.SYSTEMD);
+    }
+
+    /**
+     * {@link #enableEbpf()} with pods' cgroups named as a kubelet with this cgroup driver names them: each Pod
+     * object created from now on gets a container cgroup under the pods' cgroup, and the pod's clients run there.
+     */
+    public List<String> enableEbpf(CgroupDriver driver) throws Exception {
+        cgroupDriver = driver;
         // The agent runs under `ip netns exec`, which remounts /sys: it sees the cgroup hierarchy only where the
         // sandbox mounts it again, as a DaemonSet sees it only through its hostPath volume.
         cgroupMount = Files.createDirectory(dir.resolve("cgroup2"));
@@ -214,8 +226,49 @@ public final class Sandbox implements AutoCloseable {
             for (Path d : dirs.filter(p -> p.getFileName().toString().startsWith(CGROUP_PREFIX)).toList()) {
                 String pid = d.getFileName().toString().substring(CGROUP_PREFIX.length()).split("-")[0];
                 if (ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
-                    Files.deleteIfExists(d);
+                    deleteCgroups(d);
                 }
+            }
+        }
+    }
+
+    /**
+     * The cgroup a pod's processes run in: its container cgroup once its Pod object exists (with eBPF), else
+     * the pods' cgroup itself, else none.
+     */
+    public java.util.Optional<Path> cgroupOf(SandboxPod pod) {
+        return java.util.Optional.ofNullable(containerCgroups.get(pod)).or(this::podCgroup);
+    }
+
+    /** Makes a container cgroup for the pod with this uid, as the kubelet would (the QoS class picks the level). */
+    public Path makeContainerCgroup(String podUid, String qos) throws IOException {
+        String id = "%016x".formatted(ThreadLocalRandom.current().nextLong());
+        return Files.createDirectories(podCgroup.resolve(cgroupDriver.container(podUid, qos, id)));
+    }
+
+    /**
+     * A hostNetwork pod: its processes run in the node's namespace (so at the node's address) and, with eBPF,
+     * in a cgroup of its own; the Pod object has hostNetwork set.
+     */
+    public SandboxPod addHostNetworkPod(String namespace, String name, Map<String, String> annotations) throws Exception {
+        SandboxPod pod = new SandboxPod(node, InterfaceStyle.CALI, HOST_IP, "eth0");
+        Pod object = Pods.pod(namespace, name, NODE_NAME, "Running", annotations, HOST_IP);
+        object.getSpec().setHostNetwork(true);
+        Pod created = api.client().pods().inNamespace(namespace).resource(object).create();
+        if (podCgroup != null) {
+            containerCgroups.put(pod, makeContainerCgroup(created.getMetadata().getUid(), "besteffort"));
+        }
+        return pod;
+    }
+
+    /** A cgroup and the ones below it, deepest first (a cgroup's files go with its directory). */
+    private static void deleteCgroups(Path top) throws IOException {
+        if (!Files.isDirectory(top)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(top)) {
+            for (Path d : all.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(d);
             }
         }
     }
@@ -249,6 +302,26 @@ public final class Sandbox implements AutoCloseable {
         command.addAll(agentFlags());
         command.addAll(List.of(extraFlags));
         return startInNode(command);
+    }
+
+    /**
+     * Starts `bin/iamlet run` like {@link #startAgent}, in {@code cgroup} (as a DaemonSet's agent runs in its
+     * own pod's cgroup under the pods' cgroup); waits until ready.
+     */
+    public AgentProcess startAgentInCgroup(Path cgroup, String... extraFlags) throws Exception {
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh",
+                "ip", "netns", "exec", node.name(), Launcher.iamlet(), "run"));
+        command.addAll(agentFlags());
+        command.addAll(List.of(extraFlags));
+        Path log = Files.createTempFile(dir, "agent-", ".log");
+        AgentProcess agent = AgentProcess.start(command, log);
+        resources.add(agent);
+        try {
+            return agent.awaitReady(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
     }
 
     /** Starts `bin/iamlet run` like {@link #startAgent} without waiting for anything. */
@@ -416,8 +489,16 @@ public final class Sandbox implements AutoCloseable {
 
     /** The Pod object for a plugged pod: on this node, Running, with these annotations. */
     public Pod createPodObject(SandboxPod pod, String namespace, String name, Map<String, String> annotations) {
-        return api.client().pods().inNamespace(namespace)
+        Pod created = api.client().pods().inNamespace(namespace)
                 .resource(Pods.pod(namespace, name, NODE_NAME, "Running", annotations, pod.ip())).create();
+        if (podCgroup != null) {
+            try {
+                containerCgroups.put(pod, makeContainerCgroup(created.getMetadata().getUid(), "burstable"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return created;
     }
 
     public void deletePodObject(String namespace, String name) {
@@ -466,7 +547,7 @@ public final class Sandbox implements AutoCloseable {
         }
         if (podCgroup != null) {
             try {
-                Files.deleteIfExists(podCgroup);
+                deleteCgroups(podCgroup);
             } catch (IOException e) {
                 first = first == null ? e : first;
             }

@@ -1,0 +1,165 @@
+package io.iamlet.e2e.sandbox;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.iamlet.control.testing.FakeImds;
+import io.iamlet.netlink.testing.Command;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Issue #22: with the eBPF backend the caller is the pod its cgroup names, not the pod its address names.
+ * One sandbox whose pods are network namespaces and cgroups named as a systemd-driver kubelet names them,
+ * an API server whose watch events arrive 2 s late (lists and GETs current), and the agent itself running in
+ * a pod's cgroup under the pods' cgroup, as a DaemonSet's agent does.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KernelIdentityE2eTest {
+    private static final String LISTING = "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
+    private static final int REPLACEMENTS = 200;
+
+    private static Sandbox sandbox;
+    private static List<String> ebpf;
+    private static AgentProcess agent;
+
+    @BeforeAll
+    static void start() throws Exception {
+        sandbox = Sandbox.start();
+        sandbox.namespace("team", "app-*");
+        sandbox.namespace("host", "app-*", Sandbox.DEFAULT_ROLE);
+        ebpf = sandbox.enableEbpf(CgroupDriver.SYSTEMD);
+        sandbox.api().delayWatchEvents(Duration.ofSeconds(2));
+        Path agentCgroup = sandbox.makeContainerCgroup("00000000-aaaa-bbbb-cccc-000000000001", "burstable");
+        List<String> flags = new ArrayList<>(ebpf);
+        flags.add("--on-exit=remove");
+        agent = sandbox.startAgentInCgroup(agentCgroup, flags.toArray(String[]::new));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (sandbox != null) {
+            sandbox.close();
+        }
+    }
+
+    /**
+     * Pod web-(i-1) replaced at once by web-i on the same address and network namespace, then asked by the new
+     * pod with IMDSv1 at once (curl each time, botocore every 20th): how many answers named the previous role.
+     */
+    private static int churn(SandboxPod pod, String prefix, int replacements) throws Exception {
+        int previousRoles = 0;
+        List<String> failures = new ArrayList<>();
+        sandbox.createPodObject(pod, "team", prefix + 0, Map.of("iam.amazonaws.com/role", "app-" + prefix + 0));
+        for (int i = 1; i <= replacements; i++) {
+            sandbox.deletePodObject("team", prefix + (i - 1));
+            sandbox.createPodObject(pod, "team", prefix + i, Map.of("iam.amazonaws.com/role", "app-" + prefix + i));
+            Command.Result listing = PodClients.curl(sandbox, pod, LISTING);
+            String previous = "app-" + prefix + (i - 1);
+            if (listing.stdout().strip().equals(previous)) {
+                previousRoles++;
+            } else if (!listing.stdout().strip().equals("app-" + prefix + i)) {
+                failures.add(i + ": " + listing.output());
+            }
+            if (i % 20 == 0) {
+                Command.Result boto = PodClients.botocore(sandbox, pod);
+                if (boto.stdout().contains("assumed-role/" + previous + "/")) {
+                    previousRoles++;
+                } else if (!boto.stdout().contains("assumed-role/app-" + prefix + i + "/")) {
+                    failures.add(i + " botocore: " + boto.output());
+                }
+            }
+        }
+        sandbox.deletePodObject("team", prefix + replacements);
+        System.out.printf("[KernelIdentityE2eTest] %s: %d replacements, %d answers with the previous pod's role, %d other answers%n",
+                prefix, replacements, previousRoles, failures.size());
+        if (prefix.startsWith("k")) {
+            assertEquals(List.of(), failures, "every other answer is the new pod's role");
+        }
+        return previousRoles;
+    }
+
+    @Test
+    @Order(1)
+    void imdsV1ClientsAcrossIpReuseGetTheNewPodsRoleNeverThePreviousOne() throws Exception {
+        SandboxPod pod = sandbox.plugPod(InterfaceStyle.CALI);
+        assertEquals(0, churn(pod, "k", REPLACEMENTS), "with the kernel's identity no answer names the previous pod's role");
+        assertEquals("", sandbox.nodeRuleset(), "the eBPF backend: no netfilter rule");
+    }
+
+    @Test
+    @Order(2)
+    void hostNetworkPodsGetTheirOwnRoleAndTheNodeAndTheAgentKeepTheRealImds() throws Exception {
+        SandboxPod annotated = sandbox.addHostNetworkPod("host", "node-exporter", Map.of("iam.amazonaws.com/role", "app-host"));
+        Command.Result cli = PodClients.awsCli(sandbox, annotated, "sts", "get-caller-identity");
+        assertEquals(0, cli.exitCode(), cli.output());
+        assertTrue(cli.stdout().contains("assumed-role/app-host/host.node-exporter"), cli.output());
+
+        SandboxPod unannotated = sandbox.addHostNetworkPod("host", "log-shipper", Map.of());
+        Command.Result listing = PodClients.curl(sandbox, unannotated, LISTING);
+        assertEquals(Sandbox.DEFAULT_ROLE, listing.stdout(), "an unannotated hostNetwork pod gets the default role: " + listing.output());
+        Command.Result other = PodClients.curl(sandbox, sandbox.addHostNetworkPod("team", "batch", Map.of()), "-w", " %{http_code}", LISTING);
+        assertTrue(other.stdout().equals(Sandbox.DEFAULT_ROLE + " 200") || other.stdout().endsWith(" 403"),
+                "the default role or a refusal, never the node's: " + other.output());
+
+        // The node's own processes (outside the pods' cgroup) and the agent (in its own pod's cgroup) keep the real IMDS.
+        Command.Result node = sandbox.node().exec("curl", "-sS", "--max-time", "5", LISTING);
+        assertEquals(Sandbox.NODE_ROLE, node.stdout(), node.output());
+        Command.Result instance = PodClients.curl(sandbox, annotated, "http://169.254.169.254/latest/meta-data/instance-id");
+        assertTrue(instance.stdout().startsWith("i-"), "the agent forwards to the real IMDS, so its own connects are not redirected: "
+                + instance.output());
+        assertTrue(agent.isAlive());
+    }
+
+    @Test
+    @Order(3)
+    void aCgroupNamingNoPodAndACgroupDisagreeingWithTheAddressAreRefused() throws Exception {
+        SandboxPod pod = sandbox.addPod(InterfaceStyle.ENI, "team", "api", "app-api");
+        assertEquals("app-api", PodClients.curl(sandbox, pod, LISTING).stdout());
+
+        Path stray = Files.createDirectories(sandbox.podCgroup().orElseThrow().resolve("kubepods-besteffort.slice/not-a-pod.scope"));
+        Command.Result refused = Command.run("sh", "-c", "echo $$ > " + stray.resolve("cgroup.procs") + " && exec ip netns exec "
+                + pod.ns().name() + " curl -sS --max-time 5 -w ' %{http_code}' " + LISTING + "app-api");
+        assertTrue(refused.stdout().endsWith(" 403"), refused.output());
+        assertFalse(refused.stdout().contains(FakeImds.NODE_ACCESS_KEY) || refused.stdout().contains("AccessKeyId"), refused.output());
+
+        // A process in the api pod's cgroup but in another pod's network namespace (another address).
+        SandboxPod other = sandbox.addPod(InterfaceStyle.CALI, "team", "other", "app-other");
+        Path apiCgroup = sandbox.cgroupOf(pod).orElseThrow();
+        Command.Result mismatch = Command.run("sh", "-c", "echo $$ > " + apiCgroup.resolve("cgroup.procs") + " && exec ip netns exec "
+                + other.ns().name() + " curl -sS --max-time 5 -w ' %{http_code}' " + LISTING);
+        assertTrue(mismatch.stdout().endsWith(" 403"), mismatch.output());
+        assertFalse(mismatch.stdout().contains("app-other") || mismatch.stdout().contains("app-api "), mismatch.output());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<Event> events = List.of();
+        while (events.isEmpty() && System.nanoTime() < deadline) {
+            events = sandbox.api().client().v1().events().inNamespace("team").list().getItems().stream()
+                    .filter(e -> "IdentityMismatch".equals(e.getReason())).toList();
+            Thread.sleep(100);
+        }
+        assertEquals(1, events.size(), "one Warning Event on the pod the kernel named");
+        assertEquals("api", events.getFirst().getInvolvedObject().getName());
+        assertEquals("Warning", events.getFirst().getType());
+    }
+
+    @Test
+    @Order(4)
+    void theSameChurnWithTheAddressAloneIsMeasured() throws Exception {
+        agent.stop();
+        agent = sandbox.startAgent("--backend=nftables", "--bpf-pin-dir=" + sandbox.bpfPinDir().orElseThrow(), "--on-exit=remove");
+        SandboxPod pod = sandbox.plugPod(InterfaceStyle.CALI);
+        int previous = churn(pod, "a", REPLACEMENTS);
+        assertTrue(previous > 0, "the churn does reach the race the kernel's identity closes (address alone: " + previous + ")");
+    }
+}
