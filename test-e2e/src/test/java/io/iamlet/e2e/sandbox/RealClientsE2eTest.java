@@ -120,8 +120,7 @@ class RealClientsE2eTest {
     private static Placed place(Sandbox sandbox, InterfaceStyle style, boolean ipv6, String name, String role) throws Exception {
         SandboxPod net = sandbox.plugPod(style);
         String[] ips = ipv6 ? new String[] {net.ip(), sandbox.addIpv6(net)} : new String[] {net.ip()};
-        sandbox.api().client().pods().inNamespace(NS)
-                .resource(Pods.pod(NS, name, Sandbox.NODE_NAME, "Running", Map.of("iam.amazonaws.com/role", role), ips)).create();
+        sandbox.createPodObject(net, Pods.pod(NS, name, Sandbox.NODE_NAME, "Running", Map.of("iam.amazonaws.com/role", role), ips));
         return new Placed(net, ips[ips.length - 1]);
     }
 

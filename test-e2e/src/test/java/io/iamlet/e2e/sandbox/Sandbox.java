@@ -489,8 +489,12 @@ public final class Sandbox implements AutoCloseable {
 
     /** The Pod object for a plugged pod: on this node, Running, with these annotations. */
     public Pod createPodObject(SandboxPod pod, String namespace, String name, Map<String, String> annotations) {
-        Pod created = api.client().pods().inNamespace(namespace)
-                .resource(Pods.pod(namespace, name, NODE_NAME, "Running", annotations, pod.ip())).create();
+        return createPodObject(pod, Pods.pod(namespace, name, NODE_NAME, "Running", annotations, pod.ip()));
+    }
+
+    /** This Pod object for a plugged pod (a service account, both addresses of a dual-stack pod, ...), with its container cgroup under eBPF. */
+    public Pod createPodObject(SandboxPod pod, Pod object) {
+        Pod created = api.client().pods().inNamespace(object.getMetadata().getNamespace()).resource(object).create();
         if (podCgroup != null) {
             try {
                 containerCgroups.put(pod, makeContainerCgroup(created.getMetadata().getUid(), "burstable"));

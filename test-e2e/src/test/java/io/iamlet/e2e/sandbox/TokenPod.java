@@ -29,7 +29,7 @@ record TokenPod(SandboxPod net, Pod object, Path tokenFile) {
         Pod pod = new PodBuilder(Pods.pod(namespace, name, Sandbox.NODE_NAME, "Running",
                 role == null ? Map.of() : Map.of("iam.amazonaws.com/role", role), ips))
                 .editSpec().withServiceAccountName(serviceAccount).endSpec().build();
-        pod = sandbox.api().client().pods().inNamespace(namespace).resource(pod).create();
+        pod = sandbox.createPodObject(net, pod);
         Path token = sandbox.home().resolve(name + ".token");
         Files.writeString(token, sandbox.api().tokens().token(pod, "iamlet"));
         return new TokenPod(net, pod, token);
