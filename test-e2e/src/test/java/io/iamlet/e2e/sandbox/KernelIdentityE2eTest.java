@@ -114,7 +114,9 @@ class KernelIdentityE2eTest {
                 "the default role or a refusal, never the node's: " + other.output());
 
         // The node's own processes (outside the pods' cgroup) and the agent (in its own pod's cgroup) keep the real IMDS.
-        Command.Result node = sandbox.node().exec("curl", "-sS", "--max-time", "5", LISTING);
+        // The fake IMDS is IMDSv2-only, as the node's real one may be: a token first.
+        Command.Result node = sandbox.node().exec("sh", "-c", "t=$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'"
+                + " http://169.254.169.254/latest/api/token) && curl -sS --max-time 5 -H \"X-aws-ec2-metadata-token: $t\" " + LISTING);
         assertEquals(Sandbox.NODE_ROLE, node.stdout(), node.output());
         Command.Result instance = PodClients.curl(sandbox, annotated, "http://169.254.169.254/latest/meta-data/instance-id");
         assertTrue(instance.stdout().startsWith("i-"), "the agent forwards to the real IMDS, so its own connects are not redirected: "
