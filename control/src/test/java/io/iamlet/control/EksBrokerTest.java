@@ -139,9 +139,17 @@ class EksBrokerTest {
             p.getMetadata().getAnnotations().put(RoleSettings.SESSION_TAGS_KEY, "false");
             return p;
         });
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!(credentials("10.3.0.4", "legacy") instanceof CredentialBroker.Granted)) {
-            assertTrue(System.nanoTime() < deadline, "the opted-out pod is served");
+        // The watch event first (CI once ran 30 s without the pod being served, cause not seen): then the answer, named if wrong.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (index.pods().stream().noneMatch(p -> p.name().equals("legacy-app")
+                && "false".equals(p.annotations().get(RoleSettings.SESSION_TAGS_KEY)))) {
+            assertTrue(System.nanoTime() < deadline, "the edit reaches the pod index");
+            Thread.sleep(20);
+        }
+        CredentialBroker.Answer answer;
+        while (!((answer = credentials("10.3.0.4", "legacy")) instanceof CredentialBroker.Granted)) {
+            assertTrue(System.nanoTime() < deadline, "the opted-out pod is served; last answer: " + answer
+                    + "; STS calls: " + sts.calls(BASE + "legacy"));
             Thread.sleep(20);
         }
         assertTrue(sts.calls(BASE + "legacy").getLast().tags().isEmpty());
