@@ -32,6 +32,7 @@ public final class MetadataRoutes {
     static final HeaderName TOKEN = HeaderNames.create("X-aws-ec2-metadata-token");
     static final HeaderName TOKEN_TTL = HeaderNames.create("X-aws-ec2-metadata-token-ttl-seconds");
     static final HeaderName FORWARDED_FOR = HeaderNames.create("X-Forwarded-For");
+    static final HeaderName EXTENDED_HEADER = HeaderNames.create("X-amzn-extended");
     // security-credentials-extended is the extended credentials API (the document adds AccountId). SDKs that use it
     // fall back to the legacy path only on a 404, so it is answered here for the pod's own role, never forwarded.
     private static final Pattern LISTING = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials(-extended)?/?");
@@ -143,7 +144,11 @@ public final class MetadataRoutes {
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
-            return credentials(broker.credentialsFor(asking, credentials.group(3)), credentials.group(2) != null);
+            boolean extendedPath = credentials.group(2) != null;
+            // The Java SDK v2 (2.59.1) asks the legacy path with this header for the extended document (AccountId)
+            // (InstanceProfileCredentialsProvider getCredentialHeaders, 2.59.1).
+            boolean extendedDocument = extendedPath || req.headers().first(EXTENDED_HEADER).map(v -> v.strip().equals("1")).orElse(false);
+            return credentials(broker.credentialsFor(asking, credentials.group(3)), extendedPath, extendedDocument);
         }
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";
@@ -170,10 +175,10 @@ public final class MetadataRoutes {
         };
     }
 
-    private Outcome credentials(CredentialBroker.CredentialsAnswer answer, boolean extended) {
+    private Outcome credentials(CredentialBroker.CredentialsAnswer answer, boolean extended, boolean extendedDocument) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
-                    (extended ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
+                    (extendedDocument ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
                     g.decision().arn().text(), null, Map.of(), "credentials");
             // On the extended path a role that is not the pod's is 404, as IMDS answers an unknown role: the Java SDK v2
             // and JS SDK keep the listed name and list again only after a 404 (aws-sdk-java-v2
