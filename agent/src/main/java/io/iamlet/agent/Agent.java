@@ -136,13 +136,15 @@ public final class Agent implements AutoCloseable {
         metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
                 new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
+        KernelIdentity identity = null;
         if (config.backend() == io.iamlet.redirect.Backend.EBPF && config.redirect().isPresent() && config.cgroup().isPresent()) {
-            KernelIdentity identity = new KernelIdentity(config.bpfPinDir(), config.cgroup().get());
+            identity = new KernelIdentity(config.bpfPinDir(), config.cgroup().get());
             open.add(identity);
             routes.withKernelIdentity(identity);
         }
         if (containerCredentials.enabled()) {
-            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, log, metrics)::register);
+            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, log, metrics)
+                    .withKernelIdentity(identity)::register);
             log.event(Level.INFO, "container credentials served", Map.of("path", containerCredentials.path(),
                     "token.audiences", String.join(",", new TreeSet<>(containerCredentials.audiences())), "token.review",
                     containerCredentials.tokenReview().name().toLowerCase()));

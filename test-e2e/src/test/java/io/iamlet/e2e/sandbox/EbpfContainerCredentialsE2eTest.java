@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Container credentials with --backend=ebpf: the cgroup program sends 169.254.170.23:80 to the agent as it does
  * IMDS, with no netfilter rule, and the pod's own source address survives it, so a borrowed token is still refused.
+ * The kernel's identity counts here too: a token sent from its pod's address but from another pod's cgroup is
+ * refused (by the address alone it would be served).
  */
 class EbpfContainerCredentialsE2eTest {
     private Sandbox sandbox;
@@ -57,6 +59,15 @@ class EbpfContainerCredentialsE2eTest {
         Command.Result borrowed = PodClients.curl(sandbox, other.net(), "-o", "/dev/null", "-w", "%{http_code}",
                 "-H", "Authorization: " + Files.readString(pod.tokenFile()), TokenPod.ENDPOINT);
         assertEquals("403", borrowed.stdout(), borrowed.output());
+
+        // A process of the other pod's cgroup inside the worker's network namespace: the worker's address, the
+        // worker's token, but the kernel names the other pod. Refused, never the worker's role.
+        Command.Result fromOtherCgroup = Command.run("sh", "-c", "echo $$ > " + sandbox.cgroupOf(other.net()).orElseThrow().resolve("cgroup.procs")
+                + " && exec ip netns exec " + pod.net().ns().name() + " curl -sS --max-time 5 -w ' %{http_code}' -H 'Authorization: "
+                + Files.readString(pod.tokenFile()).strip() + "' " + TokenPod.ENDPOINT);
+        assertTrue(fromOtherCgroup.stdout().endsWith(" 403"), fromOtherCgroup.output());
+        assertFalse(fromOtherCgroup.stdout().contains("AccessKeyId"), fromOtherCgroup.output());
+        assertTrue(agent.log().lines().anyMatch(l -> l.contains("\"req.path\":\"/v1/credentials\"") && l.contains("cgroup")), "the log names the cgroup as the reason: " + agent.log());
         assertEquals(143, agent.stop());
         assertEquals(0, CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow()), "--on-exit=remove detaches it");
     }
