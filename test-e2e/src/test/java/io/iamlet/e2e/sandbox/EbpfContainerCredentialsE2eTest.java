@@ -19,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * Container credentials with --backend=ebpf: the cgroup program sends 169.254.170.23:80 to the agent as it does
  * IMDS, with no netfilter rule, and the pod's own source address survives it, so a borrowed token is still refused.
  * The kernel's identity counts here too: a token sent from its pod's address but from another pod's cgroup is
- * refused (by the address alone it would be served).
+ * refused (by the address alone it would be served). The pods' cgroups are named as a kubelet with the cgroupfs
+ * driver names them ({@code <qos>/pod<uid>/<container>}; KernelIdentityE2eTest covers the systemd driver), so
+ * the refusal naming the other pod proves the agent reads that layout end to end.
  */
 class EbpfContainerCredentialsE2eTest {
     private Sandbox sandbox;
@@ -42,7 +44,7 @@ class EbpfContainerCredentialsE2eTest {
 
     @Test
     void theJavascriptSdkGetsItsRoleThroughTheCgroupProgramAndABorrowedTokenIsRefused() throws Exception {
-        List<String> flags = new ArrayList<>(sandbox.enableEbpf());
+        List<String> flags = new ArrayList<>(sandbox.enableEbpf(CgroupDriver.CGROUPFS));
         flags.addAll(List.of("--on-exit=remove", "--container-credentials=on"));
         TokenPod pod = TokenPod.create(sandbox, InterfaceStyle.CALI, "team", "worker", "worker", null);
         TokenPod other = TokenPod.create(sandbox, InterfaceStyle.ENI, "team", "other", "default", "app-other");
@@ -67,7 +69,10 @@ class EbpfContainerCredentialsE2eTest {
                 + Files.readString(pod.tokenFile()).strip() + "' " + TokenPod.ENDPOINT);
         assertTrue(fromOtherCgroup.stdout().endsWith(" 403"), fromOtherCgroup.output());
         assertFalse(fromOtherCgroup.stdout().contains("AccessKeyId"), fromOtherCgroup.output());
-        assertTrue(agent.log().lines().anyMatch(l -> l.contains("\"req.path\":\"/v1/credentials\"") && l.contains("cgroup")), "the log names the cgroup as the reason: " + agent.log());
+        assertTrue(agent.log().lines().anyMatch(l -> l.contains("\"req.path\":\"/v1/credentials\"") && l.contains("team/other")
+                && l.contains("cgroup but from address")), "the kernel named the other pod by its cgroupfs cgroup: " + agent.log());
+        assertTrue(sandbox.cgroupOf(other.net()).orElseThrow().toString().contains("/pod" + other.object().getMetadata().getUid() + "/"),
+                "a cgroupfs layout: " + sandbox.cgroupOf(other.net()));
         assertEquals(143, agent.stop());
         assertEquals(0, CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow()), "--on-exit=remove detaches it");
     }
