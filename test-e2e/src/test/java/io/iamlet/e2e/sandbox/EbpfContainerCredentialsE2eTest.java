@@ -69,7 +69,13 @@ class EbpfContainerCredentialsE2eTest {
                 + Files.readString(pod.tokenFile()).strip() + "' " + TokenPod.ENDPOINT);
         assertTrue(fromOtherCgroup.stdout().endsWith(" 403"), fromOtherCgroup.output());
         assertFalse(fromOtherCgroup.stdout().contains("AccessKeyId"), fromOtherCgroup.output());
-        assertTrue(agent.log().lines().anyMatch(l -> l.contains("\"req.path\":\"/v1/credentials\"") && l.contains("team/other")
+        // The request's log line is written just after its answer.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        String fromWorkerAddress = "\"req.remote\":\"" + pod.net().ip() + "\",\"res.status\":403";
+        while (agent.log().lines().noneMatch(l -> l.contains(fromWorkerAddress)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(agent.log().lines().anyMatch(l -> l.contains(fromWorkerAddress) && l.contains("team/other")
                 && l.contains("cgroup but from address")), "the kernel named the other pod by its cgroupfs cgroup: " + agent.log());
         assertTrue(sandbox.cgroupOf(other.net()).orElseThrow().toString().contains("/pod" + other.object().getMetadata().getUid() + "/"),
                 "a cgroupfs layout: " + sandbox.cgroupOf(other.net()));
