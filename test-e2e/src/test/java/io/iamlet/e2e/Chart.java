@@ -152,6 +152,21 @@ public final class Chart {
         }
     }
 
+    /**
+     * What an operator's Prometheus loads from the chart: the rendered PrometheusRule's spec (metrics.prometheusRule
+     * enabled), which is a rule file ("groups:"); the Prometheus Operator hands Prometheus exactly that.
+     */
+    public static String prometheusRuleFile() throws IOException {
+        List<GenericKubernetesResource> rules = objects(render(Map.of("metrics", "{prometheusRule: {enabled: true}}"))).stream()
+                .filter(GenericKubernetesResource.class::isInstance).map(GenericKubernetesResource.class::cast)
+                .filter(r -> r.getKind().equals("PrometheusRule")).toList();
+        if (rules.size() != 1) {
+            throw new AssertionError("expected one PrometheusRule, the chart rendered " + rules.size());
+        }
+        YAMLMapper yaml = new YAMLMapper();
+        return yaml.writeValueAsString(yaml.valueToTree(rules.getFirst().getAdditionalProperties().get("spec")));
+    }
+
     /** The PromQL of every panel of the chart's Grafana dashboard (dashboards/iamlet.json). */
     public static List<String> dashboardQueries() throws IOException {
         List<String> queries = new java.util.ArrayList<>();

@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * it) serves the pods; iamlet is installed beside it and takes the pods over at once (its nftables chain runs
  * before iptables' nat); `iamlet doctor` as NOTES.txt prints it, with no flag, checks the running agent's
  * configuration and names kube2iam's rule; a real Prometheus (Debian's) scrapes both (kube2iam's single port too),
- * and every panel of the chart's dashboard returns data after the traffic; then the
- * rollback (the agent stopped as `helm uninstall` stops it) leaves kube2iam serving the pods again.
+ * and every panel of the chart's dashboard returns data after the traffic; Prometheus loads the chart's rendered
+ * PrometheusRule, evaluates all nine alerts, none active while all is well; then the rollback (the agent stopped as
+ * `helm uninstall` stops it) leaves kube2iam serving the pods again, and IamletAgentDown goes active for the stopped agent.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperationsE2eTest {
@@ -112,22 +113,34 @@ class OperationsE2eTest {
             Command.Result own = sandbox.iamlet("doctor", "--agent=none");
             assertTrue(own.stdout().contains("fail rules") || own.stdout().contains("fail api") || own.stdout().contains("warn api"),
                     "doctor's own defaults (docker0, in-cluster API) do not describe this node:\n" + own.output());
-            JsonNode json = JSON.readTree(sandbox.iamlet("doctor", "--output=json").stdout());
-            assertEquals(doctor.exitCode() == 0 ? 0 : json.get("problems").asInt(), json.get("problems").asInt());
-            List<String> okChecks = new ArrayList<>();
-            json.get("findings").forEach(f -> {
-                if (f.get("level").asText().equals("ok")) {
-                    okChecks.add(f.get("check").asText());
-                }
-            });
-            assertTrue(okChecks.containsAll(List.of("config", "rules", "api", "sts")), json.toPrettyString());
+            // --output=json says what the text says: the same checks at the same levels, and "problems" counts the
+            // failures and decides the exit code (0 here: only warnings; several with doctor's own defaults).
+            assertEquals(0, doctor.exitCode(), doctor.output());
+            assertTrue(doctor.stdout().contains("doctor: no problem found"), doctor.output());
+            Command.Result jsonRun = sandbox.iamlet("doctor", "--output=json");
+            JsonNode json = JSON.readTree(jsonRun.stdout());
+            assertEquals(0, jsonRun.exitCode(), jsonRun.output());
+            assertEquals(0, json.get("problems").asInt(), json.toPrettyString());
+            assertEquals(doctor.stdout().lines().filter(l -> !l.startsWith("doctor:")).map(l -> l.substring(0, 18).strip()).toList(),
+                    levelsAndChecks(json), "the JSON and the text report the same findings:\n" + doctor.output() + "\n" + json.toPrettyString());
+            assertTrue(levelsAndChecks(json).containsAll(List.of("ok   config", "ok   rules", "ok   api", "ok   sts", "warn kube2iam")), json.toPrettyString());
+            Command.Result ownJsonRun = sandbox.iamlet("doctor", "--agent=none", "--output=json");
+            JsonNode ownJson = JSON.readTree(ownJsonRun.stdout());
+            long failures = levelsAndChecks(ownJson).stream().filter(f -> f.startsWith("fail")).count();
+            assertTrue(failures > 0, ownJson.toPrettyString());
+            assertEquals(failures, ownJson.get("problems").asLong(), ownJson.toPrettyString());
+            assertNotEquals(0, ownJsonRun.exitCode(), ownJsonRun.output());
 
             // 4. A real Prometheus scrapes both agents (kube2iam's single port, iamlet's metrics port).
+            // The chart's alert rules as the operator's Prometheus gets them (the rendered PrometheusRule's spec).
+            Path rules = work.resolve("iamlet.rules.yaml");
+            Files.writeString(rules, Chart.prometheusRuleFile());
             Path config = work.resolve("prometheus.yml");
             Files.writeString(config, """
                     global:
                       scrape_interval: 1s
                       evaluation_interval: 1s
+                    rule_files: ["%s"]
                     scrape_configs:
                       - job_name: kube-system/iamlet
                         static_configs:
@@ -135,7 +148,7 @@ class OperationsE2eTest {
                       - job_name: kube2iam
                         static_configs:
                           - targets: ["%s:%d"]
-                    """.formatted(Sandbox.HOST_IP, IAMLET_METRICS, Sandbox.HOST_IP, KUBE2IAM_PORT));
+                    """.formatted(rules, Sandbox.HOST_IP, IAMLET_METRICS, Sandbox.HOST_IP, KUBE2IAM_PORT));
             prometheus = new ProcessBuilder("ip", "netns", "exec", sandbox.node().name(), "prometheus", "--config.file=" + config,
                     "--storage.tsdb.path=" + work.resolve("data"), "--web.listen-address=" + Sandbox.HOST_IP + ":" + PROMETHEUS_PORT)
                     .redirectErrorStream(true).redirectOutput(work.resolve("prometheus.log").toFile()).start();
@@ -157,12 +170,21 @@ class OperationsE2eTest {
             }
             assertEquals(Map.of(), empty, "dashboard panels without data after the traffic");
             assertTrue(query("iamlet_redirect_check{result=\"as_expected\"} == 1").size() == 1, "iamlet's redirect read back as installed");
+            // Every alert of the chart loaded and evaluated without error after the traffic, and none is active while
+            // all is well.
+            List<String> alerts = chartAlerts();
+            assertEquals(9, alerts.size(), alerts.toString());
+            awaitRules(alerts, work);
+            assertEquals(List.of(), activeAlerts(), "no alert is pending or firing while both agents serve");
+
 
             // 5. Rollback: iamlet stopped as helm uninstall stops it; kube2iam, never touched, serves the pods again.
             iamlet.stop();
             assertFalse(sandbox.nodeRuleset().contains("table inet iamlet"), sandbox.nodeRuleset());
             assertEquals("kube2iam", answerer(plain), "kube2iam answers again after the rollback");
             assertEquals("app-web", RawHttp.get(web.ns(), Sandbox.IMDS_IP, 80, ROLES, Map.of()).body());
+            // The agent's scrape now fails: IamletAgentDown becomes active for iamlet's instance (pending: its `for` is 5m).
+            awaitAlert("IamletAgentDown", Sandbox.HOST_IP + ":" + IAMLET_METRICS, work);
             kube2iam.stop();
         } finally {
             if (prometheus != null) {
@@ -174,6 +196,13 @@ class OperationsE2eTest {
         }
     }
 
+    /** Each finding as the text output's first two columns, "level check". */
+    private static List<String> levelsAndChecks(JsonNode doctorJson) {
+        List<String> out = new ArrayList<>();
+        doctorJson.get("findings").forEach(f -> out.add(String.format("%-4s %s", f.get("level").asText(), f.get("check").asText())));
+        return out;
+    }
+
     private JsonNode query(String promql) throws Exception {
         RawHttp.Response r = RawHttp.get(sandbox.node(), Sandbox.HOST_IP, PROMETHEUS_PORT,
                 "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8), Map.of());
@@ -181,6 +210,69 @@ class OperationsE2eTest {
         JsonNode body = JSON.readTree(r.body());
         assertEquals("success", body.get("status").asText(), r.body());
         return body.at("/data/result");
+    }
+
+    /** The alert names of the chart's rule file. */
+    private static List<String> chartAlerts() throws Exception {
+        List<String> names = new ArrayList<>();
+        new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(Chart.prometheusRuleFile()).get("groups")
+                .forEach(g -> g.get("rules").forEach(r -> names.add(r.get("alert").asText())));
+        return names;
+    }
+
+    /** Prometheus's API through curl: its longer answers are chunked, which RawHttp (Content-Length only) does not read. */
+    private JsonNode api(String path) throws Exception {
+        Command.Result r = sandbox.node().exec("curl", "-sS", "--fail", "http://" + Sandbox.HOST_IP + ":" + PROMETHEUS_PORT + path);
+        assertEquals(0, r.exitCode(), path + ": " + r.output());
+        JsonNode body = JSON.readTree(r.stdout());
+        assertEquals("success", body.path("status").asText(), r.stdout());
+        return body.get("data");
+    }
+
+    /** Waits until Prometheus holds exactly these alerting rules, each evaluated (health "ok") at least once. */
+    private void awaitRules(List<String> alerts, Path work) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            List<String> loaded = new ArrayList<>();
+            List<String> healthy = new ArrayList<>();
+            JsonNode groups = api("/api/v1/rules?type=alert").get("groups");
+            groups.forEach(g -> g.get("rules").forEach(r -> {
+                loaded.add(r.get("name").asText());
+                if (r.get("health").asText().equals("ok")) {
+                    healthy.add(r.get("name").asText());
+                }
+            }));
+            if (loaded.equals(alerts) && healthy.equals(alerts)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail("Prometheus's rules are not the chart's, or not all evaluated: " + groups.toPrettyString() + "\n"
+                        + Files.readString(work.resolve("prometheus.log")));
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** "alertname instance state" of every pending or firing alert. */
+    private List<String> activeAlerts() throws Exception {
+        List<String> active = new ArrayList<>();
+        api("/api/v1/alerts").get("alerts").forEach(a -> active.add(a.at("/labels/alertname").asText() + " "
+                + a.at("/labels/instance").asText() + " " + a.get("state").asText()));
+        return active;
+    }
+
+    private void awaitAlert(String name, String instance, Path work) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            List<String> active = activeAlerts();
+            if (active.contains(name + " " + instance + " pending")) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                fail(name + " for " + instance + " never became active; active: " + active + "\n" + Files.readString(work.resolve("prometheus.log")));
+            }
+            Thread.sleep(200);
+        }
     }
 
     private void awaitQuery(String promql, Duration timeout, Path work) throws Exception {
