@@ -16,11 +16,13 @@ import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.KubeClients;
+import io.iamlet.control.PodRoles;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.identity.ServiceAccountTokens;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Redirects;
@@ -40,6 +42,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
@@ -115,12 +118,16 @@ public final class Agent implements AutoCloseable {
                 Duration.ofSeconds(10), awsCredentials), clock);
         open.add(sts);
         RolePolicy policy = new RolePolicy(roles);
+        PodRoles podRoles = new PodRoles(index, policy);
         CredentialCache cache = new CredentialCache(sts, CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), clock,
-                CredentialBroker.wantedBy(index, policy));
+                podRoles::wants);
         open.add(cache);
         cache.holdPrefetches(); // released when ready: the node's prefetches would compete with the start
         PodEventRecorder events = new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5));
-        CredentialBroker broker = new CredentialBroker(index, policy, cache, events);
+        ContainerCredentialsRoute.Settings containerCredentials = config.containerCredentials();
+        CredentialBroker broker = new CredentialBroker(podRoles, cache, events, containerCredentials.enabled()
+                ? Optional.of(ServiceAccountTokens.of(kube, containerCredentials.audiences(), containerCredentials.tokenReview(), clock))
+                : Optional.empty());
         metrics = new ServerMetrics(cache::stats, Version.current());
         cache.listen(metrics.cacheListener());
         metrics.duplicates(index::duplicateCounts);
@@ -134,9 +141,11 @@ public final class Agent implements AutoCloseable {
             open.add(identity);
             routes.withKernelIdentity(identity);
         }
-        if (config.containerCredentials().enabled()) {
-            routes.withRoutesAhead(ContainerCredentialsRoute.create(config.containerCredentials(), kube, index, policy, cache, events,
-                    config.nodeName(), clock, log, metrics)::register);
+        if (containerCredentials.enabled()) {
+            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, log, metrics)::register);
+            log.event(Level.INFO, "container credentials served", Map.of("path", containerCredentials.path(),
+                    "token.audiences", String.join(",", new TreeSet<>(containerCredentials.audiences())), "token.review",
+                    containerCredentials.tokenReview().name().toLowerCase()));
         }
         // The pods are listed while Helidon starts (the broker above already listens to the index).
         notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";

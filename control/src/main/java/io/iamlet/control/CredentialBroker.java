@@ -5,143 +5,198 @@ import io.iamlet.control.credentials.CredentialException;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.credentials.Credentials;
 import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.identity.PodIdentity;
+import io.iamlet.control.identity.ServiceAccountTokens;
+import io.iamlet.control.identity.TokenCheck;
 import io.iamlet.control.pods.PodCgroups;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.pods.PodLookup;
 import io.iamlet.control.policy.RoleDecision;
-import io.iamlet.control.policy.RolePolicy;
+import io.iamlet.control.policy.ServiceAccountRole;
 
 import java.util.Optional;
-import java.util.function.Predicate;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The questions the metadata server asks, answered from the pod index, the role policy and the credential
- * cache: which role has the pod at this IP, and what are its credentials. Every answer is a value the
- * server can log and serve; none of them ever carries the node's own credentials.
+ * cache. By address (the metadata API): which role has this caller, what are its credentials, which pod does
+ * an IMDSv2 token belong to. By service-account token (the container-credentials endpoint): the credentials of
+ * the token's pod, when the request comes from that pod. Each question has its own answer type; none of them
+ * ever carries the node's own credentials. Both paths share the policy, the events and the cache, under the
+ * same key, so a pod that uses both costs one STS session.
  */
 public final class CredentialBroker {
+    /** What a refusal is, beyond its status, for what the server shows and how it answers. */
+    public enum Refusal {
+        /** Any refusal not named below. */
+        REFUSED,
+        /** The caller asked for a role that is not its pod's (kube2iam: "Invalid role ..."). */
+        NOT_THE_POD_ROLE,
+        /**
+         * A token sent from an address that is not its pod's: the reason names pods and addresses, which the
+         * caller is not told.
+         */
+        POSSIBLE_SPOOF
+    }
+
+    /** The answer to "which role has this caller". */
+    public sealed interface RoleAnswer permits Role, Refused {
+    }
+
+    /** The answer to "the credentials of this caller's role". */
+    public sealed interface CredentialsAnswer permits Granted, Refused {
+    }
+
+    /** The answer to "which pod does an IMDSv2 token for this caller belong to". */
+    public sealed interface OwnerAnswer permits Owner, Refused {
+    }
+
+    public record Role(PodInfo pod, RoleDecision.Allowed decision) implements RoleAnswer {
+    }
+
+    public record Granted(PodInfo pod, RoleDecision.Allowed decision, Credentials credentials) implements CredentialsAnswer {
+    }
+
+    public record Owner(PodInfo pod) implements OwnerAnswer {
+    }
+
+    /** @param foundPod the pod, when one was found, for the log line (ns.name) */
+    public record Refused(int httpStatus, String reason, Optional<PodInfo> foundPod, Refusal kind)
+            implements RoleAnswer, CredentialsAnswer, OwnerAnswer {
+        Refused(int httpStatus, String reason, Optional<PodInfo> foundPod) {
+            this(httpStatus, reason, foundPod, Refusal.REFUSED);
+        }
+    }
+
+    private final PodRoles roles;
     private final PodIndex index;
-    private final RolePolicy policy;
     private final CredentialCache cache;
     private final PodEventRecorder events;
+    private final Optional<ServiceAccountTokens> tokens;
+    /**
+     * One at a time, so that the pods of one ServiceAccount (at start-up: all of a namespace's) cost one API read,
+     * the rest coming from ServiceAccountAnnotations' cache; the thread ends when there is nothing to do.
+     */
+    private final ExecutorService serviceAccountPrefetches = new ThreadPoolExecutor(0, 1,
+            10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            Thread.ofVirtual().name("prefetch-service-account-role").factory());
 
-    public CredentialBroker(PodIndex index, RolePolicy policy, CredentialCache cache, PodEventRecorder events) {
-        this.index = index;
-        this.policy = policy;
+    /** @param tokens with the container-credentials endpoint: how tokens are checked; empty: tokens are refused */
+    public CredentialBroker(PodRoles roles, CredentialCache cache, PodEventRecorder events, Optional<ServiceAccountTokens> tokens) {
+        this.roles = roles;
+        this.index = roles.index();
         this.cache = cache;
         this.events = events;
-        // A pod with a role appeared or changed: fetch its credentials now, so its first request is a hit.
+        this.tokens = tokens;
+        // A pod with a role appeared or changed: fetch its credentials now, so its first request is a hit. A pod whose
+        // role comes from its ServiceAccount (only with tokens) has the ServiceAccount read off the informer's thread,
+        // one pod at a time, and only when it becomes live or changes account (not on every update or resync).
         index.addListener((before, after) -> {
-            if (after != null && after.live() && decide(after) instanceof RoleDecision.Allowed allowed) {
+            if (after == null || !after.live()) {
+                return;
+            }
+            if (roles.decide(after) instanceof RoleDecision.Allowed allowed) {
                 cache.prefetch(CredentialKey.of(allowed));
+            }
+            if (tokens.isPresent() && !ServiceAccountRole.podHasRole(after, roleKey())
+                    && (before == null || !before.live() || !before.serviceAccount().equals(after.serviceAccount()))) {
+                serviceAccountPrefetches.execute(() -> prefetchServiceAccountRole(tokens.get(), after));
             }
         });
     }
 
-    /** How the refusal of a role that is not the pod's begins (kube2iam's words). */
-    public static final String INVALID_ROLE = "Invalid role ";
-
-    /** An answer to the server. */
-    public sealed interface Answer {
-        /** The pod, when it was found, for the log line (ns.name, pod.iam.role). */
-        Optional<PodInfo> foundPod();
-    }
-
-    public record Role(PodInfo pod, RoleDecision.Allowed decision) implements Answer {
-        public Optional<PodInfo> foundPod() {
-            return Optional.of(pod);
-        }
-    }
-
-    public record Granted(PodInfo pod, RoleDecision.Allowed decision, Credentials credentials) implements Answer {
-        public Optional<PodInfo> foundPod() {
-            return Optional.of(pod);
-        }
-    }
-
-    public record Refused(int httpStatus, String reason, Optional<PodInfo> foundPod) implements Answer {
-    }
-
-    /** The role of the pod at {@code ip}, for the role listing. */
-    public Answer roleFor(String ip) throws InterruptedException {
-        return roleFor(ip, Optional.empty());
-    }
-
-    /**
-     * The role of the pod at {@code ip}; with an IMDSv2 token's pod uid, only if that pod is the one at
-     * {@code ip} (else a refusal, never another pod's role).
-     */
-    public Answer roleFor(String ip, Optional<String> boundUid) throws InterruptedException {
-        return roleFor(ip, boundUid, Optional.empty());
-    }
-
-    /**
-     * The role of the caller: the pod the kernel named by the connection's cgroup when it named one (eBPF
-     * backend), whatever pod the index has at {@code ip}; else the pod at {@code ip}.
-     */
-    public Answer roleFor(String ip, Optional<String> boundUid, Optional<PodCgroups.Owner> kernel) throws InterruptedException {
-        PodLookup lookup;
-        if (kernel.isPresent()) {
-            lookup = kernelCaller(ip, kernel.get());
-            if (lookup instanceof PodLookup.Found(PodInfo pod) && boundUid.isPresent() && !boundUid.get().equals(pod.uid())) {
-                lookup = new PodLookup.Refused("the token was issued to pod uid " + boundUid.get() + ", but the connection comes from "
-                        + pod + "'s cgroup: request a new token");
-            }
-        } else {
-            lookup = boundUid.isPresent() ? index.findWaiting(ip, boundUid.get()) : index.findWaiting(ip);
-        }
+    /** The role of the caller (the role listing). With an IMDSv2 token, only if its pod is the caller. */
+    public RoleAnswer roleFor(Caller caller) throws InterruptedException {
+        PodLookup lookup = pod(caller);
         if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
             return refusal(lookup);
         }
-        return switch (decide(pod)) {
-            case RoleDecision.Allowed allowed -> new Role(pod, allowed);
-            case RoleDecision.Denied denied -> {
-                denied.annotation().ifPresent(a -> events.invalidAnnotation(pod, a, denied.reason()));
-                yield new Refused(denied.httpStatus(), denied.reason(), Optional.of(pod));
-            }
+        return switch (judge(pod, pod)) {
+            case Role role -> role;
+            case Refused refused -> refused;
         };
     }
 
-    /** Credentials for {@code requestedRole} if that is the role of the pod at {@code ip}. */
-    public Answer credentialsFor(String ip, String requestedRole) throws InterruptedException {
-        return credentialsFor(ip, requestedRole, Optional.empty());
+    /** Credentials for {@code requestedRole} if that is the caller's role. */
+    public CredentialsAnswer credentialsFor(Caller caller, String requestedRole) throws InterruptedException {
+        return switch (roleFor(caller)) {
+            case Refused refused -> refused;
+            // kube2iam's route takes everything after security-credentials/ (full ARNs and paths have '/') and
+            // compares it with the pod's role after making both ARNs.
+            case Role(PodInfo pod, RoleDecision.Allowed allowed) when !allowed.annotation().equals(requestedRole)
+                    && !roles.policy().normalise(requestedRole).map(allowed.arn()::equals).orElse(false) ->
+                    new Refused(403, "Invalid role " + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
+                            Optional.of(pod), Refusal.NOT_THE_POD_ROLE);
+            case Role role -> credentials(role);
+        };
     }
 
-    public Answer credentialsFor(String ip, String requestedRole, Optional<String> boundUid) throws InterruptedException {
-        return credentialsFor(ip, requestedRole, boundUid, Optional.empty());
+    /**
+     * The caller to bind an IMDSv2 token to: the pod the kernel named, else the pod the API server says owns the
+     * address now (not the index's view).
+     */
+    public OwnerAnswer tokenOwner(Caller caller) throws InterruptedException {
+        PodLookup lookup = caller.kernel().isPresent() ? kernelCaller(caller.ip(), caller.kernel().get()) : index.findConfirmed(caller.ip());
+        return lookup instanceof PodLookup.Found(PodInfo pod) ? new Owner(pod) : refusal(lookup);
     }
 
-    public Answer credentialsFor(String ip, String requestedRole, Optional<String> boundUid, Optional<PodCgroups.Owner> kernel)
-            throws InterruptedException {
-        Answer role = roleFor(ip, boundUid, kernel);
-        if (!(role instanceof Role(PodInfo pod, RoleDecision.Allowed allowed))) {
-            return role;
+    /**
+     * Credentials for the pod a service-account token names, when the request comes from that pod's address.
+     * Identity comes from the token; the address only has to agree with it, else 403 and a possible spoof. The
+     * role is the pod's, or its ServiceAccount's when the pod names none.
+     */
+    public CredentialsAnswer credentialsForToken(String token, String callerIp) throws InterruptedException {
+        if (tokens.isEmpty()) {
+            return new Refused(404, "service-account tokens are not accepted here", Optional.empty());
         }
-        // kube2iam's route takes everything after security-credentials/ (full ARNs and paths have '/') and
-        // compares it with the pod's role after making both ARNs.
-        if (!allowed.annotation().equals(requestedRole) && !policy.normalise(requestedRole).map(allowed.arn()::equals).orElse(false)) {
-            return new Refused(403, INVALID_ROLE + requestedRole + ": pod " + pod.key() + " has role " + allowed.annotation(),
-                    Optional.of(pod));
-        }
-        try {
-            return new Granted(pod, allowed, cache.get(CredentialKey.of(allowed)));
-        } catch (CredentialException e) {
-            if (e.forPodOwner()) {
-                events.assumeRoleFailed(pod, allowed.arn(), e);
+        PodIdentity identity;
+        switch (tokens.get().verifier().check(token)) {
+            case TokenCheck.Verified v -> identity = v.identity();
+            // 400, as the EKS Pod Identity Agent answers a missing, unparsable or expired token: the SDKs read
+            // {"code","message"} from a 400 (Go v2 credentials/endpointcreds) and do not retry it.
+            case TokenCheck.Rejected r -> {
+                return new Refused(400, "service-account token refused: " + r.reason(), Optional.empty());
             }
-            return new Refused(e.httpStatus(), e.getMessage(), Optional.of(pod));
+            case TokenCheck.Unavailable u -> {
+                return new Refused(503, "cannot verify service-account tokens now: " + u.reason(), Optional.empty());
+            }
         }
+        PodInfo pod;
+        switch (bind(identity, callerIp)) {
+            case Owner owner -> pod = owner.pod();
+            case Refused refused -> {
+                return refused;
+            }
+        }
+        PodInfo judged;
+        try {
+            judged = ServiceAccountRole.podHasRole(pod, roleKey()) ? pod
+                    : ServiceAccountRole.apply(pod, tokens.get().serviceAccounts().of(identity.namespace(), identity.serviceAccount()),
+                    roleKey(), roles.policy().settings().roleAnnotationKeys());
+        } catch (IllegalStateException e) {
+            return new Refused(503, e.getMessage(), Optional.of(pod));
+        }
+        return switch (judge(pod, judged)) {
+            case Role role -> credentials(role);
+            case Refused refused -> refused;
+        };
     }
 
-    /** The pod that owns {@code ip} now, confirmed with the API server: what an IMDSv2 token is bound to. */
-    public PodLookup owner(String ip) throws InterruptedException {
-        return index.findConfirmed(ip);
-    }
-
-    /** The caller to bind an IMDSv2 token to: the pod the kernel named, else the pod the API server says owns {@code ip}. */
-    public PodLookup owner(String ip, Optional<PodCgroups.Owner> kernel) throws InterruptedException {
-        return kernel.isPresent() ? kernelCaller(ip, kernel.get()) : index.findConfirmed(ip);
+    /** The pod the caller is: the kernel's word when it has one, else the pod at the address (bound to the token's pod). */
+    private PodLookup pod(Caller caller) throws InterruptedException {
+        if (caller.kernel().isEmpty()) {
+            return caller.tokenPodUid().isPresent() ? index.findWaiting(caller.ip(), caller.tokenPodUid().get()) : index.findWaiting(caller.ip());
+        }
+        PodLookup lookup = kernelCaller(caller.ip(), caller.kernel().get());
+        if (lookup instanceof PodLookup.Found(PodInfo pod) && caller.tokenPodUid().isPresent() && !caller.tokenPodUid().get().equals(pod.uid())) {
+            return new PodLookup.Refused("the token was issued to pod uid " + caller.tokenPodUid().get() + ", but the connection comes from "
+                    + pod + "'s cgroup: request a new token");
+        }
+        return lookup;
     }
 
     /**
@@ -176,33 +231,77 @@ public final class CredentialBroker {
         return pod.ips().stream().map(PodIndex::normalize).anyMatch(PodIndex.normalize(ip)::equals);
     }
 
+    /** The live pod of this node that the token's identity names, when the request comes from its own address. */
+    private OwnerAnswer bind(PodIdentity identity, String callerIp) throws InterruptedException {
+        PodLookup atCaller = index.findWaiting(callerIp);
+        if (atCaller instanceof PodLookup.Found(PodInfo pod)) {
+            if (identity.podUid().equals(pod.uid()) && identity.namespace().equals(pod.namespace())
+                    && identity.podName().equals(pod.name())) {
+                return new Owner(pod);
+            }
+            return new Refused(403, "the token of " + identity + " was sent from " + callerIp + ", the address of pod " + pod.key(),
+                    Optional.of(pod), Refusal.POSSIBLE_SPOOF);
+        }
+        if (atCaller instanceof PodLookup.Ambiguous ambiguous) {
+            // As on the IMDS path: the address cannot be vouched for, whatever the token says.
+            return new Refused(409, ambiguous.reason(), Optional.empty());
+        }
+        Optional<PodInfo> tokenPod = index.pods().stream().filter(p -> identity.podUid().equals(p.uid())).findFirst();
+        if (tokenPod.isPresent() && tokenPod.get().live()) {
+            return new Refused(403, "the token of " + identity + " (IPs " + String.join(",", tokenPod.get().ips())
+                    + ") was sent from " + callerIp + ", which is no pod's address on this node", Optional.empty(), Refusal.POSSIBLE_SPOOF);
+        }
+        return new Refused(403, "the token's " + identity + " is not a live pod on node " + index.nodeName()
+                + tokenPod.map(p -> " (" + (p.deleting() ? "terminating" : p.phase()) + ")").orElse(" (gone, or on another node)"),
+                Optional.empty());
+    }
+
+    /** The policy's verdict on {@code judged} (the pod, perhaps with its ServiceAccount's role); a refusal names {@code pod}. */
+    private RoleAnswer judge(PodInfo pod, PodInfo judged) {
+        return switch (roles.decide(judged)) {
+            case RoleDecision.Allowed allowed -> new Role(pod, allowed);
+            case RoleDecision.Denied denied -> {
+                denied.annotation().ifPresent(a -> events.invalidAnnotation(pod, a, denied.reason()));
+                yield new Refused(denied.httpStatus(), denied.reason(), Optional.of(pod));
+            }
+        };
+    }
+
+    private CredentialsAnswer credentials(Role role) {
+        try {
+            return new Granted(role.pod(), role.decision(), cache.get(CredentialKey.of(role.decision())));
+        } catch (CredentialException e) {
+            if (e.forPodOwner()) {
+                events.assumeRoleFailed(role.pod(), role.decision().arn(), e);
+            }
+            return new Refused(e.httpStatus(), e.getMessage(), Optional.of(role.pod()));
+        }
+    }
+
+    private void prefetchServiceAccountRole(ServiceAccountTokens tokens, PodInfo pod) {
+        try {
+            PodInfo judged = ServiceAccountRole.apply(pod, tokens.serviceAccounts().of(pod.namespace(), pod.serviceAccount()),
+                    roleKey(), roles.policy().settings().roleAnnotationKeys());
+            if (roles.decide(judged) instanceof RoleDecision.Allowed allowed) {
+                cache.prefetch(CredentialKey.of(allowed));
+            }
+        } catch (RuntimeException e) {
+            // Unreadable ServiceAccount or no role: the pod's own request says why, with the status it deserves.
+        }
+    }
+
+    private String roleKey() {
+        return roles.policy().settings().roleKey();
+    }
+
     /** The HTTP status and reason for a lookup that found no single pod. */
-    public static Refused refused(PodLookup lookup) {
-        return refusal(lookup);
-    }
-
-    /**
-     * Whether a live pod still has the key: the cache keeps such keys fresh even when nobody asks, and drops
-     * the others once idle. Static so the cache can be built before the broker that uses it.
-     */
-    public static Predicate<CredentialKey> wantedBy(PodIndex index, RolePolicy policy) {
-        return key -> index.pods().stream()
-                .filter(PodInfo::live)
-                .map(pod -> policy.decide(pod, index.namespace(pod.namespace())))
-                .anyMatch(d -> d instanceof RoleDecision.Allowed a && CredentialKey.of(a).equals(key));
-    }
-
-    private RoleDecision decide(PodInfo pod) {
-        return policy.decide(pod, index.namespace(pod.namespace()));
-    }
-
     private static Refused refusal(PodLookup lookup) {
         return switch (lookup) {
             case PodLookup.NotFound nf -> new Refused(404, nf.reason(), Optional.empty());
             case PodLookup.Ambiguous a -> new Refused(409, a.reason(), Optional.empty());
             case PodLookup.Unavailable u -> new Refused(503, u.reason(), Optional.empty());
             case PodLookup.Refused r -> new Refused(403, r.reason(), Optional.empty());
-            case PodLookup.Found f -> throw new AssertionError("found is not a refusal");
+            case PodLookup.Found f -> throw new IllegalArgumentException("a found pod is no refusal: " + f.pod());
         };
     }
 }

@@ -46,9 +46,9 @@ class CredentialBrokerTest {
         sts = aws.sts();
         index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
         events = new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5));
-        broker = new CredentialBroker(index, policy, cache, events);
+        broker = new CredentialBroker(new PodRoles(index, policy), cache, events, Optional.empty());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
     }
@@ -71,17 +71,17 @@ class CredentialBrokerTest {
     @Test
     void aPodGetsItsOwnRoleAndNothingElse() throws Exception {
         client.pods().inNamespace("team").resource(Pods.withRole("team", "web", NODE, "reader", "10.2.0.5")).create();
-        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.2.0.5"));
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor(Caller.at("10.2.0.5")));
         assertEquals("reader", role.decision().annotation());
-        CredentialBroker.Granted granted = assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.2.0.5", "reader"));
+        CredentialBroker.Granted granted = assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.2.0.5"), "reader"));
         assertTrue(granted.credentials().sessionToken().contains("reader"), "credentials of the pod's role");
         assertEquals("team.web", sts.calls().getLast().sessionName());
 
-        CredentialBroker.Refused wrong = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.5", "admin"));
+        CredentialBroker.Refused wrong = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.2.0.5"), "admin"));
         assertEquals(403, wrong.httpStatus());
         assertTrue(wrong.reason().startsWith("Invalid role admin"), wrong.reason());
 
-        CredentialBroker.Refused unknown = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.99", "reader"));
+        CredentialBroker.Refused unknown = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.2.0.99"), "reader"));
         assertEquals(404, unknown.httpStatus());
         assertTrue(unknown.foundPod().isEmpty());
     }
@@ -93,8 +93,8 @@ class CredentialBrokerTest {
         CredentialKey key = new CredentialKey(io.iamlet.control.policy.RoleArn.parse(BASE + "reader").orElseThrow(), "team.early",
                 Optional.empty());
         eventually("credentials are in the cache", () -> cache.has(key));
-        assertTrue(CredentialBroker.wantedBy(index, new RolePolicy(RoleSettings.defaults().withBaseArn(BASE))).test(key));
-        assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.2.0.6", "reader"));
+        assertTrue(new PodRoles(index, new RolePolicy(RoleSettings.defaults().withBaseArn(BASE))).wants(key));
+        assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.2.0.6"), "reader"));
         assertEquals(1, cache.stats().hits());
         assertEquals(0, cache.stats().misses());
         assertEquals(1, sts.assumeRoleCalls());
@@ -105,7 +105,7 @@ class CredentialBrokerTest {
         sts.deny(BASE + "untrusted");
         client.pods().inNamespace("team").resource(Pods.withRole("team", "app", NODE, "untrusted", "10.2.0.7")).create();
         for (int i = 0; i < 3; i++) {
-            CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.7", "untrusted"));
+            CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.2.0.7"), "untrusted"));
             assertEquals(500, refused.httpStatus());
             assertTrue(refused.reason().contains("AccessDenied"), refused.reason());
         }
@@ -127,16 +127,16 @@ class CredentialBrokerTest {
         client.pods().inNamespace("team").resource(Pods.pod("team", "new", NODE, "Pending",
                 Map.of("iam.amazonaws.com/role", "new-role"), "10.2.0.8")).create();
         eventually("both pods are indexed", () -> index.pods().size() == 2);
-        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.2.0.8"));
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor(Caller.at("10.2.0.8")));
         assertEquals("new-role", role.decision().annotation());
-        assertEquals(403, assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.2.0.8", "old-role")).httpStatus());
+        assertEquals(403, assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.2.0.8"), "old-role")).httpStatus());
         assertTrue(sts.calls().stream().noneMatch(c -> c.roleArn().endsWith("old-role")), "the finished pod's role is never assumed");
     }
 
     @Test
     void refusalsCarryThePodForTheLogLine() throws Exception {
         client.pods().inNamespace("team").resource(Pods.pod("team", "plain", NODE, "Running", Map.of(), "10.2.0.9")).create();
-        CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.9"));
+        CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(Caller.at("10.2.0.9")));
         assertEquals(404, refused.httpStatus());
         assertEquals("team/plain", refused.foundPod().orElseThrow().key());
         assertTrue(refused.reason().contains("has no iam.amazonaws.com/role annotation"), refused.reason());
@@ -156,11 +156,11 @@ class CredentialBrokerTest {
         index.upsert(PodIndex.from(old));
         fresh = client.pods().inNamespace("team").resource(fresh).create();
         index.upsert(PodIndex.from(old));
-        CredentialBroker.Answer answer = broker.roleFor("10.2.0.9", Optional.empty(), kernel(fresh));
+        CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.2.0.9", Optional.empty(), kernel(fresh)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("new-role", role.decision().annotation(), "the kernel named the new pod: its role, found through the API server");
         CredentialBroker.Refused tokenOfOld = assertInstanceOf(CredentialBroker.Refused.class,
-                broker.roleFor("10.2.0.9", Optional.of(old.getMetadata().getUid()), kernel(fresh)));
+                broker.roleFor(new Caller("10.2.0.9", Optional.of(old.getMetadata().getUid()), kernel(fresh))));
         assertEquals(403, tokenOfOld.httpStatus(), "the old pod's token from the new pod's cgroup");
     }
 
@@ -170,15 +170,13 @@ class CredentialBrokerTest {
         client.pods().inNamespace("team").resource(Pods.withRole("team", "other", NODE, "writer", "10.2.0.21")).create();
         eventually("the index has both", () -> index.find("10.2.0.21") instanceof io.iamlet.control.pods.PodLookup.Found);
         CredentialBroker.Refused mismatch = assertInstanceOf(CredentialBroker.Refused.class,
-                broker.credentialsFor("10.2.0.21", "writer", Optional.empty(), kernel(pod)));
+                broker.credentialsFor(new Caller("10.2.0.21", Optional.empty(), kernel(pod)), "writer"));
         assertEquals(403, mismatch.httpStatus(), mismatch.reason());
         eventually("a Warning Event on the pod the kernel named", () -> client.v1().events().inNamespace("team").list().getItems().stream()
                 .anyMatch(e -> PodEventRecorder.IDENTITY_MISMATCH.equals(e.getReason()) && "api".equals(e.getInvolvedObject().getName())));
-        CredentialBroker.Refused noPod = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.20", Optional.empty(),
-                Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.NoPod(7))));
+        CredentialBroker.Refused noPod = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.NoPod(7)))));
         assertEquals(403, noPod.httpStatus());
-        CredentialBroker.Refused unknownUid = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.2.0.20", Optional.empty(),
-                Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod("no-such-uid", 8))));
+        CredentialBroker.Refused unknownUid = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod("no-such-uid", 8)))));
         assertEquals(403, unknownUid.httpStatus(), unknownUid.reason());
     }
 
@@ -187,8 +185,8 @@ class CredentialBrokerTest {
         var host = Pods.withRole("team", "exporter", NODE, "exporter-role", "10.0.0.1");
         host.getSpec().setHostNetwork(true);
         host = client.pods().inNamespace("team").resource(host).create();
-        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor("10.0.0.1"), "by address, a hostNetwork pod is no one");
-        CredentialBroker.Answer answer = broker.roleFor("10.0.0.1", Optional.empty(), kernel(host));
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(Caller.at("10.0.0.1")), "by address, a hostNetwork pod is no one");
+        CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(host)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("exporter-role", role.decision().annotation());
     }

@@ -46,9 +46,9 @@ class EksBrokerTest {
         index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE)
                 .withSessionTags(new SessionTagSettings(true, Optional.of("prod"), Optional.empty())));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
         events = new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5));
-        broker = new CredentialBroker(index, policy, cache, events);
+        broker = new CredentialBroker(new PodRoles(index, policy), cache, events, Optional.empty());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
     }
@@ -77,8 +77,8 @@ class EksBrokerTest {
         return created;
     }
 
-    private CredentialBroker.Answer credentials(String ip, String role) throws Exception {
-        return broker.credentialsFor(ip, role);
+    private CredentialBroker.CredentialsAnswer credentials(String ip, String role) throws Exception {
+        return broker.credentialsFor(Caller.at(ip), role);
     }
 
     @Test
@@ -146,7 +146,7 @@ class EksBrokerTest {
             assertTrue(System.nanoTime() < deadline, "the edit reaches the pod index");
             Thread.sleep(20);
         }
-        CredentialBroker.Answer answer;
+        CredentialBroker.CredentialsAnswer answer;
         while (!((answer = credentials("10.3.0.4", "legacy")) instanceof CredentialBroker.Granted)) {
             assertTrue(System.nanoTime() < deadline, "the opted-out pod is served; last answer: " + answer
                     + "; STS calls: " + sts.calls(BASE + "legacy"));

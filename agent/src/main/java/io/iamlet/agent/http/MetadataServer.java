@@ -162,7 +162,7 @@ public final class MetadataServer implements AutoCloseable {
                 res.send(Json.object(health));
             } catch (Exception e) {
                 metrics.healthcheck(false);
-                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + MetadataRoutes.describe(e));
+                res.status(Status.INTERNAL_SERVER_ERROR_500).send("the node's metadata service is unreachable: " + Exchange.describe(e));
             }
         });
     }

@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class AbsoluteFormTest {
     @Test
     void absoluteFormIsReducedToItsPath() {
-        assertEquals("/latest/meta-data/iam/security-credentials/", MetadataRoutes.originForm(
+        assertEquals("/latest/meta-data/iam/security-credentials/", Exchange.originForm(
                 "http://169.254.169.254/latest/meta-data/iam/security-credentials/"));
-        assertEquals("/latest/meta-data/", MetadataRoutes.originForm("HTTP://169.254.169.254:80/latest/meta-data/"));
-        assertEquals("/", MetadataRoutes.originForm("http://169.254.169.254"));
-        assertEquals("/latest/user-data", MetadataRoutes.originForm("/latest/user-data"), "origin form is left alone");
+        assertEquals("/latest/meta-data/", Exchange.originForm("HTTP://169.254.169.254:80/latest/meta-data/"));
+        assertEquals("/", Exchange.originForm("http://169.254.169.254"));
+        assertEquals("/latest/user-data", Exchange.originForm("/latest/user-data"), "origin form is left alone");
         // What follows the authority is checked like any path: a smuggled "//" or ".." is still refused later.
-        assertEquals("//latest/user-data", MetadataRoutes.originForm("http://169.254.169.254//latest/user-data"));
+        assertEquals("//latest/user-data", Exchange.originForm("http://169.254.169.254//latest/user-data"));
     }
 }

@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.PodRoles;
+import io.iamlet.control.identity.ServiceAccountTokens;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.events.PodEventRecorder;
@@ -45,6 +47,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -104,10 +107,11 @@ class ContainerCredentialsRouteTest {
     private void start(TokenVerifier.Mode mode) throws Exception {
         index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(300), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(),
-                CredentialBroker.wantedBy(index, policy));
+        PodRoles roles = new PodRoles(index, policy);
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), roles::wants);
         PodEventRecorder events = new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5));
-        CredentialBroker broker = new CredentialBroker(index, policy, cache, events);
+        CredentialBroker broker = new CredentialBroker(roles, cache, events, Optional.of(ServiceAccountTokens.of(aws.api().client(),
+                TokenVerifier.Settings.audiences(Set.of("iamlet")), mode, Clock.systemUTC())));
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
@@ -115,10 +119,7 @@ class ContainerCredentialsRouteTest {
         RequestLog log = new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC());
         MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
                 new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), MetadataRoutes.ImdsV2.OPTIONAL, log, metrics);
-        ContainerCredentialsRoute.Settings settings = new ContainerCredentialsRoute.Settings(true, ContainerCredentialsRoute.DEFAULT_PATH,
-                TokenVerifier.Settings.audiences(Set.of("iamlet")), mode);
-        routes.withRoutesAhead(ContainerCredentialsRoute.create(settings, aws.api().client(), index, policy, cache, events, "node-a",
-                Clock.systemUTC(), log, metrics)::register);
+        routes.withRoutesAhead(new ContainerCredentialsRoute(ContainerCredentialsRoute.DEFAULT_PATH, broker, log, metrics)::register);
         // The wildcard of both families, so that IPv6 pods (::1) reach it too.
         server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("::"), 0, 0, "10.0.0.1",
                 () -> null, null), routes, metrics, node).start();

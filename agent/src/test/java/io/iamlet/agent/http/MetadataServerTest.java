@@ -5,6 +5,7 @@ import io.iamlet.agent.metrics.ServerMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.PodRoles;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.events.PodEventRecorder;
@@ -34,6 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -66,9 +68,9 @@ class MetadataServerTest {
         imds = aws.imds();
         index = new PodIndex(api.client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), CredentialBroker.wantedBy(index, policy));
-        CredentialBroker broker = new CredentialBroker(index, policy, cache,
-                new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
+        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
+        CredentialBroker broker = new CredentialBroker(new PodRoles(index, policy), cache,
+                new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)), Optional.empty());
         ServerMetrics metrics = new ServerMetrics(cache::stats);
         cache.listen(metrics.cacheListener());
         index.start();

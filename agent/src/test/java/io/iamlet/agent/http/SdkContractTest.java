@@ -259,6 +259,20 @@ class SdkContractTest {
                     assertTrue(IMDS_TIME.matcher(doc.get("Expiration").asText()).matches());
                     assertFalse(document(f, LEGACY + "reader").has("AccountId"), "the legacy document keeps IMDS's shape");
                 }));
+        cases.add(new Case("Java v2 2.59.1 InstanceProfileCredentialsProvider getCredentialHeaders (X-amzn-extended: 1 on the legacy path)",
+                "the legacy path with X-amzn-extended: 1 gives the extended document; another role stays 403, never the node's", f -> {
+                    String token = put(f, "300").body();
+                    Answer a = exchange(f, "GET " + LEGACY + "reader HTTP/1.1\r\nHost: " + f.host() + "\r\nX-aws-ec2-metadata-token: " + token
+                            + "\r\nX-amzn-extended: 1\r\nConnection: close\r\n\r\n");
+                    assertEquals(200, a.status(), a.body());
+                    JsonNode doc = JSON.readTree(a.body());
+                    assertEquals(FakeAws.ACCOUNT, doc.get("AccountId").asText());
+                    assertEquals("Success", doc.get("Code").asText());
+                    Answer other = exchange(f, "GET " + LEGACY + "admin HTTP/1.1\r\nHost: " + f.host() + "\r\nX-aws-ec2-metadata-token: " + token
+                            + "\r\nX-amzn-extended: 1\r\nConnection: close\r\n\r\n");
+                    assertEquals(403, other.status(), other.body());
+                    assertFalse(other.body().contains(FakeImds.NODE_ACCESS_KEY));
+                }));
         // Answers within the SDKs' timeout, cold.
         cases.add(new Case("botocore utils.py DEFAULT_METADATA_SERVICE_TIMEOUT 1 s, one attempt; Go v1 service.go Timeout 1 s; JS timeout 1000 ms",
                 "a new pod's first token, listing and credentials come from memory, each within 1 s", f -> {

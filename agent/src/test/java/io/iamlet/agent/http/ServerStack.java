@@ -4,6 +4,7 @@ import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.PodRoles;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.events.PodEventRecorder;
@@ -23,6 +24,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -52,9 +54,9 @@ final class ServerStack implements AutoCloseable {
         index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true));
         RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(),
-                CredentialBroker.wantedBy(index, policy));
-        CredentialBroker broker = new CredentialBroker(index, policy, cache,
-                new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)));
+                new PodRoles(index, policy)::wants);
+        CredentialBroker broker = new CredentialBroker(new PodRoles(index, policy), cache,
+                new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)), Optional.empty());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));

@@ -111,7 +111,7 @@ public final class TokenVerifier {
      * TokenReview, its positive answers remembered until the token's own {@code exp} (never past it): SDKs send the
      * same token on every refresh, and one API call per request per pod would load the API server for nothing. A
      * refusal is not remembered (the next try may be a fixed token). The pod the token names is still checked on
-     * every request against the index (ContainerCredentialBroker), so a deleted pod's token stops working at once.
+     * every request against the index (CredentialBroker.credentialsForToken), so a deleted pod's token stops working at once.
      * Bounded: past {@link #MAX_REVIEWS} the expired answers go, and if that is not enough, all of them.
      */
     private TokenCheck review(String token) {

@@ -126,6 +126,11 @@ public final class PodIndex implements AutoCloseable {
                 settings.keepApiAnswers(), System::nanoTime);
     }
 
+    /** The node whose pods this index holds. */
+    public String nodeName() {
+        return settings.nodeName();
+    }
+
     public void addListener(PodListener listener) {
         listeners.add(listener);
     }

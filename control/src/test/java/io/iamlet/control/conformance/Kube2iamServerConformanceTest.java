@@ -1,7 +1,9 @@
 package io.iamlet.control.conformance;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.Caller;
 import io.iamlet.control.CredentialBroker;
+import io.iamlet.control.PodRoles;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -40,8 +43,8 @@ class Kube2iamServerConformanceTest {
         index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
         RolePolicy policy = new RolePolicy(settings);
         cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults().withErrorTtl(errorTtl), Clock.systemUTC(),
-                CredentialBroker.wantedBy(index, policy));
-        CredentialBroker broker = new CredentialBroker(index, policy, cache, new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5)));
+                new PodRoles(index, policy)::wants);
+        CredentialBroker broker = new CredentialBroker(new PodRoles(index, policy), cache, new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5)), Optional.empty());
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
         return broker;
@@ -70,9 +73,9 @@ class Kube2iamServerConformanceTest {
     void fullRequestChain() throws Exception {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN), Duration.ZERO);
         pod("production", "my-service", "my-service-role", "10.10.0.1");
-        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.10.0.1"));
+        CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, broker.roleFor(Caller.at("10.10.0.1")));
         assertEquals("my-service-role", role.decision().annotation());
-        CredentialBroker.Granted granted = assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.10.0.1", "my-service-role"));
+        CredentialBroker.Granted granted = assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.10.0.1"), "my-service-role"));
         assertFalse(granted.credentials().accessKeyId().isEmpty());
     }
 
@@ -83,7 +86,7 @@ class Kube2iamServerConformanceTest {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN)
                 .withNamespaceRestrictions(true, RoleSettings.RestrictionFormat.GLOB), Duration.ZERO);
         pod("restricted-ns", "pod-allowed", "allowed-role", "10.10.0.2");
-        assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.10.0.2", "allowed-role"));
+        assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.10.0.2"), "allowed-role"));
     }
 
     /** Difference kept on purpose: kube2iam answers 404, iamlet 403 with the reason (docs/operations.md). */
@@ -94,7 +97,7 @@ class Kube2iamServerConformanceTest {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN)
                 .withNamespaceRestrictions(true, RoleSettings.RestrictionFormat.GLOB), Duration.ZERO);
         pod("restricted-ns", "pod-denied", "unauthorized-role", "10.10.0.3");
-        CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.10.0.3", "unauthorized-role"));
+        CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.10.0.3"), "unauthorized-role"));
         assertEquals(403, refused.httpStatus());
         assertTrue(refused.reason().contains("some-other-role"), refused.reason());
         assertEquals(0, aws.sts().calls().stream().filter(c -> c.roleArn().endsWith("unauthorized-role")).count(), "no STS call for a refused role");
@@ -106,7 +109,7 @@ class Kube2iamServerConformanceTest {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN), Duration.ZERO);
         pod("team", "cached", "cached-role", "10.10.0.4");
         for (int i = 0; i < 5; i++) {
-            assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor("10.10.0.4", "cached-role"));
+            assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.10.0.4"), "cached-role"));
         }
         assertEquals(1, aws.sts().calls().stream().filter(c -> c.roleArn().endsWith("cached-role")).count());
     }
@@ -118,7 +121,7 @@ class Kube2iamServerConformanceTest {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN), Duration.ofMinutes(1));
         pod("team", "failing", "failing-role", "10.10.0.5");
         for (int i = 0; i < 5; i++) {
-            CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor("10.10.0.5", "failing-role"));
+            CredentialBroker.Refused refused = assertInstanceOf(CredentialBroker.Refused.class, broker.credentialsFor(Caller.at("10.10.0.5"), "failing-role"));
             assertEquals(500, refused.httpStatus(), refused.reason());
         }
         assertEquals(1, aws.sts().calls().stream().filter(c -> c.roleArn().endsWith("failing-role")).count());
@@ -129,6 +132,6 @@ class Kube2iamServerConformanceTest {
     void roleListing() throws Exception {
         CredentialBroker broker = broker(RoleSettings.defaults().withBaseArn(FakeAws.BASE_ARN), Duration.ZERO);
         pod("default", "any", "my-role", "10.0.0.1");
-        assertEquals("my-role", assertInstanceOf(CredentialBroker.Role.class, broker.roleFor("10.0.0.1")).decision().annotation());
+        assertEquals("my-role", assertInstanceOf(CredentialBroker.Role.class, broker.roleFor(Caller.at("10.0.0.1"))).decision().annotation());
     }
 }

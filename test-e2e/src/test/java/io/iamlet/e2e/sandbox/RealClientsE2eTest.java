@@ -308,9 +308,8 @@ class RealClientsE2eTest {
         List<ContainerRun> runs = new ArrayList<>(List.of(new ContainerRun(Client.JAVA_V2, javaPod, TokenPod.ENDPOINT, javaPod.net().ip()),
                 new ContainerRun(Client.JAVASCRIPT_V3, jsPod, TokenPod.ENDPOINT, jsPod.net().ip())));
         if (ipv6) {
-            // The Java SDK 2.38.0 (pinned) refuses http://[fd00:ec2::23] ("has an invalid host") and falls through to
-            // IMDS, which the log check catches; 2.59.1 takes it (and passed here). JavaScript only until the bump.
-            for (Client c : List.of(Client.JAVASCRIPT_V3)) {
+            // Java SDK 2.38.0 refused http://[fd00:ec2::23] ("has an invalid host") and fell through to IMDS; 2.59.1 takes it.
+            for (Client c : List.of(Client.JAVA_V2, Client.JAVASCRIPT_V3)) {
                 String name = c.id + "-cc6";
                 SandboxPod net = sandbox.plugPod(InterfaceStyle.CALI);
                 String v6 = sandbox.addIpv6(net);

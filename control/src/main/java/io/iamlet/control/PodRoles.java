@@ -1,0 +1,30 @@
+package io.iamlet.control;
+
+import io.iamlet.control.credentials.CredentialKey;
+import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.policy.RoleDecision;
+import io.iamlet.control.policy.RolePolicy;
+
+/**
+ * The role policy applied to the pods of the index: what the broker asks for one pod, and what the credential
+ * cache asks of all of them (whether a live pod still has a key). Built before both, so neither has to be
+ * built first.
+ */
+public record PodRoles(PodIndex index, RolePolicy policy) {
+    /** The policy's verdict on {@code pod}, with its namespace's restrictions as the index knows them. */
+    public RoleDecision decide(PodInfo pod) {
+        return policy.decide(pod, index.namespace(pod.namespace()));
+    }
+
+    /**
+     * Whether a live pod still has the key: the cache keeps such keys fresh even when nobody asks, and drops the
+     * others once idle.
+     */
+    public boolean wants(CredentialKey key) {
+        return index.pods().stream()
+                .filter(PodInfo::live)
+                .map(this::decide)
+                .anyMatch(d -> d instanceof RoleDecision.Allowed a && CredentialKey.of(a).equals(key));
+    }
+}
