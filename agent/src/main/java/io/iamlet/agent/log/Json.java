@@ -15,37 +15,6 @@ public final class Json {
     private Json() {
     }
 
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
-
-    /**
-     * A JSON string as Jackson's generator writes it with its default settings: quotes and backslashes escaped,
-     * backspace, tab, newline, form feed and return as their short escapes, other control characters as a
-     * six-character escape with upper-case hex, everything else as it is. For the request line ({@link RequestLog}),
-     * which is written without a generator; RequestLogTest checks the two agree.
-     */
-    static void appendString(StringBuilder b, String s) {
-        b.append('"');
-        int plain = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c != '"' && c != '\\') {
-                continue;
-            }
-            b.append(s, plain, i).append('\\');
-            switch (c) {
-                case '"', '\\' -> b.append(c);
-                case '\b' -> b.append('b');
-                case '\t' -> b.append('t');
-                case '\n' -> b.append('n');
-                case '\f' -> b.append('f');
-                case '\r' -> b.append('r');
-                default -> b.append("u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-            }
-            plain = i + 1;
-        }
-        b.append(s, plain, s.length()).append('"');
-    }
-
     /** One object; numbers stay numbers, everything else becomes a string. */
     public static String object(Map<String, ?> fields) {
         StringWriter out = new StringWriter(128);
