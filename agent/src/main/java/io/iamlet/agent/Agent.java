@@ -1,36 +1,25 @@
 package io.iamlet.agent;
 
-import io.iamlet.agent.log.Json;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.iamlet.agent.http.ContainerCredentialsRoute;
-import io.iamlet.agent.http.KernelIdentity;
-import io.iamlet.agent.http.MetadataProxy;
-import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.http.MetadataServer;
-import io.iamlet.agent.http.MetadataTokens;
+import io.iamlet.agent.log.Json;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.log.RequestLog.Level;
-import io.iamlet.agent.metrics.ServerMetrics;
-import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.KubeClients;
-import io.iamlet.control.PodRoles;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.StsCredentialSource;
-import io.iamlet.control.events.PodEventRecorder;
-import io.iamlet.control.identity.ServiceAccountTokens;
-import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.RuleCheck;
-import io.iamlet.redirect.Redirects;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.policy.RoleArn;
-import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.Redirects;
+import io.iamlet.redirect.RuleCheck;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 
@@ -39,15 +28,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
-
-import java.util.LinkedHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
 
 /**
  * The running agent. Start-up order: pods blocked from metadata (with the redirect on) → API client and
@@ -63,7 +50,8 @@ public final class Agent implements AutoCloseable {
     private KubernetesClient kube;
     private Redirects redirects;
     private MetadataServer server;
-    private ServerMetrics metrics;
+    /** none (no redirect), installed or failed: iamlet_rules. */
+    private volatile String ruleState = "none";
     private volatile String notReady = "starting";
     private volatile boolean rulesInstalled;
     /** The block's installation, under way while the rest of start-up goes ahead; null without --iptables. */
@@ -92,67 +80,45 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startSteps() throws Exception {
-        if (config.redirect().isPresent()) {
+        if (config.rules().spec().isPresent()) {
             // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
             // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
             // On a thread of its own, so that discovery, the clients and the first list of pods go ahead meanwhile:
             // linking the netlink downcalls alone is a noticeable part of the start (docs/performance.md). A failure
             // of the steps below waits for the block to be in before it stops the agent (close()).
-            redirects = config.redirects(Version.current());
+            redirects = config.rules().redirects(Version.current());
             blocked = CompletableFuture.runAsync(() -> {
-                redirects.block(config.backend(), config.redirect().get());
+                redirects.block(config.rules().backend(), config.rules().spec().get());
                 rulesInstalled = true;
-                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
+                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.rules().backend().label()));
             }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
         }
         Clock clock = Clock.systemUTC();
-        NodeMetadata node = new NodeMetadata(config.metadata(), Duration.ofSeconds(2));
-        RoleSettings roles = discover(config.roles(), node);
-        kube = KubeClients.create(config.api());
+        NodeMetadata node = new NodeMetadata(config.serving().metadata(), Duration.ofSeconds(2));
+        RoleSettings roles = discover(config.credentials().roles(), node);
+        kube = KubeClients.create(config.pods().api());
         open.add(kube);
-        PodIndex index = new PodIndex(kube, new PodIndex.Settings(config.nodeName(), config.resync(), config.lookupBudget(),
-                config.resolveDuplicates(), config.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS));
-        open.add(index);
-        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
-                StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),
+        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.credentials().stsEndpoint(),
+                StsRegion.choose(config.credentials().regionalSts(), config.credentials().region(), env, node::region), config.credentials().sessionDuration(),
                 Duration.ofSeconds(10), awsCredentials), clock);
         open.add(sts);
-        RolePolicy policy = new RolePolicy(roles);
-        PodRoles podRoles = new PodRoles(index, policy);
-        CredentialCache cache = new CredentialCache(sts, CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), clock,
-                podRoles::wants);
-        open.add(cache);
+        Optional<AgentStack.Kernel> kernel = config.rules().backend() == Backend.EBPF && config.rules().spec().isPresent()
+                ? config.rules().cgroup().map(cgroup -> new AgentStack.Kernel(config.rules().bpfPinDir(), cgroup)) : Optional.empty();
+        AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.node().name(), config.pods().resync(),
+                config.pods().lookupBudget(), config.pods().resolveDuplicates(), config.pods().apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
+                CredentialCache.Settings.defaults().withErrorTtl(config.credentials().errorTtl()), config.serving().allowedMetadataPaths(), config.serving().imdsV2(),
+                config.serving().containerCredentials(), kernel),
+                AgentStack.Parts.of(kube, sts, node, config.serving().metadata(), clock, log),
+                new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
+        open.add(stack);
+        PodIndex index = stack.index();
+        CredentialCache cache = stack.cache();
         cache.holdPrefetches(); // released when ready: the node's prefetches would compete with the start
-        PodEventRecorder events = new PodEventRecorder(kube, config.nodeName(), clock, Duration.ofMinutes(5));
-        ContainerCredentialsRoute.Settings containerCredentials = config.containerCredentials();
-        CredentialBroker broker = new CredentialBroker(podRoles, cache, events, containerCredentials.enabled()
-                ? Optional.of(ServiceAccountTokens.of(kube, containerCredentials.audiences(), containerCredentials.tokenReview(), clock))
-                : Optional.empty());
-        metrics = new ServerMetrics(cache::stats, Version.current());
-        cache.listen(metrics.cacheListener());
-        metrics.duplicates(index::duplicateCounts);
-        metrics.freshness(index::freshness);
-        metrics.apiReads(index::apiReads);
-        metrics.readiness(() -> notReady != null ? notReady : index.notCurrent());
-        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(clock),
-                new MetadataProxy(config.metadata(), node, config.allowedMetadataPaths(), Duration.ofSeconds(5)), config.imdsV2(), log, metrics);
-        if (config.backend() == io.iamlet.redirect.Backend.EBPF && config.redirect().isPresent() && config.cgroup().isPresent()) {
-            KernelIdentity identity = new KernelIdentity(config.bpfPinDir(), config.cgroup().get());
-            open.add(identity);
-            routes.withKernelIdentity(identity);
-        }
-        if (containerCredentials.enabled()) {
-            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, log, metrics)::register);
-            log.event(Level.INFO, "container credentials served", Map.of("path", containerCredentials.path(),
-                    "token.audiences", String.join(",", new TreeSet<>(containerCredentials.audiences())), "token.review",
-                    containerCredentials.tokenReview().name().toLowerCase()));
-        }
-        // The pods are listed while Helidon starts (the broker above already listens to the index).
-        notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
+        // The pods are listed while Helidon starts (the broker already listens to the index).
+        notReady = "waiting for the pods of node " + config.node().name() + " from the Kubernetes API";
         index.start();
-        server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(),
-                config.hostIp(), () -> notReady != null ? notReady : index.notCurrent(), config.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null), routes, metrics, node, config.serverLimits())
-                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
+        server = stack.server(new AgentStack.Listen(InetAddress.ofLiteral("0.0.0.0"), config.serving().appPort(), config.serving().metricsPort(), config.node().hostIp()),
+                config.serving().debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null, config.serving().limits()).start();
         log.event(Level.INFO, "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         if (blocked != null) {
@@ -162,21 +128,19 @@ public final class Agent implements AutoCloseable {
                 throw e.getCause() instanceof Exception x ? x : e;
             }
         }
-        index.awaitSynced(config.syncTimeout());
+        index.awaitSynced(config.pods().syncTimeout());
         log.event(Level.INFO, "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
-        if (config.redirect().isPresent()) {
+        if (config.rules().spec().isPresent()) {
             notReady = "installing the metadata redirect";
             try {
                 long started = System.nanoTime();
-                String installed = redirects.switchTo(config.backend(), config.redirect().get()).headline();
-                metrics.ruleState("installed");
-                RedirectSpec installedSpec = config.redirect().get();
-                metrics.redirectCheck(() -> redirectCheck(installedSpec));
+                String installed = redirects.switchTo(config.rules().backend(), config.rules().spec().get()).headline();
+                ruleState = "installed";
                 log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
-                        "backend", config.backend().label(), "duration.ms", millisSince(started)));
+                        "backend", config.rules().backend().label(), "duration.ms", millisSince(started)));
             } catch (RuntimeException e) {
-                metrics.ruleState("failed");
+                ruleState = "failed";
                 throw e;
             }
         }
@@ -185,10 +149,16 @@ public final class Agent implements AutoCloseable {
         cache.releasePrefetches();
     }
 
-    /** The installed redirect as the kernel holds it now, for iamlet_redirect_check (one netlink read per scrape). */
-    private String redirectCheck(RedirectSpec spec) {
+    /**
+     * The installed redirect as the kernel holds it now, for iamlet_redirect_check (one netlink read per scrape);
+     * null until the agent has installed it.
+     */
+    private String redirectCheck() {
+        if (!"installed".equals(ruleState)) {
+            return null;
+        }
         try {
-            return switch (redirects.of(config.backend()).show(Optional.of(spec)).check()) {
+            return switch (redirects.of(config.rules().backend()).show(config.rules().spec()).check()) {
                 case RuleCheck.AsExpected ok -> "as_expected";
                 case RuleCheck.Absent absent -> "absent";
                 case RuleCheck.Unexpected unexpected -> "unexpected";
@@ -214,12 +184,12 @@ public final class Agent implements AutoCloseable {
         RoleSettings r = roles;
         // kube2iam: --auto-discover-default-role "overwrites any previous setting for --base-role-arn", so the
         // node's role and bare role names work with that flag alone.
-        if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
+        if (config.credentials().autoDiscoverBaseArn() || config.credentials().autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
             log.event(Level.INFO, "discovered base role ARN", Map.of("base.arn", base.text()));
         }
-        if (config.autoDiscoverDefaultRole()) {
+        if (config.credentials().autoDiscoverDefaultRole()) {
             String role = node.discoverNodeRole();
             r = r.withDefaultRole(role);
             log.event(Level.WARNING, "using the node's own role as the default role for pods without annotation", Map.of("role", role));
@@ -257,8 +227,8 @@ public final class Agent implements AutoCloseable {
 
     /** What --on-exit=auto comes to: REMOVE when our DaemonSet is gone or going, BLOCK otherwise (and when unsure). */
     AgentConfig.OnExit resolveOnExit() {
-        if (config.onExit() != AgentConfig.OnExit.AUTO) {
-            return config.onExit();
+        if (config.rules().onExit() != AgentConfig.OnExit.AUTO) {
+            return config.rules().onExit();
         }
         try {
             return ownDaemonSetLeaving(kube, env) ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
@@ -302,11 +272,11 @@ public final class Agent implements AutoCloseable {
             try {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
                     long started = System.nanoTime();
-                    redirects.of(config.backend()).remove();
+                    redirects.of(config.rules().backend()).remove();
                     log.event(Level.INFO, "metadata redirect removed; pods reach the node's metadata service again",
                             Map.of("duration.ms", millisSince(started)));
                 } else {
-                    redirects.block(config.backend(), config.redirect().get());
+                    redirects.block(config.rules().backend(), config.rules().spec().get());
                     log.event(Level.INFO, "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {

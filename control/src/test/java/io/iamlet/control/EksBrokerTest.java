@@ -120,6 +120,22 @@ class EksBrokerTest {
     }
 
     @Test
+    void aTargetRoleThatRefusesTheFirstRoleGetsAnEventNamingTheChainNotTheNodesRole() throws Exception {
+        sts.deny(BASE + "data-writer");
+        create("chained", "default", "10.3.0.5", Map.of("iam.amazonaws.com/role", "reader", RoleSettings.TARGET_ROLE_KEY, "data-writer"));
+        var refused = assertInstanceOf(CredentialBroker.Refused.class, credentials("10.3.0.5", "reader"));
+        assertEquals(500, refused.httpStatus(), refused.reason());
+        assertTrue(events.drain(Duration.ofSeconds(10)));
+        Event e = client.v1().events().inNamespace("team").list().getItems().stream()
+                .filter(x -> x.getInvolvedObject().getName().equals("chained")).findFirst().orElseThrow();
+        assertEquals("Warning", e.getType());
+        assertEquals(PodEventRecorder.REASON, e.getReason());
+        assertTrue(e.getMessage().contains("the trust policy of " + BASE + "data-writer must allow sts:AssumeRole by " + BASE + "reader"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("node's IAM role"), "the node's role is not the caller of a chain's second link: " + e.getMessage());
+    }
+
+    @Test
     void aRoleWithoutTagSessionGetsARefusalAndAnEventNamingBothFixes() throws Exception {
         sts.refuseTagSession(BASE + "legacy");
         create("legacy-app", "default", "10.3.0.4", Map.of("iam.amazonaws.com/role", "legacy"));

@@ -20,6 +20,8 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +42,8 @@ public final class Chart {
             "v1/ServiceAccount", ServiceAccount.class,
             "rbac.authorization.k8s.io/v1/ClusterRole", ClusterRole.class,
             "rbac.authorization.k8s.io/v1/ClusterRoleBinding", ClusterRoleBinding.class,
+            "rbac.authorization.k8s.io/v1/Role", Role.class,
+            "rbac.authorization.k8s.io/v1/RoleBinding", RoleBinding.class,
             "apps/v1/DaemonSet", DaemonSet.class,
             "v1/Service", Service.class,
             "v1/ConfigMap", ConfigMap.class,
@@ -95,10 +99,10 @@ public final class Chart {
     }
 
     /**
-     * The pods `helm test` runs, with these values. helm-java's template leaves hooks out (as the release's manifest
+     * What `helm test` creates (its pod and the pod's ServiceAccount and RBAC), with these values. helm-java's template leaves hooks out (as the release's manifest
      * does), so a copy of the chart without the hook annotation renders them; the annotation is asserted separately.
      */
-    public static List<Pod> tests(Map<String, String> values) throws IOException {
+    public static List<HasMetadata> tests(Map<String, String> values) throws IOException {
         Path copy = Files.createTempDirectory("iamlet-chart-tests");
         try {
             try (var files = Files.walk(DIR)) {
@@ -119,7 +123,7 @@ public final class Chart {
                 values.forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
                 Files.writeString(file, yaml);
                 String rendered = new Helm(copy).template().withName("iamlet").withNamespace("kube-system").withValuesFile(file).call();
-                return documents(rendered).filter(doc -> doc.contains(TESTS_SOURCE)).map(Chart::strict).map(Pod.class::cast).toList();
+                return documents(rendered).filter(doc -> doc.contains(TESTS_SOURCE)).map(Chart::strict).toList();
             } finally {
                 Files.deleteIfExists(file);
             }

@@ -11,7 +11,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.iamlet.netlink.testing.Command;
 import org.junit.jupiter.api.Test;
 
@@ -225,22 +228,56 @@ class ChartOperationsTest {
         }
     }
 
+    /**
+     * `helm test` asks every node's agent: its pod runs `iamlet readiness` for the release's DaemonSet, with a
+     * ServiceAccount that may get that DaemonSet and list pods in the release's namespace and nothing else (created
+     * before the pod: lower hook weight). ImageE2eTest runs the pod's command from the image against the sandbox.
+     */
     @Test
-    void helmTestAsksTheAgentOnItsNodeForReadinessFromTheNodesNetwork() throws Exception {
-        Map<String, String> values = Map.of("metricsPort", "9102", "imagePullSecrets", "[{name: regcred}]");
-        assertFalse(Chart.render(values).contains(Chart.TESTS_SOURCE), "helm leaves the test hook out of the release");
+    void helmTestAsksTheAgentOnEveryNodeWithItsOwnNarrowRbac() throws Exception {
+        Map<String, String> values = Map.of("metricsPort", "9102", "imagePullSecrets", "[{name: regcred}]", "nameOverride", "node-iam");
+        assertFalse(Chart.render(values).contains(Chart.TESTS_SOURCE), "helm leaves the test hooks out of the release");
         String source = Files.readString(Chart.DIR.resolve("templates/tests/readiness.yaml"));
-        assertTrue(source.contains("helm.sh/hook: test"), "a test hook: " + source);
-        List<Pod> tests = Chart.tests(values);
-        assertEquals(1, tests.size());
-        Pod pod = tests.getFirst();
+        List<HasMetadata> tests = Chart.tests(values);
+        assertEquals(List.of("ServiceAccount", "Role", "RoleBinding", "Pod"), tests.stream().map(HasMetadata::getKind).toList());
+        // Each document is a test hook; the pod's prerequisites come first (weight -1), all deleted once the test passed.
+        List<String> docs = List.of(source.split("(?m)^---\\s*$"));
+        assertEquals(4, docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            assertTrue(docs.get(i).contains("helm.sh/hook: test"), docs.get(i));
+            assertTrue(docs.get(i).contains("helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded"), docs.get(i));
+            assertEquals(i < 3, docs.get(i).contains("helm.sh/hook-weight: \"-1\""), docs.get(i));
+        }
+        for (HasMetadata o : tests) {
+            assertEquals("kube-system", o.getMetadata().getNamespace(), o.getKind());
+        }
+        Role role = all(tests, Role.class).getFirst();
+        assertEquals(2, role.getRules().size(), role.toString());
+        assertEquals(List.of("apps"), role.getRules().get(0).getApiGroups());
+        assertEquals(List.of("daemonsets"), role.getRules().get(0).getResources());
+        assertEquals(List.of("iamlet-node-iam"), role.getRules().get(0).getResourceNames(), "only the release's DaemonSet");
+        assertEquals(List.of("get"), role.getRules().get(0).getVerbs());
+        assertEquals(List.of(""), role.getRules().get(1).getApiGroups());
+        assertEquals(List.of("pods"), role.getRules().get(1).getResources());
+        assertEquals(List.of("list"), role.getRules().get(1).getVerbs());
+        RoleBinding binding = all(tests, RoleBinding.class).getFirst();
+        ServiceAccount account = all(tests, ServiceAccount.class).getFirst();
+        assertEquals(role.getMetadata().getName(), binding.getRoleRef().getName());
+        assertEquals("Role", binding.getRoleRef().getKind());
+        assertEquals(account.getMetadata().getName(), binding.getSubjects().getFirst().getName());
+        assertEquals("kube-system", binding.getSubjects().getFirst().getNamespace());
+
+        Pod pod = all(tests, Pod.class).getFirst();
+        assertEquals(account.getMetadata().getName(), pod.getSpec().getServiceAccountName());
+        assertNotEquals(Boolean.FALSE, pod.getSpec().getAutomountServiceAccountToken(), "the API token is mounted");
         assertTrue(pod.getSpec().getHostNetwork(), "the agent refuses its management port to pods of its node");
         assertEquals("regcred", pod.getSpec().getImagePullSecrets().getFirst().getName());
         Container c = pod.getSpec().getContainers().getFirst();
-        assertEquals(daemonSet(Map.of()).getSpec().getTemplate().getSpec().getContainers().getFirst().getImage(), c.getImage());
-        assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals("PORT") && e.getValue().equals("9102")));
-        assertTrue(c.getEnv().stream().anyMatch(e -> e.getName().equals("HOST_IP") && e.getValueFrom().getFieldRef().getFieldPath().equals("status.hostIP")));
-        assertTrue(c.getArgs().getFirst().contains("/readyz"), c.getArgs().getFirst());
+        DaemonSet ds = daemonSet(Map.of("nameOverride", "node-iam"));
+        assertEquals(ds.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage(), c.getImage());
+        assertEquals(List.of("/opt/iamlet/bin/iamlet", "readiness", "--daemonset=" + ds.getMetadata().getName(), "--namespace=kube-system",
+                "--port=9102"), c.getCommand());
+        assertEquals("iamlet-node-iam", ds.getMetadata().getName());
     }
 
     /** NOTES.txt tells operators to run doctor with no flag: OperationsE2eTest runs it so and it checks the running agent. */

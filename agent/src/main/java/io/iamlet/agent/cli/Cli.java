@@ -19,7 +19,8 @@ public final class Cli {
     public Cli(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
         this.err = err;
-        for (Subcommand c : List.of(new RunCommand(out, env), new RulesCommand(out, env), new UninstallCommand(out), new DoctorCommand(out, env), new VersionCommand(out))) {
+        for (Subcommand c : List.of(new RunCommand(out, env), new RulesCommand(out, env), new UninstallCommand(out), new DoctorCommand(out, env),
+                new ReadinessCommand(out, env), new VersionCommand(out))) {
             commands.put(c.name(), c);
         }
     }

@@ -44,6 +44,9 @@ public final class ContainerCredentialsRoute {
         }
     }
 
+    /** Not served. */
+    public static final Settings DISABLED = new Settings(false, DEFAULT_PATH, Set.of(), TokenVerifier.Mode.AUTO);
+
     private final String path;
     private final CredentialBroker broker;
     private final Exchange exchange;

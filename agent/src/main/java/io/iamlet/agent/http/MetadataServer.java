@@ -56,7 +56,6 @@ public final class MetadataServer implements AutoCloseable {
         // Port 0 asks for an ephemeral port each, so two zeros are two ports.
         this.shared = settings.appPort() != 0 && settings.metricsPort() == settings.appPort();
         this.deadlines = new RequestDeadlines(limits.headerTimeout());
-        metrics.connectionLimits(deadlines::expired, () -> gates.stream().mapToLong(ConnectionGate::refused).sum());
         var builder = WebServer.builder().address(settings.bind()).port(settings.appPort());
         bounded(builder, "@default", limits);
         if (shared) {
@@ -145,7 +144,7 @@ public final class MetadataServer implements AutoCloseable {
                 .entity(answer.reasonPhrase() + ": " + reason.replaceAll("[\\r\\n]", " ")).keepAlive(false).build();
     }
 
-    private static void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
+    private void management(HttpRouting.Builder r, Settings settings, ServerMetrics metrics, NodeMetadata node) {
         healthz(r, settings, metrics, node);
         managementRoutes(r, settings, metrics);
     }
@@ -167,7 +166,7 @@ public final class MetadataServer implements AutoCloseable {
         });
     }
 
-    private static void managementRoutes(HttpRouting.Builder r, Settings settings, ServerMetrics metrics) {
+    private void managementRoutes(HttpRouting.Builder r, Settings settings, ServerMetrics metrics) {
         r.get("/readyz", (req, res) -> {
             String notReady = settings.readiness().get();
             if (notReady == null) {
@@ -178,7 +177,8 @@ public final class MetadataServer implements AutoCloseable {
         });
         r.get("/metrics", (req, res) -> {
             res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
-            res.send(metrics.prometheus());
+            res.send(metrics.prometheus(new ServerMetrics.Closings(deadlines.expired(),
+                    gates.stream().mapToLong(ConnectionGate::refused).sum())));
         });
         if (settings.debugStore() != null) {
             r.get("/debug/store", (req, res) -> {

@@ -1,7 +1,8 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.AgentStack;
 import io.iamlet.agent.log.RequestLog;
-import io.iamlet.agent.metrics.ServerMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -14,14 +15,10 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.iamlet.control.CredentialBroker;
-import io.iamlet.control.PodRoles;
-import io.iamlet.control.identity.ServiceAccountTokens;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
-import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.pods.PodIndex;
-import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
@@ -73,6 +70,7 @@ class ContainerCredentialsRouteTest {
     private PodIndex index;
     private CredentialCache cache;
     private MetadataServer server;
+    private AgentStack wired;
     private final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final List<String> bodies = new ArrayList<>();
     private Pod web;
@@ -105,24 +103,27 @@ class ContainerCredentialsRouteTest {
     }
 
     private void start(TokenVerifier.Mode mode) throws Exception {
-        index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(300), true));
-        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        PodRoles roles = new PodRoles(index, policy);
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), roles::wants);
-        PodEventRecorder events = new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5));
-        CredentialBroker broker = new CredentialBroker(roles, cache, events, Optional.of(ServiceAccountTokens.of(aws.api().client(),
-                TokenVerifier.Settings.audiences(Set.of("iamlet")), mode, Clock.systemUTC())));
+        NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
+        wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(300), true),
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), MetadataRoutes.ImdsV2.OPTIONAL,
+                new ContainerCredentialsRoute.Settings(true, ContainerCredentialsRoute.DEFAULT_PATH,
+                        TokenVerifier.Settings.audiences(Set.of("iamlet")), mode), Optional.empty()),
+                AgentStack.Parts.of(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                AgentStack.AgentState.READY, "test");
+        index = wired.index();
+        cache = wired.cache();
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
-        NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
-        RequestLog log = new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC());
-        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
-                new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), MetadataRoutes.ImdsV2.OPTIONAL, log, metrics);
-        routes.withRoutesAhead(new ContainerCredentialsRoute(ContainerCredentialsRoute.DEFAULT_PATH, broker, log, metrics)::register);
+        // As in the agent, every pod's role is fetched when the index learns the pod: web's, other's and own's from their
+        // annotations, builder's from its ServiceAccount. Waited for, so that the tests count only their own STS calls.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (cache.stats().entries() < 4) {
+            assertTrue(System.nanoTime() < deadline, "the four pods' roles are prefetched at start: " + cache.stats());
+            Thread.sleep(10);
+        }
         // The wildcard of both families, so that IPv6 pods (::1) reach it too.
-        server = new MetadataServer(new MetadataServer.Settings(InetAddress.ofLiteral("::"), 0, 0, "10.0.0.1",
-                () -> null, null), routes, metrics, node).start();
+        server = wired.server(new AgentStack.Listen(InetAddress.ofLiteral("::"), 0, 0, "10.0.0.1"), null, ServerLimits.defaults()).start();
     }
 
     @AfterEach
@@ -131,8 +132,7 @@ class ContainerCredentialsRouteTest {
             assertFalse(body.contains(FakeImds.NODE_ACCESS_KEY) || body.contains("NODE-SECRET"), "node credentials leaked: " + body);
         }
         server.close();
-        index.close();
-        cache.close();
+        wired.close();
     }
 
     private HttpResponse<String> call(String from, String method, String path, String token) throws Exception {
@@ -340,8 +340,7 @@ class ContainerCredentialsRouteTest {
     @Test
     void tokenReviewAloneServesWhenAsked() throws Exception {
         server.close();
-        index.close();
-        cache.close();
+        wired.close();
         start(TokenVerifier.Mode.ALWAYS);
         issuer.serveKeys(false);
         assertEquals(200, credentials(WEB, issuer.token(web, "iamlet")).statusCode());

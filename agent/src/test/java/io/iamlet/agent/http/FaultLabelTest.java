@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class FaultLabelTest {
     @Test
     void aBrokerFaultIsA500OfItsOwnNotAnImdsFailure() throws Exception {
-        ServerMetrics metrics = new ServerMetrics(() -> new CacheStats.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0));
+        ServerMetrics metrics = new ServerMetrics("test", ServerMetrics.Sources.cacheOnly(() -> new CacheStats.Snapshot(0, 0, 0, 0, 0, 0, 0, 0, 0)));
         ByteArrayOutputStream logs = new ByteArrayOutputStream();
         URI nowhere = URI.create("http://127.0.0.1:9");
         NodeMetadata node = new NodeMetadata(nowhere, Duration.ofMillis(200));
@@ -42,7 +42,7 @@ class FaultLabelTest {
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(500, r.statusCode(), r.body());
             assertFalse(r.body().contains("metadata service"), "not reported as an IMDS failure: " + r.body());
-            String exported = metrics.prometheus();
+            String exported = metrics.prometheus(new ServerMetrics.Closings(0, 0));
             assertTrue(exported.contains("iamlet_requests_total{route=\"error\",status=\"500\"} 1"), exported);
             assertFalse(exported.contains("route=\"proxy\""), exported);
         }

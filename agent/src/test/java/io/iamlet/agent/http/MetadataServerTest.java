@@ -1,16 +1,13 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.AgentStack;
 import io.iamlet.agent.log.RequestLog;
-import io.iamlet.agent.metrics.ServerMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.iamlet.control.CredentialBroker;
-import io.iamlet.control.PodRoles;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
-import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
-import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
@@ -59,6 +56,7 @@ class MetadataServerTest {
     private PodIndex index;
     private CredentialCache cache;
     private MetadataServer server;
+    private AgentStack wired;
     private final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final List<String> bodies = new ArrayList<>();
 
@@ -66,21 +64,19 @@ class MetadataServerTest {
         api = aws.api();
         sts = aws.sts();
         imds = aws.imds();
-        index = new PodIndex(api.client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true));
-        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
-        CredentialBroker broker = new CredentialBroker(new PodRoles(index, policy), cache,
-                new PodEventRecorder(api.client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)), Optional.empty());
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
-        cache.listen(metrics.cacheListener());
+        NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
+        wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true),
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), allowedPaths, mode,
+                ContainerCredentialsRoute.DISABLED, Optional.empty()),
+                AgentStack.Parts.of(api.client(), aws.stsSource(), node, imds.url(), Clock.systemUTC(),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                AgentStack.AgentState.READY, "test");
+        index = wired.index();
+        cache = wired.cache();
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
-        NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
-        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(Clock.systemUTC()),
-                new MetadataProxy(imds.url(), node, allowedPaths, Duration.ofSeconds(2)), mode,
-                new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
-        server = new MetadataServer(new MetadataServer.Settings(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1",
-                () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node).start();
+        server = wired.server(new AgentStack.Listen(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1"), () -> "{}",
+                ServerLimits.defaults()).start();
     }
 
     @BeforeEach
@@ -101,8 +97,7 @@ class MetadataServerTest {
             assertFalse(body.contains(FakeImds.USER_DATA_SECRET), "user-data leaked: " + body);
         }
         server.close();
-        index.close();
-        cache.close();
+        wired.close();
     }
 
     private HttpResponse<String> call(String from, String method, String path, Map<String, String> headers) throws Exception {

@@ -2,14 +2,10 @@ package io.iamlet.agent.http;
 
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.RequestLog;
-import io.iamlet.agent.metrics.ServerMetrics;
-import io.iamlet.control.CredentialBroker;
-import io.iamlet.control.PodRoles;
+import io.iamlet.agent.AgentStack;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
-import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
-import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.FakeAws;
 
@@ -38,6 +34,7 @@ final class ServerStack implements AutoCloseable {
     final PodIndex index;
     final CredentialCache cache;
     final MetadataServer server;
+    private final AgentStack wired;
     final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -51,23 +48,18 @@ final class ServerStack implements AutoCloseable {
     ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
             throws Exception {
         this.bind = bind;
-        index = new PodIndex(aws.api().client(), new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true));
-        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(),
-                new PodRoles(index, policy)::wants);
-        CredentialBroker broker = new CredentialBroker(new PodRoles(index, policy), cache,
-                new PodEventRecorder(aws.api().client(), "node-a", Clock.systemUTC(), Duration.ofMinutes(5)), Optional.empty());
+        NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
+        wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true),
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsRoute.DISABLED,
+                Optional.empty()),
+                new AgentStack.Parts(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(), tokenClock,
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                AgentStack.AgentState.READY, "test");
+        index = wired.index();
+        cache = wired.cache();
         index.start();
         index.awaitSynced(Duration.ofSeconds(10));
-        NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
-        ServerMetrics metrics = new ServerMetrics(cache::stats);
-        metrics.apiReads(index::apiReads);
-        MetadataRoutes routes = new MetadataRoutes(broker, new MetadataTokens(tokenClock),
-                new MetadataProxy(aws.imds().url(), node, Set.of(), Duration.ofSeconds(2)), mode,
-                new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
-        server = new MetadataServer(new MetadataServer.Settings(bind, 0, 0, "10.0.0.1",
-                () -> index.synced() ? null : "informers not synced", () -> "{}"), routes, metrics, node, limits)
-                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip))).start();
+        server = wired.server(new AgentStack.Listen(bind, 0, 0, "10.0.0.1"), () -> "{}", limits).start();
     }
 
     /** Status line and body of one raw exchange from {@code from}; the request is sent exactly as given. */
@@ -138,7 +130,6 @@ final class ServerStack implements AutoCloseable {
             }
         }
         server.close();
-        index.close();
-        cache.close();
+        wired.close();
     }
 }

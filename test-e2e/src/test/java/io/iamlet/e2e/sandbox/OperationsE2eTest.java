@@ -40,6 +40,22 @@ class OperationsE2eTest {
     private static final int IAMLET_METRICS = 8182;
     private static final int PROMETHEUS_PORT = 9090;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** kiam's agent --port in the kiam rehearsal (its chart's default is 8181; another port keeps the two rehearsals apart). */
+    private static final int KIAM_PORT = 8281;
+    /** Answers every GET with "kiam", HTTP/1.1 with a Content-Length (what RawHttp reads). */
+    private static final String KIAM_STAND_IN = """
+            import http.server, sys
+            class Kiam(http.server.BaseHTTPRequestHandler):
+                protocol_version = "HTTP/1.1"
+                def do_GET(self):
+                    self.send_response(200)
+                    self.send_header("Content-Length", "4")
+                    self.end_headers()
+                    self.wfile.write(b"kiam")
+                def log_message(self, *args):
+                    pass
+            http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Kiam).serve_forever()
+            """;
     private static final List<String> KUBE2IAM_RULE = List.of("-p", "tcp", "-d", Sandbox.IMDS_IP, "--dport", "80", "-i", "cali+",
             "-j", "DNAT", "--to-destination", Sandbox.HOST_IP + ":" + KUBE2IAM_PORT);
 
@@ -72,8 +88,12 @@ class OperationsE2eTest {
     }
 
     private void iptables(String op) {
+        iptables(op, KUBE2IAM_RULE);
+    }
+
+    private void iptables(String op, List<String> rule) {
         List<String> command = new ArrayList<>(List.of("iptables", "-t", "nat", op, "PREROUTING"));
-        command.addAll(KUBE2IAM_RULE);
+        command.addAll(rule);
         sandbox.node().exec(command.toArray(String[]::new)).ok();
     }
 
@@ -193,6 +213,89 @@ class OperationsE2eTest {
             }
             iptables("-D");
             Command.run("rm", "-rf", work.toString());
+        }
+    }
+
+    /**
+     * docs/migration-kiam.md rehearsed: kiam's agent (started with --iptables) appends one DNAT to nat PREROUTING,
+     * in the order of its ruleSpec (uswitch/kiam cmd/kiam/iptables.go: -p tcp -d 169.254.169.254 --dport 80 -j DNAT
+     * --to-destination HOST:PORT -i INTERFACE), and answers on its --port; a stand-in HTTP server answers there
+     * ("kiam"), since kiam's agent needs its server and their TLS. iamlet is installed with the runbook's helm values
+     * (the chart's args and env, rendered) and takes the pods over, kiam's `iam.amazonaws.com/permitted` regular
+     * expressions deciding the roles and a namespace without one refusing them (as kiam does); the rollback
+     * (helm uninstall: the agent stops and removes its rules) leaves kiam's rule as it was and kiam answering.
+     */
+    @Test
+    void kiamToIamletAndBackWithKiamsRuleUntouched() throws Exception {
+        List<String> kiamRule = List.of("-p", "tcp", "-d", Sandbox.IMDS_IP, "--dport", "80", "-j", "DNAT",
+                "--to-destination", Sandbox.HOST_IP + ":" + KIAM_PORT, "-i", "cali+");
+        Process kiam = new ProcessBuilder("ip", "netns", "exec", sandbox.node().name(), "python3", "-c", KIAM_STAND_IN,
+                Sandbox.HOST_IP, Integer.toString(KIAM_PORT)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        iptables("-A", kiamRule);
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!kiamListens()) {
+                assertTrue(kiam.isAlive() && System.nanoTime() < deadline, "kiam's stand-in never listened on " + KIAM_PORT);
+                Thread.sleep(50);
+            }
+            sandbox.api().client().namespaces().resource(io.iamlet.control.testing.Pods.namespace("payments",
+                    Map.of("iam.amazonaws.com/permitted", "payments-.*"))).create();
+            sandbox.api().client().namespaces().resource(io.iamlet.control.testing.Pods.namespace("unlabelled", Map.of())).create();
+            SandboxPod api = sandbox.addPod(InterfaceStyle.CALI, "payments", "api", "payments-api");
+            SandboxPod wrong = sandbox.addPod(InterfaceStyle.CALI, "payments", "wrong", "billing-admin");
+            SandboxPod stray = sandbox.addPod(InterfaceStyle.CALI, "unlabelled", "stray", "payments-api");
+            assertEquals("kiam", RawHttp.get(api.ns(), Sandbox.IMDS_IP, 80, ROLES, Map.of()).body(), "kiam answers before the migration");
+
+            // The runbook's step 2, as its helm command sets the values; the sandbox's API and STS on top. onExit:
+            // remove is what --on-exit=auto does when helm uninstall deletes the DaemonSet (the sandbox has none).
+            Map<String, String> values = new LinkedHashMap<>();
+            values.put("appPort", "8183");
+            values.put("hostInterface", "\"cali+\"");
+            values.put("namespaceRestrictions", "true");
+            values.put("extraArgs", "[\"--kubeconfig=" + sandbox.kubeconfig() + "\"]");
+            values.put("stsEndpoint", "http://" + Sandbox.STS_IP);
+            values.put("onExit", "remove");
+            io.fabric8.kubernetes.api.model.Container container = Chart.one(Chart.objects(Chart.render(values)),
+                    io.fabric8.kubernetes.api.model.apps.DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().getFirst();
+            Map<String, String> env = new LinkedHashMap<>();
+            container.getEnv().forEach(e -> env.put(e.getName(), e.getValueFrom() == null ? e.getValue() : switch (e.getValueFrom().getFieldRef().getFieldPath()) {
+                case "status.hostIP" -> Sandbox.HOST_IP;
+                case "spec.nodeName" -> Sandbox.NODE_NAME;
+                case "metadata.name" -> "iamlet-k1am2";
+                case "metadata.namespace" -> "kube-system";
+                default -> throw new AssertionError("a downward API field the rehearsal does not provide: " + e.getValueFrom());
+            }));
+            AgentProcess iamlet = sandbox.startAgentExactly(env, container.getArgs());
+            RawHttp.Response creds = RawHttp.get(api.ns(), Sandbox.IMDS_IP, 80, ROLES + "payments-api", Map.of());
+            assertEquals(200, creds.status(), "iamlet answers once installed, with the role kiam's annotation permits: " + creds + "\n" + iamlet.log());
+            assertTrue(creds.body().contains("\"AccessKeyId\""), creds.body());
+            assertEquals(403, RawHttp.get(wrong.ns(), Sandbox.IMDS_IP, 80, ROLES + "billing-admin", Map.of()).status(),
+                    "a role the namespace's permitted expression does not match is refused");
+            assertEquals(403, RawHttp.get(stray.ns(), Sandbox.IMDS_IP, 80, ROLES + "payments-api", Map.of()).status(),
+                    "a namespace without iam.amazonaws.com/permitted allows no role, as with kiam");
+            iptables("-C", kiamRule); // exit 1 (and a failure here) if iamlet had touched kiam's rule
+            Command.Result doctor = sandbox.iamlet("doctor");
+            assertTrue(doctor.stdout().contains("competing DNAT of metadata traffic"), "doctor names kiam's DNAT:\n" + doctor.output());
+
+            // Rollback: helm uninstall stops the agent, which removes its rules; kiam's rule and kiam are as before.
+            iamlet.stop();
+            assertTrue(iamlet.log().contains("metadata redirect removed"), iamlet.log());
+            assertFalse(sandbox.nodeRuleset().contains("table inet iamlet"), sandbox.nodeRuleset());
+            iptables("-C", kiamRule);
+            assertEquals("kiam", RawHttp.get(api.ns(), Sandbox.IMDS_IP, 80, ROLES, Map.of()).body(), "kiam answers again after the rollback");
+            assertEquals("kiam", RawHttp.get(stray.ns(), Sandbox.IMDS_IP, 80, ROLES, Map.of()).body());
+        } finally {
+            iptables("-D", kiamRule);
+            kiam.destroy();
+            kiam.waitFor();
+        }
+    }
+
+    private boolean kiamListens() {
+        try {
+            return RawHttp.get(sandbox.node(), Sandbox.HOST_IP, KIAM_PORT, ROLES, Map.of()).status() == 200;
+        } catch (Exception notYet) {
+            return false;
         }
     }
 
