@@ -80,45 +80,24 @@ public final class Agent implements AutoCloseable {
     }
 
     private void startSteps() throws Exception {
-        if (config.redirect().isPresent()) {
-            // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
-            // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
-            // On a thread of its own, so that discovery, the clients and the first list of pods go ahead meanwhile:
-            // linking the netlink downcalls alone is a noticeable part of the start (docs/performance.md). A failure
-            // of the steps below waits for the block to be in before it stops the agent (close()).
-            redirects = config.redirects(Version.current());
-            blocked = CompletableFuture.runAsync(() -> {
-                redirects.block(config.backend(), config.redirect().get());
-                rulesInstalled = true;
-                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.backend().label()));
-            }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
+        if (config.rules().spec().isPresent()) {
+            blockFirst();
         }
         Clock clock = Clock.systemUTC();
-        NodeMetadata node = new NodeMetadata(config.metadata(), Duration.ofSeconds(2));
-        RoleSettings roles = discover(config.roles(), node);
-        kube = KubeClients.create(config.api());
+        NodeMetadata node = new NodeMetadata(config.serving().metadata(), Duration.ofSeconds(2));
+        RoleSettings roles = discover(config.credentials().roles(), node);
+        kube = KubeClients.create(config.pods().api());
         open.add(kube);
-        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.stsEndpoint(),
-                StsRegion.choose(config.regionalSts(), config.region(), env, node::region), config.sessionDuration(),
-                Duration.ofSeconds(10), awsCredentials), clock);
-        open.add(sts);
-        Optional<AgentStack.Kernel> kernel = config.backend() == Backend.EBPF && config.redirect().isPresent()
-                ? config.cgroup().map(cgroup -> new AgentStack.Kernel(config.bpfPinDir(), cgroup)) : Optional.empty();
-        AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.nodeName(), config.resync(),
-                config.lookupBudget(), config.resolveDuplicates(), config.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
-                CredentialCache.Settings.defaults().withErrorTtl(config.errorTtl()), config.allowedMetadataPaths(), config.imdsV2(),
-                config.containerCredentials(), kernel),
-                AgentStack.Parts.of(kube, sts, node, config.metadata(), clock, log),
-                new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
-        open.add(stack);
+        AgentStack stack = stack(node, roles, clock);
         PodIndex index = stack.index();
         CredentialCache cache = stack.cache();
         cache.holdPrefetches(); // released when ready: the node's prefetches would compete with the start
         // The pods are listed while Helidon starts (the broker already listens to the index).
-        notReady = "waiting for the pods of node " + config.nodeName() + " from the Kubernetes API";
+        notReady = "waiting for the pods of node " + config.node().name() + " from the Kubernetes API";
         index.start();
-        server = stack.server(new AgentStack.Listen(InetAddress.ofLiteral("0.0.0.0"), config.appPort(), config.metricsPort(), config.hostIp()),
-                config.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null, config.serverLimits()).start();
+        AgentConfig.Serving serving = config.serving();
+        server = stack.server(new AgentStack.Listen(InetAddress.ofLiteral("0.0.0.0"), serving.appPort(), serving.metricsPort(), config.node().hostIp()),
+                serving.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null, serving.limits()).start();
         log.event(Level.INFO, "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         if (blocked != null) {
@@ -128,25 +107,68 @@ public final class Agent implements AutoCloseable {
                 throw e.getCause() instanceof Exception x ? x : e;
             }
         }
-        index.awaitSynced(config.syncTimeout());
+        index.awaitSynced(config.pods().syncTimeout());
         log.event(Level.INFO, "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
-        if (config.redirect().isPresent()) {
-            notReady = "installing the metadata redirect";
-            try {
-                long started = System.nanoTime();
-                String installed = redirects.switchTo(config.backend(), config.redirect().get()).headline();
-                ruleState = "installed";
-                log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
-                        "backend", config.backend().label(), "duration.ms", millisSince(started)));
-            } catch (RuntimeException e) {
-                ruleState = "failed";
-                throw e;
-            }
+        if (config.rules().spec().isPresent()) {
+            installRedirect();
         }
         notReady = null;
         log.event(Level.INFO, "ready", Map.of());
         cache.releasePrefetches();
+    }
+
+    /**
+     * Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS, whether this
+     * start gets stuck, fails, or crash-loops. installRedirect() swaps the block for the redirect. On a thread of its
+     * own, so that discovery, the clients and the first list of pods go ahead meanwhile: linking the netlink downcalls
+     * alone is a noticeable part of the start (docs/performance.md). A failure of the later steps waits for the block
+     * to be in before it stops the agent (close()).
+     */
+    private void blockFirst() {
+        redirects = config.rules().redirects(Version.current());
+        blocked = CompletableFuture.runAsync(() -> {
+            redirects.block(config.rules().backend(), config.rules().spec().get());
+            rulesInstalled = true;
+            log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.rules().backend().label()));
+        }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
+    }
+
+    /** The serving stack (and the STS client under it) from the configuration, closed with the agent. */
+    private AgentStack stack(NodeMetadata node, RoleSettings roles, Clock clock) {
+        AgentConfig.Credentials credentials = config.credentials();
+        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(credentials.stsEndpoint(),
+                StsRegion.choose(credentials.regionalSts(), credentials.region(), env, node::region), credentials.sessionDuration(),
+                Duration.ofSeconds(10), awsCredentials), clock);
+        open.add(sts);
+        AgentConfig.Rules rules = config.rules();
+        Optional<AgentStack.Kernel> kernel = rules.backend() == Backend.EBPF && rules.spec().isPresent()
+                ? rules.cgroup().map(cgroup -> new AgentStack.Kernel(rules.bpfPinDir(), cgroup)) : Optional.empty();
+        AgentConfig.Pods pods = config.pods();
+        AgentConfig.Serving serving = config.serving();
+        AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.node().name(), pods.resync(),
+                pods.lookupBudget(), pods.resolveDuplicates(), pods.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
+                CredentialCache.Settings.defaults().withErrorTtl(credentials.errorTtl()), serving.allowedMetadataPaths(), serving.imdsV2(),
+                serving.containerCredentials(), kernel),
+                AgentStack.Parts.of(kube, sts, node, serving.metadata(), clock, log),
+                new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
+        open.add(stack);
+        return stack;
+    }
+
+    /** The block swapped for the redirect in one step, read back and compared with the spec. */
+    private void installRedirect() {
+        notReady = "installing the metadata redirect";
+        try {
+            long started = System.nanoTime();
+            String installed = redirects.switchTo(config.rules().backend(), config.rules().spec().get()).headline();
+            ruleState = "installed";
+            log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
+                    "backend", config.rules().backend().label(), "duration.ms", millisSince(started)));
+        } catch (RuntimeException e) {
+            ruleState = "failed";
+            throw e;
+        }
     }
 
     /**
@@ -158,7 +180,7 @@ public final class Agent implements AutoCloseable {
             return null;
         }
         try {
-            return switch (redirects.of(config.backend()).show(config.redirect()).check()) {
+            return switch (redirects.of(config.rules().backend()).show(config.rules().spec()).check()) {
                 case RuleCheck.AsExpected ok -> "as_expected";
                 case RuleCheck.Absent absent -> "absent";
                 case RuleCheck.Unexpected unexpected -> "unexpected";
@@ -184,12 +206,12 @@ public final class Agent implements AutoCloseable {
         RoleSettings r = roles;
         // kube2iam: --auto-discover-default-role "overwrites any previous setting for --base-role-arn", so the
         // node's role and bare role names work with that flag alone.
-        if (config.autoDiscoverBaseArn() || config.autoDiscoverDefaultRole()) {
+        if (config.credentials().autoDiscoverBaseArn() || config.credentials().autoDiscoverDefaultRole()) {
             RoleArn.Base base = node.discoverBaseArn();
             r = r.withBaseArn(base.text());
             log.event(Level.INFO, "discovered base role ARN", Map.of("base.arn", base.text()));
         }
-        if (config.autoDiscoverDefaultRole()) {
+        if (config.credentials().autoDiscoverDefaultRole()) {
             String role = node.discoverNodeRole();
             r = r.withDefaultRole(role);
             log.event(Level.WARNING, "using the node's own role as the default role for pods without annotation", Map.of("role", role));
@@ -227,8 +249,8 @@ public final class Agent implements AutoCloseable {
 
     /** What --on-exit=auto comes to: REMOVE when our DaemonSet is gone or going, BLOCK otherwise (and when unsure). */
     AgentConfig.OnExit resolveOnExit() {
-        if (config.onExit() != AgentConfig.OnExit.AUTO) {
-            return config.onExit();
+        if (config.rules().onExit() != AgentConfig.OnExit.AUTO) {
+            return config.rules().onExit();
         }
         try {
             return ownDaemonSetLeaving(kube, env) ? AgentConfig.OnExit.REMOVE : AgentConfig.OnExit.BLOCK;
@@ -272,11 +294,11 @@ public final class Agent implements AutoCloseable {
             try {
                 if (onExit == AgentConfig.OnExit.REMOVE) {
                     long started = System.nanoTime();
-                    redirects.of(config.backend()).remove();
+                    redirects.of(config.rules().backend()).remove();
                     log.event(Level.INFO, "metadata redirect removed; pods reach the node's metadata service again",
                             Map.of("duration.ms", millisSince(started)));
                 } else {
-                    redirects.block(config.backend(), config.redirect().get());
+                    redirects.block(config.rules().backend(), config.rules().spec().get());
                     log.event(Level.INFO, "metadata redirect replaced by a block until the next agent starts", Map.of());
                 }
             } catch (RuntimeException e) {

@@ -126,7 +126,8 @@ public final class AgentStack implements AutoCloseable {
         kernel = settings.kernel().map(k -> new KernelIdentity(k.pinDir(), k.podCgroup()));
         kernel.ifPresent(routes::withKernelIdentity);
         if (containerCredentials.enabled()) {
-            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, parts.log(), metrics)::register);
+            routes.withRoutesAhead(new ContainerCredentialsRoute(containerCredentials.path(), broker, parts.log(), metrics)
+                    .withKernelIdentity(kernel.orElse(null))::register);
             parts.log().event(Level.INFO, "container credentials served", Map.of("path", containerCredentials.path(),
                     "token.audiences", String.join(",", new TreeSet<>(containerCredentials.audiences())), "token.review",
                     containerCredentials.tokenReview().name().toLowerCase()));

@@ -26,6 +26,7 @@ public final class Bpf {
     public static final int PROG_TYPE_CGROUP_SOCK_ADDR = 18;
     public static final int PROG_TYPE_SOCK_OPS = 13;
     public static final int ATTACH_CGROUP_INET4_CONNECT = 10;
+    public static final int ATTACH_CGROUP_INET6_CONNECT = 11;
     public static final int ATTACH_CGROUP_SOCK_OPS = 3;
     public static final int MAP_TYPE_LRU_HASH = 9;
 

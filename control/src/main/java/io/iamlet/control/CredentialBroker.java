@@ -150,6 +150,15 @@ public final class CredentialBroker {
      * role is the pod's, or its ServiceAccount's when the pod names none.
      */
     public CredentialsAnswer credentialsForToken(String token, String callerIp) throws InterruptedException {
+        return credentialsForToken(token, Caller.at(callerIp));
+    }
+
+    /**
+     * {@link #credentialsForToken(String, String)}, where the pod the token names must also be the pod the kernel
+     * names by the connection's cgroup (eBPF backend), when it names one: the address alone cannot tell a new pod
+     * from the previous owner of a reused IP, nor a hostNetwork pod from the node.
+     */
+    public CredentialsAnswer credentialsForToken(String token, Caller caller) throws InterruptedException {
         if (tokens.isEmpty()) {
             return new Refused(404, "service-account tokens are not accepted here", Optional.empty());
         }
@@ -166,7 +175,7 @@ public final class CredentialBroker {
             }
         }
         PodInfo pod;
-        switch (bind(identity, callerIp)) {
+        switch (caller.kernel().isPresent() ? bindToKernel(identity, caller) : bind(identity, caller.ip())) {
             case Owner owner -> pod = owner.pod();
             case Refused refused -> {
                 return refused;
@@ -229,6 +238,19 @@ public final class CredentialBroker {
 
     private static boolean owns(PodInfo pod, String ip) {
         return pod.ips().stream().map(PodIndex::normalize).anyMatch(PodIndex.normalize(ip)::equals);
+    }
+
+    /** The pod the kernel named, when the token is that pod's; a token from another pod's cgroup is a possible spoof. */
+    private OwnerAnswer bindToKernel(PodIdentity identity, Caller caller) {
+        PodLookup lookup = kernelCaller(caller.ip(), caller.kernel().orElseThrow());
+        if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
+            return refusal(lookup);
+        }
+        if (identity.podUid().equals(pod.uid()) && identity.namespace().equals(pod.namespace()) && identity.podName().equals(pod.name())) {
+            return new Owner(pod);
+        }
+        return new Refused(403, "the token of " + identity + " was sent from the cgroup of pod " + pod.key(), Optional.of(pod),
+                Refusal.POSSIBLE_SPOOF);
     }
 
     /** The live pod of this node that the token's identity names, when the request comes from its own address. */

@@ -41,9 +41,9 @@ class ContainerCredentialsDeployTest {
     }
 
     private static void assertEndpointOn(AgentConfig config) {
-        assertTrue(config.containerCredentials().enabled(), "--container-credentials=on");
-        assertEquals(Set.of("iamlet", TokenVerifier.EKS_AUDIENCE), config.containerCredentials().audiences());
-        assertEquals(TokenVerifier.Mode.AUTO, config.containerCredentials().tokenReview());
+        assertTrue(config.serving().containerCredentials().enabled(), "--container-credentials=on");
+        assertEquals(Set.of("iamlet", TokenVerifier.EKS_AUDIENCE), config.serving().containerCredentials().audiences());
+        assertEquals(TokenVerifier.Mode.AUTO, config.serving().containerCredentials().tokenReview());
     }
 
     private static List<String> grants(List<PolicyRule> rules, String resource) {

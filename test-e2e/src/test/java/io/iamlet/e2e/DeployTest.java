@@ -72,12 +72,12 @@ class DeployTest {
                 "POD_NAMESPACE", "metadata.namespace"), fieldRefs);
 
         AgentConfig config = parsed(c);
-        assertEquals("10.0.3.7", config.hostIp());
-        assertEquals("nftables", config.backend().label());
-        assertEquals(AgentConfig.OnExit.AUTO, config.onExit());
-        assertEquals(List.of(InterfacePattern.parse("cali+")), config.redirect().orElseThrow().interfaces());
-        assertTrue(config.autoDiscoverBaseArn());
-        assertEquals(8182, config.metricsPort());
+        assertEquals("10.0.3.7", config.node().hostIp());
+        assertEquals("nftables", config.rules().backend().label());
+        assertEquals(AgentConfig.OnExit.AUTO, config.rules().onExit());
+        assertEquals(List.of(InterfacePattern.parse("cali+")), config.rules().spec().orElseThrow().interfaces());
+        assertTrue(config.credentials().autoDiscoverBaseArn());
+        assertEquals(8182, config.serving().metricsPort());
         assertEquals(8182, c.getLivenessProbe().getHttpGet().getPort().getIntVal());
         assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath());
         assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath());
@@ -94,15 +94,15 @@ class DeployTest {
         DaemonSet ds = one(objects(render(values)), DaemonSet.class);
         Container c = ds.getSpec().getTemplate().getSpec().getContainers().getFirst();
         AgentConfig config = parsed(c);
-        assertEquals("iptables", config.backend().label());
-        assertEquals(AgentConfig.OnExit.REMOVE, config.onExit());
-        assertEquals(List.of(InterfacePattern.parse("eni+")), config.redirect().orElseThrow().interfaces());
-        assertEquals("fallback", config.roles().defaultRole().orElseThrow());
-        assertEquals("arn:aws:iam::123456789012:role/", config.roles().baseArn().orElseThrow().text());
-        assertTrue(config.roles().namespaceRestrictions());
-        assertEquals(java.util.Set.of("user-data"), config.allowedMetadataPaths());
-        assertEquals(java.time.Duration.ofSeconds(30), config.errorTtl());
-        assertEquals(8181, config.metricsPort(), "kube2iam's single port");
+        assertEquals("iptables", config.rules().backend().label());
+        assertEquals(AgentConfig.OnExit.REMOVE, config.rules().onExit());
+        assertEquals(List.of(InterfacePattern.parse("eni+")), config.rules().spec().orElseThrow().interfaces());
+        assertEquals("fallback", config.credentials().roles().defaultRole().orElseThrow());
+        assertEquals("arn:aws:iam::123456789012:role/", config.credentials().roles().baseArn().orElseThrow().text());
+        assertTrue(config.credentials().roles().namespaceRestrictions());
+        assertEquals(java.util.Set.of("user-data"), config.serving().allowedMetadataPaths());
+        assertEquals(java.time.Duration.ofSeconds(30), config.credentials().errorTtl());
+        assertEquals(8181, config.serving().metricsPort(), "kube2iam's single port");
         assertEquals(1, c.getPorts().size(), "one port when metrics share the app port");
     }
 
@@ -112,9 +112,9 @@ class DeployTest {
         var pod = ds.getSpec().getTemplate().getSpec();
         Container c = pod.getContainers().getFirst();
         AgentConfig config = parsed(c);
-        assertEquals("ebpf", config.backend().label());
-        assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), config.cgroup().orElseThrow());
-        assertEquals(Path.of("/sys/fs/bpf/iamlet"), config.bpfPinDir());
+        assertEquals("ebpf", config.rules().backend().label());
+        assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), config.rules().cgroup().orElseThrow());
+        assertEquals(Path.of("/sys/fs/bpf/iamlet"), config.rules().bpfPinDir());
         assertEquals(List.of("NET_ADMIN", "BPF", "SYS_ADMIN"), c.getSecurityContext().getCapabilities().getAdd(),
                 "BPF_PROG_GET_FD_BY_ID needs CAP_SYS_ADMIN: ImageE2eTest runs the agent with these and no more");
         Map<String, String> hostPaths = new java.util.HashMap<>();
@@ -160,13 +160,13 @@ class DeployTest {
                 assertEquals(4, objects.size(), where + ": " + objects);
                 Container c = one(objects, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().getFirst();
                 AgentConfig config = parsed(c);
-                assertEquals(backend, config.backend().label(), where);
-                assertEquals(List.of(InterfacePattern.parse(preset.getValue())), config.redirect().orElseThrow().interfaces(), where);
+                assertEquals(backend, config.rules().backend().label(), where);
+                assertEquals(List.of(InterfacePattern.parse(preset.getValue())), config.rules().spec().orElseThrow().interfaces(), where);
                 // The agent serves the metadata API on its app port and /healthz, /readyz on its metrics port.
-                Set<Integer> served = Set.of(config.appPort(), config.metricsPort());
+                Set<Integer> served = Set.of(config.serving().appPort(), config.serving().metricsPort());
                 assertEquals(served, Set.copyOf(c.getPorts().stream().map(p -> p.getContainerPort()).toList()), where);
-                assertEquals(config.metricsPort(), c.getLivenessProbe().getHttpGet().getPort().getIntVal(), where);
-                assertEquals(config.metricsPort(), c.getReadinessProbe().getHttpGet().getPort().getIntVal(), where);
+                assertEquals(config.serving().metricsPort(), c.getLivenessProbe().getHttpGet().getPort().getIntVal(), where);
+                assertEquals(config.serving().metricsPort(), c.getReadinessProbe().getHttpGet().getPort().getIntVal(), where);
                 assertEquals("/healthz", c.getLivenessProbe().getHttpGet().getPath(), where);
                 assertEquals("/readyz", c.getReadinessProbe().getHttpGet().getPath(), where);
             }

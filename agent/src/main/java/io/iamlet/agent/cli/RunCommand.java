@@ -130,7 +130,7 @@ final class RunCommand implements Subcommand {
             return ExitCode.OK;
         }
         AgentConfig config = config(flags, env);
-        RequestLog log = new RequestLog(LineWriter.async(out), config.logFormat(), logLevel(flags),
+        RequestLog log = new RequestLog(LineWriter.async(out), config.serving().logFormat(), logLevel(flags),
                 Clock.systemUTC());
         LogBridge.install(log);
         Agent agent = new Agent(config, log, env, Agent.defaultAwsCredentials());
@@ -162,29 +162,51 @@ final class RunCommand implements Subcommand {
         String node = RedirectFlags.nodeName(f, env)
                 .orElseThrow(() -> new UsageException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)"));
         String hostIp = RedirectFlags.hostIp(f, env).orElse("");
-        int appPort = port(f, "app-port");
-        int metricsPort = port(f, "metrics-port");
+        AgentConfig.Serving serving = serving(f);
+        return new AgentConfig(new AgentConfig.Node(node, hostIp), rules(f, hostIp, serving.appPort()), pods(f), credentials(f), serving);
+    }
+
+    private static AgentConfig.Rules rules(Flags f, String hostIp, int appPort) {
         Backend backend = RedirectFlags.backend(f);
         Optional<RedirectSpec> redirect = f.bool("iptables") ? Optional.of(RedirectFlags.spec(f, hostIp, appPort)) : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
         if (backend == Backend.EBPF && redirect.isPresent()) {
-            if (redirect.get().hostIpv6().isPresent()) {
-                throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
-            }
+            RedirectFlags.checkEbpf(redirect.get());
             cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
-        KubeClients.ApiSettings api = apiSettings(f);
+        return new AgentConfig.Rules(redirect, backend, f.bool("adopt-kube2iam-rules"), choice(f, "on-exit", AgentConfig.OnExit.class),
+                cgroup, Path.of(f.require("bpf-pin-dir")));
+    }
+
+    private static AgentConfig.Pods pods(Flags f) {
+        return new AgentConfig.Pods(apiSettings(f), Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
+                Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"), f.bool("resolve-duplicate-cache-ips"),
+                apiReadsPerSecond(f), Durations.parse(f.require("sync-timeout"), "sync-timeout"));
+    }
+
+    private static AgentConfig.Credentials credentials(Flags f) {
         RoleSettings roles = new RoleSettings(f.require("iam-role-key"), f.require("iam-external-id"), Optional.empty(),
                 f.get("default-role"), f.bool("allow-cross-account"), f.bool("namespace-restrictions"), f.require("namespace-key"),
                 choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
                 choice(f, "session-name", RoleSettings.SessionNaming.class));
         if (f.get("base-role-arn").isPresent()) {
-            roles = roles.withBaseArn(f.get("base-role-arn").get());
+            try {
+                roles = roles.withBaseArn(f.get("base-role-arn").get());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--base-role-arn: " + e.getMessage());
+            }
         }
         roles = roles.withSessionTags(sessionTags(f));
         if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {
             throw new UsageException("--auto-discover-default-role and --default-role are alternatives: give one");
         }
+        return new AgentConfig.Credentials(roles, f.bool("auto-discover-base-arn"), f.bool("auto-discover-default-role"),
+                f.get("sts-endpoint").map(RunCommand::uri), f.bool("use-regional-sts-endpoint"), f.get("region"), sessionDuration(f),
+                Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"));
+    }
+
+    /** --session-duration, or kube2iam's --iam-role-session-ttl (half the session), within STS's and the cache's limits. */
+    private static Duration sessionDuration(Flags f) {
         String sessionFlag = f.get("iam-role-session-ttl").isPresent() ? "iam-role-session-ttl" : "session-duration";
         Duration session = sessionFlag.equals("iam-role-session-ttl")
                 ? Durations.parse(f.get("iam-role-session-ttl").get(), "iam-role-session-ttl").multipliedBy(2)
@@ -200,23 +222,15 @@ final class RunCommand implements Subcommand {
                     + session.toMinutes() + "m: pods are never served credentials with 15 minutes or less left (SDKs refresh"
                     + " on every call below that) and the agent refreshes 5 to 7 minutes before; use --session-duration=1h");
         }
-        return new AgentConfig(node, hostIp, appPort, metricsPort, redirect, backend, f.bool("adopt-kube2iam-rules"),
-                choice(f, "on-exit", AgentConfig.OnExit.class),
-                api,
-                roles, f.bool("auto-discover-base-arn"), f.bool("auto-discover-default-role"),
-                metadataUri(f.require("metadata-addr")),
+        return session;
+    }
+
+    private static AgentConfig.Serving serving(Flags f) {
+        return new AgentConfig.Serving(port(f, "app-port"), port(f, "metrics-port"), metadataUri(f.require("metadata-addr")),
                 new LinkedHashSet<>(f.get("allow-metadata-path").map(s -> Arrays.stream(s.split(",")).map(String::strip)
                         .filter(x -> !x.isEmpty()).toList()).orElse(List.of())),
-                choice(f, "imds-v2", MetadataRoutes.ImdsV2.class),
-                f.get("sts-endpoint").map(RunCommand::uri), f.bool("use-regional-sts-endpoint"), f.get("region"), session,
-                Durations.parse(f.require("iam-role-error-ttl"), "iam-role-error-ttl"),
-                Durations.parse(f.require("cache-resync-period"), "cache-resync-period"),
-                Durations.parse(f.require("backoff-max-elapsed-time"), "backoff-max-elapsed-time"),
-                f.bool("resolve-duplicate-cache-ips"), apiReadsPerSecond(f),
-                choice(f, "log-format", RequestLog.Format.class), f.bool("debug"),
-                Durations.parse(f.require("sync-timeout"), "sync-timeout"),
-                cgroup, Path.of(f.require("bpf-pin-dir")),
-                containerCredentialsEndpoint(f), limits(f));
+                choice(f, "imds-v2", MetadataRoutes.ImdsV2.class), containerCredentialsEndpoint(f), limits(f),
+                choice(f, "log-format", RequestLog.Format.class), f.bool("debug"));
     }
 
     private static SessionTagSettings sessionTags(Flags f) {
@@ -234,8 +248,9 @@ final class RunCommand implements Subcommand {
             throw new UsageException("--token-audience needs at least one audience");
         }
         TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
+        boolean enabled = RedirectFlags.containerCredentials(f);
         try {
-            return new ContainerCredentialsRoute.Settings(RedirectFlags.containerCredentials(f), f.require("container-credentials-path"),
+            return new ContainerCredentialsRoute.Settings(enabled, f.require("container-credentials-path"),
                     TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());

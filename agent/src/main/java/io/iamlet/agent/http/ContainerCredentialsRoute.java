@@ -7,6 +7,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.iamlet.agent.log.Json;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
+import io.iamlet.control.Caller;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.credentials.Credentials;
 import io.iamlet.control.identity.TokenVerifier;
@@ -50,11 +51,18 @@ public final class ContainerCredentialsRoute {
     private final String path;
     private final CredentialBroker broker;
     private final Exchange exchange;
+    private volatile KernelIdentity kernel;
 
     public ContainerCredentialsRoute(String path, CredentialBroker broker, RequestLog log, ServerMetrics metrics) {
         this.path = path;
         this.broker = broker;
         this.exchange = new Exchange(log, metrics, Map.of());
+    }
+
+    /** With the eBPF backend: the token must be the pod's the kernel names by the connection's cgroup, when it names one. */
+    public ContainerCredentialsRoute withKernelIdentity(KernelIdentity identity) {
+        this.kernel = identity;
+        return this;
     }
 
     public void register(HttpRouting.Builder routing) {
@@ -67,7 +75,7 @@ public final class ContainerCredentialsRoute {
             return error(405, "only GET is served here", Optional.empty());
         }
         String token = req.headers().first(HeaderNames.AUTHORIZATION).map(ContainerCredentialsRoute::withoutScheme).orElse(null);
-        return switch (broker.credentialsForToken(token, caller)) {
+        return switch (broker.credentialsForToken(token, new Caller(caller, Optional.empty(), MetadataRoutes.kernelCaller(kernel, req)))) {
             case CredentialBroker.Granted g -> Outcome.json(200, document(g.credentials(), g.decision().credentialsRole().account()), ROUTE)
                     .about(Optional.of(g.pod()), g.decision().arn().text(), null);
             // The log gets the whole reason; the pod gets it too, except for a possible spoof, where it would tell a

@@ -15,7 +15,7 @@ class ContainerCredentialsFlagsTest {
         String[] all = new String[args.length + 1];
         all[0] = "--node=n1";
         System.arraycopy(args, 0, all, 1, args.length);
-        return RunCommandTest.config(Map.of(), all).containerCredentials();
+        return RunCommandTest.config(Map.of(), all).serving().containerCredentials();
     }
 
     @Test

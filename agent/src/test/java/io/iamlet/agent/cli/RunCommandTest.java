@@ -21,18 +21,18 @@ class RunCommandTest {
         AgentConfig c = config(Map.of("HOST_IP", "10.1.2.3", "NODE_NAME", "ip-10-1-2-3"),
                 "--app-port=8181", "--iptables=true", "--host-interface=cali+", "--auto-discover-base-arn", "--verbose", "--debug",
                 "--namespace-restrictions", "--namespace-restriction-format=regexp", "--iam-role-session-ttl=30m", "--log-format=json");
-        assertEquals("ip-10-1-2-3", c.nodeName());
-        assertEquals("10.1.2.3", c.redirect().orElseThrow().hostIp().getHostAddress());
-        assertEquals("cali+", c.redirect().orElseThrow().interfaces().getFirst().toString());
-        assertTrue(c.autoDiscoverBaseArn());
-        assertTrue(c.roles().namespaceRestrictions());
-        assertEquals(RoleSettings.RestrictionFormat.REGEXP, c.roles().restrictionFormat());
-        assertEquals(Duration.ofHours(1), c.sessionDuration(), "kube2iam asks STS for twice the session TTL");
-        assertEquals(AgentConfig.OnExit.AUTO, c.onExit());
-        assertEquals(8182, c.metricsPort());
-        assertTrue(c.resolveDuplicates(), "on by default here");
-        assertEquals(Duration.ofSeconds(2), c.lookupBudget());
-        assertEquals("http://169.254.169.254", c.metadata().toString());
+        assertEquals("ip-10-1-2-3", c.node().name());
+        assertEquals("10.1.2.3", c.rules().spec().orElseThrow().hostIp().getHostAddress());
+        assertEquals("cali+", c.rules().spec().orElseThrow().interfaces().getFirst().toString());
+        assertTrue(c.credentials().autoDiscoverBaseArn());
+        assertTrue(c.credentials().roles().namespaceRestrictions());
+        assertEquals(RoleSettings.RestrictionFormat.REGEXP, c.credentials().roles().restrictionFormat());
+        assertEquals(Duration.ofHours(1), c.credentials().sessionDuration(), "kube2iam asks STS for twice the session TTL");
+        assertEquals(AgentConfig.OnExit.AUTO, c.rules().onExit());
+        assertEquals(8182, c.serving().metricsPort());
+        assertTrue(c.pods().resolveDuplicates(), "on by default here");
+        assertEquals(Duration.ofSeconds(2), c.pods().lookupBudget());
+        assertEquals("http://169.254.169.254", c.serving().metadata().toString());
     }
 
     /** kube2iam's flags are pflag booleans: bare means true, and strconv.ParseBool's spellings work (issue: exit 64 before). */
@@ -57,38 +57,38 @@ class RunCommandTest {
         }
         AgentConfig c = config(Map.of(), "--node=n", "--resolve-duplicate-cache-ips", "--allow-cross-account=false",
                 "--base-role-arn=arn:aws:iam::123456789012:role/");
-        assertTrue(c.resolveDuplicates());
-        assertFalse(c.roles().allowCrossAccount());
+        assertTrue(c.pods().resolveDuplicates());
+        assertFalse(c.credentials().roles().allowCrossAccount());
     }
 
     @Test
     void withoutIptablesNoRulesAndNoHostIpNeeded() {
         AgentConfig c = config(Map.of(), "--node=n1", "--base-role-arn=arn:aws:iam::123456789012:role/", "--on-exit=remove");
-        assertTrue(c.redirect().isEmpty());
-        assertEquals("arn:aws:iam::123456789012:role/", c.roles().baseArn().orElseThrow().text());
-        assertEquals(AgentConfig.OnExit.REMOVE, c.onExit());
+        assertTrue(c.rules().spec().isEmpty());
+        assertEquals("arn:aws:iam::123456789012:role/", c.credentials().roles().baseArn().orElseThrow().text());
+        assertEquals(AgentConfig.OnExit.REMOVE, c.rules().onExit());
     }
 
     @Test
     void containerCredentialsIsOffUnlessAskedAndReachesTheSpec() {
         Map<String, String> env = Map.of("HOST_IP", "10.1.2.3", "NODE_NAME", "n1");
-        assertFalse(config(env, "--iptables").redirect().orElseThrow().containerCredentials());
-        assertTrue(config(env, "--iptables", "--container-credentials=on").redirect().orElseThrow().containerCredentials());
-        assertFalse(config(env, "--iptables", "--container-credentials=off").redirect().orElseThrow().containerCredentials());
+        assertFalse(config(env, "--iptables").rules().spec().orElseThrow().containerCredentials());
+        assertTrue(config(env, "--iptables", "--container-credentials=on").rules().spec().orElseThrow().containerCredentials());
+        assertFalse(config(env, "--iptables", "--container-credentials=off").rules().spec().orElseThrow().containerCredentials());
         UsageException e = assertThrows(UsageException.class, () -> config(env, "--iptables", "--container-credentials=yes"));
         assertEquals("--container-credentials takes on or off, not 'yes'", e.getMessage());
     }
 
     @Test
     void sessionTagsAreOffUnlessAskedAndTakeTheClusterFromTheFlags() {
-        var off = config(Map.of(), "--node=n").roles().sessionTags();
+        var off = config(Map.of(), "--node=n").credentials().roles().sessionTags();
         assertFalse(off.enabled(), "a kube2iam cluster's trust policies lack sts:TagSession: off by default");
         var on = config(Map.of(), "--node=n", "--session-tags", "--cluster-name=prod",
-                "--cluster-arn=arn:aws:eks:eu-west-1:111122223333:cluster/prod").roles().sessionTags();
+                "--cluster-arn=arn:aws:eks:eu-west-1:111122223333:cluster/prod").credentials().roles().sessionTags();
         assertTrue(on.enabled());
         assertEquals(java.util.Optional.of("prod"), on.clusterName());
         assertEquals(java.util.Optional.of("arn:aws:eks:eu-west-1:111122223333:cluster/prod"), on.clusterArn());
-        assertTrue(config(Map.of(), "--node=n", "--session-tags").roles().sessionTags().clusterName().isEmpty());
+        assertTrue(config(Map.of(), "--node=n", "--session-tags").credentials().roles().sessionTags().clusterName().isEmpty());
         UsageException e = assertThrows(UsageException.class, () -> config(Map.of(), "--node=n", "--session-tags", "--cluster-name=a;b"));
         assertTrue(e.getMessage().contains("--cluster-name"), e.getMessage());
         assertThrows(UsageException.class, () -> config(Map.of(), "--node=n", "--session-tags", "--cluster-arn=prod"));
@@ -112,7 +112,7 @@ class RunCommandTest {
                 new Case(List.of("--node=n", "--app-port=70000"), "--app-port must be 1..65535"),
                 new Case(List.of("--node=n", "--imds-v2=sometimes"), "--imds-v2 must be one of [optional, required]"),
                 new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),
-                new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "invalid --base-role-arn"),
+                new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "--base-role-arn: invalid base role ARN"),
                 new Case(List.of("--node=n", "--sts-endpoint=not a url"), "--sts-endpoint must be a URL"),
                 new Case(List.of("--node=n", "--api-reads-per-second=-1"), "--api-reads-per-second must be a whole number, 0 or more"),
                 new Case(List.of("--node=n", "--api-reads-per-second=lots"), "--api-reads-per-second must be a whole number"),
@@ -127,17 +127,17 @@ class RunCommandTest {
     void theEbpfBackendTakesTheCgroupAndPinDirectory() {
         AgentConfig c = config(Map.of("HOST_IP", "10.0.0.1"), "--node=n", "--iptables", "--backend=ebpf",
                 "--cgroup=/sys/fs/cgroup/kubepods.slice", "--bpf-pin-dir=/sys/fs/bpf/other");
-        assertEquals(io.iamlet.redirect.Backend.EBPF, c.backend());
-        assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.cgroup().orElseThrow());
-        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.bpfPinDir());
-        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").bpfPinDir(), "the default");
+        assertEquals(io.iamlet.redirect.Backend.EBPF, c.rules().backend());
+        assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.rules().cgroup().orElseThrow());
+        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.rules().bpfPinDir());
+        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").rules().bpfPinDir(), "the default");
     }
 
     @Test
     void theApiReadBudgetHasADefaultAndTakesZero() {
-        assertEquals(5, config(Map.of(), "--node=n").apiReadsPerSecond(), "docs/scale.md's figures are for this default");
-        assertEquals(0, config(Map.of(), "--node=n", "--api-reads-per-second=0").apiReadsPerSecond());
-        assertEquals(20, config(Map.of(), "--node=n", "--api-reads-per-second", "20").apiReadsPerSecond());
+        assertEquals(5, config(Map.of(), "--node=n").pods().apiReadsPerSecond(), "docs/scale.md's figures are for this default");
+        assertEquals(0, config(Map.of(), "--node=n", "--api-reads-per-second=0").pods().apiReadsPerSecond());
+        assertEquals(20, config(Map.of(), "--node=n", "--api-reads-per-second", "20").pods().apiReadsPerSecond());
     }
 
     @Test

@@ -7,11 +7,18 @@ package io.iamlet.control.credentials;
 public final class CredentialException extends RuntimeException {
     private final int httpStatus;
     private final String code;
+    private final boolean namesFix;
 
     public CredentialException(int httpStatus, String code, String message, Throwable cause) {
+        this(httpStatus, code, message, cause, false);
+    }
+
+    /** @param namesFix the message already says what to change (the trust policy that lacks a permission, the annotation) */
+    public CredentialException(int httpStatus, String code, String message, Throwable cause, boolean namesFix) {
         super(message, cause);
         this.httpStatus = httpStatus;
         this.code = code;
+        this.namesFix = namesFix;
     }
 
     public CredentialException(int httpStatus, String code, String message) {
@@ -39,6 +46,11 @@ public final class CredentialException extends RuntimeException {
     /** Whether the pod's owner (not the agent's operator alone) can and should act: worth a Warning Event on the pod. */
     public boolean forPodOwner() {
         return accessDenied() || policyRefused();
+    }
+
+    /** Whether the message already names the fix, so that an Event adds none of its own. */
+    public boolean namesFix() {
+        return namesFix;
     }
 
     /** STS refused because the role's trust policy does not allow sts:TagSession (session tags were sent). */

@@ -122,10 +122,14 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
             if ("AccessDenied".equals(code) && message != null && message.contains("sts:TagSession")) {
                 fix = ". Session tags are on (--session-tags): either allow sts:TagSession next to sts:AssumeRole in the trust policy of "
                         + role + ", or opt this pod or its namespace out with the annotation " + RoleSettings.SESSION_TAGS_KEY + ": \"false\"";
+            } else if ("AccessDenied".equals(code) && as != null) {
+                // The second link of a chain: the node's role is not the caller here, the pod's first role is.
+                fix = ". Fix: the trust policy of " + role + " must allow sts:AssumeRole by " + key.role()
+                        + ", and " + key.role() + " must be allowed sts:AssumeRole on " + role + " by its own permissions";
             } else if (status == 400) {
                 fix = ". Fix the pod's " + RoleSettings.SESSION_POLICY_KEY + " annotation (STS counts the policy and the session tags together)";
             }
-            throw new CredentialException(status, code, "STS refused " + what + ": " + code + ": " + message + fix, e);
+            throw new CredentialException(status, code, "STS refused " + what + ": " + code + ": " + message + fix, e, !fix.isEmpty());
         } catch (SdkClientException e) {
             if (timedOut(e)) {
                 throw new CredentialException(504, "Timeout", "STS did not answer " + what + " in time: " + e.getMessage(), e);

@@ -84,8 +84,8 @@ public final class PodEventRecorder implements AutoCloseable {
     /** Records the failure unless one was recorded for this pod and role within the interval. */
     public void assumeRoleFailed(PodInfo pod, RoleArn role, CredentialException failure) {
         String fix;
-        if (failure.tagSessionRefused()) {
-            fix = ""; // the message names sts:TagSession and both fixes already (StsCredentialSource)
+        if (failure.namesFix()) {
+            fix = ""; // StsCredentialSource said what to change: sts:TagSession, a chained target's trust, a session policy
         } else if (failure.accessDenied()) {
             fix = ". Fix: the role's trust relationship must allow sts:AssumeRole by the node's IAM role (the role iamlet runs with).";
         } else {

@@ -24,15 +24,25 @@ import java.util.regex.Pattern;
  * A cgroup's id, what the kernel records, is the inode number of its directory. The index is rebuilt by a
  * walk of the pods' cgroup when asked for an id it does not know, so cgroups that appeared are found and
  * those that went are forgotten; ids are never reused while the machine runs, so a hit is always right.
+ * <p>A cgroup a walk found to be no pod's (a stray: a QoS slice, a directory someone else made) is answered
+ * from memory for {@link #STRAY_RECHECK}: its name cannot change into a pod's, so a process there asking
+ * at its request rate must not make the agent walk the tree at that rate. New pods' cgroups are new ids, and
+ * still walked for at once.
  */
 public final class PodCgroups {
     private static final Pattern SYSTEMD = Pattern.compile("kubepods(?:-[a-z]+)?-pod([0-9a-fA-F_]{8,64})\\.slice");
     private static final Pattern CGROUPFS = Pattern.compile("pod([0-9a-fA-F-]{8,64})");
     private static final int DEPTH = 5;
+    /** How long a stray cgroup's answer is kept before the next walk for it. */
+    static final java.time.Duration STRAY_RECHECK = java.time.Duration.ofSeconds(5);
+    /** Strays remembered at most; past that the memory starts again (each then costs one walk). */
+    private static final int STRAYS = 4096;
 
     private final Path root;
     private volatile Map<Long, String> uids = Map.of();
     private long lastScanStarted;
+    private final java.util.concurrent.ConcurrentHashMap<Long, Long> strays = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong walks = new java.util.concurrent.atomic.AtomicLong();
 
     /** @param root the pods' cgroup: the kubelet's kubepods slice or directory, as the agent sees it */
     public PodCgroups(Path root) {
@@ -65,9 +75,24 @@ public final class PodCgroups {
         long asked = System.nanoTime();
         String uid = uids.get(cgroupId);
         if (uid == null) {
+            Long strayAt = strays.get(cgroupId);
+            if (strayAt != null && asked - strayAt < STRAY_RECHECK.toNanos()) {
+                return new Owner.NoPod(cgroupId);
+            }
             uid = rescan(asked).get(cgroupId);
+            if (uid == null) {
+                if (strays.size() >= STRAYS) {
+                    strays.clear();
+                }
+                strays.put(cgroupId, System.nanoTime());
+            }
         }
         return uid == null ? new Owner.NoPod(cgroupId) : new Owner.Pod(uid, cgroupId);
+    }
+
+    /** How many walks of the pods' cgroup were made (for tests and metrics). */
+    public long walks() {
+        return walks.get();
     }
 
     /** How many cgroups of pods the index knows. */
@@ -81,6 +106,7 @@ public final class PodCgroups {
             return uids;
         }
         lastScanStarted = System.nanoTime();
+        walks.incrementAndGet();
         Map<Long, String> found = new HashMap<>();
         try {
             Files.walkFileTree(root, java.util.Set.of(), DEPTH, new SimpleFileVisitor<>() {

@@ -55,10 +55,10 @@ public final class PodIndex implements AutoCloseable {
          */
         public Settings {
             if (nodeName == null || nodeName.isBlank()) {
-                throw new IllegalArgumentException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)");
+                throw new IllegalArgumentException("the node name is required: the index holds that node's pods");
             }
             if (apiReadsPerSecond < 0) {
-                throw new IllegalArgumentException("--api-reads-per-second must be 0 or more, not " + apiReadsPerSecond);
+                throw new IllegalArgumentException("the API reads per second must be 0 or more, not " + apiReadsPerSecond);
             }
         }
 

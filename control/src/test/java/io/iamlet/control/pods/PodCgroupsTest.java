@@ -63,4 +63,21 @@ class PodCgroupsTest {
         assertEquals(2, cgroups.size(), "a walk forgets the cgroups that went: the other pod and its container");
         assertEquals(new PodCgroups.Owner.NoPod(-1), cgroups.owner(-1));
     }
+
+    @Test
+    void aStrayCgroupAskingAtItsRequestRateCostsOneWalkPerRecheckAndNewPodsAreStillFoundAtOnce(@TempDir Path tmp) throws Exception {
+        Path root = Files.createDirectory(tmp.resolve("kubepods.slice"));
+        Path stray = Files.createDirectories(root.resolve("kubepods-besteffort.slice/not-a-pod.scope"));
+        PodCgroups cgroups = new PodCgroups(root);
+        for (int i = 0; i < 10_000; i++) {
+            assertEquals(new PodCgroups.Owner.NoPod(id(stray)), cgroups.owner(id(stray)));
+        }
+        assertEquals(1, cgroups.walks(), "10,000 asks from a stray cgroup within " + PodCgroups.STRAY_RECHECK + ": one walk");
+        Path pod = Files.createDirectories(root.resolve("kubepods-besteffort.slice/kubepods-besteffort-pod" + UID.replace('-', '_')
+                + ".slice/cri-containerd-1.scope"));
+        assertEquals(new PodCgroups.Owner.Pod(UID, id(pod)), cgroups.owner(id(pod)), "a new pod's cgroup is walked for at once");
+        assertEquals(2, cgroups.walks());
+        assertEquals(new PodCgroups.Owner.NoPod(id(stray)), cgroups.owner(id(stray)));
+        assertEquals(2, cgroups.walks(), "the stray is still answered from memory");
+    }
 }

@@ -24,7 +24,7 @@ import java.util.OptionalInt;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The eBPF backend: a cgroup connect4 program that redirects, and a sock_ops program that records which
+ * The eBPF backend: cgroup connect4 and connect6 programs that redirect, and a sock_ops program that records which
  * cgroup made each connection to the agent (the owners map, {@link ConnectionOwners}), both attached to the
  * pods' cgroup through bpf_links pinned in the BPF filesystem. The pins are what make it idempotent (a
  * second install swaps the programs behind the same links) and what keep the redirect in place while no
@@ -33,6 +33,7 @@ import java.nio.file.NoSuchFileException;
 public final class CgroupRedirect {
     public static final Path DEFAULT_PIN_DIR = Path.of("/sys/fs/bpf/iamlet");
     private static final String LINK = "connect4";
+    private static final String LINK6 = "connect6";
     private static final String SOCK_OPS_LINK = "sockops";
     static final String OWNERS_MAP = "owners";
     /** Connections to the agent open at once that the owners map can attribute; older entries are evicted (LRU). */
@@ -90,7 +91,7 @@ public final class CgroupRedirect {
     /** Detaches the programs, unpins their links and the owners map; a no-op success when nothing is pinned. */
     public void remove() {
         // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
-        for (String link : List.of(LINK, SOCK_OPS_LINK)) {
+        for (String link : List.of(LINK, LINK6, SOCK_OPS_LINK)) {
             Path pin = pinDir.resolve(link);
             if (Files.exists(pin)) {
                 Optional<Fd> fd = Bpf.get(pin);
@@ -102,7 +103,7 @@ public final class CgroupRedirect {
             }
         }
         try {
-            for (String pin : List.of(LINK, LINK + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", OWNERS_MAP)) {
+            for (String pin : List.of(LINK, LINK + "_new", LINK6, LINK6 + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", OWNERS_MAP)) {
                 Files.deleteIfExists(pinDir.resolve(pin));
             }
             if (Files.isDirectory(pinDir)) {
@@ -117,17 +118,27 @@ public final class CgroupRedirect {
         }
     }
 
-    /** The pinned link and its program, or empty when none is pinned. */
+    /** The pinned connect4 link and its program, or empty when none is pinned. */
     public Optional<Attached> show() {
-        Optional<Fd> link = Bpf.get(linkPin());
+        return show(ConnectProgram.Hook.CONNECT4);
+    }
+
+    /** The pinned link of the hook and its program, or empty when none is pinned. */
+    public Optional<Attached> show(ConnectProgram.Hook hook) {
+        Path pin = linkPin(hook);
+        Optional<Fd> link = Bpf.get(pin);
         if (link.isEmpty()) {
             return Optional.empty();
         }
         try (Fd l = link.get()) {
             Bpf.LinkInfo info = Bpf.linkInfo(l);
             Bpf.ProgramInfo program = Bpf.programInfo(info.programId());
-            return Optional.of(new Attached(linkPin(), info.cgroupId(), info.programId(), program.name(), program.tag()));
+            return Optional.of(new Attached(pin, info.cgroupId(), info.programId(), program.name(), program.tag()));
         }
+    }
+
+    public Path linkPin(ConnectProgram.Hook hook) {
+        return pinDir.resolve(hook == ConnectProgram.Hook.CONNECT4 ? LINK : LINK6);
     }
 
     /** Where the owners map is pinned: (pod-side address, port) of each open connection to the agent → cgroup id. */
@@ -147,14 +158,19 @@ public final class CgroupRedirect {
                 link(SOCK_OPS_LINK, Bpf.ATTACH_CGROUP_SOCK_OPS, sockOps, target.cgroup(), cgroupId);
             }
         }
-        try (Fd programFd = Bpf.progLoad(program.spec())) {
-            link(LINK, Bpf.ATTACH_CGROUP_INET4_CONNECT, programFd, target.cgroup(), cgroupId);
-        }
-        Attached attached = show().orElseThrow(() -> new IllegalStateException("read back " + linkPin() + " after pinning it, and it is gone"));
-        if (attached.cgroupId() != cgroupId || !program.tags().contains(attached.tag())
-                || !attached.programName().equals(kind.programName())) {
-            throw new IllegalStateException("read back " + linkPin() + " after installing it, and it holds " + attached
-                    + " instead of " + kind.programName() + " (tag one of " + program.tags() + ") on " + target.cgroup() + " (id " + cgroupId + ")");
+        // connect6 first: a JVM's dual-stack sockets are then covered before the AF_INET ones change too.
+        Attached attached = null;
+        for (ConnectProgram.Hook hook : List.of(ConnectProgram.Hook.CONNECT6, ConnectProgram.Hook.CONNECT4)) {
+            Path pin = linkPin(hook);
+            try (Fd programFd = Bpf.progLoad(program.spec(hook))) {
+                link(pin.getFileName().toString(), hook.attachType(), programFd, target.cgroup(), cgroupId);
+            }
+            attached = show(hook).orElseThrow(() -> new IllegalStateException("read back " + pin + " after pinning it, and it is gone"));
+            if (attached.cgroupId() != cgroupId || !program.tags(hook).contains(attached.tag())
+                    || !attached.programName().equals(kind.programName())) {
+                throw new IllegalStateException("read back " + pin + " after installing it, and it holds " + attached
+                        + " instead of " + kind.programName() + " (tag one of " + program.tags(hook) + ") on " + target.cgroup() + " (id " + cgroupId + ")");
+            }
         }
         return attached;
     }
@@ -231,8 +247,8 @@ public final class CgroupRedirect {
             }
             return (Long) Files.getAttribute(cgroup, "unix:ino");
         } catch (NoSuchFileException e) {
-            throw new IllegalStateException("the cgroup " + cgroup + " does not exist here; in a DaemonSet, mount the node's"
-                    + " /sys/fs/cgroup into the agent (hostPath) and point --cgroup at the pods' cgroup there", e);
+            throw new IllegalStateException("the cgroup " + cgroup + " does not exist here: the node's /sys/fs/cgroup must be"
+                    + " visible to the agent, and the pods' cgroup named as it is seen there", e);
         } catch (IOException e) {
             throw new UncheckedIOException("read the cgroup " + cgroup + ": " + e.getMessage(), e);
         }
@@ -247,8 +263,13 @@ public final class CgroupRedirect {
 
     /** How many connect4 programs the cgroup has attached, ours and anyone else's. */
     public static int attachedPrograms(Path cgroup) {
+        return attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT4);
+    }
+
+    /** How many programs the cgroup has attached at the hook, ours and anyone else's. */
+    public static int attachedPrograms(Path cgroup, ConnectProgram.Hook hook) {
         try (Fd fd = Fd.open(cgroup)) {
-            return Bpf.attachedCount(fd, Bpf.ATTACH_CGROUP_INET4_CONNECT, cgroup);
+            return Bpf.attachedCount(fd, hook.attachType(), cgroup);
         }
     }
 

@@ -25,10 +25,15 @@ import static io.iamlet.bpf.Reg.R2;
 import static io.iamlet.bpf.Reg.R6;
 
 /**
- * The cgroup connect4 program. For a TCP connect to 169.254.169.254:80 (and, with {@code containerCredentials},
+ * The cgroup connect programs. For a TCP connect to 169.254.169.254:80 (and, with {@code containerCredentials},
  * to the EKS Pod Identity endpoint 169.254.170.23:80), REDIRECT rewrites the destination to the agent (the
  * pod keeps its source address), BLOCK refuses the connect (EPERM) while no agent runs. Everything else
  * passes untouched.
+ * <p>Two hooks, one logic: {@link Hook#CONNECT4} sees AF_INET sockets; {@link Hook#CONNECT6} sees AF_INET6
+ * sockets, where the same destinations arrive IPv4-mapped ({@code ::ffff:169.254.169.254}): a JVM opens
+ * dual-stack sockets even for IPv4, so without connect6 a Java workload would pass by the agent. The kernel
+ * runs only connect6 for such a socket (tcp_v6_connect hands a mapped address to the IPv4 path after the
+ * hook), so the rewrite keeps the mapped prefix and replaces the IPv4 part.
  * <p>Who is exempt: with {@code agentCgroupId} (non-zero), only the agent's own cgroup, so processes of
  * hostNetwork pods, which share the node's network namespace, are redirected like any pod's; without it,
  * every socket in the node's network namespace ({@code hostNetnsCookie}), which is how the agent kept the
@@ -40,6 +45,21 @@ import static io.iamlet.bpf.Reg.R6;
  */
 public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials,
                              long agentCgroupId) {
+    /** Which cgroup hook the program is for: the socket's family, not the destination's. */
+    public enum Hook {
+        CONNECT4(Bpf.ATTACH_CGROUP_INET4_CONNECT), CONNECT6(Bpf.ATTACH_CGROUP_INET6_CONNECT);
+
+        private final int attachType;
+
+        Hook(int attachType) {
+            this.attachType = attachType;
+        }
+
+        public int attachType() {
+            return attachType;
+        }
+    }
+
     public enum Kind {
         REDIRECT("iamlet_redirect"), BLOCK("iamlet_block");
 
@@ -57,7 +77,11 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
 
     // struct bpf_sock_addr fields the program reads or writes.
     private static final int USER_IP4 = 4;
+    /** user_ip6[0..3]: four network-order words. */
+    private static final int USER_IP6 = 8;
     private static final int USER_PORT = 24;
+    /** The third word of an IPv4-mapped address, 0:0:0:0:0:ffff, as a 32-bit load sees it on a little-endian machine. */
+    private static final int MAPPED_PREFIX = 0xffff0000;
     private static final int PROTOCOL = 36;
     private static final int IPPROTO_TCP = 6;
     private static final int HELPER_GET_CURRENT_CGROUP_ID = 80;
@@ -94,12 +118,25 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         return ((port & 0xff) << 8) | (port >>> 8);
     }
 
+    /** The connect4 program. */
     public List<Insn> instructions() {
+        return instructions(Hook.CONNECT4);
+    }
+
+    public List<Insn> instructions(Hook hook) {
         Asm a = new Asm();
         Asm.Label allow = a.label("allow");
         Asm.Label checkPort = a.label("port");
         a.mov(R6, R1);
-        a.loadWord(R2, R6, USER_IP4);
+        // Where the IPv4 destination sits: user_ip4, or the last word of an IPv4-mapped user_ip6.
+        int ip4 = USER_IP4;
+        if (hook == Hook.CONNECT6) {
+            a.loadWord(R2, R6, USER_IP6).jumpIfNot32(R2, 0, allow);
+            a.loadWord(R2, R6, USER_IP6 + 4).jumpIfNot32(R2, 0, allow);
+            a.loadWord(R2, R6, USER_IP6 + 8).jumpIfNot32(R2, MAPPED_PREFIX, allow);
+            ip4 = USER_IP6 + 12;
+        }
+        a.loadWord(R2, R6, ip4);
         if (containerCredentials) {
             a.jumpIfEqual32(R2, wordOf(IMDS), checkPort);
             a.jumpIfNot32(R2, wordOf(CONTAINER_CREDENTIALS), allow);
@@ -120,7 +157,7 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         a.jumpIfEqual(R0, R1, allow);
         if (kind == Kind.REDIRECT) {
             // Rewrite the destination, then fall through to "allow".
-            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, USER_IP4, R2);
+            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, ip4, R2);
             a.mov32(R2, portWord(port)).storeWord(R6, USER_PORT, R2);
         } else {
             a.ret(0);
@@ -130,12 +167,20 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     }
 
     public byte[] bytes() {
-        return Insn.encode(instructions());
+        return bytes(Hook.CONNECT4);
+    }
+
+    public byte[] bytes(Hook hook) {
+        return Insn.encode(instructions(hook));
     }
 
     /** What the kernel loads: a cgroup connect4 program. */
     public ProgramSpec spec() {
-        return new ProgramSpec(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, Bpf.ATTACH_CGROUP_INET4_CONNECT, kind.programName(), "Dual MIT/GPL", bytes());
+        return spec(Hook.CONNECT4);
+    }
+
+    public ProgramSpec spec(Hook hook) {
+        return new ProgramSpec(Bpf.PROG_TYPE_CGROUP_SOCK_ADDR, hook.attachType(), kind.programName(), "Dual MIT/GPL", bytes(hook));
     }
 
     /**
@@ -144,12 +189,16 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
      * program, host IP, port and namespace cookie included.
      */
     public Set<String> tags() {
-        return Set.of(tag("SHA-1"), tag("SHA-256"));
+        return tags(Hook.CONNECT4);
     }
 
-    private String tag(String algorithm) {
+    public Set<String> tags(Hook hook) {
+        return Set.of(tag(hook, "SHA-1"), tag(hook, "SHA-256"));
+    }
+
+    private String tag(Hook hook, String algorithm) {
         try {
-            byte[] digest = MessageDigest.getInstance(algorithm).digest(bytes());
+            byte[] digest = MessageDigest.getInstance(algorithm).digest(bytes(hook));
             return HexFormat.of().formatHex(Arrays.copyOf(digest, 8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(algorithm + " is part of every JDK", e);

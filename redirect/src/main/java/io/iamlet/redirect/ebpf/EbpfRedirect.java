@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The eBPF backend: a connect program on the pods' cgroup, and a sock_ops program that tells the agent which
+ * The eBPF backend: connect4 and connect6 programs on the pods' cgroup, and a sock_ops program that tells the agent which
  * cgroup made each connection. It sees sockets, not interfaces, so the spec's interface patterns do not
  * apply: every process under the cgroup but the agent's own is redirected, and the install says so.
  *
@@ -24,10 +24,16 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
         return Backend.EBPF;
     }
 
+    /** What this backend cannot redirect of {@code spec}, if anything: the one check of it (the CLI words it with flags). */
+    public static Optional<String> unsupported(RedirectSpec spec) {
+        return spec.hostIpv6().isPresent()
+                ? Optional.of("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6") : Optional.empty();
+    }
+
     private CgroupRedirect.Target target(RedirectSpec spec) {
-        if (spec.hostIpv6().isPresent()) {
-            throw new IllegalArgumentException("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6");
-        }
+        unsupported(spec).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
         Path where = cgroup.orElseThrow(() -> new IllegalArgumentException("the eBPF backend needs the pods' cgroup v2 directory"));
         // The agent's own cgroup keeps the real IMDS; every other process under the pods' cgroup, hostNetwork
         // pods included, is redirected. Where the agent cannot name its cgroup, the node's namespace is exempt.
@@ -74,9 +80,17 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
             if (!wanted.tags().contains(a.tag())) {
                 problems.add("the program is not the one asked for (another host IP, port or set of destinations)");
             }
+            Optional<CgroupRedirect.Attached> six = program.show(ConnectProgram.Hook.CONNECT6);
+            if (six.isEmpty()) {
+                problems.add("no connect6 link at " + program.linkPin(ConnectProgram.Hook.CONNECT6)
+                        + ": dual-stack sockets (a JVM's) are not redirected; the next install adds it");
+            } else if (six.get().cgroupId() != a.cgroupId() || !wanted.tags(ConnectProgram.Hook.CONNECT6).contains(six.get().tag())) {
+                problems.add("the connect6 program is not the one asked for: " + six.get());
+            }
         }
+        String links = a + program.show(ConnectProgram.Hook.CONNECT6).map(six -> "\n" + six).orElse("");
         RuleCheck check = problems.isEmpty() ? new RuleCheck.AsExpected() : new RuleCheck.Unexpected(problems);
         return new Shown(Backend.EBPF, problems.isEmpty() ? a.toString() : a + ": " + String.join("; ", problems),
-                a + "\n" + problems.stream().map(p -> "  problem: " + p + "\n").reduce("", String::concat), check);
+                links + "\n" + problems.stream().map(p -> "  problem: " + p + "\n").reduce("", String::concat), check);
     }
 }

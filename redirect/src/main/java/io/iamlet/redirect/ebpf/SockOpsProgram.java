@@ -20,7 +20,8 @@ import static io.iamlet.bpf.Reg.R6;
 
 /**
  * The cgroup sock_ops program that tells the agent who is calling. When a TCP socket under the pods' cgroup
- * connects to the agent (after the connect4 program rewrote its destination, or directly), it records
+ * connects to the agent (after a connect program rewrote its destination, or directly; an AF_INET socket or
+ * an AF_INET6 one with an IPv4-mapped address), it records
  * <em>(the socket's local IPv4 address, local port) → the connecting process's cgroup id</em> in the owners
  * map, and asks for state callbacks; when that socket reaches TCP_CLOSE the entry is deleted. The agent
  * looks up the peer address and port of each accepted connection.
@@ -45,6 +46,7 @@ record SockOpsProgram(Inet4Address hostIp, int port, int ownersMapFd) {
     private static final int STATE_CB_FLAG = 4;
     private static final int TCP_CLOSE = 7;
     private static final int AF_INET = 2;
+    private static final int AF_INET6 = 10;
     private static final int HELPER_MAP_UPDATE_ELEM = 2;
     private static final int HELPER_MAP_DELETE_ELEM = 3;
     private static final int HELPER_SOCK_OPS_CB_FLAGS_SET = 59;
@@ -66,9 +68,14 @@ record SockOpsProgram(Inet4Address hostIp, int port, int ownersMapFd) {
         a.jumpIfEqual32(R2, OP_STATE_CB, state);
         a.jump(done);
 
+        // An AF_INET6 socket connected to an IPv4-mapped address (a JVM's) runs the IPv4 path underneath: its
+        // remote_ip4 and local_ip4 hold the IPv4 ends, as an AF_INET socket's do. A pure IPv6 connection's
+        // remote_ip4 is never the agent's IPv4 address.
+        Asm.Label ipv4 = a.label("ipv4");
         a.place(connect).loadWord(R2, R6, FAMILY);
+        a.jumpIfEqual32(R2, AF_INET6, ipv4);
         a.jumpIfNot32(R2, AF_INET, done);
-        a.loadWord(R2, R6, REMOTE_IP4);
+        a.place(ipv4).loadWord(R2, R6, REMOTE_IP4);
         a.jumpIfNot32(R2, ConnectProgram.wordOf(hostIp.getAddress()), done);
         // remote_port is in network order; little-endian kernels hand it over in the upper 16 bits.
         a.loadWord(R2, R6, REMOTE_PORT);

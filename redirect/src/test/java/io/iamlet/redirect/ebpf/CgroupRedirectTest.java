@@ -30,6 +30,8 @@ import static org.junit.jupiter.api.Assertions.*;
 class CgroupRedirectTest {
     private static final String HOST_IP = "10.81.0.1";
     private static final String POD_IP = "10.81.0.2";
+    /** How curl reaches 169.254.169.254 through an AF_INET6 socket, as a JVM does. */
+    private static final String MAPPED_IMDS = "[::ffff:169.254.169.254]";
 
     private Netns node;
     private Netns pod;
@@ -133,10 +135,16 @@ class CgroupRedirectTest {
         assertEquals(CgroupRedirect.cgroupId(cgroup), attached.cgroupId());
         assertEquals(1, CgroupRedirect.attachedPrograms(cgroup));
 
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT6));
+
         assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout(), "a pod in the cgroup reaches the agent");
+        assertEquals("agent saw " + POD_IP, curl(pod, true, MAPPED_IMDS).ok().stdout(),
+                "a dual-stack (AF_INET6) socket's IPv4-mapped connect is redirected too, and arrives as IPv4");
         assertEquals("real-imds saw " + POD_IP, curl(pod, false).ok().stdout(), "outside the cgroup nothing changes");
+        assertEquals("real-imds saw " + POD_IP, curl(pod, false, MAPPED_IMDS).ok().stdout(), "for dual-stack sockets neither");
         assertEquals("real-imds saw 169.254.169.254", curl(node, true).ok().stdout(),
                 "the node's own namespace keeps the real IMDS even inside the cgroup");
+        assertEquals("real-imds saw 169.254.169.254", curl(node, true, MAPPED_IMDS).ok().stdout(), "over a dual-stack socket too");
         assertEquals(attached, redirect.show().orElseThrow(), "the link outlives the installing call: it is pinned");
     }
 
@@ -149,12 +157,14 @@ class CgroupRedirectTest {
         assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout());
         CgroupRedirect.Attached moved = install(HOST_IP, 9999);
         assertEquals(1, CgroupRedirect.attachedPrograms(cgroup), "a changed port swaps the program behind the same link");
+        assertEquals(1, CgroupRedirect.attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT6), "the connect6 one too");
+        assertEquals("other-agent saw " + POD_IP, curl(pod, true, MAPPED_IMDS).ok().stdout());
         assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 9999,
                 node.call(CgroupRedirect::currentNetnsCookie)).tags().contains(moved.tag()), "the kernel runs exactly the program asked for");
         assertEquals("other-agent saw " + POD_IP, curl(pod, true).ok().stdout());
         try (var pins = Files.list(bpffs.resolve("iamlet"))) {
-            assertEquals(java.util.Set.of(bpffs.resolve("iamlet/connect4"), bpffs.resolve("iamlet/sockops"), bpffs.resolve("iamlet/owners")),
-                    java.util.Set.copyOf(pins.toList()), "one connect link, one sock_ops link, one owners map");
+            assertEquals(java.util.Set.of(bpffs.resolve("iamlet/connect4"), bpffs.resolve("iamlet/connect6"), bpffs.resolve("iamlet/sockops"),
+                    bpffs.resolve("iamlet/owners")), java.util.Set.copyOf(pins.toList()), "one link per connect hook, one sock_ops link, one owners map");
         }
     }
 
@@ -166,6 +176,9 @@ class CgroupRedirectTest {
         assertEquals(1, CgroupRedirect.attachedPrograms(cgroup));
         Command.Result refused = curl(pod, true);
         assertEquals(7, refused.exitCode(), "curl cannot connect: " + refused.output());
+        Command.Result refused6 = curl(pod, true, MAPPED_IMDS);
+        assertEquals(7, refused6.exitCode(), "nor over a dual-stack socket: " + refused6.output());
+        assertTrue(redirect.show(ConnectProgram.Hook.CONNECT6).orElseThrow().blocking());
         assertEquals("real-imds saw 169.254.169.254", curl(node, true).ok().stdout(), "the node is not blocked");
 
         install(HOST_IP, 8181);
@@ -173,9 +186,11 @@ class CgroupRedirectTest {
 
         node.run(redirect::remove);
         assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
+        assertEquals(0, CgroupRedirect.attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT6));
         assertFalse(Files.exists(bpffs.resolve("iamlet")), "no pin left");
         assertTrue(redirect.show().isEmpty());
         assertEquals("real-imds saw " + POD_IP, curl(pod, true).ok().stdout(), "pods reach the node's metadata service again");
+        assertEquals("real-imds saw " + POD_IP, curl(pod, true, MAPPED_IMDS).ok().stdout(), "over dual-stack sockets too");
         node.run(redirect::remove);
     }
 
@@ -192,11 +207,13 @@ class CgroupRedirectTest {
         assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, both.hostIp(), 8181, node.call(CgroupRedirect::currentNetnsCookie), true)
                 .tags().contains(attached.tag()), "the kernel runs the program that rewrites both addresses");
         assertEquals("agent saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "a pod's credentials connect reaches the agent");
+        assertEquals("agent saw " + POD_IP, curl(pod, true, "[::ffff:169.254.170.23]").ok().stdout(), "over a dual-stack socket too");
         assertEquals("agent saw " + POD_IP, curl(pod, true).ok().stdout(), "and its metadata connect still does");
         assertEquals("real-credentials saw 169.254.170.23", curl(node, true, "169.254.170.23").ok().stdout(), "the node is not redirected");
 
         node.call(() -> redirect.block(both));
         assertEquals(7, curl(pod, true, "169.254.170.23").exitCode(), "the block refuses it too");
+        assertEquals(7, curl(pod, true, "[::ffff:169.254.170.23]").exitCode(), "over a dual-stack socket too");
         node.run(redirect::remove);
         assertEquals(0, CgroupRedirect.attachedPrograms(cgroup));
         assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "after remove it is reached directly");
@@ -250,12 +267,18 @@ class CgroupRedirectTest {
                 long containerId = CgroupRedirect.cgroupId(container);
                 assertEquals("owner " + containerId, curlIn(pod, container, "169.254.169.254").ok().stdout(),
                         "a pod's redirected connection is attributed to its container's cgroup");
+                assertEquals("owner " + containerId, curlIn(pod, container, MAPPED_IMDS).ok().stdout(),
+                        "a dual-stack socket's connection is attributed too: the agent sees its IPv4 end");
                 assertEquals("owner " + containerId, curlIn(node, container, "169.254.169.254").ok().stdout(),
                         "a hostNetwork pod (the node's namespace, a pod's cgroup) is redirected and attributed");
+                assertEquals("owner " + containerId, curlIn(node, container, MAPPED_IMDS).ok().stdout(),
+                        "a hostNetwork pod's dual-stack socket too");
                 assertEquals("owner " + containerId, curlIn(node, container, HOST_IP + ":8181").ok().stdout(),
                         "a direct connection to the agent is attributed too");
                 assertEquals("real-imds saw 169.254.169.254", curlIn(node, agentCgroup, "169.254.169.254").ok().stdout(),
                         "the agent's own cgroup keeps the real IMDS");
+                assertEquals("real-imds saw 169.254.169.254", curlIn(node, agentCgroup, MAPPED_IMDS).ok().stdout(),
+                        "over a dual-stack socket too (the agent is a JVM)");
                 assertEquals("real-imds saw 169.254.169.254", curl(node, false).ok().stdout(), "the node outside the pods' cgroup too");
                 assertEquals("owner -1", Command.run("sh", "-c", "exec ip netns exec " + pod.name() + " curl -sS --max-time 3 http://"
                         + HOST_IP + ":8181/").ok().stdout(), "a process outside the pods' cgroup has no entry");

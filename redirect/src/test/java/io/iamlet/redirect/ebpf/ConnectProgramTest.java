@@ -73,4 +73,18 @@ class ConnectProgramTest {
         assertEquals(8 * a.instructions().size(), a.bytes().length);
         assertEquals(0x18, a.bytes()[8 * a.instructions().indexOf(Insn.load64(1, 0x1234_5678_9abcL).getFirst())], "ld_imm64");
     }
+
+    @Test
+    void connect6MatchesOnlyTheIpv4MappedAddressAndRewritesItsIpv4Part() {
+        List<Insn> p = program(ConnectProgram.Kind.REDIRECT, 8181).instructions(ConnectProgram.Hook.CONNECT6);
+        int allow = p.size() - 2;
+        List<Integer> loads = p.stream().filter(i -> i.code() == 0x61 && i.src() == 6).map(Insn::off).toList();
+        assertEquals(List.of(8, 12, 16, 20, 24, 36), loads, "user_ip6[0..3], then user_port and protocol");
+        assertEquals(new Insn(0x56, 2, 0, allow - 3, 0), p.get(2), "a non-zero first word is not IPv4-mapped: allowed");
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x56 && i.imm() == 0xffff0000), "::ffff: in the third word");
+        assertTrue(p.contains(Insn.storeWord(6, 20, 2)), "the host address goes to user_ip6[3], keeping ::ffff:");
+        assertFalse(p.contains(Insn.storeWord(6, 4, 2)), "user_ip4 is not there for AF_INET6 sockets");
+        assertNotEquals(program(ConnectProgram.Kind.REDIRECT, 8181).tags(), program(ConnectProgram.Kind.REDIRECT, 8181).tags(ConnectProgram.Hook.CONNECT6));
+        assertEquals(io.iamlet.bpf.Bpf.ATTACH_CGROUP_INET6_CONNECT, program(ConnectProgram.Kind.BLOCK, 8181).spec(ConnectProgram.Hook.CONNECT6).attachType());
+    }
 }

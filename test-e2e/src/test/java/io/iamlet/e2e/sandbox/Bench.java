@@ -24,8 +24,10 @@ import java.util.regex.Pattern;
  * table. Exits 1 only when a count is wrong (answers that are not 2xx, socket errors, STS calls during load):
  * timings are reported, never asserted.
  * <p>
- * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]}; with
- * {@code --api-outage}, {@link ApiOutageBench} instead.
+ * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]
+ * [--backend=nftables|ebpf]}; with {@code --api-outage}, {@link ApiOutageBench} instead. With {@code --backend=ebpf}
+ * the agent names each caller by its cgroup (the kernel identity): the client pod and wrk run in a container
+ * cgroup as a kubelet makes it, and the nginx floor keeps its own DNAT rule.
  */
 public final class Bench {
     private static final String ROLE = "bench-role-0";
@@ -41,7 +43,7 @@ public final class Bench {
     }
 
     record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
-                   Optional<Path> diagnostics) {
+                   Optional<Path> diagnostics, String backend) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
@@ -49,6 +51,7 @@ public final class Bench {
             List<Integer> connections = List.of(1, 16);
             Path agentLog = null;
             Path diagnostics = null;
+            String backend = "nftables";
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -60,12 +63,16 @@ public final class Bench {
                     case "--warmup" -> warmup = Integer.parseInt(kv[1]);
                     case "--agent-log" -> agentLog = Path.of(kv[1]);
                     case "--diagnostics" -> diagnostics = Path.of(kv[1]);
+                    case "--backend" -> backend = switch (kv[1]) {
+                        case "nftables", "ebpf" -> kv[1];
+                        default -> throw new IllegalArgumentException("--backend is nftables or ebpf, not " + kv[1]);
+                    };
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
             return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
-                    Optional.ofNullable(diagnostics));
+                    Optional.ofNullable(diagnostics), backend);
         }
     }
 
@@ -123,6 +130,7 @@ public final class Bench {
         for (int n = 0; n < NAMESPACES; n++) {
             sandbox.namespace("bench-" + n, "bench-*");
         }
+        List<String> backendFlags = options.backend().equals("ebpf") ? sandbox.enableEbpf() : List.of();
         SandboxPod client = sandbox.addPod(InterfaceStyle.CALI, "bench-0", "client", ROLE);
         for (int i = 1; i < options.pods(); i++) {
             String ns = "bench-" + (i % NAMESPACES);
@@ -147,14 +155,16 @@ public final class Bench {
         AtomicLong readyCpuTicks = new AtomicLong(-1);
         long started = System.nanoTime();
         Thread poller = Thread.ofPlatform().daemon().start(() -> pollReady(sandbox, started, readyNanos, readyCpuTicks));
-        AgentProcess agent = sandbox.startAgent("--on-exit=remove");
+        List<String> agentFlags = new ArrayList<>(List.of("--on-exit=remove"));
+        agentFlags.addAll(backendFlags);
+        AgentProcess agent = sandbox.startAgent(agentFlags.toArray(String[]::new));
         poller.join(Duration.ofSeconds(30));
         double startToReady = readyNanos.get() / 1e9;
         // Wall-clock times, to line up with the agent's log (--agent-log) and the JVM's -Xlog:startuptime.
         say("agent started at %s, /readyz 200 after %.3f s, load average %s".formatted(
                 java.time.Instant.now().minusNanos(System.nanoTime() - started), startToReady, loadAverage()));
 
-        RawHttp.Response credentials = RawHttp.get(client.ns(), Sandbox.IMDS_IP, 80, PATH, Map.of());
+        RawHttp.Response credentials = credentials(sandbox, client);
         if (credentials.status() != 200) {
             throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
         }
@@ -174,8 +184,8 @@ public final class Bench {
                     end
                     """);
             say("warming both up: " + options.warmupSeconds() + " s each at 16 connections");
-            wrk(client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
-            wrk(client, script, "http://" + Sandbox.IMDS_IP + PATH, 16, options.warmupSeconds());
+            wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
+            wrk(sandbox, client, script, "http://" + Sandbox.IMDS_IP + PATH, 16, options.warmupSeconds());
 
             // Warm means the agent has stopped calling STS for the pods it learnt of after start: the count must
             // hold still before the measured loads begin, or their calls would be counted as the load's.
@@ -183,8 +193,8 @@ public final class Bench {
             List<Load[]> loads = new ArrayList<>();
             for (int c : options.connections()) {
                 say("wrk, " + c + " connection(s), " + options.durationSeconds() + " s: nginx, then iamlet");
-                Load floorLoad = wrk(client, script, "http://" + FLOOR_IP + PATH, c, options.durationSeconds());
-                Load iamletLoad = wrk(client, script, "http://" + Sandbox.IMDS_IP + PATH, c, options.durationSeconds());
+                Load floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, options.durationSeconds());
+                Load iamletLoad = wrk(sandbox, client, script, "http://" + Sandbox.IMDS_IP + PATH, c, options.durationSeconds());
                 loads.add(new Load[] {floorLoad, iamletLoad});
             }
             int stsDuringLoad = sandbox.sts().assumeRoleCalls() - stsBefore;
@@ -205,9 +215,9 @@ public final class Bench {
 
             List<String> problems = new ArrayList<>();
             StringBuilder table = new StringBuilder();
-            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1%n"
+            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1, --backend=%s%n"
                     .formatted(java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
-                    cpuModel(), loadAverage(), options.pods(), indexed, options.durationSeconds()));
+                    cpuModel(), loadAverage(), options.pods(), indexed, options.durationSeconds(), options.backend()));
             table.append("| | nginx (floor) | iamlet | iamlet / nginx |\n|---|---|---|---|\n");
             for (int i = 0; i < loads.size(); i++) {
                 int c = options.connections().get(i);
@@ -358,9 +368,30 @@ public final class Bench {
         }
     }
 
-    private static Load wrk(SandboxPod client, Path script, String url, int connections, int seconds) {
-        Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), List.of("ip", "netns", "exec", client.ns().name(), "wrk",
-                "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url));
+    /** The command line, run in the client's cgroup first when it has one (eBPF): `ip netns exec` remounts /sys. */
+    private static List<String> inClient(Sandbox sandbox, SandboxPod client, List<String> command) {
+        List<String> full = new ArrayList<>();
+        sandbox.cgroupOf(client).ifPresent(cgroup -> full.addAll(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs")
+                + " && exec \"$@\"", "sh")));
+        full.addAll(List.of("ip", "netns", "exec", client.ns().name()));
+        full.addAll(command);
+        return full;
+    }
+
+    /** The client pod's credential document from iamlet, fetched as wrk will ask for it (curl in the pod, its cgroup included). */
+    private static RawHttp.Response credentials(Sandbox sandbox, SandboxPod client) {
+        Command.Result r = Command.run(Duration.ofSeconds(30), inClient(sandbox, client, List.of("curl", "-sS", "--max-time", "10",
+                "-w", "\n%{http_code} %{content_type}", "http://" + Sandbox.IMDS_IP + PATH)));
+        String out = r.ok().stdout();
+        int last = out.lastIndexOf('\n');
+        String[] statusAndType = out.substring(last + 1).split(" ", 2);
+        return new RawHttp.Response(Integer.parseInt(statusAndType[0]), Map.of("content-type", statusAndType.length > 1 ? statusAndType[1] : ""),
+                out.substring(0, last));
+    }
+
+    private static Load wrk(Sandbox sandbox, SandboxPod client, Path script, String url, int connections, int seconds) {
+        Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), inClient(sandbox, client, List.of("wrk",
+                "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url)));
         if (r.exitCode() != 0) {
             throw new IllegalStateException("wrk failed: " + r.output());
         }

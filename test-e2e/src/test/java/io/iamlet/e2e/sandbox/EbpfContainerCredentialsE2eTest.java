@@ -18,6 +18,10 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Container credentials with --backend=ebpf: the cgroup program sends 169.254.170.23:80 to the agent as it does
  * IMDS, with no netfilter rule, and the pod's own source address survives it, so a borrowed token is still refused.
+ * The kernel's identity counts here too: a token sent from its pod's address but from another pod's cgroup is
+ * refused (by the address alone it would be served). The pods' cgroups are named as a kubelet with the cgroupfs
+ * driver names them ({@code <qos>/pod<uid>/<container>}; KernelIdentityE2eTest covers the systemd driver), so
+ * the refusal naming the other pod proves the agent reads that layout end to end.
  */
 class EbpfContainerCredentialsE2eTest {
     private Sandbox sandbox;
@@ -40,7 +44,7 @@ class EbpfContainerCredentialsE2eTest {
 
     @Test
     void theJavascriptSdkGetsItsRoleThroughTheCgroupProgramAndABorrowedTokenIsRefused() throws Exception {
-        List<String> flags = new ArrayList<>(sandbox.enableEbpf());
+        List<String> flags = new ArrayList<>(sandbox.enableEbpf(CgroupDriver.CGROUPFS));
         flags.addAll(List.of("--on-exit=remove", "--container-credentials=on"));
         TokenPod pod = TokenPod.create(sandbox, InterfaceStyle.CALI, "team", "worker", "worker", null);
         TokenPod other = TokenPod.create(sandbox, InterfaceStyle.ENI, "team", "other", "default", "app-other");
@@ -57,6 +61,24 @@ class EbpfContainerCredentialsE2eTest {
         Command.Result borrowed = PodClients.curl(sandbox, other.net(), "-o", "/dev/null", "-w", "%{http_code}",
                 "-H", "Authorization: " + Files.readString(pod.tokenFile()), TokenPod.ENDPOINT);
         assertEquals("403", borrowed.stdout(), borrowed.output());
+
+        // A process of the other pod's cgroup inside the worker's network namespace: the worker's address, the
+        // worker's token, but the kernel names the other pod. Refused, never the worker's role.
+        Command.Result fromOtherCgroup = Command.run("sh", "-c", "echo $$ > " + sandbox.cgroupOf(other.net()).orElseThrow().resolve("cgroup.procs")
+                + " && exec ip netns exec " + pod.net().ns().name() + " curl -sS --max-time 5 -w ' %{http_code}' -H 'Authorization: "
+                + Files.readString(pod.tokenFile()).strip() + "' " + TokenPod.ENDPOINT);
+        assertTrue(fromOtherCgroup.stdout().endsWith(" 403"), fromOtherCgroup.output());
+        assertFalse(fromOtherCgroup.stdout().contains("AccessKeyId"), fromOtherCgroup.output());
+        // The request's log line is written just after its answer.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        String fromWorkerAddress = "\"req.remote\":\"" + pod.net().ip() + "\",\"res.status\":403";
+        while (agent.log().lines().noneMatch(l -> l.contains(fromWorkerAddress)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(agent.log().lines().anyMatch(l -> l.contains(fromWorkerAddress) && l.contains("team/other")
+                && l.contains("cgroup but from address")), "the kernel named the other pod by its cgroupfs cgroup: " + agent.log());
+        assertTrue(sandbox.cgroupOf(other.net()).orElseThrow().toString().contains("/pod" + other.object().getMetadata().getUid() + "/"),
+                "a cgroupfs layout: " + sandbox.cgroupOf(other.net()));
         assertEquals(143, agent.stop());
         assertEquals(0, CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow()), "--on-exit=remove detaches it");
     }

@@ -39,8 +39,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * pod in both modes, from an IPv6 pod ([fd00:ec2::254]) with --imds-v2=required, and through the container-credentials
  * path (169.254.170.23, and [fd00:ec2::23] from an IPv6 pod) where the SDK supports it, once per backend (that path
  * does not depend on the IMDSv2 mode). The eBPF backend redirects IPv4 only: its setups assert the agent's documented
- * refusal of --host-ipv6 instead, and the JVM gap of {@link #jvmThroughConnect4Only}. The fake IMDS answers with hop
- * limit 1, so whatever a pod gets, it got from the agent.
+ * refusal of --host-ipv6 instead. Under eBPF the Java SDK runs as it would in any pod, on the JVM's dual-stack
+ * (AF_INET6) sockets, which reach 169.254.169.254 and 169.254.170.23 as IPv4-mapped addresses: the connect6 program
+ * must redirect them (without it the SDK got no credentials here, and would reach the node's IMDS on a real node).
+ * The fake IMDS answers with hop limit 1, so whatever a pod gets, it got from the agent.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RealClientsE2eTest {
@@ -214,11 +216,7 @@ class RealClientsE2eTest {
 
             for (Client c : Client.values()) {
                 Placed pod = v4.get(c);
-                if (ebpf && c == Client.JAVA_V2) {
-                    runs.add(() -> jvmThroughConnect4Only(sandbox, setup, agent, pod));
-                } else {
-                    runs.add(() -> imdsClient(setup, agent, c, pod, run(c, sandbox, pod.net(), Map.of()), false));
-                }
+                runs.add(() -> imdsClient(setup, agent, c, pod, run(c, sandbox, pod.net(), Map.of()), false));
                 if (imdsOverIpv6) {
                     Placed pod6 = v6.get(c);
                     runs.add(() -> imdsClient(setup, agent, c, pod6, run(c, sandbox, pod6.net(), Map.of(IMDS_V6_MODE, "IPv6")), true));
@@ -248,27 +246,6 @@ class RealClientsE2eTest {
             }
             assertAll(setup.toString(), checks);
         }
-    }
-
-    /**
-     * Known gap of the eBPF backend (issue #22), stated rather than skipped: its program hooks connect4 only, and a JVM
-     * opens dual-stack AF_INET6 sockets even for IPv4 (169.254.169.254 as ::ffff:169.254.169.254), which connect6 would
-     * see. So the Java SDK's requests are not redirected: with hop limit 1 they die on the way back (no credentials; with
-     * hop limit 2 they would reach the instance's IMDS). With -Djava.net.preferIPv4Stack=true (JAVA_TOOL_OPTIONS) the
-     * JVM uses AF_INET and the SDK gets its pod's role through the program. When connect6 is hooked, the first half of
-     * this check fails: then the Java SDK joins the other clients.
-     */
-    private Executable jvmThroughConnect4Only(Sandbox sandbox, Setup setup, AgentProcess agent, Placed pod) throws Exception {
-        Command.Result dualStack = run(Client.JAVA_V2, sandbox, pod.net(), Map.of());
-        Executable ipv4Stack = imdsClient(setup, agent, Client.JAVA_V2, pod,
-                run(Client.JAVA_V2, sandbox, pod.net(), Map.of("JAVA_TOOL_OPTIONS", "-Djava.net.preferIPv4Stack=true")), false);
-        return () -> {
-            assertNotEquals(0, dualStack.exitCode(), "a JVM's AF_INET6 socket bypasses connect4 (" + setup + "): " + dualStack.output());
-            assertTrue(dualStack.output().contains("Failed to load credentials from IMDS"), dualStack.output());
-            assertFalse(dualStack.output().contains(Sandbox.NODE_ROLE) || dualStack.output().contains(FakeImds.NODE_ACCESS_KEY),
-                    dualStack.output());
-            ipv4Stack.execute();
-        };
     }
 
     /** The documented refusal: with --backend=ebpf, --host-ipv6 is a usage error naming the fix, and nothing is installed. */
@@ -318,10 +295,7 @@ class RealClientsE2eTest {
         }
         List<Callable<Executable>> tasks = new ArrayList<>();
         for (ContainerRun run : runs) {
-            Map<String, String> env = new java.util.HashMap<>(containerEnv(run.pod(), run.endpoint()));
-            if (setup.backend() == Backend.EBPF && run.client() == Client.JAVA_V2) {
-                env.put("JAVA_TOOL_OPTIONS", "-Djava.net.preferIPv4Stack=true"); // see jvmThroughConnect4Only
-            }
+            Map<String, String> env = containerEnv(run.pod(), run.endpoint());
             String name = run.pod().object().getMetadata().getName();
             tasks.add(() -> {
                 Command.Result r = run(run.client(), sandbox, run.pod().net(), env);
