@@ -6,6 +6,7 @@ import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.BrokerStack;
 import io.iamlet.control.testing.FakeAws;
@@ -149,9 +150,9 @@ class CredentialBrokerTest {
         // The new pod on the same address, known to the API server but not (yet) to the index: as after a lagging watch.
         client.pods().inNamespace("team").withName("old").withGracePeriod(0).delete();
         var fresh = Pods.withRole("team", "new", NODE, "new-role", "10.2.0.9");
-        index.upsert(PodIndex.from(old));
+        index.upsert(PodInfo.of(old));
         fresh = client.pods().inNamespace("team").resource(fresh).create();
-        index.upsert(PodIndex.from(old));
+        index.upsert(PodInfo.of(old));
         CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.2.0.9", Optional.empty(), kernel(fresh)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("new-role", role.decision().annotation(), "the kernel named the new pod: its role, found through the API server");
