@@ -81,44 +81,23 @@ public final class Agent implements AutoCloseable {
 
     private void startSteps() throws Exception {
         if (config.rules().spec().isPresent()) {
-            // Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS,
-            // whether this start gets stuck, fails, or crash-loops. switchTo() below swaps the block for the redirect.
-            // On a thread of its own, so that discovery, the clients and the first list of pods go ahead meanwhile:
-            // linking the netlink downcalls alone is a noticeable part of the start (docs/performance.md). A failure
-            // of the steps below waits for the block to be in before it stops the agent (close()).
-            redirects = config.rules().redirects(Version.current());
-            blocked = CompletableFuture.runAsync(() -> {
-                redirects.block(config.rules().backend(), config.rules().spec().get());
-                rulesInstalled = true;
-                log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.rules().backend().label()));
-            }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
+            blockFirst();
         }
         Clock clock = Clock.systemUTC();
         NodeMetadata node = new NodeMetadata(config.serving().metadata(), Duration.ofSeconds(2));
         RoleSettings roles = discover(config.credentials().roles(), node);
         kube = KubeClients.create(config.pods().api());
         open.add(kube);
-        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(config.credentials().stsEndpoint(),
-                StsRegion.choose(config.credentials().regionalSts(), config.credentials().region(), env, node::region), config.credentials().sessionDuration(),
-                Duration.ofSeconds(10), awsCredentials), clock);
-        open.add(sts);
-        Optional<AgentStack.Kernel> kernel = config.rules().backend() == Backend.EBPF && config.rules().spec().isPresent()
-                ? config.rules().cgroup().map(cgroup -> new AgentStack.Kernel(config.rules().bpfPinDir(), cgroup)) : Optional.empty();
-        AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.node().name(), config.pods().resync(),
-                config.pods().lookupBudget(), config.pods().resolveDuplicates(), config.pods().apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
-                CredentialCache.Settings.defaults().withErrorTtl(config.credentials().errorTtl()), config.serving().allowedMetadataPaths(), config.serving().imdsV2(),
-                config.serving().containerCredentials(), kernel),
-                AgentStack.Parts.of(kube, sts, node, config.serving().metadata(), clock, log),
-                new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
-        open.add(stack);
+        AgentStack stack = stack(node, roles, clock);
         PodIndex index = stack.index();
         CredentialCache cache = stack.cache();
         cache.holdPrefetches(); // released when ready: the node's prefetches would compete with the start
         // The pods are listed while Helidon starts (the broker already listens to the index).
         notReady = "waiting for the pods of node " + config.node().name() + " from the Kubernetes API";
         index.start();
-        server = stack.server(new AgentStack.Listen(InetAddress.ofLiteral("0.0.0.0"), config.serving().appPort(), config.serving().metricsPort(), config.node().hostIp()),
-                config.serving().debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null, config.serving().limits()).start();
+        AgentConfig.Serving serving = config.serving();
+        server = stack.server(new AgentStack.Listen(InetAddress.ofLiteral("0.0.0.0"), serving.appPort(), serving.metricsPort(), config.node().hostIp()),
+                serving.debug() ? () -> debugStore(index.pods(), roles.roleKey()) : null, serving.limits()).start();
         log.event(Level.INFO, "listening", Map.of("app.port", server.appPort(), "metrics.port", server.managementPort()));
 
         if (blocked != null) {
@@ -132,21 +111,64 @@ public final class Agent implements AutoCloseable {
         log.event(Level.INFO, "pods and namespaces synced", Map.of("pods", index.pods().size()));
 
         if (config.rules().spec().isPresent()) {
-            notReady = "installing the metadata redirect";
-            try {
-                long started = System.nanoTime();
-                String installed = redirects.switchTo(config.rules().backend(), config.rules().spec().get()).headline();
-                ruleState = "installed";
-                log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
-                        "backend", config.rules().backend().label(), "duration.ms", millisSince(started)));
-            } catch (RuntimeException e) {
-                ruleState = "failed";
-                throw e;
-            }
+            installRedirect();
         }
         notReady = null;
         log.event(Level.INFO, "ready", Map.of());
         cache.releasePrefetches();
+    }
+
+    /**
+     * Before anything that can wait or fail: from here on a pod is refused, never on the node's IMDS, whether this
+     * start gets stuck, fails, or crash-loops. installRedirect() swaps the block for the redirect. On a thread of its
+     * own, so that discovery, the clients and the first list of pods go ahead meanwhile: linking the netlink downcalls
+     * alone is a noticeable part of the start (docs/performance.md). A failure of the later steps waits for the block
+     * to be in before it stops the agent (close()).
+     */
+    private void blockFirst() {
+        redirects = config.rules().redirects(Version.current());
+        blocked = CompletableFuture.runAsync(() -> {
+            redirects.block(config.rules().backend(), config.rules().spec().get());
+            rulesInstalled = true;
+            log.event(Level.INFO, "metadata blocked for pods until the agent is ready", Map.of("backend", config.rules().backend().label()));
+        }, r -> Thread.ofPlatform().name("iamlet-block").start(r));
+    }
+
+    /** The serving stack (and the STS client under it) from the configuration, closed with the agent. */
+    private AgentStack stack(NodeMetadata node, RoleSettings roles, Clock clock) {
+        AgentConfig.Credentials credentials = config.credentials();
+        StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(credentials.stsEndpoint(),
+                StsRegion.choose(credentials.regionalSts(), credentials.region(), env, node::region), credentials.sessionDuration(),
+                Duration.ofSeconds(10), awsCredentials), clock);
+        open.add(sts);
+        AgentConfig.Rules rules = config.rules();
+        Optional<AgentStack.Kernel> kernel = rules.backend() == Backend.EBPF && rules.spec().isPresent()
+                ? rules.cgroup().map(cgroup -> new AgentStack.Kernel(rules.bpfPinDir(), cgroup)) : Optional.empty();
+        AgentConfig.Pods pods = config.pods();
+        AgentConfig.Serving serving = config.serving();
+        AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.node().name(), pods.resync(),
+                pods.lookupBudget(), pods.resolveDuplicates(), pods.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
+                CredentialCache.Settings.defaults().withErrorTtl(credentials.errorTtl()), serving.allowedMetadataPaths(), serving.imdsV2(),
+                serving.containerCredentials(), kernel),
+                AgentStack.Parts.of(kube, sts, node, serving.metadata(), clock, log),
+                new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
+        open.add(stack);
+        return stack;
+    }
+
+    /** The block swapped for the redirect in one step, read back and compared with the spec. */
+    private void installRedirect() {
+        notReady = "installing the metadata redirect";
+        try {
+            long started = System.nanoTime();
+            String installed = redirects.switchTo(config.rules().backend(), config.rules().spec().get()).headline();
+            ruleState = "installed";
+            log.event(Level.INFO, "metadata redirect installed and verified", Map.of("installed", installed,
+                    "backend", config.rules().backend().label(), "duration.ms", millisSince(started)));
+        } catch (RuntimeException e) {
+            ruleState = "failed";
+            throw e;
+        }
     }
 
     /**

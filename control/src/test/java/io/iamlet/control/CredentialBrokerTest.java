@@ -6,8 +6,9 @@ import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
-import io.iamlet.control.policy.RolePolicy;
+import io.iamlet.control.pods.PodInfo;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.testing.BrokerStack;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.Pods;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Pod index + policy + cache + events together, against the mock API server and the fake STS. */
 class CredentialBrokerTest {
-    private static final String NODE = "node-a";
+    private static final String NODE = BrokerStack.NODE;
     private static final String BASE = "arn:aws:iam::111122223333:role/";
 
     @RegisterExtension
@@ -39,25 +39,22 @@ class CredentialBrokerTest {
     private CredentialCache cache;
     private CredentialBroker broker;
     private PodEventRecorder events;
+    private BrokerStack stack;
 
     @BeforeEach
     void start() throws Exception {
         client = aws.api().client();
         sts = aws.sts();
-        index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
-        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
-        events = new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5));
-        broker = new CredentialBroker(new PodRoles(index, policy), cache, events, Optional.empty());
-        index.start();
-        index.awaitSynced(Duration.ofSeconds(10));
+        stack = BrokerStack.start(aws, RoleSettings.defaults().withBaseArn(BASE));
+        index = stack.index();
+        cache = stack.cache();
+        events = stack.events();
+        broker = stack.broker();
     }
 
     @AfterEach
     void stop() {
-        index.close();
-        cache.close();
-        events.close();
+        stack.close();
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
@@ -93,7 +90,7 @@ class CredentialBrokerTest {
         CredentialKey key = new CredentialKey(io.iamlet.control.policy.RoleArn.parse(BASE + "reader").orElseThrow(), "team.early",
                 Optional.empty());
         eventually("credentials are in the cache", () -> cache.has(key));
-        assertTrue(new PodRoles(index, new RolePolicy(RoleSettings.defaults().withBaseArn(BASE))).wants(key));
+        assertTrue(new PodRoles(index, stack.policy()).wants(key));
         assertInstanceOf(CredentialBroker.Granted.class, broker.credentialsFor(Caller.at("10.2.0.6"), "reader"));
         assertEquals(1, cache.stats().hits());
         assertEquals(0, cache.stats().misses());
@@ -153,9 +150,9 @@ class CredentialBrokerTest {
         // The new pod on the same address, known to the API server but not (yet) to the index: as after a lagging watch.
         client.pods().inNamespace("team").withName("old").withGracePeriod(0).delete();
         var fresh = Pods.withRole("team", "new", NODE, "new-role", "10.2.0.9");
-        index.upsert(PodIndex.from(old));
+        index.upsert(PodInfo.of(old));
         fresh = client.pods().inNamespace("team").resource(fresh).create();
-        index.upsert(PodIndex.from(old));
+        index.upsert(PodInfo.of(old));
         CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.2.0.9", Optional.empty(), kernel(fresh)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("new-role", role.decision().annotation(), "the kernel named the new pod: its role, found through the API server");

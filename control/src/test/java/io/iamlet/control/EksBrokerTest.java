@@ -6,9 +6,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.pods.PodIndex;
-import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.policy.SessionTagSettings;
+import io.iamlet.control.testing.BrokerStack;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.Pods;
@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** Session tags, chaining and session policies through the pod index, policy, cache and events, with --session-tags on. */
 class EksBrokerTest {
-    private static final String NODE = "node-a";
+    private static final String NODE = BrokerStack.NODE;
     private static final String BASE = FakeAws.BASE_ARN;
 
     @RegisterExtension
@@ -38,26 +37,23 @@ class EksBrokerTest {
     private CredentialCache cache;
     private CredentialBroker broker;
     private PodEventRecorder events;
+    private BrokerStack stack;
 
     @BeforeEach
     void start() throws Exception {
         client = aws.api().client();
         sts = aws.sts();
-        index = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true));
-        RolePolicy policy = new RolePolicy(RoleSettings.defaults().withBaseArn(BASE)
+        stack = BrokerStack.start(aws, RoleSettings.defaults().withBaseArn(BASE)
                 .withSessionTags(new SessionTagSettings(true, Optional.of("prod"), Optional.empty())));
-        cache = new CredentialCache(aws.stsSource(), CredentialCache.Settings.defaults(), Clock.systemUTC(), new PodRoles(index, policy)::wants);
-        events = new PodEventRecorder(client, NODE, Clock.systemUTC(), Duration.ofMinutes(5));
-        broker = new CredentialBroker(new PodRoles(index, policy), cache, events, Optional.empty());
-        index.start();
-        index.awaitSynced(Duration.ofSeconds(10));
+        index = stack.index();
+        cache = stack.cache();
+        events = stack.events();
+        broker = stack.broker();
     }
 
     @AfterEach
     void stop() {
-        index.close();
-        cache.close();
-        events.close();
+        stack.close();
     }
 
     private Pod create(String name, String serviceAccount, String ip, Map<String, String> annotations) {

@@ -62,8 +62,7 @@ public record RedirectSpec(Inet4Address hostIp, int port, List<InterfacePattern>
     /** The node's IPv4 address as a redirect target; the message follows the field's name: "is required ...". */
     public static Inet4Address parseHostIp(String text) {
         if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("is required: the node's IPv4 address pods reach the agent at"
-                    + " (in a DaemonSet, from the downward API: status.hostIP)");
+            throw new IllegalArgumentException("is required: the node's IPv4 address pods reach the agent at");
         }
         if (!DOTTED_QUAD.matcher(text.strip()).matches()) {
             throw new IllegalArgumentException("'" + text + "' is not an IPv4 address like 10.0.12.34");

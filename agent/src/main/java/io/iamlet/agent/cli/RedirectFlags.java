@@ -2,6 +2,7 @@ package io.iamlet.agent.cli;
 
 import io.iamlet.agent.Version;
 import io.iamlet.redirect.ebpf.CgroupRedirect;
+import io.iamlet.redirect.ebpf.EbpfRedirect;
 import io.iamlet.redirect.InterfacePattern;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
@@ -49,19 +50,26 @@ final class RedirectFlags {
 
     /** The spec, each field parsed on its own so that a message names its flag: "--host-ip is required ...". */
     static RedirectSpec spec(Flags f, String hostIp, int appPort) {
-        return new RedirectSpec(flag("--host-ip", () -> RedirectSpec.parseHostIp(hostIp)), appPort,
+        // Where the value comes from in a deployment is the CLI's to say, not the library's.
+        return new RedirectSpec(flag("--host-ip", () -> RedirectSpec.parseHostIp(hostIp),
+                hostIp == null || hostIp.isBlank() ? " (or env HOST_IP; in a DaemonSet, from the downward API: status.hostIP)" : ""), appPort,
                 flag("--host-interface:", () -> InterfacePattern.parseList(f.require("host-interface"))),
                 f.get("host-ipv6").map(v6 -> flag("--host-ipv6", () -> RedirectSpec.parseHostIpv6(v6))),
                 containerCredentials(f));
     }
 
     private static <T> T flag(String name, Supplier<T> parse) {
+        return flag(name, parse, "");
+    }
+
+    /** The library's message about one value, under the flag that gave it, and what the CLI adds ({@code advice}). */
+    private static <T> T flag(String name, Supplier<T> parse, String advice) {
         try {
             return parse.get();
         } catch (UsageException e) {
             throw e;
         } catch (IllegalArgumentException e) {
-            throw new UsageException(name + " " + e.getMessage());
+            throw new UsageException(name + " " + e.getMessage() + advice);
         }
     }
 
@@ -71,6 +79,13 @@ final class RedirectFlags {
     }
 
     /** The pods' cgroup, which the eBPF backend cannot install without. */
+    /** What the eBPF backend cannot do with {@code spec}: the library's one check, worded with the flags. */
+    static void checkEbpf(RedirectSpec spec) {
+        if (EbpfRedirect.unsupported(spec).isPresent()) {
+            throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
+        }
+    }
+
     static Path requireCgroup(Flags f) {
         return cgroup(f).orElseThrow(() -> new UsageException(
                 "--backend=ebpf needs the pods' cgroup: none of /sys/fs/cgroup{,/unified}/kubepods{.slice,} exists; set --cgroup"));

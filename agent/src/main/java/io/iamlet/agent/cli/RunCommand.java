@@ -171,9 +171,7 @@ final class RunCommand implements Subcommand {
         Optional<RedirectSpec> redirect = f.bool("iptables") ? Optional.of(RedirectFlags.spec(f, hostIp, appPort)) : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
         if (backend == Backend.EBPF && redirect.isPresent()) {
-            if (redirect.get().hostIpv6().isPresent()) {
-                throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
-            }
+            RedirectFlags.checkEbpf(redirect.get());
             cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
         return new AgentConfig.Rules(redirect, backend, f.bool("adopt-kube2iam-rules"), choice(f, "on-exit", AgentConfig.OnExit.class),
@@ -192,7 +190,11 @@ final class RunCommand implements Subcommand {
                 choice(f, "namespace-restriction-format", RoleSettings.RestrictionFormat.class),
                 choice(f, "session-name", RoleSettings.SessionNaming.class));
         if (f.get("base-role-arn").isPresent()) {
-            roles = roles.withBaseArn(f.get("base-role-arn").get());
+            try {
+                roles = roles.withBaseArn(f.get("base-role-arn").get());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--base-role-arn: " + e.getMessage());
+            }
         }
         roles = roles.withSessionTags(sessionTags(f));
         if (f.bool("auto-discover-default-role") && f.get("default-role").isPresent()) {

@@ -99,28 +99,7 @@ public final class MetadataRoutes {
         }
         Method method = req.prologue().method();
         if (method == Method.PUT && path.equals("/latest/api/token")) {
-            String ttl = req.headers().first(TOKEN_TTL).orElse(null);
-            boolean forwarded = req.headers().contains(FORWARDED_FOR);
-            Optional<MetadataTokens.Issue.Refused> bad = tokens.refusal(ttl, forwarded);
-            if (bad.isPresent()) {
-                return Outcome.text(bad.get().httpStatus(), bad.get().reason(), "token").about(Optional.empty(), null, bad.get().reason());
-            }
-            // The token is bound to the pod the API server says owns the address now, not to the index's view.
-            PodInfo pod;
-            switch (broker.tokenOwner(new Caller(caller, Optional.empty(), byKernel))) {
-                case CredentialBroker.Owner owner -> pod = owner.pod();
-                case CredentialBroker.Refused refused -> {
-                    return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
-                }
-            }
-            return switch (tokens.issue(caller, pod.uid(), ttl, forwarded)) {
-                // The TTL echoed as IMDS does: the Go SDKs (v2 feature/ec2/imds api_op_GetToken.go, v1 aws/ec2metadata
-                // service.go) parse it from the answer and refuse a token without it.
-                case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
-                        Optional.empty(), null, null, Map.of(TOKEN_TTL, String.valueOf(issued.ttlSeconds())), "token");
-                case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
-                        .about(Optional.of(pod), null, refused.reason());
-            };
+            return issueToken(req, caller, byKernel);
         }
         if (method != Method.GET && method != Method.HEAD) {
             return Outcome.text(405, "Method Not Allowed", "invalid");
@@ -137,7 +116,37 @@ public final class MetadataRoutes {
         } else if (imdsV2 == ImdsV2.REQUIRED) {
             return Outcome.text(401, "Unauthorized", "token").about(Optional.empty(), null, "IMDSv2 is required: request a token first");
         }
-        Caller asking = new Caller(caller, boundUid, byKernel);
+        return metadata(req, path, new Caller(caller, boundUid, byKernel));
+    }
+
+    /** PUT /latest/api/token: an IMDSv2 token bound to the caller's pod. */
+    private Outcome issueToken(ServerRequest req, String caller, Optional<PodCgroups.Owner> byKernel) throws InterruptedException {
+        String ttl = req.headers().first(TOKEN_TTL).orElse(null);
+        boolean forwarded = req.headers().contains(FORWARDED_FOR);
+        Optional<MetadataTokens.Issue.Refused> bad = tokens.refusal(ttl, forwarded);
+        if (bad.isPresent()) {
+            return Outcome.text(bad.get().httpStatus(), bad.get().reason(), "token").about(Optional.empty(), null, bad.get().reason());
+        }
+        // The token is bound to the pod the API server says owns the address now, not to the index's view.
+        PodInfo pod;
+        switch (broker.tokenOwner(new Caller(caller, Optional.empty(), byKernel))) {
+            case CredentialBroker.Owner owner -> pod = owner.pod();
+            case CredentialBroker.Refused refused -> {
+                return Outcome.text(refused.httpStatus(), refused.reason(), "token").about(Optional.empty(), null, refused.reason());
+            }
+        }
+        return switch (tokens.issue(caller, pod.uid(), ttl, forwarded)) {
+            // The TTL echoed as IMDS does: the Go SDKs (v2 feature/ec2/imds api_op_GetToken.go, v1 aws/ec2metadata
+            // service.go) parse it from the answer and refuse a token without it.
+            case MetadataTokens.Issue.Issued issued -> new Outcome(200, "text/plain", issued.token().getBytes(StandardCharsets.UTF_8),
+                    Optional.empty(), null, null, Map.of(TOKEN_TTL, String.valueOf(issued.ttlSeconds())), "token");
+            case MetadataTokens.Issue.Refused refused -> Outcome.text(refused.httpStatus(), refused.reason(), "token")
+                    .about(Optional.of(pod), null, refused.reason());
+        };
+    }
+
+    /** A GET or HEAD of the metadata tree: the role listing and credentials from the broker, the rest from the proxy. */
+    private Outcome metadata(ServerRequest req, String path, Caller asking) throws InterruptedException {
         Matcher listing = LISTING.matcher(path);
         if (listing.matches()) {
             return role(broker.roleFor(asking));
@@ -150,6 +159,11 @@ public final class MetadataRoutes {
             boolean extendedDocument = extendedPath || req.headers().first(EXTENDED_HEADER).map(v -> v.strip().equals("1")).orElse(false);
             return credentials(broker.credentialsFor(asking, credentials.group(3)), extendedPath, extendedDocument);
         }
+        return proxied(req, path);
+    }
+
+    /** Anything else: forwarded to the node's IMDS unless the deny list refuses it. */
+    private Outcome proxied(ServerRequest req, String path) throws InterruptedException {
         Matcher versioned = VERSIONED.matcher(path);
         String rest = versioned.matches() ? versioned.group(2) : "";
         Optional<String> refusal = proxy.refusal(rest);

@@ -3,6 +3,7 @@ package io.iamlet.agent.metrics;
 import io.iamlet.control.credentials.CacheListener;
 import io.iamlet.control.credentials.CacheStats;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -80,6 +81,40 @@ public final class ServerMetrics {
 
     public String prometheus(Closings closings) {
         StringBuilder out = new StringBuilder();
+        requests(out);
+        CacheStats.Snapshot c = sources.cache().get();
+        cache(out, c);
+        oneOf(out, "iamlet_rules", "Redirect rule state (1 for the current one).", "state", List.of("none", "installed", "failed"),
+                sources.ruleState().get());
+        out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
+                .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
+        PodIndex.Freshness f = sources.freshness().get();
+        if (f != null) {
+            watches(out, f);
+        }
+        SharedReads.Counts reads = sources.apiReads().get();
+        if (reads != null) {
+            apiReads(out, reads);
+        }
+        out.append("# HELP iamlet_connections_closed_total Connections the server closed for a limit: a request head slower than")
+                .append(" --header-timeout, or over --max-connections-per-source (answered 429).\n")
+                .append("# TYPE iamlet_connections_closed_total counter\n")
+                .append("iamlet_connections_closed_total{reason=\"header_timeout\"} ").append(closings.headerTimeouts()).append('\n')
+                .append("iamlet_connections_closed_total{reason=\"per_source_cap\"} ").append(closings.perSourceRefusals()).append('\n');
+        out.append("# HELP iamlet_ready Whether the agent is ready (1) or not (0), as /readyz answers.\n# TYPE iamlet_ready gauge\n")
+                .append("iamlet_ready ").append(notReady() == null ? 1 : 0).append('\n');
+        String check = sources.redirectCheck().get();
+        if (check != null) {
+            oneOf(out, "iamlet_redirect_check", "The metadata redirect read back from the kernel at this scrape (1 for the result).",
+                    "result", List.of("as_expected", "absent", "unexpected", "error"), check);
+        }
+        long[] dup = sources.duplicates().get();
+        kube2iam.write(out, dup[0], dup[1]);
+        out.append(jvm().text());
+        return out.toString();
+    }
+
+    private void requests(StringBuilder out) {
         out.append("# HELP iamlet_requests_total Metadata requests by route and status.\n# TYPE iamlet_requests_total counter\n");
         new TreeMap<String, Long>(requests.entrySet().stream().collect(Collectors.toMap(
                 e -> "route=\"" + e.getKey().route() + "\",status=\"" + e.getKey().status() + "\"", e -> e.getValue().sum())))
@@ -87,7 +122,9 @@ public final class ServerMetrics {
         out.append("# HELP iamlet_request_seconds_total Time spent answering, by route.\n# TYPE iamlet_request_seconds_total counter\n");
         new TreeMap<>(seconds).forEach((route, s) -> out.append("iamlet_request_seconds_total{route=\"").append(route).append("\"} ")
                 .append(s.sum()).append('\n'));
-        CacheStats.Snapshot c = sources.cache().get();
+    }
+
+    private static void cache(StringBuilder out, CacheStats.Snapshot c) {
         counter(out, "iamlet_credential_cache_hits_total", "Credential requests answered from memory.", c.hits());
         counter(out, "iamlet_credential_cache_misses_total", "Credential requests that needed STS.", c.misses());
         counter(out, "iamlet_sts_calls_total", "AssumeRole calls.", c.stsCalls());
@@ -97,52 +134,35 @@ public final class ServerMetrics {
         counter(out, "iamlet_credential_stale_served_total", "Cached credentials served while STS failed.", c.staleServed());
         out.append("# HELP iamlet_sts_seconds_total Time spent in AssumeRole calls.\n# TYPE iamlet_sts_seconds_total counter\n")
                 .append("iamlet_sts_seconds_total ").append(c.stsSeconds()).append('\n');
-        out.append("# HELP iamlet_rules Redirect rule state (1 for the current one).\n# TYPE iamlet_rules gauge\n");
-        String ruleState = sources.ruleState().get();
-        for (String state : new String[] {"none", "installed", "failed"}) {
-            out.append("iamlet_rules{state=\"").append(state).append("\"} ").append(state.equals(ruleState) ? 1 : 0).append('\n');
+    }
+
+    private static void watches(StringBuilder out, PodIndex.Freshness f) {
+        out.append("# HELP iamlet_watch_up Whether the informer's watch runs (0: the agent confirms with the API server).\n")
+                .append("# TYPE iamlet_watch_up gauge\n")
+                .append("iamlet_watch_up{resource=\"pods\"} ").append(f.podsWatching() ? 1 : 0).append('\n')
+                .append("iamlet_watch_up{resource=\"namespaces\"} ").append(f.namespacesWatching() ? 1 : 0).append('\n');
+        out.append("# HELP iamlet_watch_seconds_since_event Seconds since the informer's last event or new resourceVersion.\n")
+                .append("# TYPE iamlet_watch_seconds_since_event gauge\n")
+                .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
+                .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
+    }
+
+    private static void apiReads(StringBuilder out, SharedReads.Counts reads) {
+        out.append("# HELP iamlet_api_lookup_reads_total API reads of lookups while a watch is down: started, shared with")
+                .append(" another lookup (in flight or kept 1 s), or not started for --api-reads-per-second (answered from the index or 503).\n")
+                .append("# TYPE iamlet_api_lookup_reads_total counter\n")
+                .append("iamlet_api_lookup_reads_total{outcome=\"started\"} ").append(reads.started()).append('\n')
+                .append("iamlet_api_lookup_reads_total{outcome=\"shared\"} ").append(reads.shared()).append('\n')
+                .append("iamlet_api_lookup_reads_total{outcome=\"over_budget\"} ").append(reads.overBudget()).append('\n');
+    }
+
+    /** A gauge per value of {@code label}, 1 for {@code current} and 0 for the others. */
+    private static void oneOf(StringBuilder out, String name, String help, String label, List<String> values, String current) {
+        out.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" gauge\n");
+        for (String value : values) {
+            out.append(name).append('{').append(label).append("=\"").append(value).append("\"} ").append(value.equals(current) ? 1 : 0)
+                    .append('\n');
         }
-        out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
-                .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
-        PodIndex.Freshness f = sources.freshness().get();
-        if (f != null) {
-            out.append("# HELP iamlet_watch_up Whether the informer's watch runs (0: the agent confirms with the API server).\n")
-                    .append("# TYPE iamlet_watch_up gauge\n")
-                    .append("iamlet_watch_up{resource=\"pods\"} ").append(f.podsWatching() ? 1 : 0).append('\n')
-                    .append("iamlet_watch_up{resource=\"namespaces\"} ").append(f.namespacesWatching() ? 1 : 0).append('\n');
-            out.append("# HELP iamlet_watch_seconds_since_event Seconds since the informer's last event or new resourceVersion.\n")
-                    .append("# TYPE iamlet_watch_seconds_since_event gauge\n")
-                    .append("iamlet_watch_seconds_since_event{resource=\"pods\"} ").append(f.secondsSincePodEvent()).append('\n')
-                    .append("iamlet_watch_seconds_since_event{resource=\"namespaces\"} ").append(f.secondsSinceNamespaceEvent()).append('\n');
-        }
-        SharedReads.Counts reads = sources.apiReads().get();
-        if (reads != null) {
-            out.append("# HELP iamlet_api_lookup_reads_total API reads of lookups while a watch is down: started, shared with")
-                    .append(" another lookup (in flight or kept 1 s), or not started for --api-reads-per-second (answered from the index or 503).\n")
-                    .append("# TYPE iamlet_api_lookup_reads_total counter\n")
-                    .append("iamlet_api_lookup_reads_total{outcome=\"started\"} ").append(reads.started()).append('\n')
-                    .append("iamlet_api_lookup_reads_total{outcome=\"shared\"} ").append(reads.shared()).append('\n')
-                    .append("iamlet_api_lookup_reads_total{outcome=\"over_budget\"} ").append(reads.overBudget()).append('\n');
-        }
-        out.append("# HELP iamlet_connections_closed_total Connections the server closed for a limit: a request head slower than")
-                .append(" --header-timeout, or over --max-connections-per-source (answered 429).\n")
-                .append("# TYPE iamlet_connections_closed_total counter\n")
-                .append("iamlet_connections_closed_total{reason=\"header_timeout\"} ").append(closings.headerTimeouts()).append('\n')
-                .append("iamlet_connections_closed_total{reason=\"per_source_cap\"} ").append(closings.perSourceRefusals()).append('\n');
-        out.append("# HELP iamlet_ready Whether the agent is ready (1) or not (0), as /readyz answers.\n# TYPE iamlet_ready gauge\n")
-                .append("iamlet_ready ").append(notReady() == null ? 1 : 0).append('\n');
-        String result = sources.redirectCheck().get();
-        if (result != null) {
-            out.append("# HELP iamlet_redirect_check The metadata redirect read back from the kernel at this scrape (1 for the result).\n")
-                    .append("# TYPE iamlet_redirect_check gauge\n");
-            for (String r : new String[] {"as_expected", "absent", "unexpected", "error"}) {
-                out.append("iamlet_redirect_check{result=\"").append(r).append("\"} ").append(r.equals(result) ? 1 : 0).append('\n');
-            }
-        }
-        long[] dup = sources.duplicates().get();
-        kube2iam.write(out, dup[0], dup[1]);
-        out.append(jvm().text());
-        return out.toString();
     }
 
     private synchronized JvmMetricsText jvm() {

@@ -112,7 +112,7 @@ class RunCommandTest {
                 new Case(List.of("--node=n", "--app-port=70000"), "--app-port must be 1..65535"),
                 new Case(List.of("--node=n", "--imds-v2=sometimes"), "--imds-v2 must be one of [optional, required]"),
                 new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),
-                new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "invalid --base-role-arn"),
+                new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "--base-role-arn: invalid base role ARN"),
                 new Case(List.of("--node=n", "--sts-endpoint=not a url"), "--sts-endpoint must be a URL"),
                 new Case(List.of("--node=n", "--api-reads-per-second=-1"), "--api-reads-per-second must be a whole number, 0 or more"),
                 new Case(List.of("--node=n", "--api-reads-per-second=lots"), "--api-reads-per-second must be a whole number"),

@@ -46,7 +46,7 @@ final class ApiReads {
         return nodePods.read("", outage, () -> ask(() -> client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list()).getItems()
                 .stream()
                 .filter(p -> p.getSpec() != null && nodeName.equals(p.getSpec().getNodeName()))
-                .map(PodIndex::from)
+                .map(PodInfo::of)
                 .toList());
     }
 

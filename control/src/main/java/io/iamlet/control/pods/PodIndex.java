@@ -2,14 +2,12 @@ package io.iamlet.control.pods;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,11 +23,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import java.net.InetAddress;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
  * The pods of this node by IP, kept current by informers. An IP belongs to the live pod that has it: a
@@ -55,10 +49,10 @@ public final class PodIndex implements AutoCloseable {
          */
         public Settings {
             if (nodeName == null || nodeName.isBlank()) {
-                throw new IllegalArgumentException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)");
+                throw new IllegalArgumentException("the node name is required: the index holds that node's pods");
             }
             if (apiReadsPerSecond < 0) {
-                throw new IllegalArgumentException("--api-reads-per-second must be 0 or more, not " + apiReadsPerSecond);
+                throw new IllegalArgumentException("the API reads per second must be 0 or more, not " + apiReadsPerSecond);
             }
         }
 
@@ -158,7 +152,7 @@ public final class PodIndex implements AutoCloseable {
                     public void onDelete(Pod pod, boolean finalStateUnknown) {
                         podWatch.event();
                         applied.remove(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName());
-                        remove(from(pod));
+                        remove(PodInfo.of(pod));
                     }
                 });
         namespaceInformer = client.namespaces().runnableInformer(resync);
@@ -189,9 +183,9 @@ public final class PodIndex implements AutoCloseable {
     private void apply(Pod pod) {
         podWatch.event();
         if (pod.getSpec() != null && settings.nodeName().equals(pod.getSpec().getNodeName())) {
-            upsert(from(pod));
+            upsert(PodInfo.of(pod));
         } else {
-            remove(from(pod));
+            remove(PodInfo.of(pod));
         }
         applied.put(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName(),
                 String.valueOf(pod.getMetadata().getResourceVersion()));
@@ -268,24 +262,6 @@ public final class PodIndex implements AutoCloseable {
         }
     }
 
-    public static PodInfo from(Pod pod) {
-        List<String> ips = new ArrayList<>();
-        if (pod.getStatus() != null) {
-            if (pod.getStatus().getPodIPs() != null) {
-                pod.getStatus().getPodIPs().stream().map(PodIP::getIp).filter(Objects::nonNull).forEach(ips::add);
-            }
-            if (ips.isEmpty() && pod.getStatus().getPodIP() != null) {
-                ips.add(pod.getStatus().getPodIP());
-            }
-        }
-        var meta = pod.getMetadata();
-        return new PodInfo(meta.getNamespace(), meta.getName(), meta.getUid(), ips,
-                pod.getStatus() == null ? null : pod.getStatus().getPhase(),
-                meta.getDeletionTimestamp() != null,
-                pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork()),
-                meta.getAnnotations() == null ? Map.of() : meta.getAnnotations(),
-                pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName());
-    }
 
     /** Applies a pod as the informer (or a test) saw it. hostNetwork pods share the node's IP: never indexed. */
     public void upsert(PodInfo pod) {
@@ -397,7 +373,7 @@ public final class PodIndex implements AutoCloseable {
         if (now == null || now.getSpec() == null || !settings.nodeName().equals(now.getSpec().getNodeName())) {
             return Optional.empty();
         }
-        PodInfo fresh = from(now);
+        PodInfo fresh = PodInfo.of(now);
         if (!Objects.equals(fresh.uid(), known.uid())) {
             return Optional.empty();
         }
@@ -527,7 +503,7 @@ public final class PodIndex implements AutoCloseable {
                     + known + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
         }
         if (now != null) {
-            PodInfo fresh = from(now);
+            PodInfo fresh = PodInfo.of(now);
             boolean ours = now.getSpec() != null && settings.nodeName().equals(now.getSpec().getNodeName());
             if (ours && fresh.live() && !fresh.hostNetwork() && Objects.equals(fresh.uid(), known.uid())
                     && fresh.ips().stream().map(PodIndex::normalize).anyMatch(normalize(ip)::equals)) {

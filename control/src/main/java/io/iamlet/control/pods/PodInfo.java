@@ -1,6 +1,11 @@
 package io.iamlet.control.pods;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodIP;
+
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 
 /**
@@ -44,5 +49,25 @@ public record PodInfo(String namespace, String name, String uid, List<String> ip
     @Override
     public String toString() {
         return key() + (uid == null ? "" : " (uid " + uid + ")");
+    }
+
+    /** What the agent keeps of a Pod: its dual-stack IPs (podIPs, else podIP), phase, deletion, network and annotations. */
+    public static PodInfo of(Pod pod) {
+        List<String> ips = new ArrayList<>();
+        if (pod.getStatus() != null) {
+            if (pod.getStatus().getPodIPs() != null) {
+                pod.getStatus().getPodIPs().stream().map(PodIP::getIp).filter(Objects::nonNull).forEach(ips::add);
+            }
+            if (ips.isEmpty() && pod.getStatus().getPodIP() != null) {
+                ips.add(pod.getStatus().getPodIP());
+            }
+        }
+        var meta = pod.getMetadata();
+        return new PodInfo(meta.getNamespace(), meta.getName(), meta.getUid(), ips,
+                pod.getStatus() == null ? null : pod.getStatus().getPhase(),
+                meta.getDeletionTimestamp() != null,
+                pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork()),
+                meta.getAnnotations() == null ? Map.of() : meta.getAnnotations(),
+                pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName());
     }
 }

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The pod informer's store, holding of each pod only what {@link PodIndex#from} and the informer read:
+ * The pod informer's store, holding of each pod only what {@link PodInfo#of} and the informer read:
  * namespace, name, uid, resourceVersion, deletionTimestamp, annotations, spec.nodeName, spec.hostNetwork, spec.serviceAccountName,
  * status.phase, podIP and podIPs. A resync and a re-list's deletions hand these objects back to the
  * handlers, so nothing the index reads may be left out (PodIndexStoreTest). A whole Pod (containers,

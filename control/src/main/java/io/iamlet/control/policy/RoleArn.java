@@ -82,14 +82,14 @@ public record RoleArn(String partition, String account, String pathAndName) {
      * that turns a bare role name into an ARN. Always ends with '/'.
      */
     public record Base(String partition, String account, String path) {
-        public static Base parse(String text, String flag) {
+        public static Base parse(String text) {
             String t = text.strip();
             if (!t.endsWith("/")) {
                 t = t + "/";
             }
             Matcher m = BASE.matcher(t);
             if (!m.matches()) {
-                throw new IllegalArgumentException("invalid " + flag + " '" + text
+                throw new IllegalArgumentException("invalid base role ARN '" + text
                         + "': expected arn:aws:iam::ACCOUNT_ID:role/ (optionally with a path)");
             }
             return new Base(m.group(1), m.group(2), m.group(3));

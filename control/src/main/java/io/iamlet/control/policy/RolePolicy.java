@@ -83,62 +83,93 @@ public final class RolePolicy {
             return new RoleDecision.Denied(404, "pod " + pod.key() + ": " + settings.externalIdKey()
                     + " must be 2-1224 characters of letters, digits and +=,.@:/-");
         }
-        Optional<RoleArn> target = Optional.empty();
-        Optional<String> targetText = annotation(pod, RoleSettings.TARGET_ROLE_KEY);
-        if (targetText.isPresent()) {
-            Resolved resolved = resolve(pod, targetText.get(), "target role");
-            if (resolved.denied() != null) {
-                return resolved.denied();
-            }
-            RoleArn t = resolved.arn();
-            Optional<String> targetCrossAccount = crossAccountProblem(t);
-            if (targetCrossAccount.isPresent()) {
-                return new RoleDecision.Denied(403, "pod " + pod.key() + ": target " + targetCrossAccount.get());
-            }
-            // The target's credentials are what the pod gets: the namespace must allow it as much as the role.
-            if (!t.equals(defaultArn().orElse(null))) {
-                Optional<String> restricted = namespaceProblem(t, targetText.get(), pod.namespace(), namespace);
-                if (restricted.isPresent()) {
-                    return new RoleDecision.Denied(403, "pod " + pod.key() + ": target role " + t + " (" + RoleSettings.TARGET_ROLE_KEY
-                            + ") is not allowed in namespace " + pod.namespace() + ": " + restricted.get());
-                }
-            }
-            target = Optional.of(t);
+        Checked<Optional<RoleArn>> target = target(pod, namespace);
+        if (target.denied() != null) {
+            return target.denied();
         }
         Optional<String> sessionPolicy = annotation(pod, RoleSettings.SESSION_POLICY_KEY);
-        if (sessionPolicy.isPresent()) {
-            // Only texts STS could take are remembered: a pod's annotations may hold up to 256 KiB.
-            Optional<String> problem = sessionPolicy.get().length() > SessionPolicy.MAX_CHARS
-                    ? SessionPolicy.problem(sessionPolicy.get())
-                    : memo(policyProblems, sessionPolicy.get(), SessionPolicy::problem);
-            if (problem.isPresent()) {
-                return new RoleDecision.Denied(400, "pod " + pod.key() + ": its " + RoleSettings.SESSION_POLICY_KEY + " " + problem.get()
-                        + "; the pod gets no credentials until the annotation is fixed or removed",
-                        Optional.of(RoleSettings.SESSION_POLICY_KEY));
-            }
+        Optional<RoleDecision.Denied> badPolicy = sessionPolicy.flatMap(text -> sessionPolicyProblem(pod, text));
+        if (badPolicy.isPresent()) {
+            return badPolicy.get();
         }
-        List<SessionTag> tags = List.of();
-        if (settings.sessionTags().enabled()) {
-            TagChoice podChoice = TagChoice.of(pod.annotations().get(RoleSettings.SESSION_TAGS_KEY));
-            TagChoice namespaceChoice = TagChoice.of(namespace.map(n -> n.annotations().get(RoleSettings.SESSION_TAGS_KEY)).orElse(null));
-            if (podChoice == TagChoice.INVALID || namespaceChoice == TagChoice.INVALID) {
-                return new RoleDecision.Denied(400, "pod " + pod.key() + ": " + RoleSettings.SESSION_TAGS_KEY + " on the "
-                        + (podChoice == TagChoice.INVALID ? "pod" : "namespace") + " must be \"true\" or \"false\"",
-                        Optional.of(RoleSettings.SESSION_TAGS_KEY));
-            }
-            // Either one opting out is enough: a namespace opts out because its roles' trust policies lack sts:TagSession.
-            if (podChoice != TagChoice.OFF && namespaceChoice != TagChoice.OFF) {
-                try {
-                    tags = SessionTags.forPod(settings.sessionTags(), pod);
-                } catch (IllegalArgumentException e) {
-                    return new RoleDecision.Denied(400, "pod " + pod.key() + ": " + e.getMessage());
-                }
-            }
+        Checked<List<SessionTag>> tags = sessionTags(pod, namespace);
+        if (tags.denied() != null) {
+            return tags.denied();
         }
         String session = settings.sessionNaming() == RoleSettings.SessionNaming.ROLE
                 ? SessionNames.forRole(arn)
                 : SessionNames.forPod(pod.namespace(), pod.name());
-        return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault, target, tags, sessionPolicy);
+        return new RoleDecision.Allowed(arn, displayName(arn), session, externalId, viaDefault, target.value(), tags.value(), sessionPolicy);
+    }
+
+    /** A value the policy worked out for a pod, or the refusal saying why it could not. */
+    private record Checked<T>(T value, RoleDecision.Denied denied) {
+        static <T> Checked<T> ok(T value) {
+            return new Checked<>(value, null);
+        }
+
+        static <T> Checked<T> refused(RoleDecision.Denied denied) {
+            return new Checked<>(null, denied);
+        }
+    }
+
+    /** The role to chain to (iam.amazonaws.com/target-role), held to the same rules as the role itself. */
+    private Checked<Optional<RoleArn>> target(PodInfo pod, Optional<NamespaceInfo> namespace) {
+        Optional<String> targetText = annotation(pod, RoleSettings.TARGET_ROLE_KEY);
+        if (targetText.isEmpty()) {
+            return Checked.ok(Optional.empty());
+        }
+        Resolved resolved = resolve(pod, targetText.get(), "target role");
+        if (resolved.denied() != null) {
+            return Checked.refused(resolved.denied());
+        }
+        RoleArn t = resolved.arn();
+        Optional<String> targetCrossAccount = crossAccountProblem(t);
+        if (targetCrossAccount.isPresent()) {
+            return Checked.refused(new RoleDecision.Denied(403, "pod " + pod.key() + ": target " + targetCrossAccount.get()));
+        }
+        // The target's credentials are what the pod gets: the namespace must allow it as much as the role.
+        if (!t.equals(defaultArn().orElse(null))) {
+            Optional<String> restricted = namespaceProblem(t, targetText.get(), pod.namespace(), namespace);
+            if (restricted.isPresent()) {
+                return Checked.refused(new RoleDecision.Denied(403, "pod " + pod.key() + ": target role " + t + " ("
+                        + RoleSettings.TARGET_ROLE_KEY + ") is not allowed in namespace " + pod.namespace() + ": " + restricted.get()));
+            }
+        }
+        return Checked.ok(Optional.of(t));
+    }
+
+    /** Why STS would refuse the pod's session policy, as a refusal naming the annotation; empty when it would not. */
+    private Optional<RoleDecision.Denied> sessionPolicyProblem(PodInfo pod, String sessionPolicy) {
+        // Only texts STS could take are remembered: a pod's annotations may hold up to 256 KiB.
+        Optional<String> problem = sessionPolicy.length() > SessionPolicy.MAX_CHARS
+                ? SessionPolicy.problem(sessionPolicy)
+                : memo(policyProblems, sessionPolicy, SessionPolicy::problem);
+        return problem.map(p -> new RoleDecision.Denied(400, "pod " + pod.key() + ": its " + RoleSettings.SESSION_POLICY_KEY + " " + p
+                + "; the pod gets no credentials until the annotation is fixed or removed", Optional.of(RoleSettings.SESSION_POLICY_KEY)));
+    }
+
+    /** The session tags for the pod: none unless enabled, and none when the pod or its namespace opts out. */
+    private Checked<List<SessionTag>> sessionTags(PodInfo pod, Optional<NamespaceInfo> namespace) {
+        if (!settings.sessionTags().enabled()) {
+            return Checked.ok(List.of());
+        }
+        TagChoice podChoice = TagChoice.of(pod.annotations().get(RoleSettings.SESSION_TAGS_KEY));
+        TagChoice namespaceChoice = TagChoice.of(namespace.map(n -> n.annotations().get(RoleSettings.SESSION_TAGS_KEY)).orElse(null));
+        if (podChoice == TagChoice.INVALID || namespaceChoice == TagChoice.INVALID) {
+            return Checked.refused(new RoleDecision.Denied(400, "pod " + pod.key() + ": " + RoleSettings.SESSION_TAGS_KEY + " on the "
+                    + (podChoice == TagChoice.INVALID ? "pod" : "namespace") + " must be \"true\" or \"false\"",
+                    Optional.of(RoleSettings.SESSION_TAGS_KEY)));
+        }
+        // Either one opting out is enough: a namespace opts out because its roles' trust policies lack sts:TagSession.
+        if (podChoice == TagChoice.OFF || namespaceChoice == TagChoice.OFF) {
+            return Checked.ok(List.of());
+        }
+        try {
+            return Checked.ok(SessionTags.forPod(settings.sessionTags(), pod));
+        } catch (IllegalArgumentException e) {
+            return Checked.refused(new RoleDecision.Denied(400, "pod " + pod.key() + ": " + e.getMessage()));
+        }
     }
 
     private static Optional<String> annotation(PodInfo pod, String key) {

@@ -55,7 +55,7 @@ public record RoleSettings(String roleKey, String externalIdKey, Optional<RoleAr
     }
 
     public RoleSettings withBaseArn(String base) {
-        return new RoleSettings(roleKey, externalIdKey, Optional.of(RoleArn.Base.parse(base, "--base-role-arn")), defaultRole,
+        return new RoleSettings(roleKey, externalIdKey, Optional.of(RoleArn.Base.parse(base)), defaultRole,
                 allowCrossAccount, namespaceRestrictions, namespaceKey, restrictionFormat, sessionNaming, sessionTags);
     }
 

@@ -157,7 +157,7 @@ class Kube2iamPolicyConformanceTest {
             "arn:aws:iam::123456789012:role/path/sub-path", "arn:aws:iam::123456789012:role/path/sub_path",
             "arn:aws:iam::123456789012:role", "arn:aws:iam::123456789012:role/", "arn:aws-us-gov:iam::123456789012:role"})
     void validBaseArns(String base) {
-        RoleArn.Base parsed = RoleArn.Base.parse(base, "--base-role-arn");
+        RoleArn.Base parsed = RoleArn.Base.parse(base);
         assertTrue(parsed.text().endsWith("/"), "a base always ends in '/': " + parsed);
         assertEquals(parsed.text() + "x", parsed.withName("x").text());
     }
@@ -170,7 +170,7 @@ class Kube2iamPolicyConformanceTest {
     @ParameterizedTest
     @ValueSource(strings = {"arn:aws:iam::123456789012:role-part", "arn:aws:iam::123456789012:role_part", "arn:aws:iam::123456789012:role_123"})
     void basesThatAreNoRolePrefixAreRefused(String base) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RoleArn.Base.parse(base, "--base-role-arn"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RoleArn.Base.parse(base));
         assertTrue(e.getMessage().contains("arn:aws:iam::ACCOUNT_ID:role/"), e.getMessage());
     }
 
@@ -180,7 +180,7 @@ class Kube2iamPolicyConformanceTest {
             "arn:aws:s3::123456789012:role/path", "arn:aws:iam::123456789012:role/$", "arn:aws:iam::12345-6789012:role/",
             "arn:aws:iam::abcdef:role/", "arn:aws:iam:::role"})
     void invalidBaseArns(String base) {
-        assertThrows(IllegalArgumentException.class, () -> RoleArn.Base.parse(base, "--base-role-arn"));
+        assertThrows(IllegalArgumentException.class, () -> RoleArn.Base.parse(base));
     }
 
     /** iam/arn.go RoleARN(): the "arn:" prefix is compared case-insensitively. */

@@ -52,7 +52,7 @@ class PodIndexStoreTest {
             String key = store.getKey(full);
             store.put(key, full);
             Pod kept = store.get(key);
-            assertEquals(PodIndex.from(full), PodIndex.from(kept), key);
+            assertEquals(PodInfo.of(full), PodInfo.of(kept), key);
             assertEquals(full.getSpec() == null ? null : full.getSpec().getNodeName(),
                     kept.getSpec() == null ? null : kept.getSpec().getNodeName(), key + ": apply() checks the node");
             assertEquals(full.getMetadata().getResourceVersion(), store.resourceVersion(key), key);

@@ -247,8 +247,8 @@ public final class CgroupRedirect {
             }
             return (Long) Files.getAttribute(cgroup, "unix:ino");
         } catch (NoSuchFileException e) {
-            throw new IllegalStateException("the cgroup " + cgroup + " does not exist here; in a DaemonSet, mount the node's"
-                    + " /sys/fs/cgroup into the agent (hostPath) and point --cgroup at the pods' cgroup there", e);
+            throw new IllegalStateException("the cgroup " + cgroup + " does not exist here: the node's /sys/fs/cgroup must be"
+                    + " visible to the agent, and the pods' cgroup named as it is seen there", e);
         } catch (IOException e) {
             throw new UncheckedIOException("read the cgroup " + cgroup + ": " + e.getMessage(), e);
         }

@@ -24,10 +24,16 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
         return Backend.EBPF;
     }
 
+    /** What this backend cannot redirect of {@code spec}, if anything: the one check of it (the CLI words it with flags). */
+    public static Optional<String> unsupported(RedirectSpec spec) {
+        return spec.hostIpv6().isPresent()
+                ? Optional.of("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6") : Optional.empty();
+    }
+
     private CgroupRedirect.Target target(RedirectSpec spec) {
-        if (spec.hostIpv6().isPresent()) {
-            throw new IllegalArgumentException("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6");
-        }
+        unsupported(spec).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
         Path where = cgroup.orElseThrow(() -> new IllegalArgumentException("the eBPF backend needs the pods' cgroup v2 directory"));
         // The agent's own cgroup keeps the real IMDS; every other process under the pods' cgroup, hostNetwork
         // pods included, is redirected. Where the agent cannot name its cgroup, the node's namespace is exempt.
