@@ -172,47 +172,63 @@ public final class IptablesBackend extends NetfilterRedirect {
                 continue;
             }
             present = true;
-            Optional<IptablesRules.RedirectTarget> target = Optional.empty();
-            for (NftRule rule : state.chain()) {
-                Optional<IptablesRules.RedirectTarget> t = IptablesRules.dnatTarget(rule, family);
-                Optional<OwnershipMarker> m = OwnershipMarker.parse(rule.comment());
-                if (t.isEmpty() || m.isEmpty()) {
-                    problems.add(state.where() + ": foreign rule in chain " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
-                } else if (target.isPresent()) {
-                    problems.add(state.where() + ": more than one DNAT in chain " + CHAIN + " (handle " + rule.handle() + ")");
-                } else {
-                    target = t;
-                    marker = marker.or(() -> m);
-                }
-            }
-            if (target.isEmpty()) {
+            OurDnat dnat = ourDnat(state, problems);
+            marker = marker.or(dnat::marker);
+            if (dnat.target().isEmpty()) {
                 problems.add(state.where() + ": chain " + CHAIN + " has no DNAT of ours");
             }
-            Map<IptablesRules.Jump, List<Long>> handles = new LinkedHashMap<>();
-            for (NftRule rule : state.prerouting()) {
-                Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, family, CHAIN);
-                if (jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
-                    handles.computeIfAbsent(jump.get(), i -> new ArrayList<>()).add(rule.handle());
-                    if (target.isPresent()) {
-                        entries.add(new InstalledRules.Entry(new RedirectRule(family, jump.get().iface(), target.get().address(),
-                                target.get().port(), jump.get().destination()), rule.handle(), NftRedirectRules.packets(rule)));
-                    }
-                } else if (IptablesChains.jumpsToOurs(rule)) {
-                    problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
-                }
-            }
-            handles.forEach((jump, hs) -> {
-                if (hs.size() > 1) {
-                    problems.add(state.where() + ": duplicate jump for " + jump.iface()
-                            + (jump.destination() == Destination.IMDS ? "" : " to " + jump.destination().address(family).getHostAddress())
-                            + " (" + hs.size() + " copies, handles " + hs + ")");
-                }
-            });
+            readJumps(state, dnat.target(), entries, problems);
         }
         String location = "chain " + CHAIN + " in iptables tables ip nat / ip6 nat";
         return present || !problems.isEmpty()
                 ? new InstalledRules(location, true, marker, entries, problems)
                 : InstalledRules.absent(location);
+    }
+
+    /** The one DNAT of ours in our chain, and its marker; anything else there is a problem. */
+    private record OurDnat(Optional<IptablesRules.RedirectTarget> target, Optional<OwnershipMarker> marker) {
+    }
+
+    private static OurDnat ourDnat(FamilyState state, List<String> problems) {
+        OurDnat found = new OurDnat(Optional.empty(), Optional.empty());
+        for (NftRule rule : state.chain()) {
+            Optional<IptablesRules.RedirectTarget> t = IptablesRules.dnatTarget(rule, state.family());
+            Optional<OwnershipMarker> m = OwnershipMarker.parse(rule.comment());
+            if (t.isEmpty() || m.isEmpty()) {
+                problems.add(state.where() + ": foreign rule in chain " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+            } else if (found.target().isPresent()) {
+                problems.add(state.where() + ": more than one DNAT in chain " + CHAIN + " (handle " + rule.handle() + ")");
+            } else {
+                found = new OurDnat(t, m);
+            }
+        }
+        return found;
+    }
+
+    /** Our jumps in PREROUTING as redirect entries (to {@code target}); foreign and duplicate jumps are problems. */
+    private static void readJumps(FamilyState state, Optional<IptablesRules.RedirectTarget> target, List<InstalledRules.Entry> entries,
+                                  List<String> problems) {
+        IpFamily family = state.family();
+        Map<IptablesRules.Jump, List<Long>> handles = new LinkedHashMap<>();
+        for (NftRule rule : state.prerouting()) {
+            Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, family, CHAIN);
+            if (jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                handles.computeIfAbsent(jump.get(), i -> new ArrayList<>()).add(rule.handle());
+                if (target.isPresent()) {
+                    entries.add(new InstalledRules.Entry(new RedirectRule(family, jump.get().iface(), target.get().address(),
+                            target.get().port(), jump.get().destination()), rule.handle(), NftRedirectRules.packets(rule)));
+                }
+            } else if (IptablesChains.jumpsToOurs(rule)) {
+                problems.add(state.where() + ": foreign jump to " + CHAIN + " (handle " + rule.handle() + "): " + names(rule));
+            }
+        }
+        handles.forEach((jump, hs) -> {
+            if (hs.size() > 1) {
+                problems.add(state.where() + ": duplicate jump for " + jump.iface()
+                        + (jump.destination() == Destination.IMDS ? "" : " to " + jump.destination().address(family).getHostAddress())
+                        + " (" + hs.size() + " copies, handles " + hs + ")");
+            }
+        });
     }
 
     /**
