@@ -161,8 +161,11 @@ public final class CredentialCache implements AutoCloseable {
         }
         try {
             // Skipped when a request fetched it meanwhile, or its pod left before its turn came.
-            if (entry.current == null && entries.get(entry.key) == entry) {
-                entry.fetch().join(); // the slot is held for as long as the call runs
+            if (entries.get(entry.key) == entry) {
+                CompletableFuture<Credentials> call = entry.fetchIfMissing();
+                if (call != null) {
+                    call.join(); // the slot is held for as long as the call runs
+                }
             }
         } catch (RuntimeException e) {
             // The entry has recorded the failure and retries; a request for the key sees it.
@@ -221,6 +224,14 @@ public final class CredentialCache implements AutoCloseable {
         }
 
         /** The STS call in flight for this key, starting one if there is none (singleflight). */
+        /**
+         * The call in flight, a new one when there are no credentials, or null when there are. One step under the
+         * entry's lock: a request's call may finish between a separate check and fetch(), and a second call would follow.
+         */
+        synchronized CompletableFuture<Credentials> fetchIfMissing() {
+            return current == null ? fetch() : null;
+        }
+
         synchronized CompletableFuture<Credentials> fetch() {
             if (inflight != null) {
                 return inflight;
