@@ -154,7 +154,7 @@ public final class MetadataRoutes {
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
             boolean extendedPath = credentials.group(2) != null;
-            // The Java SDK v2 (2.59.1) asks the legacy path with this header for the extended document (AccountId)
+            // The Java SDK v2 asks the legacy path with this header for the extended document, AccountId included
             // (InstanceProfileCredentialsProvider getCredentialHeaders, 2.59.1).
             boolean extendedDocument = extendedPath || req.headers().first(EXTENDED_HEADER).map(v -> v.strip().equals("1")).orElse(false);
             return credentials(broker.credentialsFor(asking, credentials.group(3)), extendedPath, extendedDocument);
@@ -189,7 +189,7 @@ public final class MetadataRoutes {
         };
     }
 
-    private Outcome credentials(CredentialBroker.CredentialsAnswer answer, boolean extended, boolean extendedDocument) {
+    private Outcome credentials(CredentialBroker.CredentialsAnswer answer, boolean extendedPath, boolean extendedDocument) {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
                     (extendedDocument ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
@@ -199,7 +199,7 @@ public final class MetadataRoutes {
             // InstanceProfileCredentialsProviderExtendedApiTest resolveCredentials_withUnstableProfile_ReturnsCredentials),
             // so after a role change a 403 would leave them without credentials. kube2iam never answered this path;
             // the legacy path keeps its 403 (kube2iam e2e TestWrongRoleRejected).
-            case CredentialBroker.Refused refused when extended && refused.kind() == CredentialBroker.Refusal.NOT_THE_POD_ROLE ->
+            case CredentialBroker.Refused refused when extendedPath && refused.kind() == CredentialBroker.Refusal.NOT_THE_POD_ROLE ->
                     refusal(refused, 404, "credentials");
             case CredentialBroker.Refused refused -> refusal(refused, refused.httpStatus(), "credentials");
         };
