@@ -101,7 +101,7 @@ public final class CredentialCache implements AutoCloseable {
         Instant now = clock.instant();
         entry.lastUsed = now;
         Credentials current = entry.current;
-        if (current != null && current.remaining(now).compareTo(settings.minRemaining()) > 0) {
+        if (current != null && servable(current, now)) {
             stats.hits.increment();
             listener.hit(key.role());
             return current;
@@ -112,7 +112,7 @@ public final class CredentialCache implements AutoCloseable {
             return staleOr(entry, current, recent);
         }
         try {
-            return entry.fetch().get(settings.maxWait().toMillis(), TimeUnit.MILLISECONDS);
+            return entry.fetchUnless(c -> servable(c, now)).get(settings.maxWait().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             CredentialException cause = e.getCause() instanceof CredentialException ce
                     ? ce
@@ -162,10 +162,7 @@ public final class CredentialCache implements AutoCloseable {
         try {
             // Skipped when a request fetched it meanwhile, or its pod left before its turn came.
             if (entries.get(entry.key) == entry) {
-                CompletableFuture<Credentials> call = entry.fetchIfMissing();
-                if (call != null) {
-                    call.join(); // the slot is held for as long as the call runs
-                }
+                entry.fetchUnless(c -> true).join(); // the slot is held for as long as the call runs
             }
         } catch (RuntimeException e) {
             // The entry has recorded the failure and retries; a request for the key sees it.
@@ -181,7 +178,12 @@ public final class CredentialCache implements AutoCloseable {
     /** True when the key has credentials in memory that are good to serve now. */
     public boolean has(CredentialKey key) {
         Entry e = entries.get(key);
-        return e != null && e.current != null && e.current.remaining(clock.instant()).compareTo(settings.minRemaining()) > 0;
+        return e != null && e.current != null && servable(e.current, clock.instant());
+    }
+
+    /** Long enough left to hand to a pod: its SDK refreshes well before expiry and never sees it lapse. */
+    private boolean servable(Credentials credentials, Instant now) {
+        return credentials.remaining(now).compareTo(settings.minRemaining()) > 0;
     }
 
     private Credentials staleOr(Entry entry, Credentials current, CredentialException error) {
@@ -223,15 +225,15 @@ public final class CredentialCache implements AutoCloseable {
             return lastErrorAt.plus(settings.errorTtl()).isAfter(now) ? lastError : null;
         }
 
-        /** The STS call in flight for this key, starting one if there is none (singleflight). */
         /**
-         * The call in flight, a new one when there are no credentials, or null when there are. One step under the
-         * entry's lock: a request's call may finish between a separate check and fetch(), and a second call would follow.
+         * The credentials held when {@code enough} accepts them, else the call in flight or a new one. One step under
+         * the entry's lock: a call may finish between a separate check and fetch(), and a second STS call would follow.
          */
-        synchronized CompletableFuture<Credentials> fetchIfMissing() {
-            return current == null ? fetch() : null;
+        synchronized CompletableFuture<Credentials> fetchUnless(Predicate<Credentials> enough) {
+            return current != null && enough.test(current) ? CompletableFuture.completedFuture(current) : fetch();
         }
 
+        /** The STS call in flight for this key, starting one if there is none (singleflight). */
         synchronized CompletableFuture<Credentials> fetch() {
             if (inflight != null) {
                 return inflight;
