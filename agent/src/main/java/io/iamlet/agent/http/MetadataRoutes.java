@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.http.conn.AcceptedPeer;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.helidon.http.HeaderName;
@@ -78,10 +79,14 @@ public final class MetadataRoutes {
 
     /** The kernel's word on who opened this request's connection; empty without the eBPF backend or without an entry. */
     static Optional<PodCgroups.Owner> kernelCaller(KernelIdentity identity, ServerRequest req) {
-        if (identity != null && req.remotePeer().address() instanceof InetSocketAddress peer) {
-            return identity.of(peer);
+        if (identity == null) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        // Once per connection (the gate's peer keeps the answer), not a bpf(2) call per request.
+        if (req.remotePeer() instanceof AcceptedPeer accepted) {
+            return accepted.kernelOwner(identity::of);
+        }
+        return req.remotePeer().address() instanceof InetSocketAddress peer ? identity.of(peer) : Optional.empty();
     }
 
     public void register(HttpRouting.Builder routing) {

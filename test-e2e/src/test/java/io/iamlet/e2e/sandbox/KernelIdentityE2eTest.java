@@ -155,8 +155,52 @@ class KernelIdentityE2eTest {
         assertEquals("Warning", events.getFirst().getType());
     }
 
+    /**
+     * The kernel is asked once per connection: its owners entry cannot change while the connection is open, so
+     * the connection's later requests keep the first one's answer without a bpf(2) call each. Proved by
+     * rewriting the entry under an open keep-alive connection to name a cgroup of no pod, which a fresh lookup
+     * would refuse.
+     */
     @Test
     @Order(4)
+    void aConnectionKeepsTheIdentityTheKernelGaveItsFirstRequest() throws Exception {
+        SandboxPod pod = sandbox.addPod(InterfaceStyle.CALI, "team", "keepalive", "app-keepalive");
+        Path stray = Files.createDirectories(sandbox.podCgroup().orElseThrow().resolve("kubepods-besteffort.slice/stray-keepalive.scope"));
+        long strayId = (Long) Files.getAttribute(stray, "unix:ino");
+        String client = """
+                import http.client, sys
+                c = http.client.HTTPConnection('169.254.169.254', 80, timeout=5)
+                def ask():
+                    c.request('GET', '/latest/meta-data/iam/security-credentials/')
+                    r = c.getresponse()
+                    print(r.status, r.read().decode(), flush=True)
+                ask()
+                print(c.sock.getsockname()[1], flush=True)
+                sys.stdin.readline()
+                ask()
+                """;
+        Process p = new ProcessBuilder("sh", "-c", "echo $$ > " + sandbox.cgroupOf(pod).orElseThrow().resolve("cgroup.procs")
+                + " && exec ip netns exec " + pod.ns().name() + " python3 -c \"$0\"", client).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+             var in = p.getOutputStream();
+             var owners = io.iamlet.redirect.ebpf.ConnectionOwners.open(sandbox.bpfPinDir().orElseThrow()).orElseThrow()) {
+            assertEquals("200 app-keepalive", out.readLine(), "the first request: the pod the kernel names");
+            int port = Integer.parseInt(out.readLine().strip());
+            java.net.InetAddress address = java.net.InetAddress.ofLiteral(pod.ip());
+            assertTrue(owners.cgroupOf(address, port).isPresent(), "the kernel recorded the open connection");
+            owners.record(address, port, strayId);
+            in.write('\n');
+            in.flush();
+            assertEquals("200 app-keepalive", out.readLine(), "the second request on the connection: the identity it was accepted with");
+            assertEquals(strayId, owners.cgroupOf(address, port).orElseThrow(), "the entry a fresh lookup would have read names no pod");
+        } finally {
+            p.destroy();
+            p.waitFor();
+        }
+    }
+
+    @Test
+    @Order(5)
     void theSameChurnWithTheAddressAloneIsMeasured() throws Exception {
         agent.stop();
         agent = sandbox.startAgent("--backend=nftables", "--bpf-pin-dir=" + sandbox.bpfPinDir().orElseThrow(), "--on-exit=remove");
