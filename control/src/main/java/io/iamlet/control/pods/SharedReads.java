@@ -50,6 +50,8 @@ public final class SharedReads<T> {
     private static final class Flight<T> {
         final CompletableFuture<T> answer = new CompletableFuture<>();
         volatile long doneNanos;
+        /** The read that refreshes this kept answer ahead of its window's end, once started. */
+        volatile Flight<T> next;
 
         boolean usable(long now, long keepNanos) {
             return !answer.isDone() || now - doneNanos <= keepNanos;
@@ -82,6 +84,9 @@ public final class SharedReads<T> {
             if (old != null && old.usable(nanoClock.getAsLong(), keep)) {
                 return old;
             }
+            if (old != null && old.next != null && outage) {
+                return old.next; // its window ended while the refresh was on its way: wait for the refresh
+            }
             return !outage || budget.tryAcquire() ? mine : old;
         });
         if (flight == mine) {
@@ -101,7 +106,43 @@ public final class SharedReads<T> {
             return new Read.OverBudget<>();
         }
         shared.increment();
+        if (outage) {
+            refreshAhead(key, flight, call);
+        }
         return new Read.Answered<>(await(flight));
+    }
+
+    /**
+     * In the last quarter of a kept answer's window, one lookup starts the next read (within the budget) on a
+     * thread of its own and takes the kept answer meanwhile, as every other lookup does. Otherwise the pod's
+     * requests all wait for the read that replaces it once a window (a read's time in the API server, which
+     * on its bad day is long): the tail of the latency during an outage. The window itself does not grow: a
+     * lookup after it ends waits for the refresh.
+     */
+    private void refreshAhead(String key, Flight<T> kept, Supplier<T> call) {
+        if (!kept.answer.isDone() || kept.next != null || nanoClock.getAsLong() - kept.doneNanos < keepNanos - keepNanos / 4) {
+            return;
+        }
+        Flight<T> next = new Flight<>();
+        flights.computeIfPresent(key, (k, current) -> {
+            if (current == kept && kept.next == null && budget.tryAcquire()) {
+                kept.next = next;
+            }
+            return current;
+        });
+        if (kept.next != next) {
+            return;
+        }
+        started.increment();
+        Thread.ofVirtual().name("api-read-ahead").start(() -> {
+            try {
+                T value = call.get();
+                finish(next, () -> next.answer.complete(value));
+            } catch (RuntimeException e) {
+                finish(next, () -> next.answer.completeExceptionally(e));
+            }
+            flights.replace(key, kept, next);
+        });
     }
 
     private void finish(Flight<T> flight, Runnable complete) {
