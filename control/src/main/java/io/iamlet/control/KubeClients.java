@@ -55,6 +55,13 @@ public final class KubeClients {
             config.setDisableHostnameVerification(true);
         }
         settings.apiToken().filter(t -> settings.apiServer().isEmpty()).ifPresent(config::setOauthToken);
+        if (config.getMasterUrl() != null && config.getMasterUrl().startsWith("http:")) {
+            // Over plain HTTP the JDK client asks to upgrade its first request to HTTP/2 (h2c); a server that
+            // accepts (Vert.x does by default) can garble the switch, and the informer read an HTTP/1.1 reply
+            // as an HTTP/2 frame ("Frame type(48) ... exceeds MAX_FRAME_SIZE") and stopped. HTTPS negotiates
+            // its version with ALPN instead and keeps HTTP/2.
+            config.setHttp2Disable(true);
+        }
         return config;
     }
 }
