@@ -18,6 +18,7 @@ import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialSource;
 import io.iamlet.control.events.PodEventRecorder;
 import io.iamlet.control.identity.ServiceAccountTokens;
+import io.iamlet.control.pods.IpAddresses;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
@@ -143,7 +144,7 @@ public final class AgentStack implements AutoCloseable {
     public MetadataServer server(Listen listen, Supplier<String> debugStore, ServerLimits limits) {
         return new MetadataServer(new MetadataServer.Settings(listen.address(), listen.appPort(), listen.metricsPort(), listen.hostIp(),
                 metrics::notReady, debugStore), routes, metrics, parts.node(), limits)
-                .refuseManagementFrom(ip -> index.ips().contains(PodIndex.normalize(ip)));
+                .refuseManagementFrom(ip -> index.ips().contains(IpAddresses.normalize(ip)));
     }
 
     public PodIndex index() {

@@ -198,7 +198,7 @@ public final class CredentialBroker {
     /** The pod the caller is: the kernel's word when it has one, else the pod at the address (bound to the token's pod). */
     private PodLookup pod(Caller caller) throws InterruptedException {
         if (caller.kernel().isEmpty()) {
-            return caller.tokenPodUid().isPresent() ? index.findWaiting(caller.ip(), caller.tokenPodUid().get()) : index.findWaiting(caller.ip());
+            return caller.tokenPodUid().isPresent() ? index.findTokenPod(caller.ip(), caller.tokenPodUid().get()) : index.findWaiting(caller.ip());
         }
         PodLookup lookup = kernelCaller(caller.ip(), caller.kernel().get());
         if (lookup instanceof PodLookup.Found(PodInfo pod) && caller.tokenPodUid().isPresent() && !caller.tokenPodUid().get().equals(pod.uid())) {
@@ -222,11 +222,11 @@ public final class CredentialBroker {
                 if (!(found instanceof PodLookup.Found(PodInfo pod))) {
                     yield found instanceof PodLookup.NotFound nf ? new PodLookup.Refused(nf.reason()) : found;
                 }
-                if (pod.hostNetwork() || owns(pod, ip)) {
+                if (pod.hostNetwork() || pod.hasIp(ip)) {
                     yield found;
                 }
                 Optional<PodInfo> now = index.current(pod);
-                if (now.isPresent() && (now.get().hostNetwork() || owns(now.get(), ip))) {
+                if (now.isPresent() && (now.get().hostNetwork() || now.get().hasIp(ip))) {
                     yield new PodLookup.Found(now.get());
                 }
                 events.identityMismatch(now.orElse(pod), ip);
@@ -234,10 +234,6 @@ public final class CredentialBroker {
                         + ", which the API server does not give that pod: refused");
             }
         };
-    }
-
-    private static boolean owns(PodInfo pod, String ip) {
-        return pod.ips().stream().map(PodIndex::normalize).anyMatch(PodIndex.normalize(ip)::equals);
     }
 
     /** The pod the kernel named, when the token is that pod's; a token from another pod's cgroup is a possible spoof. */

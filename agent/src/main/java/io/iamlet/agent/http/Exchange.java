@@ -9,7 +9,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
-import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.IpAddresses;
 import io.iamlet.control.pods.PodInfo;
 
 import java.net.InetSocketAddress;
@@ -84,7 +84,7 @@ final class Exchange {
     /** The source address of the request, normalised as the pod index writes addresses. */
     static String caller(ServerRequest req) {
         if (req.remotePeer().address() instanceof InetSocketAddress a) {
-            return PodIndex.normalize(a.getAddress().getHostAddress());
+            return IpAddresses.normalize(a.getAddress().getHostAddress());
         }
         return String.valueOf(req.remotePeer().address());
     }

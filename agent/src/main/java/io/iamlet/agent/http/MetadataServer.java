@@ -20,7 +20,7 @@ import io.helidon.http.ServerResponseHeaders;
 import io.helidon.webserver.ListenerConfig;
 import io.helidon.webserver.http.DirectHandlers;
 import io.helidon.webserver.http1.Http1Config;
-import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.IpAddresses;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -83,7 +83,7 @@ public final class MetadataServer implements AutoCloseable {
     private HttpRouting.Builder refusingPods(HttpRouting.Builder r) {
         return r.any((req, res) -> {
             String source = req.remotePeer().address() instanceof InetSocketAddress a
-                    ? PodIndex.normalize(a.getAddress().getHostAddress()) : "";
+                    ? IpAddresses.normalize(a.getAddress().getHostAddress()) : "";
             if (podAddress.test(source)) {
                 res.status(Status.FORBIDDEN_403).header(HeaderNames.CONTENT_TYPE, "text/plain")
                         .send("the management port does not answer pods (" + source + ")");

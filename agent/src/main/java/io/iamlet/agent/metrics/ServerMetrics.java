@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
-import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.Freshness;
 import java.util.stream.Collectors;
 import io.iamlet.control.pods.SharedReads;
 
@@ -30,7 +30,7 @@ public final class ServerMetrics {
      * @param redirectCheck the redirect read back from the kernel and compared with what the agent installed (as_expected,
      *                      absent, unexpected, error), or null while none is installed
      */
-    public record Sources(Supplier<CacheStats.Snapshot> cache, Supplier<long[]> duplicates, Supplier<PodIndex.Freshness> freshness,
+    public record Sources(Supplier<CacheStats.Snapshot> cache, Supplier<long[]> duplicates, Supplier<Freshness> freshness,
                           Supplier<SharedReads.Counts> apiReads, Supplier<String> notReady, Supplier<String> ruleState,
                           Supplier<String> redirectCheck) {
         /** The cache's figures only; nothing else to report (a server without a pod index or a redirect). */
@@ -88,7 +88,7 @@ public final class ServerMetrics {
                 sources.ruleState().get());
         out.append("# HELP iamlet_credential_cache_entries Roles (sessions) held.\n# TYPE iamlet_credential_cache_entries gauge\n")
                 .append("iamlet_credential_cache_entries ").append(c.entries()).append('\n');
-        PodIndex.Freshness f = sources.freshness().get();
+        Freshness f = sources.freshness().get();
         if (f != null) {
             watches(out, f);
         }
@@ -136,7 +136,7 @@ public final class ServerMetrics {
                 .append("iamlet_sts_seconds_total ").append(c.stsSeconds()).append('\n');
     }
 
-    private static void watches(StringBuilder out, PodIndex.Freshness f) {
+    private static void watches(StringBuilder out, Freshness f) {
         out.append("# HELP iamlet_watch_up Whether the informer's watch runs (0: the agent confirms with the API server).\n")
                 .append("# TYPE iamlet_watch_up gauge\n")
                 .append("iamlet_watch_up{resource=\"pods\"} ").append(f.podsWatching() ? 1 : 0).append('\n')

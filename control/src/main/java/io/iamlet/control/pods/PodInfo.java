@@ -42,6 +42,12 @@ public record PodInfo(String namespace, String name, String uid, List<String> ip
         return !deleting && !"Succeeded".equals(phase) && !"Failed".equals(phase);
     }
 
+    /** Whether one of the pod's IPs is {@code ip}, in whatever spelling either was written. */
+    public boolean hasIp(String ip) {
+        String wanted = IpAddresses.normalize(ip);
+        return ips.stream().map(IpAddresses::normalize).anyMatch(wanted::equals);
+    }
+
     public String key() {
         return namespace + "/" + name;
     }

@@ -53,7 +53,7 @@ final class SlimPodStore implements ItemStore<Pod> {
         return slim;
     }
 
-    /** The resourceVersion stored for a key, or null: PodIndex compares it with what its handlers applied. */
+    /** The resourceVersion stored for a key, or null: PodInformers compares it with what its handlers applied. */
     String resourceVersion(String key) {
         Pod pod = pods.get(key);
         return pod == null ? null : pod.getMetadata().getResourceVersion();

@@ -157,8 +157,8 @@ class PodIndexOutageTest {
         PodLookup token = index.findConfirmed(ip(8));
         assertInstanceOf(PodLookup.Unavailable.class, token, "a new token is bound only to a confirmed pod: " + token);
         String uid = ((PodLookup.Found) index.find(ip(7))).pod().uid();
-        assertEquals("team/pod-7", owner(index.findWaiting(ip(7), uid)), "a token's own pod, from the index");
-        assertInstanceOf(PodLookup.Unavailable.class, index.findWaiting(ip(7), "another-uid"), "never another pod's");
+        assertEquals("team/pod-7", owner(index.findTokenPod(ip(7), uid)), "a token's own pod, from the index");
+        assertInstanceOf(PodLookup.Unavailable.class, index.findTokenPod(ip(7), "another-uid"), "never another pod's");
     }
 
     @Test
