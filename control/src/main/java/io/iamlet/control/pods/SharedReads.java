@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -41,6 +43,10 @@ public final class SharedReads<T> {
         /** The budget had no room for a new read and no answer was in flight or kept. */
         record OverBudget<T>() implements Read<T> {
         }
+
+        /** The read (started, or in flight) did not answer within the caller's patience; it goes on and is kept. */
+        record Late<T>() implements Read<T> {
+        }
     }
 
     /** Reads started, lookups that took another's read (in flight or kept), lookups refused a read. */
@@ -72,12 +78,18 @@ public final class SharedReads<T> {
         return read(key, true, call);
     }
 
-    /**
-     * The answer for {@code key}: from a read in flight, else from {@code call} run on this thread. During an
-     * {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure of the
-     * read is thrown to every lookup that shares it.
-     */
+    /** {@link #read(String, boolean, Duration, Supplier)}, waiting as long as the read takes. */
     public Read<T> read(String key, boolean outage, Supplier<T> call) {
+        return read(key, outage, null, call);
+    }
+
+    /**
+     * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own).
+     * During an {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure
+     * of the read is thrown to every lookup that shares it. With a {@code patience} (null: none needed), a
+     * lookup waits at most that long for a read and is told {@link Read.Late} after it; the read goes on.
+     */
+    public Read<T> read(String key, boolean outage, Duration patience, Supplier<T> call) {
         long keep = outage ? keepNanos : -1;
         Flight<T> mine = new Flight<>();
         Flight<T> flight = flights.compute(key, (k, old) -> {
@@ -92,24 +104,31 @@ public final class SharedReads<T> {
         if (flight == mine) {
             started.increment();
             forgetOld();
-            try {
-                T value = call.get();
-                finish(mine, () -> mine.answer.complete(value));
-                return new Read.Answered<>(value);
-            } catch (RuntimeException e) {
-                finish(mine, () -> mine.answer.completeExceptionally(e));
-                throw e;
-            }
-        }
-        if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
+            start(mine, call, () -> {
+            });
+        } else if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
             overBudget.increment();
             return new Read.OverBudget<>();
+        } else {
+            shared.increment();
+            if (outage) {
+                refreshAhead(key, flight, call);
+            }
         }
-        shared.increment();
-        if (outage) {
-            refreshAhead(key, flight, call);
-        }
-        return new Read.Answered<>(await(flight));
+        return await(flight, patience);
+    }
+
+    /** Runs {@code call} for {@code flight} on a virtual thread of its own, so that a lookup may stop waiting for it. */
+    private void start(Flight<T> flight, Supplier<T> call, Runnable then) {
+        Thread.ofVirtual().name("api-read").start(() -> {
+            try {
+                T value = call.get();
+                finish(flight, () -> flight.answer.complete(value));
+            } catch (RuntimeException e) {
+                finish(flight, () -> flight.answer.completeExceptionally(e));
+            }
+            then.run();
+        });
     }
 
     /**
@@ -134,15 +153,7 @@ public final class SharedReads<T> {
             return;
         }
         started.increment();
-        Thread.ofVirtual().name("api-read-ahead").start(() -> {
-            try {
-                T value = call.get();
-                finish(next, () -> next.answer.complete(value));
-            } catch (RuntimeException e) {
-                finish(next, () -> next.answer.completeExceptionally(e));
-            }
-            flights.replace(key, kept, next);
-        });
+        start(next, call, () -> flights.replace(key, kept, next));
     }
 
     private void finish(Flight<T> flight, Runnable complete) {
@@ -150,9 +161,11 @@ public final class SharedReads<T> {
         complete.run();
     }
 
-    private static <T> T await(Flight<T> flight) {
+    private Read<T> await(Flight<T> flight, Duration patience) {
         try {
-            return flight.answer.get();
+            return new Read.Answered<>(patience == null ? flight.answer.get() : flight.answer.get(patience.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return new Read.Late<>();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof KubernetesClientException k ? k
                     : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());
