@@ -153,7 +153,7 @@ class PodIndexOutageTest {
         }
         PodLookup unknown = index.findWaiting("10.1.9.9");
         assertInstanceOf(PodLookup.Unavailable.class, unknown, "no guess for an address the index does not know");
-        assertTrue(((PodLookup.Unavailable) unknown).reason().contains("--api-reads-per-second=" + BUDGET), unknown.toString());
+        assertTrue(((PodLookup.Unavailable) unknown).reason().contains("apiReadsPerSecond=" + BUDGET), unknown.toString());
         PodLookup token = index.findConfirmed(ip(8));
         assertInstanceOf(PodLookup.Unavailable.class, token, "a new token is bound only to a confirmed pod: " + token);
         String uid = ((PodLookup.Found) index.find(ip(7))).pod().uid();
