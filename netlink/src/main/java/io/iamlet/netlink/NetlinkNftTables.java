@@ -1,11 +1,12 @@
 package io.iamlet.netlink;
 
 import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftOp;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
 
+import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Optional;
 
@@ -44,10 +45,13 @@ public final class NetlinkNftTables implements NftTables {
     }
 
     @Override
-    public void apply(List<NftOp> transaction, String task) {
-        try (NftTransaction tx = new NftTransaction(socket::nextSequence)) {
-            transaction.forEach(tx::add);
-            tx.commit(socket, task);
+    public void apply(Transaction plan, String task) {
+        if (plan.isEmpty()) {
+            return;
+        }
+        // The batch's memory lives for this one send.
+        try (Arena arena = Arena.ofConfined()) {
+            NftBatch.encode(plan.ops(), socket::nextSequence, arena).send(socket, task);
         }
     }
 

@@ -5,7 +5,7 @@ import java.util.Optional;
 import static io.iamlet.netlink.NetlinkConstants.familyName;
 
 /** An nf_tables chain; a base chain has a hook, a regular chain (a jump target) has none. */
-public record NftChain(int family, String table, String name, Optional<Hook> hook) {
+public record NftChain(int family, String table, String name, Optional<Hook> hook) implements NftObject {
     /** Type ("nat", "filter"), hook number and priority of a base chain. */
     public record Hook(String type, int hooknum, int priority) {
     }

@@ -8,7 +8,7 @@ import static io.iamlet.netlink.NetlinkConstants.familyName;
  * An nf_tables rule. {@code handle} is the kernel's id (0 when building); {@code comment} is kept in
  * the rule's userdata the way nft stores {@code comment "..."}, so operators see it in {@code nft list}.
  */
-public record NftRule(int family, String table, String chain, long handle, List<NftExpr> expressions, String comment) {
+public record NftRule(int family, String table, String chain, long handle, List<NftExpr> expressions, String comment) implements NftObject {
     public NftRule {
         expressions = List.copyOf(expressions);
     }

@@ -1,7 +1,5 @@
 package io.iamlet.netlink.nft;
 
-import java.util.List;
-
 /**
  * nf_tables as the backends see it: read, and apply a transaction whole or not at all. The netlink
  * implementation talks to the kernel; a model of it (in the tests) applies the same operations with the
@@ -9,10 +7,10 @@ import java.util.List;
  */
 public interface NftTables extends NftReader, AutoCloseable {
     /**
-     * Applies every operation, in order, atomically; throws a NativeException naming {@code task} and the
+     * Applies every operation of the plan, in order, atomically; throws a NativeException naming {@code task} and the
      * refused step otherwise, and then nothing was applied.
      */
-    void apply(List<NftOp> transaction, String task);
+    void apply(Transaction plan, String task);
 
     @Override
     void close();

@@ -5,9 +5,11 @@ import io.iamlet.netlink.ffm.Errno;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftOp;
+import io.iamlet.netlink.nft.NftOp.Verb;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +19,7 @@ import java.util.Optional;
 
 /**
  * A model of nf_tables that applies transactions with the kernel's semantics that matter to the backends:
- * add creates if absent and create fails with EEXIST, delete and flush fail with ENOENT on what is not
+ * add creates if absent and create fails with EEXIST, destroy removes what is there, delete and flush fail with ENOENT on what is not
  * there, a chain cannot go while it holds rules or is jumped to (EBUSY), a jump needs its chain, rules get
  * handles, and a batch is applied whole or not at all. Kernel tests apply the same plans to both and compare.
  * One instance is one network namespace; {@link #opener} hands out sessions on it.
@@ -27,24 +29,30 @@ public final class FakeNftTables implements NftTables {
     }
 
     private static final class Table {
-        NftTable table;
+        final NftTable table;
         final Map<String, Chain> chains = new LinkedHashMap<>();
 
+        Table(NftTable table) {
+            this.table = table;
+        }
+
         Table copy() {
-            Table t = new Table();
-            t.table = table;
+            Table t = new Table(table);
             chains.forEach((name, chain) -> t.chains.put(name, chain.copy()));
             return t;
         }
     }
 
     private static final class Chain {
-        NftChain chain;
+        final NftChain chain;
         final List<NftRule> rules = new ArrayList<>();
 
+        Chain(NftChain chain) {
+            this.chain = chain;
+        }
+
         Chain copy() {
-            Chain c = new Chain();
-            c.chain = chain;
+            Chain c = new Chain(chain);
             c.rules.addAll(rules);
             return c;
         }
@@ -86,106 +94,82 @@ public final class FakeNftTables implements NftTables {
     }
 
     @Override
-    public synchronized void apply(List<NftOp> transaction, String task) {
+    public synchronized void apply(Transaction plan, String task) {
         Map<Key, Table> work = new LinkedHashMap<>();
         tables.forEach((k, t) -> work.put(k, t.copy()));
         long handle = nextHandle;
-        for (NftOp op : transaction) {
+        for (NftOp op : plan.ops()) {
             int errno = applyOne(work, op, handle);
             if (errno != 0) {
                 throw new NetlinkException(task + " (step: " + op.describe() + ")", errno, "");
             }
-            if (op instanceof NftOp.AppendRule || op instanceof NftOp.InsertRule) {
+            if (op.object() instanceof NftRule && (op.verb() == Verb.ADD || op.verb() == Verb.INSERT)) {
                 handle++;
             }
         }
         tables = work;
         nextHandle = handle;
-        applied.add(List.copyOf(transaction));
+        applied.add(plan.ops());
     }
 
     private static int applyOne(Map<Key, Table> work, NftOp op, long handle) {
-        switch (op) {
-            case NftOp.AddTable(NftTable table) -> {
-                work.computeIfAbsent(new Key(table.family(), table.name()), k -> {
-                    Table t = new Table();
-                    t.table = new NftTable(table.family(), table.name(), null);
-                    return t;
-                });
-                return 0;
-            }
-            case NftOp.CreateTable(NftTable table) -> {
-                if (work.containsKey(new Key(table.family(), table.name()))) {
+        return switch (op.object()) {
+            case NftTable table -> applyToTable(work, op.verb(), table);
+            case NftChain chain -> applyToChain(work, op.verb(), chain);
+            case NftRule rule -> applyToRule(work, op.verb(), rule, handle);
+        };
+    }
+
+    private static int applyToTable(Map<Key, Table> work, Verb verb, NftTable table) {
+        Key key = new Key(table.family(), table.name());
+        switch (verb) {
+            case ADD -> work.computeIfAbsent(key, k -> new Table(new NftTable(table.family(), table.name(), null)));
+            case CREATE -> {
+                if (work.putIfAbsent(key, new Table(table)) != null) {
                     return Errno.EEXIST;
                 }
-                Table t = new Table();
-                t.table = table;
-                work.put(new Key(table.family(), table.name()), t);
-                return 0;
             }
-            case NftOp.DeleteTable(NftTable table) -> {
-                return work.remove(new Key(table.family(), table.name())) == null ? Errno.ENOENT : 0;
-            }
-            case NftOp.AddChain(NftChain chain) -> {
-                Table t = work.get(new Key(chain.family(), chain.table()));
-                if (t == null) {
+            case DELETE -> {
+                if (work.remove(key) == null) {
                     return Errno.ENOENT;
                 }
-                t.chains.computeIfAbsent(chain.name(), n -> {
-                    Chain c = new Chain();
-                    c.chain = chain;
-                    return c;
-                });
-                return 0;
             }
-            case NftOp.DeleteChain(NftChain chain) -> {
-                Table t = work.get(new Key(chain.family(), chain.table()));
-                Chain c = t == null ? null : t.chains.get(chain.name());
-                if (c == null) {
-                    return Errno.ENOENT;
-                }
+            case DESTROY -> work.remove(key);
+            default -> throw new IllegalArgumentException(verb + " table");
+        }
+        return 0;
+    }
+
+    private static int applyToChain(Map<Key, Table> work, Verb verb, NftChain chain) {
+        Table t = work.get(new Key(chain.family(), chain.table()));
+        Chain c = t == null ? null : t.chains.get(chain.name());
+        if (t == null || (c == null && verb != Verb.ADD)) {
+            return Errno.ENOENT;
+        }
+        switch (verb) {
+            case ADD -> t.chains.computeIfAbsent(chain.name(), n -> new Chain(chain));
+            case DELETE -> {
                 boolean jumpedTo = t.chains.values().stream().flatMap(x -> x.rules.stream())
                         .anyMatch(r -> r.expressions().stream().anyMatch(e -> e instanceof NftExpr.Verdict v && chain.name().equals(v.chain())));
                 if (!c.rules.isEmpty() || jumpedTo) {
                     return Errno.EBUSY;
                 }
                 t.chains.remove(chain.name());
-                return 0;
             }
-            case NftOp.FlushChain(NftChain chain) -> {
-                Chain c = chain(work, chain.family(), chain.table(), chain.name());
-                if (c == null) {
-                    return Errno.ENOENT;
-                }
-                c.rules.clear();
-                return 0;
-            }
-            case NftOp.AppendRule(NftRule rule) -> {
-                return addRule(work, rule, handle, false);
-            }
-            case NftOp.InsertRule(NftRule rule) -> {
-                return addRule(work, rule, handle, true);
-            }
-            case NftOp.DeleteRule(NftRule rule) -> {
-                Chain c = chain(work, rule.family(), rule.table(), rule.chain());
-                if (c == null || !c.rules.removeIf(r -> r.handle() == rule.handle())) {
-                    return Errno.ENOENT;
-                }
-                return 0;
-            }
+            case FLUSH -> c.rules.clear();
+            default -> throw new IllegalArgumentException(verb + " chain");
         }
+        return 0;
     }
 
-    private static Chain chain(Map<Key, Table> work, int family, String table, String chain) {
-        Table t = work.get(new Key(family, table));
-        return t == null ? null : t.chains.get(chain);
-    }
-
-    private static int addRule(Map<Key, Table> work, NftRule rule, long handle, boolean atHead) {
+    private static int applyToRule(Map<Key, Table> work, Verb verb, NftRule rule, long handle) {
         Table t = work.get(new Key(rule.family(), rule.table()));
         Chain c = t == null ? null : t.chains.get(rule.chain());
         if (c == null) {
             return Errno.ENOENT;
+        }
+        if (verb == Verb.DELETE) {
+            return c.rules.removeIf(r -> r.handle() == rule.handle()) ? 0 : Errno.ENOENT;
         }
         for (NftExpr e : rule.expressions()) {
             if (e instanceof NftExpr.Verdict v && v.chain() != null && !t.chains.containsKey(v.chain())) {
@@ -193,7 +177,7 @@ public final class FakeNftTables implements NftTables {
             }
         }
         NftRule stored = new NftRule(rule.family(), rule.table(), rule.chain(), handle, rule.expressions(), rule.comment());
-        if (atHead) {
+        if (verb == Verb.INSERT) {
             c.rules.addFirst(stored);
         } else {
             c.rules.add(stored);

@@ -14,13 +14,13 @@ import io.iamlet.redirect.netfilter.IptablesChains;
 import io.iamlet.redirect.netfilter.IptablesChains.FamilyState;
 import io.iamlet.redirect.netfilter.NftRedirectRules;
 import io.iamlet.netlink.NetlinkNftTables;
-import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.Transaction;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -94,18 +94,18 @@ public final class IptablesBackend extends NetfilterRedirect {
      * that are missing and removes only ours that are no longer wanted or are duplicates: a thousand
      * installs leave one jump per interface, and nobody else's rules move.
      */
-    private void planInstall(NftTransaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
+    private void planInstall(Transaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
         int nfproto = state.nfproto();
-        tx.addTable(new NftTable(nfproto, TABLE, null));
+        tx.add(new NftTable(nfproto, TABLE, null));
         if (!state.preroutingExists()) {
-            tx.addChain(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
+            tx.add(NftChain.base(nfproto, TABLE, PREROUTING, PREROUTING_HOOK));
         }
         NftChain ours = NftChain.regular(nfproto, TABLE, CHAIN);
-        tx.addChain(ours);
+        tx.add(ours);
         if (state.chainExists()) {
-            tx.flushChain(ours);
+            tx.flush(ours);
         }
-        tx.appendRule(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
+        tx.add(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
 
         Map<IptablesRules.Jump, Boolean> wanted = new LinkedHashMap<>();
         for (Destination destination : spec.destinations()) {
@@ -117,15 +117,15 @@ public final class IptablesBackend extends NetfilterRedirect {
             if (ourShape && wanted.containsKey(jump.get()) && !wanted.get(jump.get())) {
                 wanted.put(jump.get(), true);
             } else if (IptablesChains.jumpsToOurs(rule)) {
-                tx.deleteRule(rule);
+                tx.delete(rule);
             } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
-                tx.deleteRule(rule);
+                tx.delete(rule);
             }
         }
         // Inserted at the head, so no catch-all nat rule of someone else's can take metadata traffic first.
         List<IptablesRules.Jump> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
         for (IptablesRules.Jump jump : missing.reversed()) {
-            tx.insertRule(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
+            tx.insert(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
         }
     }
 

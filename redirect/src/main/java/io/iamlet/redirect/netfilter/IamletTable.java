@@ -1,11 +1,11 @@
 package io.iamlet.redirect.netfilter;
 
-import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.Transaction;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
@@ -45,23 +45,22 @@ public final class IamletTable {
     }
 
     /** The table, emptied and recreated with one base chain, in the transaction given. */
-    public static void planReplace(NftTransaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
+    public static void planReplace(Transaction tx, OwnershipMarker marker, String chain, NftChain.Hook hook) {
         planRemove(tx);
-        tx.createTable(new NftTable(NFPROTO_INET, TABLE, marker.text()))
-                .addChain(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
+        tx.create(new NftTable(NFPROTO_INET, TABLE, marker.text()))
+                .add(NftChain.base(NFPROTO_INET, TABLE, chain, hook));
     }
 
-    /** Deletes the table; the create-if-absent in front makes this succeed when there is none. */
-    public static void planRemove(NftTransaction tx) {
-        NftTable ours = new NftTable(NFPROTO_INET, TABLE, null);
-        tx.addTable(ours).deleteTable(ours);
+    /** Deletes the table if it is there. */
+    public static void planRemove(Transaction tx) {
+        tx.destroy(new NftTable(NFPROTO_INET, TABLE, null));
     }
 
     /** The block: every redirect of {@code spec} answered with a TCP reset instead. */
-    public static void planBlock(NftTransaction tx, RedirectSpec spec, OwnershipMarker marker) {
+    public static void planBlock(Transaction tx, RedirectSpec spec, OwnershipMarker marker) {
         planReplace(tx, marker, BLOCK_CHAIN, BLOCK_HOOK);
         for (RedirectRule rule : spec.rules()) {
-            tx.appendRule(NftRule.of(NFPROTO_INET, TABLE, BLOCK_CHAIN, NftRedirectRules.blockExpressions(rule), marker.text()));
+            tx.add(NftRule.of(NFPROTO_INET, TABLE, BLOCK_CHAIN, NftRedirectRules.blockExpressions(rule), marker.text()));
         }
     }
 

@@ -1,10 +1,10 @@
 package io.iamlet.redirect.netfilter;
 
-import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.Transaction;
 import io.iamlet.redirect.IpFamily;
 
 import java.util.List;
@@ -54,20 +54,20 @@ public final class IptablesChains {
     }
 
     /** Every jump to our chain, then the chain; nothing else. */
-    public static void planRemove(NftTransaction tx, FamilyState state) {
+    public static void planRemove(Transaction tx, FamilyState state) {
         for (NftRule rule : state.prerouting()) {
             if (jumpsToOurs(rule)) {
-                tx.deleteRule(rule);
+                tx.delete(rule);
             }
         }
         if (state.chainExists()) {
             NftChain ours = NftChain.regular(state.nfproto(), TABLE, CHAIN);
-            tx.flushChain(ours).deleteChain(ours);
+            tx.flush(ours).delete(ours);
         }
     }
 
     /** Every jump to our chain and the chain, in both families: for the other backend's install and for uninstall. */
-    public static void planRemoveAll(NftTransaction tx, NftReader dump) {
+    public static void planRemoveAll(Transaction tx, NftReader dump) {
         for (IpFamily family : IpFamily.values()) {
             planRemove(tx, read(dump, family));
         }

@@ -1,10 +1,10 @@
 package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.NetlinkException;
-import io.iamlet.netlink.NftTransaction;
 import io.iamlet.netlink.ffm.NativeException;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
 
 import java.util.function.Function;
 
@@ -17,7 +17,7 @@ public final class RuleChange {
     /** Adds the operations of the change to the transaction; may read the current state first. */
     @FunctionalInterface
     public interface Plan {
-        void build(NftTransaction tx, NftReader current);
+        void build(Transaction tx, NftReader current);
     }
 
     private RuleChange() {
@@ -25,10 +25,10 @@ public final class RuleChange {
 
     public static <T> T apply(NftTables.Opener opener, String task, Plan plan, Function<NftReader, T> readBack) {
         try (NftTables tables = opener.open()) {
-            NftTransaction tx = new NftTransaction();
+            Transaction tx = new Transaction();
             plan.build(tx, tables);
-            if (!tx.ops().isEmpty()) {
-                tables.apply(tx.ops(), task);
+            if (!tx.isEmpty()) {
+                tables.apply(tx, task);
             }
             return readBack.apply(tables);
         } catch (NativeException e) {

@@ -40,7 +40,7 @@ public final class NftablesBackend extends NetfilterRedirect {
     }
 
     /**
-     * One transaction: create-if-absent, delete, create with the marker, chain, rules. Because the kernel
+     * One transaction: destroy, create with the marker, chain, rules. Because the kernel
      * applies it whole, there is never a moment with two copies or none, and running it again (after a
      * restart or a kill -9) leaves exactly the same single set. The rules are read back before returning.
      */
@@ -50,7 +50,7 @@ public final class NftablesBackend extends NetfilterRedirect {
         return RuleChange.apply(tables, "install metadata redirect in " + LOCATION, (tx, dump) -> {
             IamletTable.planReplace(tx, marker, CHAIN, HOOK);
             for (RedirectRule rule : spec.rules()) {
-                tx.appendRule(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
+                tx.add(NftRedirectRules.toNft(rule, TABLE, CHAIN, marker));
             }
             // Switching backends must not leave the other one's redirect behind.
             IptablesChains.planRemoveAll(tx, dump);

@@ -14,6 +14,8 @@ import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftOp;
+import io.iamlet.netlink.nft.NftOp.Verb;
+import io.iamlet.netlink.nft.Transaction;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
@@ -58,20 +60,20 @@ class BackendsOnModelTest {
         nftables.installRules(SPEC);
         List<NftOp> plan = fake.applied().getLast();
         NftTable bare = new NftTable(NFPROTO_INET, "iamlet", null);
-        assertEquals(new NftOp.AddTable(bare), plan.get(0), "create if absent, so the delete cannot fail");
-        assertEquals(new NftOp.DeleteTable(bare), plan.get(1));
-        assertInstanceOf(NftOp.CreateTable.class, plan.get(2));
-        assertEquals(new NftOp.AddChain(NftChain.base(NFPROTO_INET, "iamlet", "prerouting", IamletTable.HOOK)), plan.get(3));
-        assertEquals(SPEC.rules().size(), plan.stream().filter(NftOp.AppendRule.class::isInstance).count());
-        assertEquals(4 + SPEC.rules().size(), plan.size(), "nothing else: no iptables leftovers to remove");
+        assertEquals(new NftOp(Verb.DESTROY, bare), plan.get(0), "whatever was there goes, and its absence is no error");
+        assertEquals(Verb.CREATE, plan.get(1).verb());
+        assertEquals(new NftTable(NFPROTO_INET, "iamlet", OwnershipMarker.current("test", SPEC).text()), plan.get(1).object());
+        assertEquals(new NftOp(Verb.ADD, NftChain.base(NFPROTO_INET, "iamlet", "prerouting", IamletTable.HOOK)), plan.get(2));
+        assertEquals(SPEC.rules().size(), plan.stream().filter(op -> op.verb() == Verb.ADD && op.object() instanceof NftRule).count());
+        assertEquals(3 + SPEC.rules().size(), plan.size(), "nothing else: no iptables leftovers to remove");
     }
 
     @Test
     void iptablesInstallIsIdempotentAndRemoveLeavesOthersRules() {
         NftRule foreign = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy");
-        fake.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)),
-                new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
-                new NftOp.AppendRule(foreign)), "kube-proxy");
+        fake.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null))
+                .add(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100)))
+                .add(foreign), "kube-proxy");
         for (int i = 0; i < 100; i++) {
             iptables.installRules(SPEC);
         }
@@ -92,9 +94,9 @@ class BackendsOnModelTest {
                 new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(InetAddress.ofLiteral("169.254.169.254").getAddress())),
                 new NftExpr.Counter(0, 0),
                 new NftExpr.Target("DNAT", 2, IptablesRules.natRange(InetAddress.ofLiteral("10.0.0.1"), 8181))), null);
-        fake.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)),
-                new NftOp.AddChain(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100))),
-                new NftOp.AppendRule(kube2iam)), "kube2iam");
+        fake.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null))
+                .add(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100)))
+                .add(kube2iam), "kube2iam");
         iptables.installRules(SPEC);
         assertEquals(1, iptables.competingRules().size());
         new IptablesBackend("test", true, fake.opener()).installRules(SPEC);
@@ -143,20 +145,23 @@ class BackendsOnModelTest {
 
     @Test
     void theModelRefusesAsTheKernelDoesAndAppliesNothingOfARefusedBatch() {
-        NetlinkException e = assertThrows(NetlinkException.class, () -> fake.apply(List.of(
-                new NftOp.CreateTable(new NftTable(NFPROTO_INET, "first", "x")),
-                new NftOp.DeleteTable(new NftTable(NFPROTO_INET, "absent", null))), "test batch"));
+        NetlinkException e = assertThrows(NetlinkException.class, () -> fake.apply(new Transaction()
+                .create(new NftTable(NFPROTO_INET, "first", "x"))
+                .delete(new NftTable(NFPROTO_INET, "absent", null)), "test batch"));
         assertEquals(Errno.ENOENT, e.errno());
         assertTrue(e.getMessage().startsWith("test batch (step: delete table inet absent) failed: ENOENT"), e.getMessage());
         assertEquals(List.of(), fake.tables(NFPROTO_INET));
-        fake.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "t", null))), "create");
+        fake.apply(new Transaction().create(new NftTable(NFPROTO_INET, "t", null)), "create");
         assertEquals(Errno.EEXIST, assertThrows(NetlinkException.class,
-                () -> fake.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "t", null))), "again")).errno());
+                () -> fake.apply(new Transaction().create(new NftTable(NFPROTO_INET, "t", null)), "again")).errno());
         NftChain target = NftChain.regular(NFPROTO_INET, "t", "target");
-        fake.apply(List.of(new NftOp.AddChain(NftChain.regular(NFPROTO_INET, "t", "from")), new NftOp.AddChain(target),
-                new NftOp.AppendRule(NftRule.of(NFPROTO_INET, "t", "from", List.of(new NftExpr.Verdict(NFT_JUMP, "target")), null))), "jump");
+        fake.apply(new Transaction().add(NftChain.regular(NFPROTO_INET, "t", "from")).add(target)
+                .add(NftRule.of(NFPROTO_INET, "t", "from", List.of(new NftExpr.Verdict(NFT_JUMP, "target")), null)), "jump");
         assertEquals(Errno.EBUSY, assertThrows(NetlinkException.class,
-                () -> fake.apply(List.of(new NftOp.DeleteChain(target)), "delete a chain jumped to")).errno());
+                () -> fake.apply(new Transaction().delete(target), "delete a chain jumped to")).errno());
+        fake.apply(new Transaction().destroy(new NftTable(NFPROTO_INET, "t", null)).destroy(new NftTable(NFPROTO_INET, "t", null)),
+                "destroy, then destroy what is no longer there");
+        assertEquals(List.of(), fake.tables(NFPROTO_INET));
     }
 
     /** `iamlet uninstall` on the nf_tables given; no eBPF pin exists under the path, so bpf(2) is never called. */

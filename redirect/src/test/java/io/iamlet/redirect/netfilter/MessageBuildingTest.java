@@ -6,7 +6,8 @@ import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.nftables.NftablesBackend;
-import io.iamlet.netlink.NftTransaction;
+import io.iamlet.netlink.NftBatch;
+import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftRule;
@@ -15,12 +16,14 @@ import io.iamlet.netlink.nft.NftnlCodec;
 import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,7 +46,7 @@ class MessageBuildingTest {
                     Short.toUnsignedInt(message.get(JAVA_SHORT_UNALIGNED, 4)),
                     Short.toUnsignedInt(message.get(JAVA_SHORT_UNALIGNED, 6)),
                     message.get(JAVA_INT_UNALIGNED, 8),
-                    Byte.toUnsignedInt(message.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 16)),
+                    Byte.toUnsignedInt(message.get(JAVA_BYTE, 16)),
                     Short.toUnsignedInt(Short.reverseBytes(message.get(JAVA_SHORT_UNALIGNED, 18))),
                     message));
             offset += (length + 3) & ~3;
@@ -52,21 +55,20 @@ class MessageBuildingTest {
         return out;
     }
 
-    /** The backend's own plan, as it ran against a model of an empty namespace: nothing retyped here. */
-    private static NftTransaction installTransaction(AtomicInteger seq, OwnershipMarker marker) {
+    /** The backend's own plan, as it ran against a model of an empty namespace, encoded: nothing retyped here. */
+    private static NftBatch installBatch(AtomicInteger seq, OwnershipMarker marker, Arena arena) {
         FakeNftTables fake = new FakeNftTables();
         new NftablesBackend(marker.version(), fake.opener()).installRules(SPEC);
-        NftTransaction tx = new NftTransaction(seq::incrementAndGet);
-        fake.applied().getLast().forEach(tx::add);
-        return tx;
+        return NftBatch.encode(fake.applied().getLast(), seq::incrementAndGet, arena);
     }
 
     @Test
     void batchIsFramedWithBeginAndEndAndEveryMessageAsksForAnAck() {
         AtomicInteger seq = new AtomicInteger(100);
         OwnershipMarker marker = OwnershipMarker.current("test", SPEC);
-        try (NftTransaction tx = installTransaction(seq, marker)) {
-            List<Header> messages = headers(tx.end());
+        try (Arena arena = Arena.ofConfined()) {
+            NftBatch batch = installBatch(seq, marker, arena);
+            List<Header> messages = headers(batch.bytes());
             assertEquals(4 + SPEC.rules().size() + 2, messages.size());
             assertEquals(NFNL_MSG_BATCH_BEGIN, messages.getFirst().type());
             assertEquals(NFNL_SUBSYS_NFTABLES, messages.getFirst().resId(), "batch must address the nftables subsystem");
@@ -85,7 +87,9 @@ class MessageBuildingTest {
             for (int i = 1; i < messages.size(); i++) {
                 assertEquals(messages.get(i - 1).seq() + 1, messages.get(i).seq(), "sequence numbers must be consecutive");
             }
-            assertEquals(messages.size() - 2, tx.operations().size(), "every message but begin/end is tracked for its ack");
+            assertEquals(messages.size() - 2, batch.steps().size(), "every message but begin/end is tracked for its ack");
+            assertEquals(List.of("destroy table inet iamlet", "destroy table inet iamlet", "create table inet iamlet"),
+                    batch.steps().values().stream().limit(3).toList(), "destroy is a create-if-absent and a delete, named once");
         }
     }
 
@@ -93,8 +97,8 @@ class MessageBuildingTest {
     void tableCarriesTheMarkerAndRulesRoundTripThroughLibnftnl() {
         AtomicInteger seq = new AtomicInteger();
         OwnershipMarker marker = OwnershipMarker.current("1.2.3", SPEC);
-        try (NftTransaction tx = installTransaction(seq, marker)) {
-            List<Header> messages = headers(tx.end());
+        try (Arena arena = Arena.ofConfined()) {
+            List<Header> messages = headers(installBatch(seq, marker, arena).bytes());
             NftTable created = NftnlCodec.parseTable(messages.get(3).message());
             assertEquals(new NftTable(NFPROTO_INET, "iamlet", "iamlet format=1 version=1.2.3 host-ip=10.0.0.1"), created);
             NftChain chain = NftnlCodec.parseChain(messages.get(4).message());
@@ -135,7 +139,7 @@ class MessageBuildingTest {
     void aRuleThatOnlyResemblesOursIsNotTakenForOne() {
         RedirectRule rule = SPEC.rules().getFirst();
         List<NftExpr> exprs = new ArrayList<>(NftRedirectRules.expressions(rule));
-        exprs.set(9, new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, io.iamlet.netlink.nft.Bytes.port(443)));
+        exprs.set(9, new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(443)));
         assertTrue(NftRedirectRules.fromNft(NftRule.of(NFPROTO_INET, "iamlet", "prerouting", exprs, null)).isEmpty());
         exprs = new ArrayList<>(NftRedirectRules.expressions(rule));
         exprs.removeLast();

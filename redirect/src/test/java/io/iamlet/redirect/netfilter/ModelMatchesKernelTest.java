@@ -7,7 +7,7 @@ import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftOp;
+import io.iamlet.netlink.nft.Transaction;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
@@ -82,8 +82,8 @@ class ModelMatchesKernelTest {
         NftChain prerouting = NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST));
         both("kube-proxy's table", o -> {
             try (NftTables t = o.open()) {
-                t.apply(List.of(new NftOp.AddTable(new NftTable(NFPROTO_IPV4, "nat", null)), new NftOp.AddChain(prerouting),
-                        new NftOp.AppendRule(NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy"))),
+                t.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null)).add(prerouting)
+                        .add(NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy")),
                         "kube-proxy");
             }
         });
@@ -97,8 +97,8 @@ class ModelMatchesKernelTest {
         both("nftables block", o -> new NftablesBackend("test", o).blockRules(SPEC));
         both("a refused batch", o -> {
             try (NftTables t = o.open()) {
-                t.apply(List.of(new NftOp.CreateTable(new NftTable(NFPROTO_INET, "half", "x")),
-                        new NftOp.DeleteTable(new NftTable(NFPROTO_INET, "absent", null))), "refused");
+                t.apply(new Transaction().create(new NftTable(NFPROTO_INET, "half", "x"))
+                        .delete(new NftTable(NFPROTO_INET, "absent", null)), "refused");
             }
         });
         both("uninstall", BackendsOnModelTest::uninstall);
