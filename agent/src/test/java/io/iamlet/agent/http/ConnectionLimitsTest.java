@@ -36,7 +36,7 @@ class ConnectionLimitsTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL,
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL,
                 new ServerLimits(Duration.ofSeconds(30), 10_000, 16 * 1024, 64 * 1024, Duration.ofSeconds(30), PER_SOURCE),
                 Duration.ofMillis(500));
     }

@@ -43,7 +43,7 @@ class FloodTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, LIMITS, Duration.ofMillis(500));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, LIMITS, Duration.ofMillis(500));
     }
 
     @AfterEach

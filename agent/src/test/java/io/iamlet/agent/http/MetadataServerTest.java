@@ -3,6 +3,7 @@ package io.iamlet.agent.http;
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.AgentStack;
 import io.iamlet.agent.cli.FlagNames;
+import io.iamlet.agent.log.LogFormat;
 import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -61,16 +62,16 @@ class MetadataServerTest {
     private final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final List<String> bodies = new ArrayList<>();
 
-    private void start(MetadataRoutes.ImdsV2 mode, Set<String> allowedPaths) throws Exception {
+    private void start(ImdsV2 mode, Set<String> allowedPaths) throws Exception {
         api = aws.api();
         sts = aws.sts();
         imds = aws.imds();
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true),
                 RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), allowedPaths, mode,
-                ContainerCredentialsRoute.DISABLED, Optional.empty(), FlagNames.FLAGS),
+                ContainerCredentialsEndpoint.DISABLED, Optional.empty(), FlagNames.FLAGS),
                 AgentStack.Parts.of(api.client(), aws.stsSource(), node, imds.url(), Clock.systemUTC(),
-                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");
         index = wired.index();
         cache = wired.cache();
@@ -88,7 +89,7 @@ class MetadataServerTest {
         aws.api().client().pods().inNamespace("team").resource(Pods.pod("team", "plain", "node-a", "Running", Map.of(), PLAIN)).create();
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "untrusted", "node-a", "untrusted", UNTRUSTED))
                 .create();
-        start(MetadataRoutes.ImdsV2.OPTIONAL, Set.of());
+        start(ImdsV2.OPTIONAL, Set.of());
     }
 
     @AfterEach
@@ -280,7 +281,7 @@ class MetadataServerTest {
     void imdsV2RequiredRefusesV1() throws Exception {
         stop();
         bodies.clear();
-        start(MetadataRoutes.ImdsV2.REQUIRED, Set.of());
+        start(ImdsV2.REQUIRED, Set.of());
         assertEquals(401, get(WEB, "/latest/meta-data/iam/security-credentials/").statusCode());
         String t = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "60")).body();
         assertEquals("reader", call(WEB, "GET", "/latest/meta-data/iam/security-credentials/", Map.of("X-aws-ec2-metadata-token", t)).body());
@@ -306,7 +307,7 @@ class MetadataServerTest {
     void allowMetadataPathOpensOneEntry() throws Exception {
         stop();
         bodies.clear();
-        start(MetadataRoutes.ImdsV2.OPTIONAL, Set.of("user-data"));
+        start(ImdsV2.OPTIONAL, Set.of("user-data"));
         HttpResponse<String> r = get(WEB, "/latest/user-data");
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains(FakeImds.USER_DATA_SECRET));

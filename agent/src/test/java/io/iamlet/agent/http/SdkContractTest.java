@@ -97,7 +97,7 @@ class SdkContractTest {
     @TestFactory
     Stream<DynamicTest> imdsV2Required() throws Exception {
         Family f = IPV4;
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
+        stack = new ServerStack(aws, ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);
         createPod("sdk", "reader", f.pod());
         record Flow(String source, String ttl) {
@@ -130,7 +130,7 @@ class SdkContractTest {
     }
 
     private Stream<DynamicTest> contract(Family f) throws Exception {
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);
         createPod("sdk", "reader", f.pod());
         return cases().stream().map(c -> DynamicTest.dynamicTest(f.name() + " · " + c.source() + ": " + c.fact(), () -> c.check().run(f)));

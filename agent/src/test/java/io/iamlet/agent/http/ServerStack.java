@@ -1,6 +1,7 @@
 package io.iamlet.agent.http;
 
 import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LogFormat;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.AgentStack;
 import io.iamlet.agent.cli.FlagNames;
@@ -41,20 +42,20 @@ final class ServerStack implements AutoCloseable {
 
     private final InetAddress bind;
 
-    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
+    ServerStack(FakeAws aws, ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
         this(aws, mode, limits, lookupBudget, InetAddress.getLoopbackAddress(), Clock.systemUTC());
     }
 
     /** @param bind where the app port listens (::1 for the IPv6 cases); @param tokenClock the IMDSv2 tokens' clock */
-    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
+    ServerStack(FakeAws aws, ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
             throws Exception {
         this.bind = bind;
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true),
-                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsRoute.DISABLED,
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsEndpoint.DISABLED,
                 Optional.empty(), FlagNames.FLAGS),
                 new AgentStack.Parts(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(), tokenClock,
-                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");
         index = wired.index();
         cache = wired.cache();

@@ -34,7 +34,7 @@ class LogBridgeTest {
     @Test
     void aBridgedRecordKeepsItsStackTraceWithCausesOnOneLine() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        RequestLog log = new RequestLog(new PrintStream(bytes, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC());
+        RequestLog log = new RequestLog(new PrintStream(bytes, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC());
         LogBridge.install(log);
         Logger.getLogger("io.fabric8.kubernetes.client.informers").log(Level.WARNING, "informer {0} stopped", new Object[] {"pods"});
         Logger.getLogger("io.fabric8.kubernetes.client.informers").log(Level.WARNING, "informer stopped", failure());
