@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -42,7 +43,7 @@ class ErrorAnswersTest {
 
     @Test
     void theManagementPortRefusesPods() throws Exception {
-        for (String path : java.util.List.of("/metrics", "/debug/store", "/readyz", "/healthz")) {
+        for (String path : List.of("/metrics", "/debug/store", "/readyz", "/healthz")) {
             ServerStack.Reply fromPod = stack.rawTo(stack.server.managementPort(), POD, "GET " + path
                     + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             assertEquals(403, fromPod.status(), path + ": " + fromPod.text());

@@ -1,12 +1,12 @@
 package io.iamlet.agent.http;
 
-import io.iamlet.agent.http.conn.ServerLimits;
-import io.iamlet.agent.AgentStack;
-import io.iamlet.agent.cli.FlagNames;
-import io.iamlet.agent.log.LogFormat;
-import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LogFormat;
+import io.iamlet.agent.log.RequestLog;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
@@ -22,8 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -181,8 +186,8 @@ class MetadataServerTest {
     }
 
     /** One HTTP/1.1 response read by its Content-Length: the server keeps the connection open, as it may. */
-    private static String readOneResponse(java.io.InputStream in) throws java.io.IOException {
-        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    private static String readOneResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
             int b = in.read();
             if (b < 0) {
@@ -191,7 +196,7 @@ class MetadataServerTest {
             head.write(b);
         }
         String headers = head.toString(StandardCharsets.US_ASCII);
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
         int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
         return headers + new String(in.readNBytes(n), StandardCharsets.UTF_8);
     }
@@ -199,7 +204,7 @@ class MetadataServerTest {
     /** kube2iam's README http_proxy workaround: the client sends the request line in absolute form. */
     @Test
     void absoluteFormRequestLinesAreAnswered() throws Exception {
-        try (java.net.Socket socket = new java.net.Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
+        try (Socket socket = new Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
             socket.getOutputStream().write(("GET http://169.254.169.254/latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n"
                     + "Host: 169.254.169.254\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.setSoTimeout(5000);
@@ -352,7 +357,7 @@ class MetadataServerTest {
         assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 2"), metrics);
-        assertTrue(java.util.regex.Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
+        assertTrue(Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
                 "prefetches and requests call STS (how often depends on retry timing): " + metrics);
         assertTrue(metrics.contains("iamlet_sts_seconds_total "), metrics);
         assertTrue(metrics.contains("iamlet_rules{state=\"none\"} 1"), metrics);
@@ -379,6 +384,6 @@ class MetadataServerTest {
             assertTrue(after.contains(series), series + " in\n" + after);
         }
         List<String> families = after.lines().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).toList();
-        assertEquals(families.size(), java.util.Set.copyOf(families).size(), "each family once: " + families);
+        assertEquals(families.size(), Set.copyOf(families).size(), "each family once: " + families);
     }
 }

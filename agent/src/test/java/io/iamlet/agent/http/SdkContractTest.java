@@ -1,8 +1,8 @@
 package io.iamlet.agent.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.iamlet.agent.http.conn.ServerLimits;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.Pods;
@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -348,7 +349,7 @@ class SdkContractTest {
         ServerStack.Reply reply = stack.raw(f.pod(), request);
         String text = reply.text();
         int end = text.indexOf("\r\n\r\n");
-        Map<String, String> headers = new java.util.HashMap<>();
+        Map<String, String> headers = new HashMap<>();
         for (String line : text.substring(0, end).split("\r\n")) {
             int colon = line.indexOf(':');
             if (colon > 0) {

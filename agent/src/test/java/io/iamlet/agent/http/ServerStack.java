@@ -1,10 +1,10 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.LogFormat;
 import io.iamlet.agent.log.RequestLog;
-import io.iamlet.agent.AgentStack;
-import io.iamlet.agent.cli.FlagNames;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
@@ -22,8 +22,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The agent's metadata server over the control module's fakes, in-process, for the security tests: the
@@ -38,7 +42,7 @@ final class ServerStack implements AutoCloseable {
     final MetadataServer server;
     private final AgentStack wired;
     final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-    private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Socket> opened = new CopyOnWriteArrayList<>();
 
     private final InetAddress bind;
 
@@ -99,7 +103,7 @@ final class ServerStack implements AutoCloseable {
             }
         }
         String headText = all.toString(StandardCharsets.ISO_8859_1);
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headText);
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headText);
         if (!head && length.find()) {
             all.write(in.readNBytes(Integer.parseInt(length.group(1))));
         }

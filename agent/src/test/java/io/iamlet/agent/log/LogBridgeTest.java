@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -27,7 +28,7 @@ class LogBridgeTest {
         try {
             throw new IllegalStateException("inner cause");
         } catch (IllegalStateException inner) {
-            return new java.io.IOException("watch failed", inner);
+            return new IOException("watch failed", inner);
         }
     }
 
