@@ -138,8 +138,8 @@ public final class Agent implements AutoCloseable {
     private AgentStack stack(NodeMetadata node, RoleSettings roles, Clock clock) {
         AgentConfig.Credentials credentials = config.credentials();
         StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(credentials.stsEndpoint(),
-                StsRegion.choose(credentials.regionalSts(), credentials.region(), env, node::region), credentials.sessionDuration(),
-                Duration.ofSeconds(10), awsCredentials), clock);
+                StsRegion.choose(credentials.regionalSts(), credentials.region(), env, node::region, config.names()), credentials.sessionDuration(),
+                Duration.ofSeconds(10), awsCredentials), clock, config.names());
         open.add(sts);
         AgentConfig.Rules rules = config.rules();
         Optional<AgentStack.Kernel> kernel = rules.backend() == Backend.EBPF && rules.spec().isPresent()
@@ -149,7 +149,7 @@ public final class Agent implements AutoCloseable {
         AgentStack stack = new AgentStack(new AgentStack.Settings(new PodIndex.Settings(config.node().name(), pods.resync(),
                 pods.lookupBudget(), pods.resolveDuplicates(), pods.apiReadsPerSecond(), PodIndex.Settings.KEEP_API_ANSWERS), roles,
                 CredentialCache.Settings.defaults().withErrorTtl(credentials.errorTtl()), serving.allowedMetadataPaths(), serving.imdsV2(),
-                serving.containerCredentials(), kernel),
+                serving.containerCredentials(), kernel, config.names()),
                 AgentStack.Parts.of(kube, sts, node, serving.metadata(), clock, log),
                 new AgentStack.AgentState(() -> notReady, () -> ruleState, this::redirectCheck), Version.current());
         open.add(stack);

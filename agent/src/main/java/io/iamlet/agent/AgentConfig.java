@@ -6,6 +6,7 @@ import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.settings.SettingNames;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Redirects;
@@ -19,8 +20,10 @@ import java.util.Set;
 /**
  * Everything `iamlet run` was told, checked, in the groups the agent uses them in. Built by the run command from
  * kube2iam-compatible flags.
+ *
+ * @param names how the libraries' messages name a setting: as the flag that gave it
  */
-public record AgentConfig(Node node, Rules rules, Pods pods, Credentials credentials, Serving serving) {
+public record AgentConfig(Node node, Rules rules, Pods pods, Credentials credentials, Serving serving, SettingNames names) {
 
     /** The node the agent serves: its name (the pods of that node) and address (for /healthz and the redirect). */
     public record Node(String name, String hostIp) {

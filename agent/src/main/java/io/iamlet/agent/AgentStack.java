@@ -22,6 +22,7 @@ import io.iamlet.control.pods.IpAddresses;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.policy.RolePolicy;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.control.settings.SettingNames;
 
 import java.net.InetAddress;
 import java.net.URI;
@@ -64,10 +65,11 @@ public final class AgentStack implements AutoCloseable {
      * What the stack is told.
      *
      * @param kernel with the eBPF backend: where its owners map is pinned and the pods' cgroup, so the kernel names callers
+     * @param names  how the control layer's messages name a setting (the agent's flags)
      */
     public record Settings(PodIndex.Settings pods, RoleSettings roles, CredentialCache.Settings cache, Set<String> allowedMetadataPaths,
                            MetadataRoutes.ImdsV2 imdsV2, ContainerCredentialsRoute.Settings containerCredentials,
-                           Optional<Kernel> kernel) {
+                           Optional<Kernel> kernel, SettingNames names) {
         public Settings {
             allowedMetadataPaths = Set.copyOf(allowedMetadataPaths);
         }
@@ -106,14 +108,14 @@ public final class AgentStack implements AutoCloseable {
 
     public AgentStack(Settings settings, Parts parts, AgentState agent, String version) {
         this.parts = parts;
-        index = new PodIndex(parts.kube(), settings.pods());
-        PodRoles roles = new PodRoles(index, new RolePolicy(settings.roles()));
+        index = new PodIndex(parts.kube(), settings.pods(), settings.names());
+        PodRoles roles = new PodRoles(index, new RolePolicy(settings.roles(), settings.names()));
         cache = new CredentialCache(parts.sts(), settings.cache(), parts.clock(), roles::wants);
         PodEventRecorder events = new PodEventRecorder(parts.kube(), settings.pods().nodeName(), parts.clock(), EVENT_REPEAT);
         ContainerCredentialsRoute.Settings containerCredentials = settings.containerCredentials();
         broker = new CredentialBroker(roles, cache, events, containerCredentials.enabled()
                 ? Optional.of(ServiceAccountTokens.of(parts.kube(), containerCredentials.audiences(), containerCredentials.tokenReview(),
-                parts.clock()))
+                parts.clock(), settings.names()))
                 : Optional.empty());
         metrics = new ServerMetrics(version, new ServerMetrics.Sources(cache::stats, index::duplicateCounts, index::freshness,
                 index::apiReads, () -> {

@@ -41,7 +41,7 @@ public final class KubeClients {
             try {
                 config = Config.fromKubeconfig(null, Files.readString(path), path.toString());
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read --kubeconfig " + path + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("cannot read the kubeconfig " + path + ": " + e.getMessage(), e);
             }
         } else if (settings.apiServer().isPresent()) {
             ConfigBuilder builder = new ConfigBuilder(Config.empty()).withMasterUrl(settings.apiServer().get());

@@ -280,8 +280,8 @@ final class DoctorCommand implements Subcommand {
     private void sts(Flags f, Map<String, String> env, List<Finding> findings) {
         try (StsCredentialSource sts = new StsCredentialSource(new StsCredentialSource.Settings(
                 f.get("sts-endpoint").map(URI::create),
-                StsRegion.choose(f.bool("use-regional-sts-endpoint"), f.get("region"), env, node(f)::region),
-                Duration.ofHours(1), Duration.ofSeconds(10), Agent.defaultAwsCredentials()), Clock.systemUTC())) {
+                StsRegion.choose(f.bool("use-regional-sts-endpoint"), f.get("region"), env, node(f)::region, FlagNames.FLAGS),
+                Duration.ofHours(1), Duration.ofSeconds(10), Agent.defaultAwsCredentials()), Clock.systemUTC(), FlagNames.FLAGS)) {
             findings.add(new Finding(Level.OK, "sts", "the agent is " + sts.callerIdentity()));
         } catch (RuntimeException e) {
             findings.add(new Finding(Level.FAIL, "sts", e.getMessage()));

@@ -32,6 +32,7 @@ import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.LineWriter;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.ReadBudget;
 
 /** `iamlet run [flags]`, and bare `iamlet [flags]` as kube2iam is started: every kube2iam flag, plus iamlet's own. */
 final class RunCommand implements Subcommand {
@@ -163,7 +164,8 @@ final class RunCommand implements Subcommand {
                 .orElseThrow(() -> new UsageException("--node is required (in a DaemonSet: env NODE_NAME from spec.nodeName)"));
         String hostIp = RedirectFlags.hostIp(f, env).orElse("");
         AgentConfig.Serving serving = serving(f);
-        return new AgentConfig(new AgentConfig.Node(node, hostIp), rules(f, hostIp, serving.appPort()), pods(f), credentials(f), serving);
+        return new AgentConfig(new AgentConfig.Node(node, hostIp), rules(f, hostIp, serving.appPort()), pods(f), credentials(f), serving,
+                FlagNames.FLAGS);
     }
 
     private static AgentConfig.Rules rules(Flags f, String hostIp, int appPort) {
@@ -257,17 +259,16 @@ final class RunCommand implements Subcommand {
         }
     }
 
+    /** --api-reads-per-second; the range check is ReadBudget's own, this adds the flag's name. */
     private static int apiReadsPerSecond(Flags f) {
+        String value = f.require("api-reads-per-second");
         try {
-            int perSecond = Integer.parseInt(f.require("api-reads-per-second"));
-            if (perSecond >= 0) {
-                return perSecond;
-            }
+            return ReadBudget.checkPerSecond(Integer.parseInt(value));
         } catch (NumberFormatException e) {
-            // answered below
+            throw new UsageException("--api-reads-per-second must be a whole number, not '" + value + "'");
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--api-reads-per-second: " + e.getMessage());
         }
-        throw new UsageException("--api-reads-per-second must be a whole number, 0 or more (0: never ask the API server on a lookup), not '"
-                + f.require("api-reads-per-second") + "'");
     }
 
     /** The API flags; the conflict check is ApiSettings' own, this adds the flag names. */

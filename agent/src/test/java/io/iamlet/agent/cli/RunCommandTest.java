@@ -114,7 +114,7 @@ class RunCommandTest {
                 new Case(List.of("--node=n", "--default-role=a", "--auto-discover-default-role"), "alternatives"),
                 new Case(List.of("--node=n", "--base-role-arn=arn:aws:iam::12:role/"), "--base-role-arn: invalid base role ARN"),
                 new Case(List.of("--node=n", "--sts-endpoint=not a url"), "--sts-endpoint must be a URL"),
-                new Case(List.of("--node=n", "--api-reads-per-second=-1"), "--api-reads-per-second must be a whole number, 0 or more"),
+                new Case(List.of("--node=n", "--api-reads-per-second=-1"), "--api-reads-per-second: API reads per second must be 0 or more"),
                 new Case(List.of("--node=n", "--api-reads-per-second=lots"), "--api-reads-per-second must be a whole number"),
                 new Case(List.of("--node=n", "--no-such-flag"), "unknown flag --no-such-flag"))) {
             Exception e = assertThrows(IllegalArgumentException.class, () -> config(Map.of(), c.args().toArray(String[]::new)),

@@ -2,6 +2,7 @@ package io.iamlet.agent.http;
 
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
 import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -107,7 +108,7 @@ class ContainerCredentialsRouteTest {
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(300), true),
                 RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), MetadataRoutes.ImdsV2.OPTIONAL,
                 new ContainerCredentialsRoute.Settings(true, ContainerCredentialsRoute.DEFAULT_PATH,
-                        TokenVerifier.Settings.audiences(Set.of("iamlet")), mode), Optional.empty()),
+                        TokenVerifier.Settings.audiences(Set.of("iamlet")), mode), Optional.empty(), FlagNames.FLAGS),
                 AgentStack.Parts.of(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(),
                         new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");

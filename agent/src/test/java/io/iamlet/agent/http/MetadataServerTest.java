@@ -2,6 +2,7 @@ package io.iamlet.agent.http;
 
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
 import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -67,7 +68,7 @@ class MetadataServerTest {
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true),
                 RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), allowedPaths, mode,
-                ContainerCredentialsRoute.DISABLED, Optional.empty()),
+                ContainerCredentialsRoute.DISABLED, Optional.empty(), FlagNames.FLAGS),
                 AgentStack.Parts.of(api.client(), aws.stsSource(), node, imds.url(), Clock.systemUTC(),
                         new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");

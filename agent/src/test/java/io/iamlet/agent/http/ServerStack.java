@@ -3,6 +3,7 @@ package io.iamlet.agent.http;
 import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
@@ -51,7 +52,7 @@ final class ServerStack implements AutoCloseable {
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true),
                 RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsRoute.DISABLED,
-                Optional.empty()),
+                Optional.empty(), FlagNames.FLAGS),
                 new AgentStack.Parts(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(), tokenClock,
                         new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");

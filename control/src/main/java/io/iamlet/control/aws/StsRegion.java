@@ -1,5 +1,7 @@
 package io.iamlet.control.aws;
 
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 import software.amazon.awssdk.regions.Region;
 
 import java.util.Map;
@@ -16,6 +18,12 @@ public final class StsRegion {
      * Regional endpoints keep working when us-east-1 (the global endpoint's home) has trouble.
      */
     public static Region choose(boolean regional, Optional<String> flag, Map<String, String> env, Callable<String> fromMetadata) {
+        return choose(regional, flag, env, fromMetadata, SettingNames.FIELDS);
+    }
+
+    /** As above; the error names settings as {@code names} does (the agent's flags). */
+    public static Region choose(boolean regional, Optional<String> flag, Map<String, String> env, Callable<String> fromMetadata,
+                                SettingNames names) {
         if (!regional) {
             return Region.AWS_GLOBAL;
         }
@@ -28,7 +36,7 @@ public final class StsRegion {
         try {
             return Region.of(fromMetadata.call());
         } catch (Exception e) {
-            throw new IllegalStateException("--use-regional-sts-endpoint needs a region: set --region or AWS_REGION"
+            throw new IllegalStateException(names.of(Setting.REGIONAL_STS) + " needs a region: set " + names.of(Setting.REGION) + " or AWS_REGION"
                     + " (the node's metadata did not tell: " + e.getMessage() + ")", e);
         }
     }

@@ -3,6 +3,8 @@ package io.iamlet.control.credentials;
 import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.policy.SessionTag;
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -54,10 +56,18 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
     private final StsClient client;
     private final Settings settings;
     private final Clock clock;
+    private final SettingNames names;
 
+    /** A source whose errors name settings by their fields. */
     public StsCredentialSource(Settings settings, Clock clock) {
+        this(settings, clock, SettingNames.FIELDS);
+    }
+
+    /** @param names how errors name a setting (the agent's flags) */
+    public StsCredentialSource(Settings settings, Clock clock, SettingNames names) {
         this.settings = settings;
         this.clock = clock;
+        this.names = names;
         StsClientBuilder builder = StsClient.builder()
                 .region(settings.region())
                 .credentialsProvider(settings.credentials())
@@ -120,7 +130,7 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
                     : policy.isPresent() && ("MalformedPolicyDocument".equals(code) || "PackedPolicyTooLarge".equals(code)) ? 400 : 500;
             String fix = "";
             if ("AccessDenied".equals(code) && message != null && message.contains("sts:TagSession")) {
-                fix = ". Session tags are on (--session-tags): either allow sts:TagSession next to sts:AssumeRole in the trust policy of "
+                fix = ". Session tags are on (" + names.of(Setting.SESSION_TAGS) + "): either allow sts:TagSession next to sts:AssumeRole in the trust policy of "
                         + role + ", or opt this pod or its namespace out with the annotation " + RoleSettings.SESSION_TAGS_KEY + ": \"false\"";
             } else if ("AccessDenied".equals(code) && as != null) {
                 // The second link of a chain: the node's role is not the caller here, the pod's first role is.

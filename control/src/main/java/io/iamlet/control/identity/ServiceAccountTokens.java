@@ -1,6 +1,7 @@
 package io.iamlet.control.identity;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.settings.SettingNames;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +21,14 @@ public record ServiceAccountTokens(TokenVerifier verifier, ServiceAccountAnnotat
 
     /** Tokens with one of {@code audiences}, checked as {@code mode} says, against the cluster behind {@code kube}. */
     public static ServiceAccountTokens of(KubernetesClient kube, Set<String> audiences, TokenVerifier.Mode mode, Clock clock) {
-        return new ServiceAccountTokens(new TokenVerifier(kube, new TokenVerifier.Settings(audiences, mode, CLOCK_SKEW, API_TIMEOUT), clock),
+        return of(kube, audiences, mode, clock, SettingNames.FIELDS);
+    }
+
+    /** As {@link #of(KubernetesClient, Set, TokenVerifier.Mode, Clock)}; refusals name settings as {@code names} does. */
+    public static ServiceAccountTokens of(KubernetesClient kube, Set<String> audiences, TokenVerifier.Mode mode, Clock clock,
+                                          SettingNames names) {
+        return new ServiceAccountTokens(new TokenVerifier(kube, new TokenVerifier.Settings(audiences, mode, CLOCK_SKEW, API_TIMEOUT, names),
+                clock),
                 new ServiceAccountAnnotations(kube, SERVICE_ACCOUNT_TTL, clock));
     }
 }

@@ -12,6 +12,8 @@ import com.nimbusds.jwt.SignedJWT;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 
 import java.text.ParseException;
 import java.time.Clock;
@@ -44,13 +46,21 @@ public final class TokenVerifier {
     /** --token-review. */
     public enum Mode { AUTO, ALWAYS, NEVER }
 
-    /** @param audiences accepted {@code aud} values: --token-audience, plus {@link #EKS_AUDIENCE} */
-    public record Settings(Set<String> audiences, Mode mode, Duration clockSkew, Duration apiTimeout) {
+    /**
+     * @param audiences accepted {@code aud} values: --token-audience, plus {@link #EKS_AUDIENCE}
+     * @param names     how refusals name a setting (the agent's flags)
+     */
+    public record Settings(Set<String> audiences, Mode mode, Duration clockSkew, Duration apiTimeout, SettingNames names) {
         public Settings {
             audiences = Set.copyOf(audiences);
             if (audiences.isEmpty()) {
                 throw new IllegalArgumentException("at least one token audience is needed");
             }
+        }
+
+        /** Refusals name settings by their fields. */
+        public Settings(Set<String> audiences, Mode mode, Duration clockSkew, Duration apiTimeout) {
+            this(audiences, mode, clockSkew, apiTimeout, SettingNames.FIELDS);
         }
 
         /** The flag's audiences plus the EKS one. */
@@ -196,7 +206,7 @@ public final class TokenVerifier {
                 sent = "unreadable";
             }
             return "the token's audience " + sent + " is not one of " + settings.audiences()
-                    + " (the projected token's audience must match --token-audience)";
+                    + " (the projected token's audience must match " + settings.names().of(Setting.TOKEN_AUDIENCES) + ")";
         }
         return message;
     }

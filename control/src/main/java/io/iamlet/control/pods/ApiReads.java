@@ -3,6 +3,8 @@ package io.iamlet.control.pods;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 
 import java.time.Duration;
 import java.util.List;
@@ -26,19 +28,27 @@ final class ApiReads {
     private final ReadBudget budget;
     private final SharedReads<Pod> pods;
     private final SharedReads<List<PodInfo>> nodePods;
+    private final SettingNames names;
 
-    ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock) {
+    ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock,
+             SettingNames names) {
         this.client = client;
         this.nodeName = nodeName;
         this.timeout = timeout;
         this.budget = budget;
         this.pods = new SharedReads<>(budget, keep, nanoClock);
         this.nodePods = new SharedReads<>(budget, keep, nanoClock);
+        this.names = names;
     }
 
     /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
     SharedReads.Read<Pod> pod(String namespace, String name, boolean outage) {
-        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+        return pod(namespace, name, outage, null);
+    }
+
+    /** {@link #pod(String, String, boolean)}, waiting at most {@code patience} (null: as long as the read takes). */
+    SharedReads.Read<Pod> pod(String namespace, String name, boolean outage, Duration patience) {
+        return pods.read(namespace + "/" + name, outage, patience, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
     }
 
     /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */
@@ -52,7 +62,7 @@ final class ApiReads {
 
     /** Why a lookup was answered without the API server, for the log and the 503's body. */
     String overBudget() {
-        return "this node's API reads are at their budget (--api-reads-per-second=" + budget.perSecond() + "): try again shortly";
+        return "this node's API reads are at their budget (" + names.of(Setting.API_READS_PER_SECOND) + "=" + budget.perSecond() + "): try again shortly";
     }
 
     SharedReads.Counts counts() {

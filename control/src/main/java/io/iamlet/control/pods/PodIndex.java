@@ -1,6 +1,8 @@
 package io.iamlet.control.pods;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.stream.Collectors;
  */
 public final class PodIndex implements AutoCloseable {
     /**
+     * @param nodeName          the node whose pods the index holds (required: the agent's command line checks it)
      * @param lookupBudget      how long a lookup of an unknown IP waits for the informer to learn it
      *                          (kube2iam's --backoff-max-elapsed-time)
      * @param resolveDuplicates ask the API server when two live pods claim one IP
@@ -31,16 +34,11 @@ public final class PodIndex implements AutoCloseable {
         public static final Duration KEEP_API_ANSWERS = Duration.ofSeconds(1);
 
         /**
-         * @param apiReadsPerSecond API reads a lookup may start in any one second, node-wide ({@link ReadBudget})
+         * @param apiReadsPerSecond API reads a lookup may start in any one second, node-wide ({@link ReadBudget#checkPerSecond})
          * @param keepApiAnswers    how long an API answer is reused by later lookups (at most 1 s, {@link SharedReads})
          */
         public Settings {
-            if (nodeName == null || nodeName.isBlank()) {
-                throw new IllegalArgumentException("the node name is required: the index holds that node's pods");
-            }
-            if (apiReadsPerSecond < 0) {
-                throw new IllegalArgumentException("the API reads per second must be 0 or more, not " + apiReadsPerSecond);
-            }
+            ReadBudget.checkPerSecond(apiReadsPerSecond);
         }
 
         public Settings(String nodeName, Duration resyncPeriod, Duration lookupBudget, boolean resolveDuplicates) {
@@ -85,15 +83,23 @@ public final class PodIndex implements AutoCloseable {
     }
 
     private final Settings settings;
+    private final SettingNames names;
     private final PodTable table = new PodTable();
     private final PodInformers informers;
     private final ApiConfirmation api;
 
+    /** An index whose messages name settings by their fields. */
     public PodIndex(KubernetesClient client, Settings settings) {
+        this(client, settings, SettingNames.FIELDS);
+    }
+
+    /** @param names how the messages name a setting (the agent's flags) */
+    public PodIndex(KubernetesClient client, Settings settings, SettingNames names) {
         this.settings = settings;
+        this.names = names;
         this.informers = new PodInformers(client, settings.nodeName(), settings.resyncPeriod(), table);
         this.api = new ApiConfirmation(new ApiReads(client, settings.nodeName(), settings.lookupBudget(),
-                new ReadBudget(settings.apiReadsPerSecond()), settings.keepApiAnswers(), System::nanoTime), table, settings.nodeName());
+                new ReadBudget(settings.apiReadsPerSecond()), settings.keepApiAnswers(), System::nanoTime, names), table, settings.nodeName());
     }
 
     /** The node whose pods this index holds. */
@@ -149,7 +155,7 @@ public final class PodIndex implements AutoCloseable {
             return settings.resolveDuplicates()
                     ? api.settleDuplicate(claim.ip(), live, notCurrent() != null)
                     : new PodLookup.Ambiguous(ApiConfirmation.describeClaim(claim.ip(), live)
-                    + "; enable --resolve-duplicate-cache-ips to ask the API server");
+                    + "; enable " + names.of(Setting.RESOLVE_DUPLICATES) + " to ask the API server");
         }
         if (!claim.claimants().isEmpty()) {
             return new PodLookup.NotFound("no live pod has IP " + ip + " (" + claim.claimants().stream()

@@ -20,12 +20,18 @@ public final class ReadBudget {
     private int next;
     private int used;
 
+    /** The one check of a budget; the CLI adds which flag gave it. */
+    public static int checkPerSecond(int perSecond) {
+        if (perSecond < 0) {
+            throw new IllegalArgumentException("API reads per second must be 0 or more (0: the index never asks the API server on a"
+                    + " lookup), not " + perSecond);
+        }
+        return perSecond;
+    }
+
     /** @param perSecond reads started in any one-second window; 0 means the index never asks the API server on a lookup */
     public ReadBudget(int perSecond, LongSupplier nanoClock) {
-        if (perSecond < 0) {
-            throw new IllegalArgumentException("API reads per second must be 0 or more, not " + perSecond);
-        }
-        this.starts = new long[perSecond];
+        this.starts = new long[checkPerSecond(perSecond)];
         this.nanoClock = nanoClock;
     }
 

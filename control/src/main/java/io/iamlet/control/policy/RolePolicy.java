@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.iamlet.control.pods.NamespaceInfo;
 import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.settings.Setting;
+import io.iamlet.control.settings.SettingNames;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +28,7 @@ public final class RolePolicy {
     private static final Pattern EXTERNAL_ID = Pattern.compile("[\\w+=,.@:/-]{2,1224}");
 
     private final RoleSettings settings;
+    private final SettingNames names;
     private final Optional<RoleArn> defaultArn;
     // Annotation text -> ARN and ARN -> display name, remembered: decide() runs on every request, and a node's
     // pods name a handful of roles. Bounded like the patterns below.
@@ -42,8 +45,15 @@ public final class RolePolicy {
     /** Session policy text to its problem (empty: fit to send): parsing 2 KiB of JSON on every request is not free. */
     private final ConcurrentHashMap<String, Optional<String>> policyProblems = new ConcurrentHashMap<>();
 
+    /** A policy whose refusals name settings by their fields. */
     public RolePolicy(RoleSettings settings) {
+        this(settings, SettingNames.FIELDS);
+    }
+
+    /** @param names how refusals name a setting (the agent's flags) */
+    public RolePolicy(RoleSettings settings, SettingNames names) {
         this.settings = settings;
+        this.names = names;
         this.defaultArn = settings.defaultRole().flatMap(this::normalise);
     }
 
@@ -211,7 +221,7 @@ public final class RolePolicy {
         } else {
             if (settings.baseArn().isEmpty()) {
                 return new Resolved(null, new RoleDecision.Denied(500, "pod " + pod.key() + ": " + what + " '" + annotation
-                        + "' is a bare name but no base ARN is known: set --base-role-arn or --auto-discover-base-arn"));
+                        + "' is a bare name but no base ARN is known: " + setBaseArn()));
             }
             try {
                 arn = settings.baseArn().get().withName(annotation);
@@ -265,15 +275,19 @@ public final class RolePolicy {
             return Optional.empty();
         }
         if (settings.baseArn().isEmpty()) {
-            return Optional.of("cross-account roles are not allowed and the node's own account is unknown"
-                    + " (set --base-role-arn or --auto-discover-base-arn)");
+            return Optional.of("cross-account roles are not allowed and the node's own account is unknown ("
+                    + setBaseArn() + ")");
         }
         RoleArn.Base base = settings.baseArn().get();
         if (!base.account().equals(arn.account()) || !base.partition().equals(arn.partition())) {
             return Optional.of("role " + arn + " is in another account or partition than " + base
-                    + " and cross-account roles are not allowed (--allow-cross-account=false)");
+                    + " and cross-account roles are not allowed (" + names.of(Setting.ALLOW_CROSS_ACCOUNT) + "=false)");
         }
         return Optional.empty();
+    }
+
+    private String setBaseArn() {
+        return "set " + names.of(Setting.BASE_ROLE_ARN) + " or " + names.of(Setting.AUTO_DISCOVER_BASE_ARN);
     }
 
     /** Empty when allowed, else why not. The default role never gets here: it is always allowed. */

@@ -64,6 +64,6 @@ class NodeMetadataTest {
                 () -> StsRegion.choose(true, Optional.empty(), Map.of(), () -> {
                     throw new IOException("no metadata");
                 }));
-        assertTrue(e.getMessage().contains("set --region or AWS_REGION"), e.getMessage());
+        assertTrue(e.getMessage().contains("regionalSts needs a region: set region or AWS_REGION"), e.getMessage());
     }
 }

@@ -83,7 +83,7 @@ class RolePolicyTest {
         denied(policy.decide(pod("t", "p", "x".repeat(65), null), Optional.empty()), 404, "not a valid IAM role name");
         denied(policy.decide(pod("t", "p", "reader", "bad id!"), Optional.empty()), 404, "external-id");
         denied(new RolePolicy(RoleSettings.defaults()).decide(pod("t", "p", "reader", null), Optional.empty()), 500,
-                "set --base-role-arn");
+                "set baseArn or autoDiscoverBaseArn");
         assertEquals(Optional.of("ext-42"), allowed(policy.decide(pod("t", "p", "reader", "ext-42"), Optional.empty())).externalId());
     }
 
