@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -41,6 +43,10 @@ public final class SharedReads<T> {
         /** The budget had no room for a new read and no answer was in flight or kept. */
         record OverBudget<T>() implements Read<T> {
         }
+
+        /** The read (started, or in flight) did not answer within the caller's patience; it goes on and is kept. */
+        record Late<T>() implements Read<T> {
+        }
     }
 
     /** Reads started, lookups that took another's read (in flight or kept), lookups refused a read. */
@@ -50,6 +56,8 @@ public final class SharedReads<T> {
     private static final class Flight<T> {
         final CompletableFuture<T> answer = new CompletableFuture<>();
         volatile long doneNanos;
+        /** The read that refreshes this kept answer ahead of its window's end, once started. */
+        volatile Flight<T> next;
 
         boolean usable(long now, long keepNanos) {
             return !answer.isDone() || now - doneNanos <= keepNanos;
@@ -70,38 +78,82 @@ public final class SharedReads<T> {
         return read(key, true, call);
     }
 
-    /**
-     * The answer for {@code key}: from a read in flight, else from {@code call} run on this thread. During an
-     * {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure of the
-     * read is thrown to every lookup that shares it.
-     */
+    /** {@link #read(String, boolean, Duration, Supplier)}, waiting as long as the read takes. */
     public Read<T> read(String key, boolean outage, Supplier<T> call) {
+        return read(key, outage, null, call);
+    }
+
+    /**
+     * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own).
+     * During an {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure
+     * of the read is thrown to every lookup that shares it. With a {@code patience} (null: none needed), a
+     * lookup waits at most that long for a read and is told {@link Read.Late} after it; the read goes on.
+     */
+    public Read<T> read(String key, boolean outage, Duration patience, Supplier<T> call) {
         long keep = outage ? keepNanos : -1;
         Flight<T> mine = new Flight<>();
         Flight<T> flight = flights.compute(key, (k, old) -> {
             if (old != null && old.usable(nanoClock.getAsLong(), keep)) {
                 return old;
             }
+            if (old != null && old.next != null && outage) {
+                return old.next; // its window ended while the refresh was on its way: wait for the refresh
+            }
             return !outage || budget.tryAcquire() ? mine : old;
         });
         if (flight == mine) {
             started.increment();
             forgetOld();
-            try {
-                T value = call.get();
-                finish(mine, () -> mine.answer.complete(value));
-                return new Read.Answered<>(value);
-            } catch (RuntimeException e) {
-                finish(mine, () -> mine.answer.completeExceptionally(e));
-                throw e;
-            }
-        }
-        if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
+            start(mine, call, () -> {
+            });
+        } else if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
             overBudget.increment();
             return new Read.OverBudget<>();
+        } else {
+            shared.increment();
+            if (outage) {
+                refreshAhead(key, flight, call);
+            }
         }
-        shared.increment();
-        return new Read.Answered<>(await(flight));
+        return await(flight, patience);
+    }
+
+    /** Runs {@code call} for {@code flight} on a virtual thread of its own, so that a lookup may stop waiting for it. */
+    private void start(Flight<T> flight, Supplier<T> call, Runnable then) {
+        Thread.ofVirtual().name("api-read").start(() -> {
+            try {
+                T value = call.get();
+                finish(flight, () -> flight.answer.complete(value));
+            } catch (RuntimeException e) {
+                finish(flight, () -> flight.answer.completeExceptionally(e));
+            }
+            then.run();
+        });
+    }
+
+    /**
+     * In the last quarter of a kept answer's window, one lookup starts the next read (within the budget) on a
+     * thread of its own and takes the kept answer meanwhile, as every other lookup does. Otherwise the pod's
+     * requests all wait for the read that replaces it once a window (a read's time in the API server, which
+     * on its bad day is long): the tail of the latency during an outage. The window itself does not grow: a
+     * lookup after it ends waits for the refresh.
+     */
+    private void refreshAhead(String key, Flight<T> kept, Supplier<T> call) {
+        if (!kept.answer.isDone() || kept.next != null || nanoClock.getAsLong() - kept.doneNanos < keepNanos - keepNanos / 4) {
+            return;
+        }
+        Flight<T> next = new Flight<>();
+        flights.computeIfPresent(key, (k, current) -> {
+            if (current == kept && kept.next == null && budget.tryAcquire()) {
+                kept.next = next;
+            }
+            return current;
+        });
+        if (kept.next != next) {
+            return;
+        }
+        started.increment();
+        start(next, call, () -> flights.replace(key, kept, next));
     }
 
     private void finish(Flight<T> flight, Runnable complete) {
@@ -109,9 +161,11 @@ public final class SharedReads<T> {
         complete.run();
     }
 
-    private static <T> T await(Flight<T> flight) {
+    private Read<T> await(Flight<T> flight, Duration patience) {
         try {
-            return flight.answer.get();
+            return new Read.Answered<>(patience == null ? flight.answer.get() : flight.answer.get(patience.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return new Read.Late<>();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof KubernetesClientException k ? k
                     : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());

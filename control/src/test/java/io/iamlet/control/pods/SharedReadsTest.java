@@ -74,6 +74,71 @@ class SharedReadsTest {
         assertEquals("other 3", value(reads.read("other", () -> "other " + calls.incrementAndGet())), "another key has its own read");
     }
 
+    /**
+     * The outage's latency tail: every pod's requests waited for the read that replaced its kept answer, once
+     * a window. In the window's last quarter one lookup starts that read in the background; nobody waits for
+     * it while the kept answer stands, and nobody gets an answer older than the window.
+     */
+    @Test
+    void aKeptAnswerIsRefreshedAheadOfItsEndWithoutAnyLookupWaiting() throws Exception {
+        SharedReads<String> reads = reads(100, Duration.ofMillis(1000));
+        assertEquals("read 1", value(reads.read("k", () -> "read 1")));
+        CountDownLatch refreshing = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        now.addAndGet(700 * MS);
+        assertEquals("read 1", value(reads.read("k", () -> "never")), "70% of the window: no refresh yet");
+        now.addAndGet(100 * MS);
+        assertEquals("read 1", value(reads.read("k", () -> {
+            calls.incrementAndGet();
+            refreshing.countDown();
+            await(release);
+            return "read 2";
+        })), "the refresh's starter does not wait for it");
+        assertTrue(refreshing.await(5, TimeUnit.SECONDS));
+        for (int i = 0; i < 50; i++) {
+            assertEquals("read 1", value(reads.read("k", () -> "a second refresh")), "one refresh at a time; the kept answer stands");
+        }
+        now.addAndGet(200 * MS + 1);
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<String> late = threads.submit(() -> value(reads.read("k", () -> "a read beside the refresh")));
+            Thread.sleep(50);
+            assertFalse(late.isDone(), "past the window a lookup waits for the refresh in flight, not for a kept answer");
+            release.countDown();
+            assertEquals("read 2", late.get(5, TimeUnit.SECONDS));
+        }
+        assertEquals(1, calls.get());
+        assertEquals(2, reads.counts().started(), "the first read and one refresh");
+        assertEquals("read 2", value(reads.read("k", () -> "never")), "the refresh's answer is kept from when it came");
+
+        SharedReads<String> spent = reads(1, Duration.ofMillis(1000));
+        assertEquals("read 1", value(spent.read("k", () -> "read 1")));
+        now.addAndGet(900 * MS);
+        assertEquals("read 1", value(spent.read("k", () -> "no room")), "a refresh needs room in the budget too");
+        now.addAndGet(101 * MS);
+        assertEquals("over budget", value(spent.read("k", () -> "no room")));
+        assertEquals(1, spent.counts().started());
+    }
+
+    @Test
+    void aLookupWithPatienceIsToldItsReadIsLateAndTheReadGoesOnAndIsKept() throws Exception {
+        SharedReads<String> reads = reads(100, Duration.ofSeconds(1));
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        Duration patience = Duration.ofMillis(20);
+        assertInstanceOf(SharedReads.Read.Late.class, reads.read("k", true, patience, () -> {
+            calls.incrementAndGet();
+            await(release);
+            return "slow";
+        }), "the read's starter stops waiting too");
+        assertInstanceOf(SharedReads.Read.Late.class, reads.read("k", true, patience, () -> "a second read"));
+        release.countDown();
+        assertEquals("slow", value(reads.read("k", true, null, () -> "a third read")), "without patience: waits for the read in flight");
+        assertEquals("slow", value(reads.read("k", true, patience, () -> "a fourth read")), "and it is kept");
+        assertEquals(1, calls.get());
+        assertEquals(new SharedReads.Counts(1, 3, 0), reads.counts());
+    }
+
     @Test
     void aFailureIsSharedAndKeptTooSoADownApiServerIsNotAskedAgainAtOnce() {
         SharedReads<String> reads = reads(100, Duration.ofMillis(500));

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reported, not asserted.
  * <p>
  * {@code Bench --api-outage [--pods=N] [--real-pods=K (8)] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
- * [--agent-flag=FLAG]...}
+ * [--agent-flag=FLAG]... [--agent-log=FILE]}
  */
 final class ApiOutageBench {
     private static final int MANAGEMENT_PORT = 8182;
@@ -46,7 +46,8 @@ final class ApiOutageBench {
     private ApiOutageBench() {
     }
 
-    record Options(int pods, int realPods, int connections, int durationSeconds, int maxReadsPerSecond, List<String> agentFlags) {
+    record Options(int pods, int realPods, int connections, int durationSeconds, int maxReadsPerSecond, List<String> agentFlags,
+                   java.util.Optional<Path> agentLog) {
         static Options parse(String[] args) {
             int pods = 110;
             int realPods = 8;
@@ -54,6 +55,7 @@ final class ApiOutageBench {
             int duration = 10;
             int maxReads = 10;
             List<String> agentFlags = new ArrayList<>();
+            java.util.Optional<Path> agentLog = java.util.Optional.empty();
             for (String a : args) {
                 if (a.equals("--api-outage")) {
                     continue;
@@ -69,13 +71,14 @@ final class ApiOutageBench {
                     case "--duration" -> duration = Integer.parseInt(kv[1]);
                     case "--max-reads-per-second" -> maxReads = Integer.parseInt(kv[1]);
                     case "--agent-flag" -> agentFlags.add(kv[1]);
+                    case "--agent-log" -> agentLog = java.util.Optional.of(Path.of(kv[1]));
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0] + " (with --api-outage)");
                 }
             }
             if (realPods < 1 || pods < realPods) {
                 throw new IllegalArgumentException("--real-pods must be 1 or more and at most --pods");
             }
-            return new Options(pods, realPods, connections, duration, maxReads, List.copyOf(agentFlags));
+            return new Options(pods, realPods, connections, duration, maxReads, List.copyOf(agentFlags), agentLog);
         }
     }
 
@@ -187,6 +190,9 @@ final class ApiOutageBench {
         List<Bench.Load> after = load(real, script, options.connections(), 3);
         long afterReads = reads(api, afterFrom, System.nanoTime()).stream().filter(r -> !r.path().contains("watch=true")).count();
         agent.stop();
+        if (options.agentLog().isPresent()) {
+            Files.writeString(options.agentLog().get(), agent.log());
+        }
 
         long requests = outage.stream().mapToLong(Bench.Load::requests).sum();
         double seconds = (loadTo - loadFrom) / 1e9;
