@@ -1,26 +1,27 @@
 package io.iamlet.redirect.iptables;
 
+import io.iamlet.netlink.NetlinkNftTables;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftReader;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Compat;
+import io.iamlet.netlink.nft.expr.Verdict;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.netfilter.InstalledRules;
-import io.iamlet.redirect.netfilter.NetfilterRedirect;
-import io.iamlet.redirect.netfilter.RuleChange;
 import io.iamlet.redirect.netfilter.IamletTable;
-import io.iamlet.redirect.netfilter.IptablesChains;
+import io.iamlet.redirect.netfilter.InstalledRules;
 import io.iamlet.redirect.netfilter.IptablesChains.FamilyState;
+import io.iamlet.redirect.netfilter.IptablesChains;
+import io.iamlet.redirect.netfilter.NetfilterRedirect;
 import io.iamlet.redirect.netfilter.NftRedirectRules;
-import io.iamlet.netlink.NetlinkNftTables;
-import io.iamlet.netlink.nft.NftReader;
-import io.iamlet.netlink.nft.NftTables;
-import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftRule;
-import io.iamlet.netlink.nft.NftTable;
-import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.redirect.netfilter.RuleChange;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -34,10 +35,10 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
+import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
 import static io.iamlet.redirect.netfilter.IptablesChains.CHAIN;
 import static io.iamlet.redirect.netfilter.IptablesChains.PREROUTING;
 import static io.iamlet.redirect.netfilter.IptablesChains.TABLE;
-import static io.iamlet.netlink.NetlinkConstants.NF_IP_PRI_NAT_DST;
 
 /**
  * The redirect written into iptables' own {@code nat} table the way iptables-nft writes it, for operators
@@ -264,7 +265,7 @@ public final class IptablesBackend extends NetfilterRedirect {
     }
 
     private static String names(NftRule rule) {
-        return rule.expressions().stream().map(e -> e instanceof NftExpr.Target t ? "target " + t.targetName()
-                : e instanceof NftExpr.Verdict v && v.chain() != null ? "jump " + v.chain() : e.name()).collect(Collectors.joining(" "));
+        return rule.expressions().stream().map(e -> e instanceof Compat t ? t.name() + " " + t.xtName()
+                : e instanceof Verdict v && v.chain() != null ? "jump " + v.chain() : e.name()).collect(Collectors.joining(" "));
     }
 }

@@ -1,11 +1,11 @@
 package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.NftExpr;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
