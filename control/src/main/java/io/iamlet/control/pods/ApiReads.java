@@ -76,7 +76,11 @@ final class ApiReads {
      * connection errors) could otherwise hold a pod's request for many seconds.
      */
     private <T> T ask(Supplier<T> call) {
-        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call, Thread.ofVirtual().name("pod-lookup")::start);
+        // A platform thread: parsing the answer (a list of the node's pods is hundreds of KiB on a real node) is
+        // CPU work that does not yield, and on a virtual thread it holds the agent's one carrier: every pod's
+        // request waited for it (docs/performance.md, the API outage). At most --api-reads-per-second of
+        // these a second during an outage, and a few for tokens otherwise.
+        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call, Thread.ofPlatform().daemon().name("pod-lookup")::start);
         try {
             return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
