@@ -40,9 +40,6 @@ public final class MetadataRoutes {
     private static final Pattern CREDENTIALS = Pattern.compile("/([^/]+)/meta-data/iam/security-credentials(-extended)?/(.+?)/?");
     private static final Pattern VERSIONED = Pattern.compile("/([^/]+)/(.*)");
 
-    /** Whether pods must use IMDSv2 (--imds-v2). */
-    public enum ImdsV2 { OPTIONAL, REQUIRED }
-
     private final CredentialBroker broker;
     private final MetadataTokens tokens;
     private final MetadataProxy proxy;
