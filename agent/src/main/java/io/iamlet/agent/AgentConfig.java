@@ -1,9 +1,9 @@
 package io.iamlet.agent;
 
-import io.iamlet.agent.http.ContainerCredentialsRoute;
-import io.iamlet.agent.http.MetadataRoutes;
+import io.iamlet.agent.http.ContainerCredentialsEndpoint;
+import io.iamlet.agent.http.ImdsV2;
 import io.iamlet.agent.http.conn.ServerLimits;
-import io.iamlet.agent.log.RequestLog;
+import io.iamlet.agent.log.LogFormat;
 import io.iamlet.control.KubeClients;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.settings.SettingNames;
@@ -62,8 +62,8 @@ public record AgentConfig(Node node, Rules rules, Pods pods, Credentials credent
      * @param containerCredentials the container-credentials endpoint's path, token audiences and TokenReview use
      * @param limits               idle timeout, connection cap and request sizes of the app and management ports
      */
-    public record Serving(int appPort, int metricsPort, URI metadata, Set<String> allowedMetadataPaths, MetadataRoutes.ImdsV2 imdsV2,
-                          ContainerCredentialsRoute.Settings containerCredentials, ServerLimits limits, RequestLog.Format logFormat,
+    public record Serving(int appPort, int metricsPort, URI metadata, Set<String> allowedMetadataPaths, ImdsV2 imdsV2,
+                          ContainerCredentialsEndpoint containerCredentials, ServerLimits limits, LogFormat logFormat,
                           boolean debug) {
         public Serving {
             allowedMetadataPaths = Set.copyOf(allowedMetadataPaths);

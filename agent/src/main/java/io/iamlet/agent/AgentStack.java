@@ -1,6 +1,8 @@
 package io.iamlet.agent;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.agent.http.ImdsV2;
+import io.iamlet.agent.http.ContainerCredentialsEndpoint;
 import io.iamlet.agent.http.ContainerCredentialsRoute;
 import io.iamlet.agent.http.KernelIdentity;
 import io.iamlet.agent.http.MetadataProxy;
@@ -68,7 +70,7 @@ public final class AgentStack implements AutoCloseable {
      * @param names  how the control layer's messages name a setting (the agent's flags)
      */
     public record Settings(PodIndex.Settings pods, RoleSettings roles, CredentialCache.Settings cache, Set<String> allowedMetadataPaths,
-                           MetadataRoutes.ImdsV2 imdsV2, ContainerCredentialsRoute.Settings containerCredentials,
+                           ImdsV2 imdsV2, ContainerCredentialsEndpoint containerCredentials,
                            Optional<Kernel> kernel, SettingNames names) {
         public Settings {
             allowedMetadataPaths = Set.copyOf(allowedMetadataPaths);
@@ -112,7 +114,7 @@ public final class AgentStack implements AutoCloseable {
         PodRoles roles = new PodRoles(index, new RolePolicy(settings.roles(), settings.names()));
         cache = new CredentialCache(parts.sts(), settings.cache(), parts.clock(), roles::wants);
         PodEventRecorder events = new PodEventRecorder(parts.kube(), settings.pods().nodeName(), parts.clock(), EVENT_REPEAT);
-        ContainerCredentialsRoute.Settings containerCredentials = settings.containerCredentials();
+        ContainerCredentialsEndpoint containerCredentials = settings.containerCredentials();
         broker = new CredentialBroker(roles, cache, events, containerCredentials.enabled()
                 ? Optional.of(ServiceAccountTokens.of(parts.kube(), containerCredentials.audiences(), containerCredentials.tokenReview(),
                 parts.clock(), settings.names()))

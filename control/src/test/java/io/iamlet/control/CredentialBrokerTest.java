@@ -1,12 +1,16 @@
 package io.iamlet.control;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.events.PodEventRecorder;
+import io.iamlet.control.pods.PodCgroups;
 import io.iamlet.control.pods.PodIndex;
 import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.pods.PodLookup;
+import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.BrokerStack;
 import io.iamlet.control.testing.FakeAws;
@@ -87,7 +91,7 @@ class CredentialBrokerTest {
     void aPodWithARoleIsPrefetchedSoItsFirstRequestIsAHit() throws Exception {
         client.pods().inNamespace("team").resource(Pods.withRole("team", "early", NODE, "reader", "10.2.0.6")).create();
         eventually("credentials are fetched before any request", () -> sts.assumeRoleCalls() == 1);
-        CredentialKey key = new CredentialKey(io.iamlet.control.policy.RoleArn.parse(BASE + "reader").orElseThrow(), "team.early",
+        CredentialKey key = new CredentialKey(RoleArn.parse(BASE + "reader").orElseThrow(), "team.early",
                 Optional.empty());
         eventually("credentials are in the cache", () -> cache.has(key));
         assertTrue(new PodRoles(index, stack.policy()).wants(key));
@@ -139,14 +143,14 @@ class CredentialBrokerTest {
         assertTrue(refused.reason().contains("has no iam.amazonaws.com/role annotation"), refused.reason());
     }
 
-    private static Optional<io.iamlet.control.pods.PodCgroups.Owner> kernel(io.fabric8.kubernetes.api.model.Pod pod) {
-        return Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod(pod.getMetadata().getUid(), 4242));
+    private static Optional<PodCgroups.Owner> kernel(Pod pod) {
+        return Optional.of(new PodCgroups.Owner.Pod(pod.getMetadata().getUid(), 4242));
     }
 
     @Test
     void theKernelsPodIsTheCallerWhateverTheIndexHasAtTheAddress() throws Exception {
         var old = client.pods().inNamespace("team").resource(Pods.withRole("team", "old", NODE, "old-role", "10.2.0.9")).create();
-        eventually("the index has the old pod", () -> index.find("10.2.0.9") instanceof io.iamlet.control.pods.PodLookup.Found);
+        eventually("the index has the old pod", () -> index.find("10.2.0.9") instanceof PodLookup.Found);
         // The new pod on the same address, known to the API server but not (yet) to the index: as after a lagging watch.
         client.pods().inNamespace("team").withName("old").withGracePeriod(0).delete();
         var fresh = Pods.withRole("team", "new", NODE, "new-role", "10.2.0.9");
@@ -165,15 +169,15 @@ class CredentialBrokerTest {
     void aKernelPodAtAnotherAddressIsRefusedWithAWarningAndACgroupOfNoPodIsRefused() throws Exception {
         var pod = client.pods().inNamespace("team").resource(Pods.withRole("team", "api", NODE, "reader", "10.2.0.20")).create();
         client.pods().inNamespace("team").resource(Pods.withRole("team", "other", NODE, "writer", "10.2.0.21")).create();
-        eventually("the index has both", () -> index.find("10.2.0.21") instanceof io.iamlet.control.pods.PodLookup.Found);
+        eventually("the index has both", () -> index.find("10.2.0.21") instanceof PodLookup.Found);
         CredentialBroker.Refused mismatch = assertInstanceOf(CredentialBroker.Refused.class,
                 broker.credentialsFor(new Caller("10.2.0.21", Optional.empty(), kernel(pod)), "writer"));
         assertEquals(403, mismatch.httpStatus(), mismatch.reason());
         eventually("a Warning Event on the pod the kernel named", () -> client.v1().events().inNamespace("team").list().getItems().stream()
                 .anyMatch(e -> PodEventRecorder.IDENTITY_MISMATCH.equals(e.getReason()) && "api".equals(e.getInvolvedObject().getName())));
-        CredentialBroker.Refused noPod = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.NoPod(7)))));
+        CredentialBroker.Refused noPod = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new PodCgroups.Owner.NoPod(7)))));
         assertEquals(403, noPod.httpStatus());
-        CredentialBroker.Refused unknownUid = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new io.iamlet.control.pods.PodCgroups.Owner.Pod("no-such-uid", 8)))));
+        CredentialBroker.Refused unknownUid = assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.20", Optional.empty(), Optional.of(new PodCgroups.Owner.Pod("no-such-uid", 8)))));
         assertEquals(403, unknownUid.httpStatus(), unknownUid.reason());
     }
 
@@ -186,5 +190,39 @@ class CredentialBrokerTest {
         CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(host)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("exporter-role", role.decision().annotation());
+    }
+
+    /**
+     * The node's credentials only where the namespace says so ({@link PodRoles#HOST_NETWORK_NODE_CREDENTIALS}), only
+     * to hostNetwork pods with no role annotation, and only for a pod the kernel named.
+     */
+    @Test
+    void onlyANamespacesOptInLetsItsUnannotatedHostNetworkPodsKeepTheNodesCredentials() throws Exception {
+        client.namespaces().resource(Pods.namespace("infra", Map.of(PodRoles.HOST_NETWORK_NODE_CREDENTIALS, "true"))).create();
+        client.namespaces().resource(Pods.namespace("apps", Map.of(PodRoles.HOST_NETWORK_NODE_CREDENTIALS, "yes"))).create();
+        eventually("both namespaces indexed", () -> index.namespace("infra").isPresent() && index.namespace("apps").isPresent());
+        var daemon = hostNetworkPod("infra", "aws-node", Map.of());
+        var annotated = hostNetworkPod("infra", "csi-node", Map.of("iam.amazonaws.com/role", "csi-role"));
+        var elsewhere = hostNetworkPod("apps", "exporter", Map.of());
+        var ordinary = client.pods().inNamespace("infra").resource(Pods.pod("infra", "web", NODE, "Running", Map.of(), "10.2.0.40")).create();
+
+        CredentialBroker.NodeRole node = assertInstanceOf(CredentialBroker.NodeRole.class,
+                broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(daemon))));
+        assertEquals("aws-node", node.pod().name());
+        assertInstanceOf(CredentialBroker.NodeRole.class, broker.credentialsFor(new Caller("10.0.0.1", Optional.empty(), kernel(daemon)),
+                "whatever-the-node-lists"));
+        assertEquals("csi-role", assertInstanceOf(CredentialBroker.Role.class,
+                broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(annotated)))).decision().annotation(), "its own role wins");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(elsewhere))),
+                "only \"true\" opts in; without a default role: a refusal");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.40", Optional.empty(), kernel(ordinary))),
+                "a pod of the pods' network: no role, no default: refused");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(Caller.at("10.0.0.1")), "by address, a hostNetwork pod is no one");
+    }
+
+    private io.fabric8.kubernetes.api.model.Pod hostNetworkPod(String namespace, String name, Map<String, String> annotations) {
+        var pod = Pods.pod(namespace, name, NODE, "Running", annotations, "10.0.0.1");
+        pod.getSpec().setHostNetwork(true);
+        return client.pods().inNamespace(namespace).resource(pod).create();
     }
 }

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -92,7 +93,7 @@ class EksBrokerTest {
                 "kubernetes-pod-name", "web-1", "kubernetes-pod-uid", one.getMetadata().getUid()), forOne.tags());
         assertEquals(Map.of("eks-cluster-name", "prod", "kubernetes-namespace", "team", "kubernetes-service-account", "default",
                 "kubernetes-pod-name", "web-2", "kubernetes-pod-uid", two.getMetadata().getUid()), forTwo.tags());
-        assertEquals(forOne.tags().keySet(), java.util.Set.copyOf(forOne.transitiveKeys()));
+        assertEquals(forOne.tags().keySet(), Set.copyOf(forOne.transitiveKeys()));
         // Asked again, each pod gets its own session back from the cache.
         assertEquals(a.credentials(), assertInstanceOf(CredentialBroker.Granted.class, credentials("10.3.0.1", "reader")).credentials());
         assertEquals(b.credentials(), assertInstanceOf(CredentialBroker.Granted.class, credentials("10.3.0.2", "reader")).credentials());

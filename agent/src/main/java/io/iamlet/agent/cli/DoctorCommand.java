@@ -1,5 +1,6 @@
 package io.iamlet.agent.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -9,23 +10,26 @@ import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.aws.StsRegion;
 import io.iamlet.control.credentials.StsCredentialSource;
 import io.iamlet.control.identity.IssuerKeys;
-import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Backend;
+import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Redirects;
+import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.Shown;
 
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** `iamlet doctor`: checks what the agent needs on this node and explains what is wrong. Exit 0 when nothing fails. */
 final class DoctorCommand implements Subcommand {
@@ -33,7 +37,8 @@ final class DoctorCommand implements Subcommand {
             "metadata-addr", "kubeconfig", "api-server", "api-token", "insecure", "sts-endpoint", "use-regional-sts-endpoint", "region",
             "cgroup", "bpf-pin-dir", "container-credentials");
     private static final List<Flags.Spec> AGENT_FLAGS = RunCommand.FLAGS.stream().filter(s -> OWN.contains(s.name())).toList();
-    private static final List<Flags.Spec> FLAGS = java.util.stream.Stream.concat(AGENT_FLAGS.stream(), java.util.stream.Stream.of(
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<Flags.Spec> FLAGS = Stream.concat(AGENT_FLAGS.stream(), Stream.of(
             Flags.Spec.string("agent", "auto", "auto: check with the flags and environment of the agent running in this network"
                     + " namespace (found in /proc), yours added after them; none: only yours; or the agent's PID"),
             Flags.Spec.string("output", "text", "text or json"))).toList();
@@ -60,21 +65,38 @@ final class DoctorCommand implements Subcommand {
                 + "compared with the flags when the host IP is known.\n\n" + Flags.describe(FLAGS);
     }
 
-    enum Level { OK, WARN, FAIL }
+    /** How bad a finding is; its label is what both outputs print. */
+    enum Level {
+        OK, WARN, FAIL;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** --output. */
+    private enum Output {
+        TEXT, JSON;
+
+        static Output parse(String text) {
+            return switch (text) {
+                case "text" -> TEXT;
+                case "json" -> JSON;
+                default -> throw new UsageException("--output takes text or json, not '" + text + "'");
+            };
+        }
+    }
 
     record Finding(Level level, String check, String detail) {
     }
 
     public int run(List<String> args) {
         Flags own = Flags.parse(FLAGS, args);
-        String output = own.require("output");
-        if (!output.equals("text") && !output.equals("json")) {
-            throw new UsageException("--output takes text or json, not '" + output + "'");
-        }
+        Output output = Output.parse(own.require("output"));
         List<Finding> findings = new ArrayList<>();
         Optional<RunningAgent> agent = agent(own.require("agent"), findings);
         List<String> combined = new ArrayList<>();
-        Map<String, String> env = new java.util.LinkedHashMap<>(this.env);
+        Map<String, String> env = new LinkedHashMap<>(this.env);
         if (agent.isPresent()) {
             combined.addAll(agent.get().flagsFor(AGENT_FLAGS));
             env.putAll(agent.get().env());
@@ -97,7 +119,7 @@ final class DoctorCommand implements Subcommand {
             chosen = (installing.isEmpty() ? agents : installing).stream().findFirst();
             if (agents.size() > 1) {
                 findings.add(new Finding(Level.WARN, "config", agents.size() + " agents run in this network namespace (PIDs "
-                        + agents.stream().map(a -> Long.toString(a.pid())).collect(java.util.stream.Collectors.joining(", "))
+                        + agents.stream().map(a -> Long.toString(a.pid())).collect(Collectors.joining(", "))
                         + "): checked with PID " + chosen.orElseThrow().pid() + "'s; choose with --agent=PID"));
             }
         } else {
@@ -123,7 +145,7 @@ final class DoctorCommand implements Subcommand {
         return chosen;
     }
 
-    private int check(Flags f, Map<String, String> env, List<Finding> findings, String output) {
+    private int check(Flags f, Map<String, String> env, List<Finding> findings, Output output) {
         kernel(findings);
         capabilities(findings);
         rules(f, env, findings);
@@ -131,25 +153,27 @@ final class DoctorCommand implements Subcommand {
         api(f, env, findings);
         sts(f, env, findings);
         long failed = findings.stream().filter(x -> x.level() == Level.FAIL).count();
-        if (output.equals("json")) {
-            List<Map<String, Object>> list = findings.stream().map(x -> {
-                Map<String, Object> m = new java.util.LinkedHashMap<>();
-                m.put("level", x.level().name().toLowerCase());
-                m.put("check", x.check());
-                m.put("detail", x.detail());
-                return m;
-            }).toList();
-            Map<String, Object> doc = new java.util.LinkedHashMap<>();
-            doc.put("problems", failed);
-            doc.put("findings", list);
-            out.println(JSON.valueToTree(doc).toString());
+        if (output == Output.JSON) {
+            out.println(json(findings, failed));
         } else {
-            for (Finding x : findings) {
-                out.printf("%-4s %-12s %s%n", x.level().name().toLowerCase(), x.check(), x.detail());
-            }
+            findings.forEach(x -> out.printf("%-4s %-12s %s%n", x.level().label(), x.check(), x.detail()));
             out.println(failed == 0 ? "doctor: no problem found" : "doctor: " + failed + " problem(s) found");
         }
         return failed == 0 ? ExitCode.OK : ExitCode.FAILED;
+    }
+
+    private static String json(List<Finding> findings, long failed) {
+        List<Map<String, Object>> list = findings.stream().map(x -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("level", x.level().label());
+            m.put("check", x.check());
+            m.put("detail", x.detail());
+            return m;
+        }).toList();
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("problems", failed);
+        doc.put("findings", list);
+        return JSON.valueToTree(doc).toString();
     }
 
     private static void kernel(List<Finding> findings) {
@@ -186,8 +210,6 @@ final class DoctorCommand implements Subcommand {
      * The backend's redirect, compared with the flags when the host IP is known: for eBPF the pinned link
      * (present, redirecting, on the pods' cgroup), for netfilter the rules; then what competes with them.
      */
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-
     private void rules(Flags f, Map<String, String> env, List<Finding> findings) {
         Backend backend;
         try {

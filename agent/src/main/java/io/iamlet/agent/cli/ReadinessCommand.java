@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.iamlet.control.KubeClients;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -98,7 +99,7 @@ final class ReadinessCommand implements Subcommand {
                         problems.add(node);
                         out.printf("fail %s %s /readyz %d: %s%n", node, hostIp, r.statusCode(), r.body().strip());
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     problems.add(node);
                     out.printf("fail %s %s /readyz: %s (is the agent running, and port %d open between nodes?)%n", node, hostIp,
                             e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), port);

@@ -1,11 +1,12 @@
 package io.iamlet.agent.cli;
 
+import io.iamlet.agent.http.ImdsV2;
+import io.iamlet.agent.http.ContainerCredentialsEndpoint;
 import io.iamlet.agent.Agent;
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.agent.Version;
-import io.iamlet.agent.http.ContainerCredentialsRoute;
-import io.iamlet.agent.http.MetadataRoutes;
 import io.iamlet.agent.log.LogBridge;
+import io.iamlet.agent.log.LogFormat;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.log.RequestLog.Level;
 import io.iamlet.redirect.ebpf.CgroupRedirect;
@@ -89,7 +90,7 @@ final class RunCommand implements Subcommand {
             Flags.Spec.bool("verbose", "debug logging (kube2iam's meaning)"),
             Flags.Spec.bool("debug", "serve /debug/store on the management port"),
             Flags.Spec.bool("version", "print the version and exit"),
-            Flags.Spec.string("container-credentials-path", ContainerCredentialsRoute.DEFAULT_PATH,
+            Flags.Spec.string("container-credentials-path", ContainerCredentialsEndpoint.DEFAULT_PATH,
                     "path of the container-credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI)"),
             Flags.Spec.string("token-audience", TokenVerifier.DEFAULT_AUDIENCE,
                     "comma list of service-account token audiences accepted there (" + TokenVerifier.EKS_AUDIENCE + " is accepted too)"),
@@ -231,8 +232,8 @@ final class RunCommand implements Subcommand {
         return new AgentConfig.Serving(port(f, "app-port"), port(f, "metrics-port"), metadataUri(f.require("metadata-addr")),
                 new LinkedHashSet<>(f.get("allow-metadata-path").map(s -> Arrays.stream(s.split(",")).map(String::strip)
                         .filter(x -> !x.isEmpty()).toList()).orElse(List.of())),
-                choice(f, "imds-v2", MetadataRoutes.ImdsV2.class), containerCredentialsEndpoint(f), limits(f),
-                choice(f, "log-format", RequestLog.Format.class), f.bool("debug"));
+                choice(f, "imds-v2", ImdsV2.class), containerCredentialsEndpoint(f), limits(f),
+                choice(f, "log-format", LogFormat.class), f.bool("debug"));
     }
 
     private static SessionTagSettings sessionTags(Flags f) {
@@ -244,7 +245,7 @@ final class RunCommand implements Subcommand {
     }
 
     /** The endpoint that --container-credentials=on serves on the app port (with or without --iptables). */
-    private static ContainerCredentialsRoute.Settings containerCredentialsEndpoint(Flags f) {
+    private static ContainerCredentialsEndpoint containerCredentialsEndpoint(Flags f) {
         List<String> audiences = Arrays.stream(f.require("token-audience").split(",")).map(String::strip).filter(a -> !a.isEmpty()).toList();
         if (audiences.isEmpty()) {
             throw new UsageException("--token-audience needs at least one audience");
@@ -252,7 +253,7 @@ final class RunCommand implements Subcommand {
         TokenVerifier.Mode review = choice(f, "token-review", TokenVerifier.Mode.class);
         boolean enabled = RedirectFlags.containerCredentials(f);
         try {
-            return new ContainerCredentialsRoute.Settings(enabled, f.require("container-credentials-path"),
+            return new ContainerCredentialsEndpoint(enabled, f.require("container-credentials-path"),
                     TokenVerifier.Settings.audiences(new LinkedHashSet<>(audiences)), review);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--container-credentials-path: " + e.getMessage());

@@ -10,13 +10,11 @@ import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.Caller;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.credentials.Credentials;
-import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.pods.PodInfo;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The container-credentials endpoint (EKS Pod Identity's contract): {@code GET /v1/credentials} with the pod's
@@ -26,27 +24,7 @@ import java.util.Set;
  * catch-all on the app port; every request is logged once, never with its token.
  */
 public final class ContainerCredentialsRoute {
-    public static final String DEFAULT_PATH = "/v1/credentials";
     private static final String ROUTE = "container-credentials";
-
-    /**
-     * @param enabled     served (and, with the netfilter redirect, 169.254.170.23 redirected here)
-     * @param path        where the endpoint listens
-     * @param audiences   accepted token audiences (the EKS one included)
-     * @param tokenReview when the API server's TokenReview checks tokens
-     */
-    public record Settings(boolean enabled, String path, Set<String> audiences, TokenVerifier.Mode tokenReview) {
-        public Settings {
-            if (!path.matches("/[A-Za-z0-9._/-]*") || path.contains("..") || path.contains("//")) {
-                throw new IllegalArgumentException("the container-credentials path must be an absolute path like " + DEFAULT_PATH
-                        + ", not '" + path + "'");
-            }
-            audiences = Set.copyOf(audiences);
-        }
-    }
-
-    /** Not served. */
-    public static final Settings DISABLED = new Settings(false, DEFAULT_PATH, Set.of(), TokenVerifier.Mode.AUTO);
 
     private final String path;
     private final CredentialBroker broker;
@@ -84,6 +62,9 @@ public final class ContainerCredentialsRoute {
                     error(r.httpStatus(), "the token does not belong to the pod this request comes from", r.foundPod())
                             .about(r.foundPod(), null, "possible spoof: " + r.reason());
             case CredentialBroker.Refused r -> error(r.httpStatus(), r.reason(), r.foundPod());
+            // Service-account tokens name a role, never the node's: a namespace's opt-in is for the metadata API.
+            case CredentialBroker.NodeRole n -> error(403, "the node's credentials are not served on the container-credentials endpoint",
+                    Optional.of(n.pod()));
         };
     }
 

@@ -16,8 +16,6 @@ import java.time.temporal.ChronoField;
  * process writes is one JSON object. Lines below the level (--log-level, --verbose) are dropped.
  */
 public final class RequestLog {
-    public enum Format { JSON, TEXT }
-
     /** kube2iam's (logrus) level names; fatal and panic count as error, warn as warning. */
     public enum Level {
         TRACE, DEBUG, INFO, WARNING, ERROR;
@@ -40,21 +38,21 @@ public final class RequestLog {
     }
 
     private final LineWriter out;
-    private final Format format;
+    private final LogFormat format;
     private final Level threshold;
     private final Clock clock;
     private final Timestamps timestamps = new Timestamps();
 
-    public RequestLog(PrintStream out, Format format, Clock clock) {
+    public RequestLog(PrintStream out, LogFormat format, Clock clock) {
         this(out, format, Level.INFO, clock);
     }
 
-    public RequestLog(PrintStream out, Format format, Level threshold, Clock clock) {
+    public RequestLog(PrintStream out, LogFormat format, Level threshold, Clock clock) {
         this(LineWriter.direct(out), format, threshold, clock);
     }
 
     /** With {@link LineWriter#async}: the agent's, where a line per request must not cost a write per request. */
-    public RequestLog(LineWriter out, Format format, Level threshold, Clock clock) {
+    public RequestLog(LineWriter out, LogFormat format, Level threshold, Clock clock) {
         this.out = out;
         this.format = format;
         this.threshold = threshold;
@@ -106,7 +104,7 @@ public final class RequestLog {
     }
 
     private void write(Map<String, Object> fields) {
-        out.write(format == Format.JSON ? Json.object(fields) : text(fields));
+        out.write(format == LogFormat.JSON ? Json.object(fields) : text(fields));
     }
 
     /** Returns when every line logged so far is written: before the process ends. */

@@ -1,6 +1,6 @@
 package io.iamlet.agent.cli;
 
-import io.iamlet.agent.http.ContainerCredentialsRoute;
+import io.iamlet.agent.http.ContainerCredentialsEndpoint;
 import io.iamlet.control.identity.TokenVerifier;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** The container-credentials flags of `iamlet run`. */
 class ContainerCredentialsFlagsTest {
-    private static ContainerCredentialsRoute.Settings settings(String... args) {
+    private static ContainerCredentialsEndpoint settings(String... args) {
         String[] all = new String[args.length + 1];
         all[0] = "--node=n1";
         System.arraycopy(args, 0, all, 1, args.length);
@@ -20,7 +20,7 @@ class ContainerCredentialsFlagsTest {
 
     @Test
     void defaultsAreTheEksContractWithTheIamletAudience() {
-        ContainerCredentialsRoute.Settings s = settings();
+        ContainerCredentialsEndpoint s = settings();
         assertFalse(s.enabled(), "off unless --container-credentials=on");
         assertEquals("/v1/credentials", s.path());
         assertEquals(Set.of("iamlet", "pods.eks.amazonaws.com"), s.audiences());
@@ -29,7 +29,7 @@ class ContainerCredentialsFlagsTest {
 
     @Test
     void audiencesPathAndTokenReviewAreSet() {
-        ContainerCredentialsRoute.Settings s = settings("--token-audience=sts.example, iamlet-prod", "--token-review=always",
+        ContainerCredentialsEndpoint s = settings("--token-audience=sts.example, iamlet-prod", "--token-review=always",
                 "--container-credentials-path=/creds/v2", "--container-credentials=on");
         assertTrue(s.enabled(), "on without --iptables too: the endpoint is on the app port");
         assertEquals(Set.of("sts.example", "iamlet-prod", "pods.eks.amazonaws.com"), s.audiences());

@@ -2,11 +2,14 @@ package io.iamlet.agent.cli;
 
 import io.iamlet.agent.AgentConfig;
 import io.iamlet.control.policy.RoleSettings;
+import io.iamlet.redirect.Backend;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -86,8 +89,8 @@ class RunCommandTest {
         var on = config(Map.of(), "--node=n", "--session-tags", "--cluster-name=prod",
                 "--cluster-arn=arn:aws:eks:eu-west-1:111122223333:cluster/prod").credentials().roles().sessionTags();
         assertTrue(on.enabled());
-        assertEquals(java.util.Optional.of("prod"), on.clusterName());
-        assertEquals(java.util.Optional.of("arn:aws:eks:eu-west-1:111122223333:cluster/prod"), on.clusterArn());
+        assertEquals(Optional.of("prod"), on.clusterName());
+        assertEquals(Optional.of("arn:aws:eks:eu-west-1:111122223333:cluster/prod"), on.clusterArn());
         assertTrue(config(Map.of(), "--node=n", "--session-tags").credentials().roles().sessionTags().clusterName().isEmpty());
         UsageException e = assertThrows(UsageException.class, () -> config(Map.of(), "--node=n", "--session-tags", "--cluster-name=a;b"));
         assertTrue(e.getMessage().contains("--cluster-name"), e.getMessage());
@@ -127,10 +130,10 @@ class RunCommandTest {
     void theEbpfBackendTakesTheCgroupAndPinDirectory() {
         AgentConfig c = config(Map.of("HOST_IP", "10.0.0.1"), "--node=n", "--iptables", "--backend=ebpf",
                 "--cgroup=/sys/fs/cgroup/kubepods.slice", "--bpf-pin-dir=/sys/fs/bpf/other");
-        assertEquals(io.iamlet.redirect.Backend.EBPF, c.rules().backend());
-        assertEquals(java.nio.file.Path.of("/sys/fs/cgroup/kubepods.slice"), c.rules().cgroup().orElseThrow());
-        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/other"), c.rules().bpfPinDir());
-        assertEquals(java.nio.file.Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").rules().bpfPinDir(), "the default");
+        assertEquals(Backend.EBPF, c.rules().backend());
+        assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), c.rules().cgroup().orElseThrow());
+        assertEquals(Path.of("/sys/fs/bpf/other"), c.rules().bpfPinDir());
+        assertEquals(Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").rules().bpfPinDir(), "the default");
     }
 
     @Test

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -24,7 +25,7 @@ class RunningAgentTest {
     }
 
     private static List<String> java(String... runArgs) {
-        List<String> line = new java.util.ArrayList<>(List.of("/opt/iamlet/runtime/bin/java", "--enable-native-access=ALL-UNNAMED", "-Xmx48m",
+        List<String> line = new ArrayList<>(List.of("/opt/iamlet/runtime/bin/java", "--enable-native-access=ALL-UNNAMED", "-Xmx48m",
                 "-jar", "/opt/iamlet/iamlet.jar", "run"));
         line.addAll(List.of(runArgs));
         return line;
@@ -39,7 +40,7 @@ class RunningAgentTest {
         process("7", "net:[4026531840]", List.of("/bin/bash", "-c", "sleep 1"), "");
         process("9", "net:[4026532999]", java("--iptables=true", "--host-interface=eni+"), "");
         // kube2iam's DaemonSet starts it without `run`; `iamlet doctor` itself is no agent.
-        List<String> kube2iamStyle = new java.util.ArrayList<>(java("--iptables=false", "--app-port=8183"));
+        List<String> kube2iamStyle = new ArrayList<>(java("--iptables=false", "--app-port=8183"));
         kube2iamStyle.remove("run");
         process("12", "net:[4026531840]", kube2iamStyle, "");
         process("15", "net:[4026531840]", List.of("/opt/iamlet/runtime/bin/java", "-jar", "/opt/iamlet/iamlet.jar", "doctor"), "");

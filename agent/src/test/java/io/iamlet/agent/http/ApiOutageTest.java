@@ -34,7 +34,7 @@ class ApiOutageTest {
         for (int i = 0; i < PODS; i++) {
             aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "pod-" + i, "node-a", "role-" + i, ip(i))).create();
         }
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofSeconds(1));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofSeconds(1));
         aws.api().refuseWatches(true);
         aws.api().dropWatches();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -8,12 +8,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +39,7 @@ class ConnectionLimitsTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL,
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL,
                 new ServerLimits(Duration.ofSeconds(30), 10_000, 16 * 1024, 64 * 1024, Duration.ofSeconds(30), PER_SOURCE),
                 Duration.ofMillis(500));
     }
@@ -52,10 +55,10 @@ class ConnectionLimitsTest {
 
     /** Everything the server sends until it closes the connection (a 1.0 exchange ends so). */
     private static String untilClosed(Socket s) throws IOException {
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
         try {
             s.getInputStream().transferTo(got);
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             fail("the server did not close the connection; it sent: " + got.toString(StandardCharsets.ISO_8859_1));
         }
         return got.toString(StandardCharsets.ISO_8859_1);
@@ -108,7 +111,7 @@ class ConnectionLimitsTest {
         // 4 threads open and close 150 connections each from one address, counted up and down concurrently:
         // afterwards the address holds exactly its cap again, no fewer (a lost decrement) and no more (a lost
         // increment).
-        java.util.List<Thread> churn = new java.util.ArrayList<>();
+        List<Thread> churn = new ArrayList<>();
         for (int t = 0; t < 4; t++) {
             churn.add(Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < 150; i++) {
@@ -120,7 +123,7 @@ class ConnectionLimitsTest {
                                 .getBytes(StandardCharsets.US_ASCII));
                         s.getInputStream().readAllBytes();
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                        throw new UncheckedIOException(e);
                     }
                 }
             }));

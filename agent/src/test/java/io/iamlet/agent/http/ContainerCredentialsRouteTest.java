@@ -1,9 +1,5 @@
 package io.iamlet.agent.http;
 
-import io.iamlet.agent.http.conn.ServerLimits;
-import io.iamlet.agent.AgentStack;
-import io.iamlet.agent.cli.FlagNames;
-import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -15,11 +11,17 @@ import com.nimbusds.jwt.SignedJWT;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LogFormat;
+import io.iamlet.agent.log.RequestLog;
 import io.iamlet.control.CredentialBroker;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.identity.TokenVerifier;
 import io.iamlet.control.pods.PodIndex;
+import io.iamlet.control.pods.PodLookup;
 import io.iamlet.control.policy.RoleSettings;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
@@ -27,12 +29,17 @@ import io.iamlet.control.testing.FakeTokenIssuer;
 import io.iamlet.control.testing.Pods;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.function.Executable;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,10 +50,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -106,11 +115,11 @@ class ContainerCredentialsRouteTest {
     private void start(TokenVerifier.Mode mode) throws Exception {
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(300), true),
-                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), MetadataRoutes.ImdsV2.OPTIONAL,
-                new ContainerCredentialsRoute.Settings(true, ContainerCredentialsRoute.DEFAULT_PATH,
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), ImdsV2.OPTIONAL,
+                new ContainerCredentialsEndpoint(true, ContainerCredentialsEndpoint.DEFAULT_PATH,
                         TokenVerifier.Settings.audiences(Set.of("iamlet")), mode), Optional.empty(), FlagNames.FLAGS),
                 AgentStack.Parts.of(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(),
-                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");
         index = wired.index();
         cache = wired.cache();
@@ -199,7 +208,7 @@ class ContainerCredentialsRouteTest {
         assertFalse(logs.toString(StandardCharsets.UTF_8).contains(issuer.token(web, "iamlet").substring(0, 40)), "no token in the log");
     }
 
-    private static List<String> iterate(java.util.Iterator<String> names) {
+    private static List<String> iterate(Iterator<String> names) {
         List<String> out = new ArrayList<>();
         names.forEachRemaining(out::add);
         return out;
@@ -249,7 +258,7 @@ class ContainerCredentialsRouteTest {
         String token = issuer.token(web, "iamlet");
         aws.api().client().pods().inNamespace("team").withName("web").withGracePeriod(0).delete();
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (index.find(WEB) instanceof io.iamlet.control.pods.PodLookup.Found && System.nanoTime() < deadline) {
+        while (index.find(WEB) instanceof PodLookup.Found && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         refused(credentials(WEB, token), 403);
@@ -303,7 +312,7 @@ class ContainerCredentialsRouteTest {
         Pod first = create(Pods.withRole("team", "dup-1", "node-a", "reader", "127.0.0.17"));
         create(Pods.withRole("team", "dup-2", "node-a", "writer", "127.0.0.17"));
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!(index.find("127.0.0.17") instanceof io.iamlet.control.pods.PodLookup.Ambiguous) && System.nanoTime() < deadline) {
+        while (!(index.find("127.0.0.17") instanceof PodLookup.Ambiguous) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         refused(credentials("127.0.0.17", issuer.token(first, "iamlet")), 409);
@@ -314,7 +323,7 @@ class ContainerCredentialsRouteTest {
     void anIpv6PodIsBoundByItsAddress() throws Exception {
         Pod v6 = create(Pods.withRole("team", "v6", "node-a", "reader", "0:0:0:0:0:0:0:1"));
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!(index.find("::1") instanceof io.iamlet.control.pods.PodLookup.Found) && System.nanoTime() < deadline) {
+        while (!(index.find("::1") instanceof PodLookup.Found) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         HttpClient client = HttpClient.newBuilder().localAddress(InetAddress.ofLiteral("::1")).build();
@@ -352,7 +361,7 @@ class ContainerCredentialsRouteTest {
     }
 
     /** One fact of the container-credentials contract: which SDK file says so, what, and the check. */
-    private record Fact(String source, String fact, org.junit.jupiter.api.function.Executable check) {
+    private record Fact(String source, String fact, Executable check) {
     }
 
     /**
@@ -360,8 +369,8 @@ class ContainerCredentialsRouteTest {
      * internal/client/middleware.go) and {@code aws/retry/standard.go}; botocore {@code credentials.py} ContainerProvider
      * and {@code utils.py} ContainerMetadataFetcher; JS {@code @aws-sdk/credential-provider-http} fromHttp.
      */
-    @org.junit.jupiter.api.TestFactory
-    java.util.stream.Stream<org.junit.jupiter.api.DynamicTest> sdkContract() {
+    @TestFactory
+    Stream<DynamicTest> sdkContract() {
         List<Fact> facts = List.of(
                 new Fact("Go v2 credentials/endpointcreds/internal/client/middleware.go deserializeError (reads {code,message}); EKS Pod Identity Agent",
                         "a missing, unparsable or expired token: 400 with {\"code\":\"InvalidToken\",\"message\"}", () -> {
@@ -399,7 +408,7 @@ class ContainerCredentialsRouteTest {
                         }),
                 new Fact("Go v2 aws/retry/standard.go (TooManyRequestsException is a throttle error: retried); botocore 3 attempts; JS 3 retries",
                         "a burst past the per-address limit is told 429 with a throttling code, and the retry succeeds", () -> {
-                            List<java.net.Socket> held = new ArrayList<>();
+                            List<Socket> held = new ArrayList<>();
                             try {
                                 String token = issuer.token(web, "iamlet");
                                 String answer = null;
@@ -407,9 +416,9 @@ class ContainerCredentialsRouteTest {
                                 while (answer == null || !answer.startsWith("HTTP/1.1 429")) {
                                     assertTrue(System.nanoTime() < deadline, "never told 429: " + answer);
                                     for (int i = 0; i < 16; i++) {
-                                        java.net.Socket idle = new java.net.Socket();
-                                        idle.bind(new java.net.InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
-                                        idle.connect(new java.net.InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
+                                        Socket idle = new Socket();
+                                        idle.bind(new InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
+                                        idle.connect(new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
                                         held.add(idle);
                                     }
                                     answer = rawCredentials(token);
@@ -417,7 +426,7 @@ class ContainerCredentialsRouteTest {
                                 int body = answer.indexOf("\r\n\r\n");
                                 assertTrue(answer.contains("Content-Type: application/json"), answer);
                                 assertEquals("TooManyRequestsException", JSON.readTree(answer.substring(body + 4)).path("code").asText(), answer);
-                                for (java.net.Socket s : held) {
+                                for (Socket s : held) {
                                     s.close();
                                 }
                                 long retryUntil = System.nanoTime() + Duration.ofSeconds(3).toNanos();
@@ -428,7 +437,7 @@ class ContainerCredentialsRouteTest {
                                 }
                                 assertTrue(retried.startsWith("HTTP/1.1 200"), "the retry: " + retried);
                             } finally {
-                                for (java.net.Socket s : held) {
+                                for (Socket s : held) {
                                     s.close();
                                 }
                             }
@@ -443,14 +452,14 @@ class ContainerCredentialsRouteTest {
                                 Thread.sleep(20);
                             }
                         }));
-        return facts.stream().map(f -> org.junit.jupiter.api.DynamicTest.dynamicTest(f.source() + ": " + f.fact(), f.check()));
+        return facts.stream().map(f -> DynamicTest.dynamicTest(f.source() + ": " + f.fact(), f.check()));
     }
 
     /** One request written by hand on a new connection from WEB, and everything the server sent back. */
     private String rawCredentials(String token) throws Exception {
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.bind(new java.net.InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
-            s.connect(new java.net.InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
+        try (Socket s = new Socket()) {
+            s.bind(new InetSocketAddress(InetAddress.ofLiteral(WEB), 0));
+            s.connect(new InetSocketAddress(InetAddress.ofLiteral("127.0.0.1"), server.appPort()), 2000);
             s.setSoTimeout(5000);
             s.getOutputStream().write(("GET /v1/credentials HTTP/1.1\r\nHost: 169.254.170.23\r\nAuthorization: " + token
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -23,7 +24,7 @@ class ErrorAnswersTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(300));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(300));
     }
 
     @AfterEach
@@ -42,7 +43,7 @@ class ErrorAnswersTest {
 
     @Test
     void theManagementPortRefusesPods() throws Exception {
-        for (String path : java.util.List.of("/metrics", "/debug/store", "/readyz", "/healthz")) {
+        for (String path : List.of("/metrics", "/debug/store", "/readyz", "/healthz")) {
             ServerStack.Reply fromPod = stack.rawTo(stack.server.managementPort(), POD, "GET " + path
                     + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             assertEquals(403, fromPod.status(), path + ": " + fromPod.text());

@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.log.LogFormat;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.iamlet.control.aws.NodeMetadata;
@@ -33,8 +34,8 @@ class FaultLabelTest {
         NodeMetadata node = new NodeMetadata(nowhere, Duration.ofMillis(200));
         // No broker: every question to it throws, the way a bug in it would.
         MetadataRoutes routes = new MetadataRoutes(null, new MetadataTokens(Clock.systemUTC()),
-                new MetadataProxy(nowhere, node, Set.of(), Duration.ofMillis(200)), MetadataRoutes.ImdsV2.OPTIONAL,
-                new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC()), metrics);
+                new MetadataProxy(nowhere, node, Set.of(), Duration.ofMillis(200)), ImdsV2.OPTIONAL,
+                new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC()), metrics);
         try (MetadataServer server = new MetadataServer(new MetadataServer.Settings(InetAddress.getLoopbackAddress(), 0, 0, "10.0.0.1",
                 () -> null, null), routes, metrics, node).start()) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

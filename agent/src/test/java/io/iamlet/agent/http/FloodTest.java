@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -43,7 +45,7 @@ class FloodTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, LIMITS, Duration.ofMillis(500));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, LIMITS, Duration.ofMillis(500));
     }
 
     @AfterEach
@@ -172,7 +174,7 @@ class FloodTest {
             assertEquals(200, stack.get(POD, "/latest/meta-data/iam/security-credentials/").status());
             String metrics = stack.rawTo(stack.server.managementPort(), "127.0.0.1",
                     "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").text();
-            java.util.regex.Matcher closed = java.util.regex.Pattern.compile("iamlet_connections_closed_total\\{reason=\"header_timeout\"} (\\d+)")
+            Matcher closed = Pattern.compile("iamlet_connections_closed_total\\{reason=\"header_timeout\"} (\\d+)")
                     .matcher(metrics);
             assertTrue(closed.find(), metrics);
             assertTrue(Long.parseLong(closed.group(1)) >= 1250, "every silent or slow connection counted: " + closed.group(1));

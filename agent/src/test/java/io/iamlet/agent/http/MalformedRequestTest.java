@@ -27,7 +27,7 @@ class MalformedRequestTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(300));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(300));
     }
 
     @AfterEach

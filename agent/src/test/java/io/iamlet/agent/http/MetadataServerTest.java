@@ -1,11 +1,12 @@
 package io.iamlet.agent.http;
 
-import io.iamlet.agent.http.conn.ServerLimits;
-import io.iamlet.agent.AgentStack;
-import io.iamlet.agent.cli.FlagNames;
-import io.iamlet.agent.log.RequestLog;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iamlet.agent.AgentStack;
+import io.iamlet.agent.cli.FlagNames;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LogFormat;
+import io.iamlet.agent.log.RequestLog;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
@@ -21,8 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -61,16 +67,16 @@ class MetadataServerTest {
     private final ByteArrayOutputStream logs = new ByteArrayOutputStream();
     private final List<String> bodies = new ArrayList<>();
 
-    private void start(MetadataRoutes.ImdsV2 mode, Set<String> allowedPaths) throws Exception {
+    private void start(ImdsV2 mode, Set<String> allowedPaths) throws Exception {
         api = aws.api();
         sts = aws.sts();
         imds = aws.imds();
         NodeMetadata node = new NodeMetadata(imds.url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), Duration.ofMillis(500), true),
                 RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), allowedPaths, mode,
-                ContainerCredentialsRoute.DISABLED, Optional.empty(), FlagNames.FLAGS),
+                ContainerCredentialsEndpoint.DISABLED, Optional.empty(), FlagNames.FLAGS),
                 AgentStack.Parts.of(api.client(), aws.stsSource(), node, imds.url(), Clock.systemUTC(),
-                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");
         index = wired.index();
         cache = wired.cache();
@@ -88,7 +94,7 @@ class MetadataServerTest {
         aws.api().client().pods().inNamespace("team").resource(Pods.pod("team", "plain", "node-a", "Running", Map.of(), PLAIN)).create();
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "untrusted", "node-a", "untrusted", UNTRUSTED))
                 .create();
-        start(MetadataRoutes.ImdsV2.OPTIONAL, Set.of());
+        start(ImdsV2.OPTIONAL, Set.of());
     }
 
     @AfterEach
@@ -180,8 +186,8 @@ class MetadataServerTest {
     }
 
     /** One HTTP/1.1 response read by its Content-Length: the server keeps the connection open, as it may. */
-    private static String readOneResponse(java.io.InputStream in) throws java.io.IOException {
-        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    private static String readOneResponse(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
             int b = in.read();
             if (b < 0) {
@@ -190,7 +196,7 @@ class MetadataServerTest {
             head.write(b);
         }
         String headers = head.toString(StandardCharsets.US_ASCII);
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headers);
         int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
         return headers + new String(in.readNBytes(n), StandardCharsets.UTF_8);
     }
@@ -198,7 +204,7 @@ class MetadataServerTest {
     /** kube2iam's README http_proxy workaround: the client sends the request line in absolute form. */
     @Test
     void absoluteFormRequestLinesAreAnswered() throws Exception {
-        try (java.net.Socket socket = new java.net.Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
+        try (Socket socket = new Socket(InetAddress.ofLiteral("127.0.0.1"), server.appPort(), InetAddress.ofLiteral(WEB), 0)) {
             socket.getOutputStream().write(("GET http://169.254.169.254/latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n"
                     + "Host: 169.254.169.254\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.setSoTimeout(5000);
@@ -280,7 +286,7 @@ class MetadataServerTest {
     void imdsV2RequiredRefusesV1() throws Exception {
         stop();
         bodies.clear();
-        start(MetadataRoutes.ImdsV2.REQUIRED, Set.of());
+        start(ImdsV2.REQUIRED, Set.of());
         assertEquals(401, get(WEB, "/latest/meta-data/iam/security-credentials/").statusCode());
         String t = call(WEB, "PUT", "/latest/api/token", Map.of("X-aws-ec2-metadata-token-ttl-seconds", "60")).body();
         assertEquals("reader", call(WEB, "GET", "/latest/meta-data/iam/security-credentials/", Map.of("X-aws-ec2-metadata-token", t)).body());
@@ -306,7 +312,7 @@ class MetadataServerTest {
     void allowMetadataPathOpensOneEntry() throws Exception {
         stop();
         bodies.clear();
-        start(MetadataRoutes.ImdsV2.OPTIONAL, Set.of("user-data"));
+        start(ImdsV2.OPTIONAL, Set.of("user-data"));
         HttpResponse<String> r = get(WEB, "/latest/user-data");
         assertEquals(200, r.statusCode());
         assertTrue(r.body().contains(FakeImds.USER_DATA_SECRET));
@@ -351,7 +357,7 @@ class MetadataServerTest {
         assertEquals(200, client.send(HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
         String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(metrics.contains("iamlet_requests_total{route=\"credentials\",status=\"200\"} 2"), metrics);
-        assertTrue(java.util.regex.Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
+        assertTrue(Pattern.compile("(?m)^iamlet_sts_calls_total [1-9]\\d*$").matcher(metrics).find(),
                 "prefetches and requests call STS (how often depends on retry timing): " + metrics);
         assertTrue(metrics.contains("iamlet_sts_seconds_total "), metrics);
         assertTrue(metrics.contains("iamlet_rules{state=\"none\"} 1"), metrics);
@@ -378,6 +384,6 @@ class MetadataServerTest {
             assertTrue(after.contains(series), series + " in\n" + after);
         }
         List<String> families = after.lines().filter(l -> l.startsWith("# TYPE ")).map(l -> l.split(" ")[2]).toList();
-        assertEquals(families.size(), java.util.Set.copyOf(families).size(), "each family once: " + families);
+        assertEquals(families.size(), Set.copyOf(families).size(), "each family once: " + families);
     }
 }

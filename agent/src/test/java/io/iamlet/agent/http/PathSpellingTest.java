@@ -31,7 +31,7 @@ class PathSpellingTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "web", "node-a", "reader", POD)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(200));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(200));
     }
 
     @AfterEach

@@ -1,8 +1,8 @@
 package io.iamlet.agent.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.iamlet.agent.http.conn.ServerLimits;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.iamlet.agent.http.conn.ServerLimits;
 import io.iamlet.control.testing.FakeAws;
 import io.iamlet.control.testing.FakeImds;
 import io.iamlet.control.testing.Pods;
@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,7 +98,7 @@ class SdkContractTest {
     @TestFactory
     Stream<DynamicTest> imdsV2Required() throws Exception {
         Family f = IPV4;
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
+        stack = new ServerStack(aws, ImdsV2.REQUIRED, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);
         createPod("sdk", "reader", f.pod());
         record Flow(String source, String ttl) {
@@ -130,7 +131,7 @@ class SdkContractTest {
     }
 
     private Stream<DynamicTest> contract(Family f) throws Exception {
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofMillis(500),
                 InetAddress.ofLiteral(f.bind()), tokenClock);
         createPod("sdk", "reader", f.pod());
         return cases().stream().map(c -> DynamicTest.dynamicTest(f.name() + " · " + c.source() + ": " + c.fact(), () -> c.check().run(f)));
@@ -348,7 +349,7 @@ class SdkContractTest {
         ServerStack.Reply reply = stack.raw(f.pod(), request);
         String text = reply.text();
         int end = text.indexOf("\r\n\r\n");
-        Map<String, String> headers = new java.util.HashMap<>();
+        Map<String, String> headers = new HashMap<>();
         for (String line : text.substring(0, end).split("\r\n")) {
             int colon = line.indexOf(':');
             if (colon > 0) {

@@ -1,9 +1,10 @@
 package io.iamlet.agent.http;
 
-import io.iamlet.agent.http.conn.ServerLimits;
-import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.AgentStack;
 import io.iamlet.agent.cli.FlagNames;
+import io.iamlet.agent.http.conn.ServerLimits;
+import io.iamlet.agent.log.LogFormat;
+import io.iamlet.agent.log.RequestLog;
 import io.iamlet.control.aws.NodeMetadata;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.pods.PodIndex;
@@ -21,8 +22,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The agent's metadata server over the control module's fakes, in-process, for the security tests: the
@@ -37,24 +42,24 @@ final class ServerStack implements AutoCloseable {
     final MetadataServer server;
     private final AgentStack wired;
     final ByteArrayOutputStream logs = new ByteArrayOutputStream();
-    private final java.util.List<Socket> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Socket> opened = new CopyOnWriteArrayList<>();
 
     private final InetAddress bind;
 
-    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
+    ServerStack(FakeAws aws, ImdsV2 mode, ServerLimits limits, Duration lookupBudget) throws Exception {
         this(aws, mode, limits, lookupBudget, InetAddress.getLoopbackAddress(), Clock.systemUTC());
     }
 
     /** @param bind where the app port listens (::1 for the IPv6 cases); @param tokenClock the IMDSv2 tokens' clock */
-    ServerStack(FakeAws aws, MetadataRoutes.ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
+    ServerStack(FakeAws aws, ImdsV2 mode, ServerLimits limits, Duration lookupBudget, InetAddress bind, Clock tokenClock)
             throws Exception {
         this.bind = bind;
         NodeMetadata node = new NodeMetadata(aws.imds().url(), Duration.ofSeconds(2));
         wired = new AgentStack(new AgentStack.Settings(new PodIndex.Settings("node-a", Duration.ofMinutes(30), lookupBudget, true),
-                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsRoute.DISABLED,
+                RoleSettings.defaults().withBaseArn(BASE), CredentialCache.Settings.defaults(), Set.of(), mode, ContainerCredentialsEndpoint.DISABLED,
                 Optional.empty(), FlagNames.FLAGS),
                 new AgentStack.Parts(aws.api().client(), aws.stsSource(), node, aws.imds().url(), Clock.systemUTC(), tokenClock,
-                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC())),
+                        new RequestLog(new PrintStream(logs, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC())),
                 AgentStack.AgentState.READY, "test");
         index = wired.index();
         cache = wired.cache();
@@ -98,7 +103,7 @@ final class ServerStack implements AutoCloseable {
             }
         }
         String headText = all.toString(StandardCharsets.ISO_8859_1);
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headText);
+        Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(headText);
         if (!head && length.find()) {
             all.write(in.readNBytes(Integer.parseInt(length.group(1))));
         }

@@ -35,7 +35,7 @@ class TokenChurnTest {
     @BeforeEach
     void start() throws Exception {
         aws.api().client().pods().inNamespace("team").resource(Pods.withRole("team", "gen-0", "node-a", "gen-0", IP)).create();
-        stack = new ServerStack(aws, MetadataRoutes.ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofSeconds(1));
+        stack = new ServerStack(aws, ImdsV2.OPTIONAL, ServerLimits.defaults(), Duration.ofSeconds(1));
     }
 
     @AfterEach

@@ -3,9 +3,12 @@ package io.iamlet.agent.log;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -13,7 +16,7 @@ class LineWriterTest {
     @Test
     void linesFromManyThreadsAreAllWrittenWholeAndInTheirOrder() throws Exception {
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
-        LineWriter writer = LineWriter.async(new java.io.OutputStream() {
+        LineWriter writer = LineWriter.async(new OutputStream() {
             @Override
             public void write(int b) {
                 synchronized (sink) {
@@ -48,7 +51,7 @@ class LineWriterTest {
         assertEquals(20_000, lines.length, "every line, none lost");
         int[] next = new int[4];
         for (String line : lines) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\"thread\":(\\d),\"n\":(\\d+),\"pad\":\"x*\"}").matcher(line);
+            Matcher m = Pattern.compile("\\{\"thread\":(\\d),\"n\":(\\d+),\"pad\":\"x*\"}").matcher(line);
             assertTrue(m.matches(), "a whole line: " + line);
             int thread = Integer.parseInt(m.group(1));
             assertEquals(next[thread]++, Integer.parseInt(m.group(2)), "each thread's lines in its order");

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -27,14 +28,14 @@ class LogBridgeTest {
         try {
             throw new IllegalStateException("inner cause");
         } catch (IllegalStateException inner) {
-            return new java.io.IOException("watch failed", inner);
+            return new IOException("watch failed", inner);
         }
     }
 
     @Test
     void aBridgedRecordKeepsItsStackTraceWithCausesOnOneLine() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        RequestLog log = new RequestLog(new PrintStream(bytes, true, StandardCharsets.UTF_8), RequestLog.Format.JSON, Clock.systemUTC());
+        RequestLog log = new RequestLog(new PrintStream(bytes, true, StandardCharsets.UTF_8), LogFormat.JSON, Clock.systemUTC());
         LogBridge.install(log);
         Logger.getLogger("io.fabric8.kubernetes.client.informers").log(Level.WARNING, "informer {0} stopped", new Object[] {"pods"});
         Logger.getLogger("io.fabric8.kubernetes.client.informers").log(Level.WARNING, "informer stopped", failure());

@@ -8,9 +8,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -34,15 +39,15 @@ public final class PodCgroups {
     private static final Pattern CGROUPFS = Pattern.compile("pod([0-9a-fA-F-]{8,64})");
     private static final int DEPTH = 5;
     /** How long a stray cgroup's answer is kept before the next walk for it. */
-    static final java.time.Duration STRAY_RECHECK = java.time.Duration.ofSeconds(5);
+    static final Duration STRAY_RECHECK = Duration.ofSeconds(5);
     /** Strays remembered at most; past that the memory starts again (each then costs one walk). */
     private static final int STRAYS = 4096;
 
     private final Path root;
     private volatile Map<Long, String> uids = Map.of();
     private long lastScanStarted;
-    private final java.util.concurrent.ConcurrentHashMap<Long, Long> strays = new java.util.concurrent.ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicLong walks = new java.util.concurrent.atomic.AtomicLong();
+    private final ConcurrentHashMap<Long, Long> strays = new ConcurrentHashMap<>();
+    private final AtomicLong walks = new AtomicLong();
 
     /** @param root the pods' cgroup: the kubelet's kubepods slice or directory, as the agent sees it */
     public PodCgroups(Path root) {
@@ -109,8 +114,8 @@ public final class PodCgroups {
         walks.incrementAndGet();
         Map<Long, String> found = new HashMap<>();
         try {
-            Files.walkFileTree(root, java.util.Set.of(), DEPTH, new SimpleFileVisitor<>() {
-                private final java.util.ArrayDeque<String> podOfLevel = new java.util.ArrayDeque<>();
+            Files.walkFileTree(root, Set.of(), DEPTH, new SimpleFileVisitor<>() {
+                private final ArrayDeque<String> podOfLevel = new ArrayDeque<>();
 
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {

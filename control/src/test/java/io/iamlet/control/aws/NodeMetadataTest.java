@@ -8,6 +8,7 @@ import software.amazon.awssdk.regions.Region;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -40,7 +41,7 @@ class NodeMetadataTest {
         // Key order and spacing are the document's business; a regular expression depended on both.
         assertEquals("arn:aws:iam::444455556666:role/", NodeMetadata.baseArnOf(
                 "{\"InstanceProfileId\":\"x\",\"InstanceProfileArn\":\"arn:aws:iam::444455556666:instance-profile/p\"}").text());
-        for (String bad : java.util.List.of("{\"Code\":\"Success\"}", "not json", "{\"InstanceProfileArn\":42}",
+        for (String bad : List.of("{\"Code\":\"Success\"}", "not json", "{\"InstanceProfileArn\":42}",
                 "{\"InstanceProfileArn\":\"arn:aws:iam::444455556666:role/p\"}", "{\"Other\":{\"InstanceProfileArn\":\"arn:aws:iam::444455556666:instance-profile/p\"}}")) {
             IOException e = assertThrows(IOException.class, () -> NodeMetadata.baseArnOf(bad), bad);
             assertTrue(e.getMessage().startsWith("meta-data/iam/info"), e.getMessage());

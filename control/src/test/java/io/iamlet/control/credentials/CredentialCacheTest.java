@@ -2,6 +2,7 @@ package io.iamlet.control.credentials;
 
 import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.testing.FakeSts;
+import io.iamlet.control.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,7 @@ import software.amazon.awssdk.regions.Region;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -142,12 +145,12 @@ class CredentialCacheTest {
     @Test
     void withDefaultMarginsServedCredentialsAlwaysHaveMoreThanFifteenMinutesLeft() {
         CredentialCache.Settings defaults = CredentialCache.Settings.defaults();
-        io.iamlet.control.testing.TestClock clock = new io.iamlet.control.testing.TestClock(java.time.Instant.parse("2026-12-03T10:00:00Z"));
+        TestClock clock = new TestClock(Instant.parse("2026-12-03T10:00:00Z"));
         for (Duration session : List.of(defaults.shortestSession(), Duration.ofHours(1), Duration.ofHours(12))) {
-            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger calls = new AtomicInteger();
             CredentialSource fresh = key -> {
                 calls.incrementAndGet();
-                java.time.Instant now = clock.instant();
+                Instant now = clock.instant();
                 return new Credentials("ASIA" + calls.get(), "secret", "token", now.plus(session), now);
             };
             CredentialCache cache = new CredentialCache(fresh, defaults, clock, k -> false);
@@ -174,7 +177,7 @@ class CredentialCacheTest {
         assertEquals(warm, cache.get(KEY), "still valid: served although STS is down");
         assertTrue(cache.stats().staleServed() >= 1);
         assertTrue(cache.stats().stsErrors() >= 1);
-        Thread.sleep(Duration.between(java.time.Instant.now(), warm.expiration()).minusMillis(900).toMillis());
+        Thread.sleep(Duration.between(Instant.now(), warm.expiration()).minusMillis(900).toMillis());
         CredentialException e = assertThrows(CredentialException.class, () -> cache.get(KEY));
         assertEquals(503, e.httpStatus());
         assertTrue(e.getMessage().contains("ServiceUnavailable") && e.getMessage().contains("reader"), e.getMessage());

@@ -5,6 +5,8 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.PlainHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
@@ -12,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.iamlet.control.testing.FakeTokenIssuer;
 import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
+import io.iamlet.control.testing.TestClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Date;
@@ -120,7 +124,7 @@ class TokenVerifierTest {
 
     @Test
     void aForeignKeyUnderOurKeyIdFailsTheSignature() throws Exception {
-        RSAKey impostor = new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID(issuer.signingKey().getKeyID()).generate();
+        RSAKey impostor = new RSAKeyGenerator(2048).keyID(issuer.signingKey().getKeyID()).generate();
         String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(
                 FakeTokenIssuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofHours(1)).build(), impostor)));
         assertTrue(reason.toLowerCase().contains("signature"), reason);
@@ -203,7 +207,7 @@ class TokenVerifierTest {
             verified(v.check(good));
             int aliases = 0;
             for (int part = 0; part < 3; part++) {
-                byte[] decoded = new com.nimbusds.jose.util.Base64URL(parts[part]).decode();
+                byte[] decoded = new Base64URL(parts[part]).decode();
                 for (char c : (alphabet + "+/= ").toCharArray()) {
                     String[] mutated = parts.clone();
                     String segment = mutated[part];
@@ -211,7 +215,7 @@ class TokenVerifierTest {
                         continue;
                     }
                     mutated[part] = segment.substring(0, segment.length() - 1) + c;
-                    boolean alias = Arrays.equals(decoded, new com.nimbusds.jose.util.Base64URL(mutated[part]).decode());
+                    boolean alias = Arrays.equals(decoded, new Base64URL(mutated[part]).decode());
                     if (!alias && (mode == TokenVerifier.Mode.ALWAYS || part != 2)) {
                         continue; // a different token, refused by its signature or the API server: aTamperedPayloadFailsTheSignature
                     }
@@ -240,7 +244,7 @@ class TokenVerifierTest {
      */
     @Test
     void tokenReviewAnswersAreKeptUntilTheTokensExpiry() {
-        io.iamlet.control.testing.TestClock clock = new io.iamlet.control.testing.TestClock(java.time.Instant.now());
+        TestClock clock = new TestClock(Instant.now());
         TokenVerifier v = new TokenVerifier(api.client(), new TokenVerifier.Settings(TokenVerifier.Settings.audiences(Set.of("iamlet")),
                 TokenVerifier.Mode.ALWAYS, Duration.ofSeconds(30), Duration.ofSeconds(5)), clock);
         String token = issuer.sign(FakeTokenIssuer.claims(pod, "iamlet", Duration.ofMinutes(10)).build());

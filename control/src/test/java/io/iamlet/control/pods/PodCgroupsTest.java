@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -40,7 +41,7 @@ class PodCgroupsTest {
         Path docker = Files.createDirectory(pod.resolve("docker-89ab.scope"));
         Path guaranteed = Files.createDirectories(root.resolve("kubepods-pod11111111_2222_3333_4444_555555555555.slice/cri-containerd-1.scope"));
         PodCgroups cgroups = new PodCgroups(root);
-        for (Path p : java.util.List.of(pod, containerd, crio, docker)) {
+        for (Path p : List.of(pod, containerd, crio, docker)) {
             assertEquals(new PodCgroups.Owner.Pod(UID, id(p)), cgroups.owner(id(p)), p.toString());
         }
         assertEquals(new PodCgroups.Owner.Pod("11111111-2222-3333-4444-555555555555", id(guaranteed)), cgroups.owner(id(guaranteed)));

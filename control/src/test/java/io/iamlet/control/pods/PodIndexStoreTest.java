@@ -8,8 +8,10 @@ import io.iamlet.control.testing.Pods;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -46,7 +48,7 @@ class PodIndexStoreTest {
         Pod bare = Pods.pod("team", "bare", NODE, "Running", Map.of());
         bare.getMetadata().setAnnotations(null);
         bare.setSpec(null);
-        List<Pod> pods = new java.util.ArrayList<>(everyKindOfPod());
+        List<Pod> pods = new ArrayList<>(everyKindOfPod());
         pods.add(bare);
         for (Pod full : pods) {
             String key = store.getKey(full);
@@ -90,7 +92,7 @@ class PodIndexStoreTest {
                         assertEquals(change[0], change[1], "a resync changed what the index holds of " + change[0]);
                     }
                 }
-                assertEquals(java.util.Set.copyOf(listed), java.util.Set.copyOf(index.pods()), "the index after the resync");
+                assertEquals(Set.copyOf(listed), Set.copyOf(index.pods()), "the index after the resync");
                 PodLookup dual = index.find("fd00:10:0:0:0:0:0:5");
                 PodInfo found = assertInstanceOf(PodLookup.Found.class, dual, dual.toString()).pod();
                 assertEquals("reader", found.annotations().get("iam.amazonaws.com/role"));

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -72,7 +73,7 @@ class ReadBudgetTest {
     @Test
     void concurrentCallersNeverTakeMoreThanTheBudget() throws Exception {
         ReadBudget budget = new ReadBudget(7, () -> 0L); // a clock that stands still: one window, forever
-        java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger granted = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 16; t++) {
             threads.add(Thread.ofPlatform().start(() -> {

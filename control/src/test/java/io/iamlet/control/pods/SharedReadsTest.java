@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,7 +35,7 @@ class SharedReadsTest {
         CountDownLatch inFlight = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         List<Future<String>> answers = new ArrayList<>();
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             answers.add(threads.submit(() -> value(reads.read("team/a", () -> {
                 calls.incrementAndGet();
                 inFlight.countDown();
@@ -180,7 +181,7 @@ class SharedReadsTest {
         CountDownLatch inFlight = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         now.addAndGet(2000 * MS);
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<String> first = threads.submit(() -> value(reads.read("k", false, () -> {
                 inFlight.countDown();
                 await(release);

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -136,7 +137,7 @@ class EksRoleFeaturesTest {
                 "arn:aws:iam::444455556666:role/logs")), Optional.empty())));
         CredentialKey scoped = CredentialKey.of(allowed(p.decide(pod("w", "sa", role("reader", RoleSettings.SESSION_POLICY_KEY,
                 "{\"Version\":\"2012-10-17\",\"Statement\":[]}")), Optional.empty())));
-        assertEquals(4, java.util.Set.of(plain, chained, other, scoped).size(), "role, chain, other chain, scoped: four sessions");
+        assertEquals(4, Set.of(plain, chained, other, scoped).size(), "role, chain, other chain, scoped: four sessions");
         assertEquals(Optional.of(RoleArn.parse("arn:aws:iam::444455556666:role/data").orElseThrow()), chained.target());
     }
 

@@ -9,10 +9,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 
 /**
@@ -29,7 +31,7 @@ public final class FakeImds implements AutoCloseable {
     private final String account;
     private final String nodeRole;
     private volatile boolean allowV1;
-    private final java.util.List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> reads = new CopyOnWriteArrayList<>();
 
     private FakeImds(HttpServer server, String account, String nodeRole) {
         this.server = server;
@@ -61,8 +63,8 @@ public final class FakeImds implements AutoCloseable {
     }
 
     /** Every non-token request as "METHOD raw-path", so tests can tell what reached the node's IMDS. */
-    public java.util.List<String> reads() {
-        return java.util.List.copyOf(reads);
+    public List<String> reads() {
+        return List.copyOf(reads);
     }
 
     public void clearReads() {

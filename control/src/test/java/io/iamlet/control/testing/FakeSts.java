@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,13 +216,13 @@ public final class FakeSts implements AutoCloseable {
         for (int i = 1; form.containsKey("Tags.member." + i + ".Key"); i++) {
             tags.put(form.get("Tags.member." + i + ".Key"), form.getOrDefault("Tags.member." + i + ".Value", ""));
         }
-        List<String> transitive = new java.util.ArrayList<>();
+        List<String> transitive = new ArrayList<>();
         for (int i = 1; form.containsKey("TransitiveTagKeys.member." + i); i++) {
             transitive.add(form.get("TransitiveTagKeys.member." + i));
         }
         Map<String, String> inherited = transitiveBySession.getOrDefault(caller, Map.of());
         calls.add(new Call(caller, role, session, form.get("ExternalId"), duration,
-                java.util.Collections.unmodifiableMap(tags), List.copyOf(transitive),
+                Collections.unmodifiableMap(tags), List.copyOf(transitive),
                 form.get("Policy"), inherited));
         if (deniedRoles.contains(role)) {
             reply(exchange, 403, error("Sender", "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role/node/" + caller

@@ -9,6 +9,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -19,6 +20,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
+import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -139,7 +141,7 @@ public final class FakeTokenIssuer {
         String path = request.getPath().split("\\?")[0];
         return switch (path) {
             case "/.well-known/openid-configuration" -> keys(discovery());
-            case "/openid/v1/jwks" -> keys(new JWKSet(keys().stream().map(k -> (com.nimbusds.jose.jwk.JWK) k.toPublicJWK()).toList())
+            case "/openid/v1/jwks" -> keys(new JWKSet(keys().stream().map(k -> (JWK) k.toPublicJWK()).toList())
                     .toString(true));
             case "/apis/authentication.k8s.io/v1/tokenreviews" -> "POST".equals(request.getMethod()) ? review(request.getUtf8Body()) : null;
             default -> null;
@@ -174,7 +176,7 @@ public final class FakeTokenIssuer {
             SignedJWT jwt;
             try {
                 jwt = SignedJWT.parse(spec.path("token").asText());
-            } catch (java.text.ParseException e) {
+            } catch (ParseException e) {
                 status.put("error", "invalid bearer token");
                 return json(201, review.toString());
             }

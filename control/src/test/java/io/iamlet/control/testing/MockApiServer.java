@@ -5,14 +5,26 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.ByteString;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.mockwebserver.http.Response;
+import io.fabric8.mockwebserver.http.WebSocket;
+import io.fabric8.mockwebserver.http.WebSocketListener;
 
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 /**
@@ -27,8 +39,8 @@ public final class MockApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final NamespacedKubernetesClient client;
     private final AtomicInteger nodeSelected = new AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicReference<String> lastAuthorization = new java.util.concurrent.atomic.AtomicReference<>();
-    private final java.util.List<Request> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicReference<String> lastAuthorization = new AtomicReference<>();
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
 
     /** One request as the server received it, before the field selector is dropped; {@code nanos}: System.nanoTime() on arrival. */
     public record Request(String authorization, String method, String path, long nanos) {
@@ -41,14 +53,14 @@ public final class MockApiServer implements AutoCloseable {
             return "GET".equals(method) && !watch() && path.split("\\?")[0].matches(".*/pods(/[^/]+)?");
         }
     }
-    private final java.util.Set<io.fabric8.mockwebserver.http.WebSocket> openWatches = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<WebSocket> openWatches = ConcurrentHashMap.newKeySet();
     private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
     private volatile boolean refuseWatches;
     private volatile boolean unavailable;
     private volatile Duration readDelay = Duration.ZERO;
     private volatile Duration watchDelay = Duration.ZERO;
-    private final java.util.concurrent.ScheduledExecutorService lateEvents = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+    private final ScheduledExecutorService lateEvents = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("mock-api-late-events").factory());
 
     private MockApiServer(InetAddress address, int port) {
@@ -119,8 +131,8 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** Every request so far, in order: what a client asked of the API (the e2e tests derive RBAC rules from it). */
-    public java.util.List<Request> requests() {
-        return java.util.List.copyOf(requests);
+    public List<Request> requests() {
+        return List.copyOf(requests);
     }
 
     /** Refuses (503) every watch request from now on, as an API server or proxy that cannot hold watches open would. */
@@ -137,53 +149,53 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** The CRUD dispatcher's watch listener, with its socket remembered so that {@link #dropWatches} can close it. */
-    private final class TrackedWatch extends io.fabric8.mockwebserver.http.WebSocketListener {
-        private final io.fabric8.mockwebserver.http.WebSocketListener inner;
+    private final class TrackedWatch extends WebSocketListener {
+        private final WebSocketListener inner;
 
-        TrackedWatch(io.fabric8.mockwebserver.http.WebSocketListener inner) {
+        TrackedWatch(WebSocketListener inner) {
             this.inner = inner;
         }
 
         @Override
-        public void onBeforeAccept(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+        public void onBeforeAccept(WebSocket ws, Response response) {
             inner.onBeforeAccept(ws, response);
         }
 
         @Override
-        public void onOpen(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.Response response) {
+        public void onOpen(WebSocket ws, Response response) {
             openWatches.add(ws);
             inner.onOpen(ws, response);
         }
 
         @Override
-        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, String text) {
+        public void onMessage(WebSocket ws, String text) {
             inner.onMessage(ws, text);
         }
 
         @Override
-        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, io.fabric8.mockwebserver.http.ByteString bytes) {
+        public void onMessage(WebSocket ws, ByteString bytes) {
             inner.onMessage(ws, bytes);
         }
 
         @Override
-        public void onMessage(io.fabric8.mockwebserver.http.WebSocket ws, byte[] bytes) {
+        public void onMessage(WebSocket ws, byte[] bytes) {
             inner.onMessage(ws, bytes);
         }
 
         @Override
-        public void onClosing(io.fabric8.mockwebserver.http.WebSocket ws, int code, String reason) {
+        public void onClosing(WebSocket ws, int code, String reason) {
             openWatches.remove(ws);
             inner.onClosing(ws, code, reason);
         }
 
         @Override
-        public void onClosed(io.fabric8.mockwebserver.http.WebSocket ws, int code, String reason) {
+        public void onClosed(WebSocket ws, int code, String reason) {
             openWatches.remove(ws);
             inner.onClosed(ws, code, reason);
         }
 
         @Override
-        public void onFailure(io.fabric8.mockwebserver.http.WebSocket ws, Throwable t, io.fabric8.mockwebserver.http.Response response) {
+        public void onFailure(WebSocket ws, Throwable t, Response response) {
             openWatches.remove(ws);
             inner.onFailure(ws, t, response);
         }
@@ -203,19 +215,19 @@ public final class MockApiServer implements AutoCloseable {
     }
 
     /** The CRUD store's watch listener, handed a socket that sends each event (and the close) after a delay, in order. */
-    private final class LateEvents extends io.fabric8.mockwebserver.http.WebSocketListener {
-        private final io.fabric8.mockwebserver.http.WebSocketListener events;
+    private final class LateEvents extends WebSocketListener {
+        private final WebSocketListener events;
         private final Duration delay;
-        private io.fabric8.mockwebserver.http.WebSocket late;
+        private WebSocket late;
 
-        LateEvents(io.fabric8.mockwebserver.http.WebSocketListener events, Duration delay) {
+        LateEvents(WebSocketListener events, Duration delay) {
             this.events = events;
             this.delay = delay;
         }
 
-        private synchronized io.fabric8.mockwebserver.http.WebSocket late(io.fabric8.mockwebserver.http.WebSocket socket) {
+        private synchronized WebSocket late(WebSocket socket) {
             if (late == null) {
-                late = new io.fabric8.mockwebserver.http.WebSocket() {
+                late = new WebSocket() {
                     @Override
                     public RecordedRequest request() {
                         return socket.request();
@@ -223,19 +235,19 @@ public final class MockApiServer implements AutoCloseable {
 
                     @Override
                     public boolean send(String text) {
-                        lateEvents.schedule(() -> socket.send(text), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        lateEvents.schedule(() -> socket.send(text), delay.toMillis(), TimeUnit.MILLISECONDS);
                         return true;
                     }
 
                     @Override
                     public boolean send(byte[] bytes) {
-                        lateEvents.schedule(() -> socket.send(bytes), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        lateEvents.schedule(() -> socket.send(bytes), delay.toMillis(), TimeUnit.MILLISECONDS);
                         return true;
                     }
 
                     @Override
                     public boolean close(int code, String reason) {
-                        lateEvents.schedule(() -> socket.close(code, reason), delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        lateEvents.schedule(() -> socket.close(code, reason), delay.toMillis(), TimeUnit.MILLISECONDS);
                         return true;
                     }
                 };
@@ -244,37 +256,37 @@ public final class MockApiServer implements AutoCloseable {
         }
 
         @Override
-        public void onBeforeAccept(io.fabric8.mockwebserver.http.WebSocket socket, io.fabric8.mockwebserver.http.Response response) {
+        public void onBeforeAccept(WebSocket socket, Response response) {
             events.onBeforeAccept(late(socket), response);
         }
 
         @Override
-        public void onOpen(io.fabric8.mockwebserver.http.WebSocket socket, io.fabric8.mockwebserver.http.Response response) {
+        public void onOpen(WebSocket socket, Response response) {
             events.onOpen(late(socket), response);
         }
 
         @Override
-        public void onMessage(io.fabric8.mockwebserver.http.WebSocket socket, String text) {
+        public void onMessage(WebSocket socket, String text) {
             events.onMessage(late(socket), text);
         }
 
         @Override
-        public void onMessage(io.fabric8.mockwebserver.http.WebSocket socket, byte[] bytes) {
+        public void onMessage(WebSocket socket, byte[] bytes) {
             events.onMessage(late(socket), bytes);
         }
 
         @Override
-        public void onClosing(io.fabric8.mockwebserver.http.WebSocket socket, int code, String reason) {
+        public void onClosing(WebSocket socket, int code, String reason) {
             events.onClosing(late(socket), code, reason);
         }
 
         @Override
-        public void onClosed(io.fabric8.mockwebserver.http.WebSocket socket, int code, String reason) {
+        public void onClosed(WebSocket socket, int code, String reason) {
             events.onClosed(late(socket), code, reason);
         }
 
         @Override
-        public void onFailure(io.fabric8.mockwebserver.http.WebSocket socket, Throwable failure, io.fabric8.mockwebserver.http.Response response) {
+        public void onFailure(WebSocket socket, Throwable failure, Response response) {
             events.onFailure(late(socket), failure, response);
         }
     }

@@ -1,7 +1,10 @@
 package io.iamlet.netlink.nft;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.HexFormat;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /** An immutable byte string with value equality, for register data and userdata. */
 public record Bytes(byte[] value) {
@@ -17,6 +20,14 @@ public record Bytes(byte[] value) {
             b[i] = (byte) unsignedBytes[i];
         }
         return new Bytes(b);
+    }
+
+    /** A copy of {@code length} bytes at {@code pointer} (native memory someone else owns); empty for NULL. */
+    public static Bytes copyOf(MemorySegment pointer, int length) {
+        if (pointer.equals(MemorySegment.NULL)) {
+            return EMPTY;
+        }
+        return new Bytes(pointer.reinterpret(Integer.toUnsignedLong(length)).toArray(JAVA_BYTE));
     }
 
     /** A 16-bit value in network byte order, as ports travel in packets. */

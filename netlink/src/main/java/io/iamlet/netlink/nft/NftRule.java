@@ -1,5 +1,8 @@
 package io.iamlet.netlink.nft;
 
+import io.iamlet.netlink.nft.expr.Counter;
+import io.iamlet.netlink.nft.expr.NftExpr;
+
 import java.util.List;
 
 import static io.iamlet.netlink.NetlinkConstants.familyName;
@@ -21,7 +24,7 @@ public record NftRule(int family, String table, String chain, long handle, List<
     public NftRule content() {
         return new NftRule(family, table, chain, 0,
                 expressions.stream()
-                        .map(e -> e instanceof NftExpr.Counter ? new NftExpr.Counter(0, 0) : e)
+                        .map(e -> e instanceof Counter ? Counter.zero() : e)
                         .toList(),
                 comment);
     }

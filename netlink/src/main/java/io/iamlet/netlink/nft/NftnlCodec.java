@@ -1,6 +1,6 @@
 package io.iamlet.netlink.nft;
 
-import io.iamlet.netlink.ffm.Libc;
+import io.iamlet.netlink.nft.expr.NftExpr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Optional;
 
 import static io.iamlet.netlink.nftnl.chain_h.*;
-import static io.iamlet.netlink.nftnl.expr_h.*;
 import static io.iamlet.netlink.nftnl.rule_h.*;
 import static io.iamlet.netlink.nftnl.table_h.*;
 import static io.iamlet.netlink.nftnl.udata_h.*;
@@ -18,8 +17,8 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * Turns the records of this package into libnftnl objects and netlink payloads, and parsed kernel
- * messages back into records. libnftnl objects are malloc'ed by the library and freed here before
+ * Turns tables, chains and rules into libnftnl objects and netlink payloads, and parsed kernel messages
+ * back into records; each expression kind encodes and decodes itself ({@link NftExpr}). libnftnl objects are malloc'ed by the library and freed here before
  * returning; strings and data are copied in, so nothing Java allocated outlives a call.
  */
 public final class NftnlCodec {
@@ -38,23 +37,9 @@ public final class NftnlCodec {
     private static final short RULE_CHAIN = 2;
     private static final short RULE_HANDLE = 3;
     private static final short RULE_USERDATA = 7;
-    // Expression attributes: NFTNL_EXPR_NAME = 0, then each kind's own numbering from NFTNL_EXPR_BASE = 1,
-    // named as in <libnftnl/expr.h>.
-    private static final short EXPR_NAME = 0;
-    private static final short META_KEY = 1, META_DREG = 2, META_SREG = 3;
-    private static final short CMP_SREG = 1, CMP_OP = 2, CMP_DATA = 3;
-    private static final short PAYLOAD_DREG = 1, PAYLOAD_BASE = 2, PAYLOAD_OFFSET = 3, PAYLOAD_LEN = 4, PAYLOAD_SREG = 5;
-    private static final short IMM_DREG = 1, IMM_DATA = 2, IMM_VERDICT = 3, IMM_CHAIN = 4;
-    private static final short CTR_PACKETS = 1, CTR_BYTES = 2;
-    private static final short NAT_TYPE = 1, NAT_FAMILY = 2, NAT_REG_ADDR_MIN = 3, NAT_REG_ADDR_MAX = 4,
-            NAT_REG_PROTO_MIN = 5, NAT_REG_PROTO_MAX = 6, NAT_FLAGS = 7;
-    private static final short REJECT_TYPE = 1, REJECT_CODE = 2;
-    /** NFTNL_EXPR_TG_* and NFTNL_EXPR_MT_* share the numbering. */
-    private static final short COMPAT_NAME = 1, COMPAT_REV = 2, COMPAT_INFO = 3;
     /** NFT_USERDATA_MAXLEN: the kernel refuses larger userdata. */
     private static final int USERDATA_MAX = 256;
     private static final byte UDATA_COMMENT = 0;
-    private static final int NFT_REG_VERDICT = 0;
 
     private NftnlCodec() {
     }
@@ -108,7 +93,7 @@ public final class NftnlCodec {
             }
             for (NftExpr expr : rule.expressions()) {
                 // The rule owns the expression from here on and frees it with itself.
-                nftnl_rule_add_expr(r, expression(expr, arena));
+                nftnl_rule_add_expr(r, NftExpr.toNftnl(expr, arena));
             }
             if (rule.comment() != null) {
                 Bytes userdata = commentUserdata(rule.comment());
@@ -118,85 +103,6 @@ public final class NftnlCodec {
         } finally {
             nftnl_rule_free(r);
         }
-    }
-
-    private static MemorySegment expression(NftExpr expr, Arena arena) {
-        if (expr instanceof NftExpr.Other other) {
-            throw new IllegalArgumentException("cannot build expression '" + other.name() + "': iamlet only reads it");
-        }
-        MemorySegment e = nftnl_expr_alloc(arena.allocateFrom(expr.name()));
-        if (e.equals(MemorySegment.NULL)) {
-            throw new IllegalStateException("libnftnl does not know expression '" + expr.name() + "'");
-        }
-        switch (expr) {
-            case NftExpr.Meta m -> {
-                nftnl_expr_set_u32(e, META_KEY, m.key());
-                nftnl_expr_set_u32(e, META_DREG, m.dreg());
-            }
-            case NftExpr.Cmp c -> {
-                nftnl_expr_set_u32(e, CMP_SREG, c.sreg());
-                nftnl_expr_set_u32(e, CMP_OP, c.op());
-                setData(e, CMP_DATA, c.data(), arena);
-            }
-            case NftExpr.Payload p -> {
-                nftnl_expr_set_u32(e, PAYLOAD_DREG, p.dreg());
-                nftnl_expr_set_u32(e, PAYLOAD_BASE, p.base());
-                nftnl_expr_set_u32(e, PAYLOAD_OFFSET, p.offset());
-                nftnl_expr_set_u32(e, PAYLOAD_LEN, p.length());
-            }
-            case NftExpr.Immediate i -> {
-                nftnl_expr_set_u32(e, IMM_DREG, i.dreg());
-                setData(e, IMM_DATA, i.data(), arena);
-            }
-            case NftExpr.Verdict v -> {
-                nftnl_expr_set_u32(e, IMM_DREG, NFT_REG_VERDICT);
-                nftnl_expr_set_u32(e, IMM_VERDICT, v.verdict());
-                if (v.chain() != null) {
-                    nftnl_expr_set_str(e, IMM_CHAIN, arena.allocateFrom(v.chain()));
-                }
-            }
-            case NftExpr.Counter ignored -> {
-                // A new counter starts at zero; nothing to set.
-            }
-            case NftExpr.Nat n -> {
-                nftnl_expr_set_u32(e, NAT_TYPE, n.type());
-                nftnl_expr_set_u32(e, NAT_FAMILY, n.family());
-                setRegister(e, NAT_REG_ADDR_MIN, n.regAddrMin());
-                setRegister(e, NAT_REG_ADDR_MAX, n.regAddrMax());
-                setRegister(e, NAT_REG_PROTO_MIN, n.regProtoMin());
-                setRegister(e, NAT_REG_PROTO_MAX, n.regProtoMax());
-                if (n.flags() != 0) {
-                    nftnl_expr_set_u32(e, NAT_FLAGS, n.flags());
-                }
-            }
-            case NftExpr.Reject r -> {
-                nftnl_expr_set_u32(e, REJECT_TYPE, r.type());
-                nftnl_expr_set_u8(e, REJECT_CODE, (byte) r.code());
-            }
-            case NftExpr.Target t -> compat(e, t.targetName(), t.revision(), t.info(), arena);
-            case NftExpr.Match m -> compat(e, m.matchName(), m.revision(), m.info(), arena);
-            case NftExpr.Other ignored -> throw new AssertionError("handled above");
-        }
-        return e;
-    }
-
-    private static void setRegister(MemorySegment e, short attr, int register) {
-        if (register != 0) {
-            nftnl_expr_set_u32(e, attr, register);
-        }
-    }
-
-    private static void setData(MemorySegment e, short attr, Bytes data, Arena arena) {
-        nftnl_expr_set(e, attr, arena.allocateFrom(JAVA_BYTE, data.value()), data.length());
-    }
-
-    private static void compat(MemorySegment e, String name, int revision, Bytes info, Arena arena) {
-        nftnl_expr_set_str(e, COMPAT_NAME, arena.allocateFrom(name));
-        nftnl_expr_set_u32(e, COMPAT_REV, revision);
-        // libnftnl keeps the info pointer itself and frees it with the expression, so it must come from malloc.
-        MemorySegment owned = Libc.malloc(info.length());
-        MemorySegment.copy(info.value(), 0, owned, JAVA_BYTE, 0, info.length());
-        nftnl_expr_set(e, COMPAT_INFO, owned, info.length());
     }
 
     /** Userdata TLV list with one comment attribute, as nft writes it. */
@@ -277,7 +183,7 @@ public final class NftnlCodec {
             MemorySegment iter = nftnl_expr_iter_create(r);
             try {
                 for (MemorySegment e = nftnl_expr_iter_next(iter); !e.equals(MemorySegment.NULL); e = nftnl_expr_iter_next(iter)) {
-                    expressions.add(parseExpression(e, arena));
+                    expressions.add(NftExpr.fromNftnl(e, arena));
                 }
             } finally {
                 nftnl_expr_iter_destroy(iter);
@@ -294,50 +200,9 @@ public final class NftnlCodec {
         }
     }
 
-    private static NftExpr parseExpression(MemorySegment e, Arena arena) {
-        String name = string(nftnl_expr_get_str(e, EXPR_NAME));
-        return switch (name) {
-            case "meta" -> nftnl_expr_is_set(e, META_SREG)
-                    ? new NftExpr.Other("meta set")
-                    : new NftExpr.Meta(nftnl_expr_get_u32(e, META_KEY), nftnl_expr_get_u32(e, META_DREG));
-            case "cmp" -> new NftExpr.Cmp(nftnl_expr_get_u32(e, CMP_SREG), nftnl_expr_get_u32(e, CMP_OP), exprData(e, CMP_DATA, arena));
-            case "payload" -> nftnl_expr_is_set(e, PAYLOAD_SREG)
-                    ? new NftExpr.Other("payload set")
-                    : new NftExpr.Payload(nftnl_expr_get_u32(e, PAYLOAD_DREG), nftnl_expr_get_u32(e, PAYLOAD_BASE),
-                            nftnl_expr_get_u32(e, PAYLOAD_OFFSET), nftnl_expr_get_u32(e, PAYLOAD_LEN));
-            case "immediate" -> nftnl_expr_get_u32(e, IMM_DREG) == NFT_REG_VERDICT
-                    ? new NftExpr.Verdict(nftnl_expr_get_u32(e, IMM_VERDICT),
-                            nftnl_expr_is_set(e, IMM_CHAIN) ? string(nftnl_expr_get_str(e, IMM_CHAIN)) : null)
-                    : new NftExpr.Immediate(nftnl_expr_get_u32(e, IMM_DREG), exprData(e, IMM_DATA, arena));
-            case "reject" -> new NftExpr.Reject(nftnl_expr_get_u32(e, REJECT_TYPE), Byte.toUnsignedInt(nftnl_expr_get_u8(e, REJECT_CODE)));
-            case "counter" -> new NftExpr.Counter(nftnl_expr_get_u64(e, CTR_PACKETS), nftnl_expr_get_u64(e, CTR_BYTES));
-            case "nat" -> new NftExpr.Nat(nftnl_expr_get_u32(e, NAT_TYPE), nftnl_expr_get_u32(e, NAT_FAMILY),
-                    register(e, NAT_REG_ADDR_MIN), register(e, NAT_REG_ADDR_MAX), register(e, NAT_REG_PROTO_MIN), register(e, NAT_REG_PROTO_MAX),
-                    nftnl_expr_is_set(e, NAT_FLAGS) ? nftnl_expr_get_u32(e, NAT_FLAGS) : 0);
-            case "target" -> new NftExpr.Target(string(nftnl_expr_get_str(e, COMPAT_NAME)), nftnl_expr_get_u32(e, COMPAT_REV), exprData(e, COMPAT_INFO, arena));
-            case "match" -> new NftExpr.Match(string(nftnl_expr_get_str(e, COMPAT_NAME)), nftnl_expr_get_u32(e, COMPAT_REV), exprData(e, COMPAT_INFO, arena));
-            default -> new NftExpr.Other(name);
-        };
-    }
-
-    private static int register(MemorySegment e, short attr) {
-        return nftnl_expr_is_set(e, attr) ? nftnl_expr_get_u32(e, attr) : 0;
-    }
-
-    private static Bytes exprData(MemorySegment e, short attr, Arena arena) {
-        if (!nftnl_expr_is_set(e, attr)) {
-            return Bytes.EMPTY;
-        }
-        MemorySegment length = arena.allocate(JAVA_INT);
-        return copy(nftnl_expr_get(e, attr, length), length);
-    }
-
     /** Copies data libnftnl owns, whose length it wrote into {@code length}. */
     private static Bytes copy(MemorySegment pointer, MemorySegment length) {
-        if (pointer.equals(MemorySegment.NULL)) {
-            return Bytes.EMPTY;
-        }
-        return new Bytes(pointer.reinterpret(Integer.toUnsignedLong(length.get(JAVA_INT, 0))).toArray(JAVA_BYTE));
+        return Bytes.copyOf(pointer, length.get(JAVA_INT, 0));
     }
 
     private static String string(MemorySegment pointer) {

@@ -3,13 +3,14 @@ package io.iamlet.netlink.testing;
 import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.ffm.Errno;
 import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftOp;
 import io.iamlet.netlink.nft.NftOp.Verb;
+import io.iamlet.netlink.nft.NftOp;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.NftExpr;
+import io.iamlet.netlink.nft.expr.Verdict;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -150,7 +151,7 @@ public final class FakeNftTables implements NftTables {
             case ADD -> t.chains.computeIfAbsent(chain.name(), n -> new Chain(chain));
             case DELETE -> {
                 boolean jumpedTo = t.chains.values().stream().flatMap(x -> x.rules.stream())
-                        .anyMatch(r -> r.expressions().stream().anyMatch(e -> e instanceof NftExpr.Verdict v && chain.name().equals(v.chain())));
+                        .anyMatch(r -> r.expressions().stream().anyMatch(e -> e instanceof Verdict v && chain.name().equals(v.chain())));
                 if (!c.rules.isEmpty() || jumpedTo) {
                     return Errno.EBUSY;
                 }
@@ -172,7 +173,7 @@ public final class FakeNftTables implements NftTables {
             return c.rules.removeIf(r -> r.handle() == rule.handle()) ? 0 : Errno.ENOENT;
         }
         for (NftExpr e : rule.expressions()) {
-            if (e instanceof NftExpr.Verdict v && v.chain() != null && !t.chains.containsKey(v.chain())) {
+            if (e instanceof Verdict v && v.chain() != null && !t.chains.containsKey(v.chain())) {
                 return Errno.ENOENT;
             }
         }

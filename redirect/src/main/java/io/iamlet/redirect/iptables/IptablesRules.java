@@ -1,12 +1,20 @@
 package io.iamlet.redirect.iptables;
 
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.expr.Cmp;
+import io.iamlet.netlink.nft.expr.Compat;
+import io.iamlet.netlink.nft.expr.Counter;
+import io.iamlet.netlink.nft.expr.Meta;
+import io.iamlet.netlink.nft.expr.Nat;
+import io.iamlet.netlink.nft.expr.NftExpr;
+import io.iamlet.netlink.nft.expr.Payload;
+import io.iamlet.netlink.nft.expr.Reg;
+import io.iamlet.netlink.nft.expr.Verdict;
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.InterfacePattern;
 import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
-import io.iamlet.netlink.nft.Bytes;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftRule;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -15,13 +23,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Optional;
 
-import io.iamlet.netlink.nft.Exprs;
-import io.iamlet.netlink.nft.Exprs.Header;
-import io.iamlet.netlink.nft.Exprs.MetaKey;
-import io.iamlet.netlink.nft.Exprs.Reg;
-
 import static io.iamlet.netlink.NetlinkConstants.*;
-import static io.iamlet.netlink.nft.Exprs.*;
 
 /**
  * Rules exactly as iptables-nft writes them, so that {@code iptables -t nat -S} and iptables-save read them
@@ -50,24 +52,24 @@ public final class IptablesRules {
 
     static List<NftExpr> jump(IpFamily family, Jump jump, String chain) {
         return List.of(
-                load(MetaKey.IIFNAME, Reg.R1),
-                equal(Reg.R1, jump.iface().iptablesMatchBytes()),
-                load(MetaKey.L4PROTO, Reg.R1),
-                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
-                load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
-                equal(Reg.R1, new Bytes(jump.destination().address(family).getAddress())),
-                load(Header.TRANSPORT, 2, 2, Reg.R1),
-                equal(Reg.R1, Bytes.port(Destination.PORT)),
-                counter(),
-                Exprs.jump(chain));
+                Meta.load(Meta.Key.IIFNAME, Reg.R1),
+                Cmp.equal(Reg.R1, jump.iface().iptablesMatchBytes()),
+                Meta.load(Meta.Key.L4PROTO, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                Payload.load(Payload.Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
+                Cmp.equal(Reg.R1, new Bytes(jump.destination().address(family).getAddress())),
+                Payload.load(Payload.Header.TRANSPORT, 2, 2, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.port(Destination.PORT)),
+                Counter.zero(),
+                Verdict.jump(chain));
     }
 
     static List<NftExpr> dnat(InetAddress target, int port) {
         return List.of(
-                load(MetaKey.L4PROTO, Reg.R1),
-                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
-                counter(),
-                new NftExpr.Target("DNAT", 2, natRange(target, port)));
+                Meta.load(Meta.Key.L4PROTO, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                Counter.zero(),
+                Compat.target("DNAT", 2, natRange(target, port)));
     }
 
     /** struct nf_nat_range2 { u32 flags; nf_inet_addr min, max; u16 min_proto, max_proto, base_proto; } + padding. */
@@ -84,8 +86,8 @@ public final class IptablesRules {
     /** The interface and destination a jump rule of ours matches, when the rule has exactly the shape we write. */
     static Optional<Jump> jumpOf(NftRule rule, IpFamily family, String chain) {
         List<NftExpr> exprs = rule.content().expressions();
-        if (exprs.size() != JUMP_LENGTH || !(exprs.get(JUMP_IFACE) instanceof NftExpr.Cmp cmp)
-                || !(exprs.get(JUMP_DADDR) instanceof NftExpr.Cmp daddr)) {
+        if (exprs.size() != JUMP_LENGTH || !(exprs.get(JUMP_IFACE) instanceof Cmp cmp)
+                || !(exprs.get(JUMP_DADDR) instanceof Cmp daddr)) {
             return Optional.empty();
         }
         InterfacePattern iface = InterfacePattern.fromIptablesMatchBytes(cmp.data());
@@ -96,7 +98,7 @@ public final class IptablesRules {
     /** Target address and port of a DNAT rule of ours, when it has exactly the shape we write. */
     static Optional<RedirectTarget> dnatTarget(NftRule rule, IpFamily family) {
         List<NftExpr> exprs = rule.content().expressions();
-        if (exprs.size() != 4 || !(exprs.get(3) instanceof NftExpr.Target t) || t.info().length() != NAT_RANGE2_SIZE) {
+        if (exprs.size() != 4 || !(exprs.get(3) instanceof Compat t) || t.info().length() != NAT_RANGE2_SIZE) {
             return Optional.empty();
         }
         byte[] info = t.info().value();
@@ -119,13 +121,13 @@ public final class IptablesRules {
         List<NftExpr> e = rule.expressions();
         boolean toMetadata = false;
         for (int i = 0; i + 1 < e.size(); i++) {
-            if (e.get(i) instanceof NftExpr.Payload p && p.base() == NFT_PAYLOAD_NETWORK_HEADER && p.offset() == family.daddrOffset()
-                    && e.get(i + 1) instanceof NftExpr.Cmp c && c.data().equals(new Bytes(Destination.IMDS.address(family).getAddress()))) {
+            if (e.get(i) instanceof Payload p && p.base() == NFT_PAYLOAD_NETWORK_HEADER && p.offset() == family.daddrOffset()
+                    && e.get(i + 1) instanceof Cmp c && c.data().equals(new Bytes(Destination.IMDS.address(family).getAddress()))) {
                 toMetadata = true;
             }
         }
-        boolean dnat = e.stream().anyMatch(x -> x instanceof NftExpr.Target t && t.targetName().equals("DNAT")
-                || x instanceof NftExpr.Nat n && n.type() == NFT_NAT_DNAT);
+        boolean dnat = e.stream().anyMatch(x -> x instanceof Compat t && t.kind() == Compat.Kind.TARGET && t.xtName().equals("DNAT")
+                || x instanceof Nat n && n.type() == NFT_NAT_DNAT);
         return toMetadata && dnat && OwnershipMarker.parse(rule.comment()).isEmpty();
     }
 

@@ -1,10 +1,10 @@
 package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Verdict;
 import io.iamlet.redirect.IpFamily;
 
 import java.util.List;
@@ -50,7 +50,7 @@ public final class IptablesChains {
 
     /** Whether a rule jumps to our chain at all (ours or not): such jumps must go before the chain can. */
     public static boolean jumpsToOurs(NftRule rule) {
-        return rule.expressions().stream().anyMatch(e -> e instanceof NftExpr.Verdict v && CHAIN.equals(v.chain()));
+        return rule.expressions().stream().anyMatch(e -> e instanceof Verdict v && CHAIN.equals(v.chain()));
     }
 
     /** Every jump to our chain, then the chain; nothing else. */

@@ -1,26 +1,29 @@
 package io.iamlet.redirect.netfilter;
 
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.expr.Cmp;
+import io.iamlet.netlink.nft.expr.Counter;
+import io.iamlet.netlink.nft.expr.Immediate;
+import io.iamlet.netlink.nft.expr.Meta;
+import io.iamlet.netlink.nft.expr.Nat;
+import io.iamlet.netlink.nft.expr.NftExpr;
+import io.iamlet.netlink.nft.expr.Payload;
+import io.iamlet.netlink.nft.expr.Reg;
+import io.iamlet.netlink.nft.expr.Reject;
 import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.InterfacePattern;
 import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
-import io.iamlet.netlink.nft.Bytes;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftRule;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-import io.iamlet.netlink.nft.Exprs.Header;
-import io.iamlet.netlink.nft.Exprs.MetaKey;
-import io.iamlet.netlink.nft.Exprs.Reg;
-import java.util.ArrayList;
-
 import static io.iamlet.netlink.NetlinkConstants.*;
-import static io.iamlet.netlink.nft.Exprs.*;
 
 /**
  * The expression sequence of one redirect rule, the same nft itself emits for
@@ -43,35 +46,35 @@ public final class NftRedirectRules {
     public static List<NftExpr> expressions(RedirectRule rule) {
         IpFamily family = rule.family();
         return List.of(
-                load(MetaKey.IIFNAME, Reg.R1),
-                equal(Reg.R1, rule.iface().matchBytes()),
-                load(MetaKey.NFPROTO, Reg.R1),
-                equal(Reg.R1, Bytes.of(family.nfproto())),
-                load(Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
-                equal(Reg.R1, new Bytes(rule.destinationAddress().getAddress())),
-                load(MetaKey.L4PROTO, Reg.R1),
-                equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
-                load(Header.TRANSPORT, 2, 2, Reg.R1),
-                equal(Reg.R1, Bytes.port(Destination.PORT)),
-                counter(),
-                set(Reg.R1, new Bytes(rule.target().getAddress())),
-                set(Reg.R2, Bytes.port(rule.port())),
-                dnat(family.nfproto(), Reg.R1, Reg.R2));
+                Meta.load(Meta.Key.IIFNAME, Reg.R1),
+                Cmp.equal(Reg.R1, rule.iface().matchBytes()),
+                Meta.load(Meta.Key.NFPROTO, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.of(family.nfproto())),
+                Payload.load(Payload.Header.NETWORK, family.daddrOffset(), family.addressLength(), Reg.R1),
+                Cmp.equal(Reg.R1, new Bytes(rule.destinationAddress().getAddress())),
+                Meta.load(Meta.Key.L4PROTO, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.of(IPPROTO_TCP)),
+                Payload.load(Payload.Header.TRANSPORT, 2, 2, Reg.R1),
+                Cmp.equal(Reg.R1, Bytes.port(Destination.PORT)),
+                Counter.zero(),
+                Immediate.set(Reg.R1, new Bytes(rule.target().getAddress())),
+                Immediate.set(Reg.R2, Bytes.port(rule.port())),
+                Nat.dnat(family.nfproto(), Reg.R1, Reg.R2));
     }
 
     /** The same matches, ending in a TCP reset instead of the DNAT: pods get a refusal, never the node's IMDS. */
     public static List<NftExpr> blockExpressions(RedirectRule rule) {
         List<NftExpr> matches = new ArrayList<>(expressions(rule).subList(0, TARGET));
-        matches.add(tcpReset());
+        matches.add(Reject.tcpReset());
         return matches;
     }
 
     /** The interface, family and destination a block rule of ours covers, when the rule has exactly that shape. */
     public static Optional<RedirectRule> blockFromNft(NftRule rule) {
         List<NftExpr> exprs = rule.content().expressions();
-        if (exprs.size() != TARGET + 1 || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
-                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1
-                || !(exprs.get(DADDR) instanceof NftExpr.Cmp daddrCmp)) {
+        if (exprs.size() != TARGET + 1 || !(exprs.get(IFACE) instanceof Cmp ifaceCmp)
+                || !(exprs.get(NFPROTO) instanceof Cmp protoCmp) || protoCmp.data().length() != 1
+                || !(exprs.get(DADDR) instanceof Cmp daddrCmp)) {
             return Optional.empty();
         }
         IpFamily family = IpFamily.ofNfproto(protoCmp.data().unsignedAt(0));
@@ -101,11 +104,11 @@ public final class NftRedirectRules {
     public static Optional<RedirectRule> fromNft(NftRule rule) {
         List<NftExpr> exprs = rule.content().expressions();
         if (exprs.size() != LENGTH
-                || !(exprs.get(IFACE) instanceof NftExpr.Cmp ifaceCmp)
-                || !(exprs.get(NFPROTO) instanceof NftExpr.Cmp protoCmp) || protoCmp.data().length() != 1
-                || !(exprs.get(DADDR) instanceof NftExpr.Cmp daddrCmp)
-                || !(exprs.get(TARGET) instanceof NftExpr.Immediate target)
-                || !(exprs.get(TARGET_PORT) instanceof NftExpr.Immediate port) || port.data().length() != 2) {
+                || !(exprs.get(IFACE) instanceof Cmp ifaceCmp)
+                || !(exprs.get(NFPROTO) instanceof Cmp protoCmp) || protoCmp.data().length() != 1
+                || !(exprs.get(DADDR) instanceof Cmp daddrCmp)
+                || !(exprs.get(TARGET) instanceof Immediate target)
+                || !(exprs.get(TARGET_PORT) instanceof Immediate port) || port.data().length() != 2) {
             return Optional.empty();
         }
         IpFamily family = IpFamily.ofNfproto(protoCmp.data().unsignedAt(0));
@@ -128,8 +131,8 @@ public final class NftRedirectRules {
 
     public static long packets(NftRule rule) {
         return rule.expressions().stream()
-                .filter(e -> e instanceof NftExpr.Counter)
-                .mapToLong(e -> ((NftExpr.Counter) e).packets())
+                .filter(e -> e instanceof Counter)
+                .mapToLong(e -> ((Counter) e).packets())
                 .sum();
     }
 }

@@ -1,5 +1,21 @@
 package io.iamlet.redirect.netfilter;
 
+import io.iamlet.netlink.NetlinkException;
+import io.iamlet.netlink.ffm.Errno;
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftOp.Verb;
+import io.iamlet.netlink.nft.NftOp;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Cmp;
+import io.iamlet.netlink.nft.expr.Compat;
+import io.iamlet.netlink.nft.expr.Counter;
+import io.iamlet.netlink.nft.expr.Payload;
+import io.iamlet.netlink.nft.expr.Verdict;
+import io.iamlet.netlink.testing.FakeNftTables;
 import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectSpec;
@@ -8,24 +24,13 @@ import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.iptables.IptablesBackend;
 import io.iamlet.redirect.iptables.IptablesRules;
 import io.iamlet.redirect.nftables.NftablesBackend;
-import io.iamlet.netlink.NetlinkException;
-import io.iamlet.netlink.ffm.Errno;
-import io.iamlet.netlink.nft.Bytes;
-import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftOp;
-import io.iamlet.netlink.nft.NftOp.Verb;
-import io.iamlet.netlink.nft.Transaction;
-import io.iamlet.netlink.nft.NftRule;
-import io.iamlet.netlink.nft.NftTable;
-import io.iamlet.netlink.nft.NftTables;
-import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -39,7 +44,7 @@ class BackendsOnModelTest {
     private final IptablesBackend iptables = new IptablesBackend("test", false, fake.opener());
 
     private List<NftRule> everyRule() {
-        return java.util.stream.Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
+        return Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
                 .flatMap(f -> fake.tables(f).stream().flatMap(t -> fake.rules(f, t.name()).stream())).toList();
     }
 
@@ -70,7 +75,7 @@ class BackendsOnModelTest {
 
     @Test
     void iptablesInstallIsIdempotentAndRemoveLeavesOthersRules() {
-        NftRule foreign = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy");
+        NftRule foreign = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(Counter.zero()), "kube-proxy");
         fake.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null))
                 .add(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100)))
                 .add(foreign), "kube-proxy");
@@ -90,10 +95,10 @@ class BackendsOnModelTest {
     @Test
     void kube2iamsDnatIsAdoptedOnlyWhenAsked() throws Exception {
         NftRule kube2iam = NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(
-                new NftExpr.Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 16, 4),
-                new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(InetAddress.ofLiteral("169.254.169.254").getAddress())),
-                new NftExpr.Counter(0, 0),
-                new NftExpr.Target("DNAT", 2, IptablesRules.natRange(InetAddress.ofLiteral("10.0.0.1"), 8181))), null);
+                new Payload(NFT_REG_1, NFT_PAYLOAD_NETWORK_HEADER, 16, 4),
+                new Cmp(NFT_REG_1, NFT_CMP_EQ, new Bytes(InetAddress.ofLiteral("169.254.169.254").getAddress())),
+                Counter.zero(),
+                Compat.target("DNAT", 2, IptablesRules.natRange(InetAddress.ofLiteral("10.0.0.1"), 8181))), null);
         fake.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null))
                 .add(NftChain.base(NFPROTO_IPV4, "nat", "PREROUTING", new NftChain.Hook("nat", NF_INET_PRE_ROUTING, -100)))
                 .add(kube2iam), "kube2iam");
@@ -156,7 +161,7 @@ class BackendsOnModelTest {
                 () -> fake.apply(new Transaction().create(new NftTable(NFPROTO_INET, "t", null)), "again")).errno());
         NftChain target = NftChain.regular(NFPROTO_INET, "t", "target");
         fake.apply(new Transaction().add(NftChain.regular(NFPROTO_INET, "t", "from")).add(target)
-                .add(NftRule.of(NFPROTO_INET, "t", "from", List.of(new NftExpr.Verdict(NFT_JUMP, "target")), null)), "jump");
+                .add(NftRule.of(NFPROTO_INET, "t", "from", List.of(new Verdict(NFT_JUMP, "target")), null)), "jump");
         assertEquals(Errno.EBUSY, assertThrows(NetlinkException.class,
                 () -> fake.apply(new Transaction().delete(target), "delete a chain jumped to")).errno());
         fake.apply(new Transaction().destroy(new NftTable(NFPROTO_INET, "t", null)).destroy(new NftTable(NFPROTO_INET, "t", null)),

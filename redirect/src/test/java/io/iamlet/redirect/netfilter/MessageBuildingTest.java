@@ -1,19 +1,23 @@
 package io.iamlet.redirect.netfilter;
 
+import io.iamlet.netlink.NftBatch;
+import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.NftChain;
+import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.NftTable;
+import io.iamlet.netlink.nft.NftnlCodec;
+import io.iamlet.netlink.nft.expr.Cmp;
+import io.iamlet.netlink.nft.expr.Immediate;
+import io.iamlet.netlink.nft.expr.Nat;
+import io.iamlet.netlink.nft.expr.NftExpr;
+import io.iamlet.netlink.nft.expr.Payload;
+import io.iamlet.netlink.testing.FakeNftTables;
 import io.iamlet.redirect.InterfacePattern;
 import io.iamlet.redirect.IpFamily;
 import io.iamlet.redirect.OwnershipMarker;
 import io.iamlet.redirect.RedirectRule;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.nftables.NftablesBackend;
-import io.iamlet.netlink.NftBatch;
-import io.iamlet.netlink.nft.Bytes;
-import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.NftRule;
-import io.iamlet.netlink.nft.NftTable;
-import io.iamlet.netlink.nft.NftnlCodec;
-import io.iamlet.netlink.testing.FakeNftTables;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -121,25 +125,25 @@ class MessageBuildingTest {
                 RedirectSpec.parseHostIp("10.0.0.1"), 8181);
         List<NftExpr> e = NftRedirectRules.expressions(v4);
         // The reference sequence from `nft --debug=netlink` (see shared/reference/netfilter-and-bpf.md).
-        assertEquals("0x63616c69", ((NftExpr.Cmp) e.get(1)).data().toString(), "prefix compare of 'cali' without NUL");
-        assertEquals("0xa9fea9fe", ((NftExpr.Cmp) e.get(5)).data().toString(), "169.254.169.254");
-        assertEquals("0x0050", ((NftExpr.Cmp) e.get(9)).data().toString(), "port 80, network order");
-        assertEquals("0x0a000001", ((NftExpr.Immediate) e.get(11)).data().toString());
-        assertEquals("0x1ff5", ((NftExpr.Immediate) e.get(12)).data().toString(), "8181, network order");
-        assertEquals(new NftExpr.Nat(NFT_NAT_DNAT, NFPROTO_IPV4, 1, 1, 2, 2, 3), e.get(13));
+        assertEquals("0x63616c69", ((Cmp) e.get(1)).data().toString(), "prefix compare of 'cali' without NUL");
+        assertEquals("0xa9fea9fe", ((Cmp) e.get(5)).data().toString(), "169.254.169.254");
+        assertEquals("0x0050", ((Cmp) e.get(9)).data().toString(), "port 80, network order");
+        assertEquals("0x0a000001", ((Immediate) e.get(11)).data().toString());
+        assertEquals("0x1ff5", ((Immediate) e.get(12)).data().toString(), "8181, network order");
+        assertEquals(new Nat(NFT_NAT_DNAT, NFPROTO_IPV4, 1, 1, 2, 2, 3), e.get(13));
 
         RedirectRule exact = new RedirectRule(IpFamily.IPV6, InterfacePattern.parse("docker0"),
                 RedirectSpec.parseHostIpv6("fd00::1"), 8181);
         List<NftExpr> e6 = NftRedirectRules.expressions(exact);
-        assertEquals(16, ((NftExpr.Cmp) e6.get(1)).data().length(), "exact names compare all IFNAMSIZ bytes");
-        assertEquals(new NftExpr.Payload(1, NFT_PAYLOAD_NETWORK_HEADER, 24, 16), e6.get(4));
+        assertEquals(16, ((Cmp) e6.get(1)).data().length(), "exact names compare all IFNAMSIZ bytes");
+        assertEquals(new Payload(1, NFT_PAYLOAD_NETWORK_HEADER, 24, 16), e6.get(4));
     }
 
     @Test
     void aRuleThatOnlyResemblesOursIsNotTakenForOne() {
         RedirectRule rule = SPEC.rules().getFirst();
         List<NftExpr> exprs = new ArrayList<>(NftRedirectRules.expressions(rule));
-        exprs.set(9, new NftExpr.Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(443)));
+        exprs.set(9, new Cmp(NFT_REG_1, NFT_CMP_EQ, Bytes.port(443)));
         assertTrue(NftRedirectRules.fromNft(NftRule.of(NFPROTO_INET, "iamlet", "prerouting", exprs, null)).isEmpty());
         exprs = new ArrayList<>(NftRedirectRules.expressions(rule));
         exprs.removeLast();

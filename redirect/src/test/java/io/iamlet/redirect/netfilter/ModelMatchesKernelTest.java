@@ -1,19 +1,19 @@
 package io.iamlet.redirect.netfilter;
 
-import io.iamlet.redirect.RedirectSpec;
-import io.iamlet.redirect.iptables.IptablesBackend;
-import io.iamlet.redirect.nftables.NftablesBackend;
 import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.NetlinkNftTables;
 import io.iamlet.netlink.nft.NftChain;
-import io.iamlet.netlink.nft.NftExpr;
-import io.iamlet.netlink.nft.Transaction;
 import io.iamlet.netlink.nft.NftReader;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Counter;
 import io.iamlet.netlink.testing.FakeNftTables;
 import io.iamlet.netlink.testing.TestNamespace;
+import io.iamlet.redirect.RedirectSpec;
+import io.iamlet.redirect.iptables.IptablesBackend;
+import io.iamlet.redirect.nftables.NftablesBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -83,7 +83,7 @@ class ModelMatchesKernelTest {
         both("kube-proxy's table", o -> {
             try (NftTables t = o.open()) {
                 t.apply(new Transaction().add(new NftTable(NFPROTO_IPV4, "nat", null)).add(prerouting)
-                        .add(NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(new NftExpr.Counter(0, 0)), "kube-proxy")),
+                        .add(NftRule.of(NFPROTO_IPV4, "nat", "PREROUTING", List.of(Counter.zero()), "kube-proxy")),
                         "kube-proxy");
             }
         });

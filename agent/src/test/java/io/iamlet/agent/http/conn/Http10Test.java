@@ -1,5 +1,6 @@
 package io.iamlet.agent.http.conn;
 
+import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import org.junit.jupiter.api.Test;
 
@@ -63,10 +64,10 @@ public class Http10Test {
     @Test
     void onlyHttp10RequestLinesAreRewritten() {
         for (String line : List.of("GET / HTTP/1.0\r\n", "GET / HTTP/1.0\n")) {
-            assertTrue(Http10.isRequestLine(io.helidon.common.buffers.BufferData.create(line.getBytes(StandardCharsets.US_ASCII))), line);
+            assertTrue(Http10.isRequestLine(BufferData.create(line.getBytes(StandardCharsets.US_ASCII))), line);
         }
         for (String line : List.of("GET / HTTP/1.1\r\n", "GET /HTTP/1.0\r\n", "HTTP/1.0\r\n", "GET / HTTP/1.00\r\n")) {
-            assertFalse(Http10.isRequestLine(io.helidon.common.buffers.BufferData.create(line.getBytes(StandardCharsets.US_ASCII))), line);
+            assertFalse(Http10.isRequestLine(BufferData.create(line.getBytes(StandardCharsets.US_ASCII))), line);
         }
     }
 }
