@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * cache. By address (the metadata API): which role has this caller, what are its credentials, which pod does
  * an IMDSv2 token belong to. By service-account token (the container-credentials endpoint): the credentials of
  * the token's pod, when the request comes from that pod. Each question has its own answer type; none of them
- * ever carries the node's own credentials. Both paths share the policy, the events and the cache, under the
+ * ever carries the node's own credentials: where an operator lets a namespace's hostNetwork pods keep them
+ * ({@link PodRoles#HOST_NETWORK_NODE_CREDENTIALS}), the answer is {@link NodeRole}, and the node's IMDS answers. Both paths share the policy, the events and the cache, under the
  * same key, so a pod that uses both costs one STS session.
  */
 public final class CredentialBroker {
@@ -44,11 +45,11 @@ public final class CredentialBroker {
     }
 
     /** The answer to "which role has this caller". */
-    public sealed interface RoleAnswer permits Role, Refused {
+    public sealed interface RoleAnswer permits Role, NodeRole, Refused {
     }
 
     /** The answer to "the credentials of this caller's role". */
-    public sealed interface CredentialsAnswer permits Granted, Refused {
+    public sealed interface CredentialsAnswer permits Granted, NodeRole, Refused {
     }
 
     /** The answer to "which pod does an IMDSv2 token for this caller belong to". */
@@ -62,6 +63,13 @@ public final class CredentialBroker {
     }
 
     public record Owner(PodInfo pod) implements OwnerAnswer {
+    }
+
+    /**
+     * The caller is a hostNetwork pod the kernel named, with no role of its own, in a namespace that lets such
+     * pods keep the node's credentials: its request goes to the node's IMDS unchanged.
+     */
+    public record NodeRole(PodInfo pod) implements RoleAnswer, CredentialsAnswer {
     }
 
     /** @param foundPod the pod, when one was found, for the log line (ns.name) */
@@ -115,16 +123,19 @@ public final class CredentialBroker {
         if (!(lookup instanceof PodLookup.Found(PodInfo pod))) {
             return refusal(lookup);
         }
-        return switch (judge(pod, pod)) {
-            case Role role -> role;
-            case Refused refused -> refused;
-        };
+        // Only a pod the kernel named: by address a hostNetwork pod is the node, which is never found.
+        if (caller.kernel().isPresent() && roles.keepsNodeCredentials(pod)) {
+            return new NodeRole(pod);
+        }
+        return judge(pod, pod);
     }
 
     /** Credentials for {@code requestedRole} if that is the caller's role. */
     public CredentialsAnswer credentialsFor(Caller caller, String requestedRole) throws InterruptedException {
         return switch (roleFor(caller)) {
             case Refused refused -> refused;
+            // The node's IMDS knows the node's role's name and refuses any other.
+            case NodeRole node -> node;
             // kube2iam's route takes everything after security-credentials/ (full ARNs and paths have '/') and
             // compares it with the pod's role after making both ARNs.
             case Role(PodInfo pod, RoleDecision.Allowed allowed) when !allowed.annotation().equals(requestedRole)
@@ -191,6 +202,7 @@ public final class CredentialBroker {
         }
         return switch (judge(pod, judged)) {
             case Role role -> credentials(role);
+            case NodeRole node -> node;
             case Refused refused -> refused;
         };
     }

@@ -191,4 +191,38 @@ class CredentialBrokerTest {
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("exporter-role", role.decision().annotation());
     }
+
+    /**
+     * The node's credentials only where the namespace says so ({@link PodRoles#HOST_NETWORK_NODE_CREDENTIALS}), only
+     * to hostNetwork pods with no role annotation, and only for a pod the kernel named.
+     */
+    @Test
+    void onlyANamespacesOptInLetsItsUnannotatedHostNetworkPodsKeepTheNodesCredentials() throws Exception {
+        client.namespaces().resource(Pods.namespace("infra", Map.of(PodRoles.HOST_NETWORK_NODE_CREDENTIALS, "true"))).create();
+        client.namespaces().resource(Pods.namespace("apps", Map.of(PodRoles.HOST_NETWORK_NODE_CREDENTIALS, "yes"))).create();
+        eventually("both namespaces indexed", () -> index.namespace("infra").isPresent() && index.namespace("apps").isPresent());
+        var daemon = hostNetworkPod("infra", "aws-node", Map.of());
+        var annotated = hostNetworkPod("infra", "csi-node", Map.of("iam.amazonaws.com/role", "csi-role"));
+        var elsewhere = hostNetworkPod("apps", "exporter", Map.of());
+        var ordinary = client.pods().inNamespace("infra").resource(Pods.pod("infra", "web", NODE, "Running", Map.of(), "10.2.0.40")).create();
+
+        CredentialBroker.NodeRole node = assertInstanceOf(CredentialBroker.NodeRole.class,
+                broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(daemon))));
+        assertEquals("aws-node", node.pod().name());
+        assertInstanceOf(CredentialBroker.NodeRole.class, broker.credentialsFor(new Caller("10.0.0.1", Optional.empty(), kernel(daemon)),
+                "whatever-the-node-lists"));
+        assertEquals("csi-role", assertInstanceOf(CredentialBroker.Role.class,
+                broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(annotated)))).decision().annotation(), "its own role wins");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.0.0.1", Optional.empty(), kernel(elsewhere))),
+                "only \"true\" opts in; without a default role: a refusal");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(new Caller("10.2.0.40", Optional.empty(), kernel(ordinary))),
+                "a pod of the pods' network: no role, no default: refused");
+        assertInstanceOf(CredentialBroker.Refused.class, broker.roleFor(Caller.at("10.0.0.1")), "by address, a hostNetwork pod is no one");
+    }
+
+    private io.fabric8.kubernetes.api.model.Pod hostNetworkPod(String namespace, String name, Map<String, String> annotations) {
+        var pod = Pods.pod(namespace, name, NODE, "Running", annotations, "10.0.0.1");
+        pod.getSpec().setHostNetwork(true);
+        return client.pods().inNamespace(namespace).resource(pod).create();
+    }
 }

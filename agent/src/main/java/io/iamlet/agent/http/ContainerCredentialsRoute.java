@@ -62,6 +62,9 @@ public final class ContainerCredentialsRoute {
                     error(r.httpStatus(), "the token does not belong to the pod this request comes from", r.foundPod())
                             .about(r.foundPod(), null, "possible spoof: " + r.reason());
             case CredentialBroker.Refused r -> error(r.httpStatus(), r.reason(), r.foundPod());
+            // Service-account tokens name a role, never the node's: a namespace's opt-in is for the metadata API.
+            case CredentialBroker.NodeRole n -> error(403, "the node's credentials are not served on the container-credentials endpoint",
+                    Optional.of(n.pod()));
         };
     }
 

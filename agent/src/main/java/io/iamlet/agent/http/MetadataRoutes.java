@@ -1,5 +1,6 @@
 package io.iamlet.agent.http;
 
+import io.iamlet.agent.http.conn.AcceptedPeer;
 import io.iamlet.agent.log.RequestLog;
 import io.iamlet.agent.metrics.ServerMetrics;
 import io.helidon.http.HeaderName;
@@ -75,10 +76,14 @@ public final class MetadataRoutes {
 
     /** The kernel's word on who opened this request's connection; empty without the eBPF backend or without an entry. */
     static Optional<PodCgroups.Owner> kernelCaller(KernelIdentity identity, ServerRequest req) {
-        if (identity != null && req.remotePeer().address() instanceof InetSocketAddress peer) {
-            return identity.of(peer);
+        if (identity == null) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        // Once per connection (the gate's peer keeps the answer), not a bpf(2) call per request.
+        if (req.remotePeer() instanceof AcceptedPeer accepted) {
+            return accepted.kernelOwner(identity::of);
+        }
+        return req.remotePeer().address() instanceof InetSocketAddress peer ? identity.of(peer) : Optional.empty();
     }
 
     public void register(HttpRouting.Builder routing) {
@@ -146,7 +151,7 @@ public final class MetadataRoutes {
     private Outcome metadata(ServerRequest req, String path, Caller asking) throws InterruptedException {
         Matcher listing = LISTING.matcher(path);
         if (listing.matches()) {
-            return role(broker.roleFor(asking));
+            return role(req, path, broker.roleFor(asking));
         }
         Matcher credentials = CREDENTIALS.matcher(path);
         if (credentials.matches()) {
@@ -154,7 +159,7 @@ public final class MetadataRoutes {
             // The Java SDK v2 asks the legacy path with this header for the extended document, AccountId included
             // (InstanceProfileCredentialsProvider getCredentialHeaders, 2.59.1).
             boolean extendedDocument = extendedPath || req.headers().first(EXTENDED_HEADER).map(v -> v.strip().equals("1")).orElse(false);
-            return credentials(broker.credentialsFor(asking, credentials.group(3)), extendedPath, extendedDocument);
+            return credentials(req, path, broker.credentialsFor(asking, credentials.group(3)), extendedPath, extendedDocument);
         }
         return proxied(req, path);
     }
@@ -167,26 +172,42 @@ public final class MetadataRoutes {
         if (refusal.isPresent()) {
             return Outcome.text(403, "Forbidden", "denied").about(Optional.empty(), null, refusal.get());
         }
+        return forwarded(req, path, "proxy");
+    }
+
+    /**
+     * The role listing or credentials of a hostNetwork pod whose namespace lets it keep the node's credentials:
+     * the node's IMDS answers, past the deny list, as it would without iamlet; the log names the pod.
+     */
+    private Outcome fromNode(ServerRequest req, String path, CredentialBroker.NodeRole node, String route) throws InterruptedException {
+        Outcome answer = forwarded(req, path, route);
+        return answer.about(Optional.of(node.pod()), null, "the node's own " + route + " (namespace " + node.pod().namespace()
+                + " allows hostNetwork pods the node's credentials)" + (answer.message() == null ? "" : ": " + answer.message()));
+    }
+
+    private Outcome forwarded(ServerRequest req, String path, String route) throws InterruptedException {
         String query = req.query().rawValue();
         MetadataProxy.Reply reply;
         try {
             reply = proxy.forward(path + (query.isEmpty() ? "" : "?" + query));
         } catch (IOException | RuntimeException e) {
-            return Outcome.text(502, "the node's metadata service failed: " + Exchange.describe(e), "proxy").about(Optional.empty(), null, e.toString());
+            return Outcome.text(502, "the node's metadata service failed: " + Exchange.describe(e), route).about(Optional.empty(), null, e.toString());
         }
         return new Outcome(reply.status(), reply.contentType(), reply.body(), Optional.empty(), null, null,
-                reply.location().map(l -> Map.of(HeaderNames.LOCATION, l)).orElse(Map.of()), "proxy");
+                reply.location().map(l -> Map.of(HeaderNames.LOCATION, l)).orElse(Map.of()), route);
     }
 
-    private Outcome role(CredentialBroker.RoleAnswer answer) {
+    private Outcome role(ServerRequest req, String path, CredentialBroker.RoleAnswer answer) throws InterruptedException {
         return switch (answer) {
             case CredentialBroker.Role r -> Outcome.text(200, r.decision().annotation(), "role")
                     .about(Optional.of(r.pod()), r.decision().arn().text(), null);
             case CredentialBroker.Refused refused -> refusal(refused, refused.httpStatus(), "role");
+            case CredentialBroker.NodeRole node -> fromNode(req, path, node, "role");
         };
     }
 
-    private Outcome credentials(CredentialBroker.CredentialsAnswer answer, boolean extendedPath, boolean extendedDocument) {
+    private Outcome credentials(ServerRequest req, String path, CredentialBroker.CredentialsAnswer answer, boolean extendedPath,
+                                boolean extendedDocument) throws InterruptedException {
         return switch (answer) {
             case CredentialBroker.Granted g -> new Outcome(200, "text/plain",
                     (extendedDocument ? extendedDocuments : documents).bytes(g.credentials(), g.decision().credentialsRole().account()), Optional.of(g.pod()),
@@ -199,6 +220,7 @@ public final class MetadataRoutes {
             case CredentialBroker.Refused refused when extendedPath && refused.kind() == CredentialBroker.Refusal.NOT_THE_POD_ROLE ->
                     refusal(refused, 404, "credentials");
             case CredentialBroker.Refused refused -> refusal(refused, refused.httpStatus(), "credentials");
+            case CredentialBroker.NodeRole node -> fromNode(req, path, node, "credentials");
         };
     }
 

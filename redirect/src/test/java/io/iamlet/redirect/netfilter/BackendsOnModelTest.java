@@ -30,6 +30,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,7 +44,7 @@ class BackendsOnModelTest {
     private final IptablesBackend iptables = new IptablesBackend("test", false, fake.opener());
 
     private List<NftRule> everyRule() {
-        return java.util.stream.Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
+        return Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
                 .flatMap(f -> fake.tables(f).stream().flatMap(t -> fake.rules(f, t.name()).stream())).toList();
     }
 

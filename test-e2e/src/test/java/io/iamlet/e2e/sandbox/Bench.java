@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]
  * [--backend=nftables|ebpf]}; with {@code --api-outage}, {@link ApiOutageBench} instead. With {@code --backend=ebpf}
  * the agent names each caller by its cgroup (the kernel identity): the client pod and wrk run in a container
- * cgroup as a kubelet makes it, and the nginx floor keeps its own DNAT rule.
+ * cgroup as a kubelet makes it, and the nginx floor keeps its own DNAT rule; the same agent is then also asked
+ * by address alone (issue #22 compares the two paths), and each iamlet load reports the agent's CPU per request.
  */
 public final class Bench {
     private static final String ROLE = "bench-role-0";
@@ -37,6 +38,13 @@ public final class Bench {
     /** Where the pod reaches nginx: an address of its own, DNATed to the node as the agent's rule does. */
     private static final String FLOOR_IP = "169.254.170.254";
     private static final int FLOOR_PORT = 8190;
+    /**
+     * With --backend=ebpf, the address-only path to the same agent: wrk in the client pod's network namespace
+     * but outside the pods' cgroup (so no connect program and no owners entry), through a DNAT rule of the
+     * bench's own to the app port. The agent then finds no kernel entry and names the pod by its address.
+     */
+    private static final String ADDRESS_IP = "169.254.171.254";
+    private static final int APP_PORT = 8181;
     private static final int MANAGEMENT_PORT = 8182;
 
     private Bench() {
@@ -76,10 +84,30 @@ public final class Bench {
         }
     }
 
-    /** What wrk's done() hook prints for one run (latencies in microseconds). */
-    record Load(long requests, double seconds, long non2xx, long socketErrors, long p50, long p99, long p999) {
+    /**
+     * What wrk's done() hook prints for one run (latencies in microseconds), and the agent's CPU time in that
+     * run (clock ticks, -1 when not measured): CPU per request moves far less than req/s when other work
+     * shares the machine.
+     */
+    record Load(long requests, double seconds, long non2xx, long socketErrors, long p50, long p99, long p999, long agentTicks) {
         double rate() {
             return requests / seconds;
+        }
+
+        Load withAgentTicks(long ticks) {
+            return new Load(requests, seconds, non2xx, socketErrors, p50, p99, p999, ticks);
+        }
+
+        /** Two runs of the same kind as one: their requests over their time; the worse of each latency. */
+        Load and(Load other) {
+            return new Load(requests + other.requests, seconds + other.seconds, non2xx + other.non2xx, socketErrors + other.socketErrors,
+                    Math.max(p50, other.p50), Math.max(p99, other.p99), Math.max(p999, other.p999),
+                    agentTicks < 0 || other.agentTicks < 0 ? -1 : agentTicks + other.agentTicks);
+        }
+
+        /** The agent's CPU time per request in microseconds (user + system; ticks of 10 ms). */
+        double cpuMicrosPerRequest() {
+            return agentTicks * 10_000.0 / requests;
         }
 
         private static final Pattern LINE = Pattern.compile(
@@ -91,7 +119,7 @@ public final class Bench {
                 throw new IllegalStateException("wrk printed no result:\n" + output);
             }
             return new Load(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)) / 1e6, Long.parseLong(m.group(3)),
-                    Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)));
+                    Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)), -1);
         }
     }
 
@@ -168,12 +196,21 @@ public final class Bench {
         if (credentials.status() != 200) {
             throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
         }
-        Process nginx = startNginx(sandbox, dir, credentials);
+        boolean paired = options.backend().equals("ebpf");
+        Process nginx = startNginx(sandbox, dir, credentials, paired);
         try {
             RawHttp.Response floor = RawHttp.get(client.ns(), FLOOR_IP, 80, PATH, Map.of());
             if (floor.status() != 200 || !floor.body().equals(credentials.body())) {
                 throw new IllegalStateException("nginx does not serve iamlet's bytes: " + floor);
             }
+            if (paired) {
+                RawHttp.Response byAddress = RawHttp.get(client.ns(), ADDRESS_IP, 80, PATH, Map.of());
+                if (byAddress.status() != 200 || !byAddress.body().equals(credentials.body())) {
+                    throw new IllegalStateException("the agent named the client by its address with another answer: " + byAddress);
+                }
+            }
+            String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
+            String addressUrl = "http://" + ADDRESS_IP + PATH;
             Path script = dir.resolve("report.lua");
             Files.writeString(script, """
                     done = function(summary, latency, requests)
@@ -185,7 +222,10 @@ public final class Bench {
                     """);
             say("warming both up: " + options.warmupSeconds() + " s each at 16 connections");
             wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
-            wrk(sandbox, client, script, "http://" + Sandbox.IMDS_IP + PATH, 16, options.warmupSeconds());
+            wrk(sandbox, client, script, kernelUrl, 16, options.warmupSeconds());
+            if (paired) {
+                wrkOutsidePods(sandbox, client, script, addressUrl, 16, options.warmupSeconds());
+            }
             // And at each other measured count: the JIT compiles for the load it has seen. Warmed at 16 connections
             // only, the socket and routing methods a request at 1 connection runs on its own were still C1 code and
             // C2 compiled them during the measured load (-Xlog:jit+compilation, 2026-12-03, docs/performance.md).
@@ -194,7 +234,10 @@ public final class Bench {
                 if (c != 16) {
                     say("warming both up: " + shortWarmup + " s each at " + c + " connection(s)");
                     wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, shortWarmup);
-                    wrk(sandbox, client, script, "http://" + Sandbox.IMDS_IP + PATH, c, shortWarmup);
+                    wrk(sandbox, client, script, kernelUrl, c, shortWarmup);
+                    if (paired) {
+                        wrkOutsidePods(sandbox, client, script, addressUrl, c, shortWarmup);
+                    }
                 }
             }
 
@@ -202,10 +245,28 @@ public final class Bench {
             // hold still before the measured loads begin, or their calls would be counted as the load's.
             int stsBefore = settledStsCalls(sandbox);
             List<Load[]> loads = new ArrayList<>();
+            List<Load[]> addressLoads = new ArrayList<>();
+            int seconds = options.durationSeconds();
             for (int c : options.connections()) {
-                say("wrk, " + c + " connection(s), " + options.durationSeconds() + " s: nginx, then iamlet");
-                Load floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, options.durationSeconds());
-                Load iamletLoad = wrk(sandbox, client, script, "http://" + Sandbox.IMDS_IP + PATH, c, options.durationSeconds());
+                Load floorLoad;
+                Load iamletLoad;
+                if (paired) {
+                    // The two paths in ABBA order, so that a drift of the machine's other load over the four runs
+                    // weighs on both alike.
+                    say("wrk, " + c + " connection(s), " + seconds + " s each: nginx, then iamlet by address, by kernel identity,"
+                            + " by kernel identity, by address");
+                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds);
+                    Load a1 = timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, seconds));
+                    Load k1 = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
+                    Load k2 = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
+                    Load a2 = timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, seconds));
+                    iamletLoad = k1.and(k2);
+                    addressLoads.add(new Load[] {a1, k1, k2, a2});
+                } else {
+                    say("wrk, " + c + " connection(s), " + seconds + " s: nginx, then iamlet");
+                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds);
+                    iamletLoad = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
+                }
                 loads.add(new Load[] {floorLoad, iamletLoad});
             }
             int stsDuringLoad = sandbox.sts().assumeRoleCalls() - stsBefore;
@@ -235,12 +296,31 @@ public final class Bench {
                 Load f = loads.get(i)[0];
                 Load a = loads.get(i)[1];
                 table.append("| %d connection%s | %s | %s | %.2f× |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate()));
-                for (String[] named : List.of(new String[] {"nginx", ""}, new String[] {"iamlet", ""})) {
-                    Load l = named[0].equals("nginx") ? f : a;
+                List<Load> checked = new ArrayList<>(List.of(f, a));
+                if (paired) {
+                    checked.addAll(List.of(addressLoads.get(i)));
+                }
+                for (Load l : checked) {
                     if (l.non2xx() > 0 || l.socketErrors() > 0) {
-                        problems.add("%s at %d connections: %d answers not 2xx, %d socket errors".formatted(named[0], c, l.non2xx(),
-                                l.socketErrors()));
+                        problems.add("%s at %d connections: %d answers not 2xx, %d socket errors".formatted(l == f ? "nginx" : "iamlet", c,
+                                l.non2xx(), l.socketErrors()));
                     }
+                }
+            }
+            StringBuilder pairs = new StringBuilder();
+            if (paired) {
+                pairs.append("\nThe same agent, kernel identity against the address-only path (wrk outside the pods' cgroup, through a DNAT"
+                        + " rule), runs in ABBA order (address, kernel, kernel, address); agent CPU per request from /proc\n");
+                pairs.append("| | by address (2 runs) | kernel identity (2 runs) | kernel / address: req/s, CPU per request |\n|---|---|---|---|\n");
+                for (int i = 0; i < addressLoads.size(); i++) {
+                    int c = options.connections().get(i);
+                    Load[] abba = addressLoads.get(i);
+                    Load address = abba[0].and(abba[3]);
+                    Load kernel = abba[1].and(abba[2]);
+                    pairs.append("| %d connection%s | %s | %s | %.3f×, %.3f× |%n".formatted(c, c == 1 ? "" : "s", cell(address), cell(kernel),
+                            kernel.rate() / address.rate(), kernel.cpuMicrosPerRequest() / address.cpuMicrosPerRequest()));
+                    pairs.append("| (each run, req/s) | %.0f, %.0f | %.0f, %.0f | |%n".formatted(abba[0].rate(), abba[3].rate(), abba[1].rate(),
+                            abba[2].rate()));
                 }
             }
             table.append("| process start → /readyz 200 (CPU time used by then) | | %.2f s (%.2f s) | |%n".formatted(startToReady,
@@ -259,6 +339,7 @@ public final class Bench {
             System.out.println();
             System.out.print(table);
             System.out.println("(latencies p50 / p99 / p999 in ms; req/s over the whole run)");
+            System.out.print(pairs);
             System.out.println();
             problems.forEach(p -> System.out.println("bench FAILED: " + p));
             if (problems.isEmpty()) {
@@ -286,7 +367,27 @@ public final class Bench {
     }
 
     private static String cell(Load l) {
-        return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3);
+        return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3)
+                + (l.agentTicks() < 0 ? "" : ", %.1f µs CPU".formatted(l.cpuMicrosPerRequest()));
+    }
+
+    /** One load, with the agent's CPU time over it. */
+    private static Load timed(AgentProcess agent, java.util.function.Supplier<Load> load) {
+        long before = cpuTicks(agent.pid());
+        Load l = load.get();
+        long after = cpuTicks(agent.pid());
+        return l.withAgentTicks(before < 0 || after < 0 ? -1 : after - before);
+    }
+
+    /** CPU time (user + system, in clock ticks) the process has used so far; -1 when it cannot be read. */
+    private static long cpuTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -297,15 +398,7 @@ public final class Bench {
         return ProcessHandle.current().descendants()
                 .filter(p -> p.info().commandLine().map(c -> c.contains("iamlet.jar")).orElse(false))
                 .findFirst()
-                .map(p -> {
-                    try {
-                        String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
-                    } catch (IOException e) {
-                        return -1L;
-                    }
-                }).orElse(-1L);
+                .map(p -> cpuTicks(p.pid())).orElse(-1L);
     }
 
     private static void pollReady(Sandbox sandbox, long started, AtomicLong readyNanos, AtomicLong readyCpuTicks) {
@@ -331,7 +424,7 @@ public final class Bench {
     }
 
     /** nginx in the node, on the host IP, serving the credential document; the pod reaches it by its own DNAT rule. */
-    private static Process startNginx(Sandbox sandbox, Path dir, RawHttp.Response credentials) throws IOException {
+    private static Process startNginx(Sandbox sandbox, Path dir, RawHttp.Response credentials, boolean addressPath) throws IOException {
         Path root = dir.resolve("www");
         Path file = root.resolve(PATH.substring(1));
         Files.createDirectories(file.getParent());
@@ -357,6 +450,10 @@ public final class Bench {
         sandbox.node().exec("nft", "add", "chain", "ip", "iamlet_bench", "prerouting", "{ type nat hook prerouting priority dstnat ; }").ok();
         sandbox.node().exec("nft", "add", "rule", "ip", "iamlet_bench", "prerouting", "iifname", "cali*", "ip", "daddr", FLOOR_IP,
                 "tcp", "dport", "80", "dnat", "to", Sandbox.HOST_IP + ":" + FLOOR_PORT).ok();
+        if (addressPath) {
+            sandbox.node().exec("nft", "add", "rule", "ip", "iamlet_bench", "prerouting", "iifname", "cali*", "ip", "daddr", ADDRESS_IP,
+                    "tcp", "dport", "80", "dnat", "to", Sandbox.HOST_IP + ":" + APP_PORT).ok();
+        }
         Process nginx = new ProcessBuilder("ip", "netns", "exec", sandbox.node().name(), "nginx", "-c", conf.toString(), "-g", "daemon off;")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("nginx.out").toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -401,8 +498,22 @@ public final class Bench {
     }
 
     private static Load wrk(Sandbox sandbox, SandboxPod client, Path script, String url, int connections, int seconds) {
-        Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), inClient(sandbox, client, List.of("wrk",
-                "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url)));
+        return wrk(inClient(sandbox, client, wrkCommand(script, url, connections, seconds)), seconds);
+    }
+
+    /** wrk in the client's network namespace, but in the bench's own cgroup: outside the pods' cgroup. */
+    private static Load wrkOutsidePods(Sandbox sandbox, SandboxPod client, Path script, String url, int connections, int seconds) {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", client.ns().name()));
+        command.addAll(wrkCommand(script, url, connections, seconds));
+        return wrk(command, seconds);
+    }
+
+    private static List<String> wrkCommand(Path script, String url, int connections, int seconds) {
+        return List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url);
+    }
+
+    private static Load wrk(List<String> command, int seconds) {
+        Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), command);
         if (r.exitCode() != 0) {
             throw new IllegalStateException("wrk failed: " + r.output());
         }

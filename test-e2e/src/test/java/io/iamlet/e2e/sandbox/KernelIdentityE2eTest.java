@@ -1,7 +1,9 @@
 package io.iamlet.e2e.sandbox;
 
 import io.fabric8.kubernetes.api.model.Event;
+import io.iamlet.control.PodRoles;
 import io.iamlet.control.testing.FakeImds;
+import io.iamlet.control.testing.Pods;
 import io.iamlet.netlink.testing.Command;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,6 +41,9 @@ class KernelIdentityE2eTest {
         sandbox = Sandbox.start();
         sandbox.namespace("team", "app-*");
         sandbox.namespace("host", "app-*", Sandbox.DEFAULT_ROLE);
+        // Known from the agent's first list: the watch events of this API server arrive 2 s late.
+        sandbox.api().client().namespaces().resource(Pods.namespace("infra", Map.of("iam.amazonaws.com/allowed-roles", "[\"app-*\"]",
+                PodRoles.HOST_NETWORK_NODE_CREDENTIALS, "true"))).create();
         ebpf = sandbox.enableEbpf(CgroupDriver.SYSTEMD);
         sandbox.api().delayWatchEvents(Duration.ofSeconds(2));
         Path agentCgroup = sandbox.makeContainerCgroup("00000000-aaaa-bbbb-cccc-000000000001", "burstable");
@@ -124,8 +129,35 @@ class KernelIdentityE2eTest {
         assertTrue(agent.isAlive());
     }
 
+    /**
+     * The operator's per-namespace opt-in: in namespace infra (annotated {@link PodRoles#HOST_NETWORK_NODE_CREDENTIALS}
+     * "true") a hostNetwork pod without a role keeps the node's credentials, read from the node's IMDS through the
+     * agent; an annotated one there still gets its own role. Namespaces without the annotation are the test above:
+     * the default role or a refusal.
+     */
     @Test
     @Order(3)
+    void aNamespacesOptInLetsItsUnannotatedHostNetworkPodsKeepTheNodesCredentials() throws Exception {
+        SandboxPod daemon = sandbox.addHostNetworkPod("infra", "aws-node", Map.of());
+        Command.Result cli = PodClients.awsCli(sandbox, daemon, "sts", "get-caller-identity");
+        assertEquals(0, cli.exitCode(), cli.output());
+        assertTrue(cli.stdout().contains("assumed-role/" + Sandbox.NODE_ROLE + "/"), "the node's role: " + cli.output());
+        Command.Result listing = PodClients.curl(sandbox, daemon, LISTING);
+        assertEquals(Sandbox.NODE_ROLE, listing.stdout(), "IMDSv1 too: " + listing.output());
+        Command.Result credentials = PodClients.curl(sandbox, daemon, LISTING + Sandbox.NODE_ROLE);
+        assertTrue(credentials.stdout().contains(FakeImds.NODE_ACCESS_KEY), credentials.output());
+        assertTrue(agent.log().contains("\"the node's own credentials (namespace infra allows hostNetwork pods the node's credentials)"),
+                "the agent's log says whose decision it was");
+
+        SandboxPod own = sandbox.addHostNetworkPod("infra", "csi-node", Map.of("iam.amazonaws.com/role", "app-csi"));
+        Command.Result ownCli = PodClients.awsCli(sandbox, own, "sts", "get-caller-identity");
+        assertTrue(ownCli.stdout().contains("assumed-role/app-csi/infra.csi-node"), "an annotated pod keeps its own role: " + ownCli.output());
+        Command.Result ownCredentials = PodClients.curl(sandbox, own, LISTING + Sandbox.NODE_ROLE);
+        assertFalse(ownCredentials.stdout().contains(FakeImds.NODE_ACCESS_KEY), ownCredentials.output());
+    }
+
+    @Test
+    @Order(4)
     void aCgroupNamingNoPodAndACgroupDisagreeingWithTheAddressAreRefused() throws Exception {
         SandboxPod pod = sandbox.addPod(InterfaceStyle.ENI, "team", "api", "app-api");
         assertEquals("app-api", PodClients.curl(sandbox, pod, LISTING).stdout());
@@ -155,8 +187,52 @@ class KernelIdentityE2eTest {
         assertEquals("Warning", events.getFirst().getType());
     }
 
+    /**
+     * The kernel is asked once per connection: its owners entry cannot change while the connection is open, so
+     * the connection's later requests keep the first one's answer without a bpf(2) call each. Proved by
+     * rewriting the entry under an open keep-alive connection to name a cgroup of no pod, which a fresh lookup
+     * would refuse.
+     */
     @Test
-    @Order(4)
+    @Order(5)
+    void aConnectionKeepsTheIdentityTheKernelGaveItsFirstRequest() throws Exception {
+        SandboxPod pod = sandbox.addPod(InterfaceStyle.CALI, "team", "keepalive", "app-keepalive");
+        Path stray = Files.createDirectories(sandbox.podCgroup().orElseThrow().resolve("kubepods-besteffort.slice/stray-keepalive.scope"));
+        long strayId = (Long) Files.getAttribute(stray, "unix:ino");
+        String client = """
+                import http.client, sys
+                c = http.client.HTTPConnection('169.254.169.254', 80, timeout=5)
+                def ask():
+                    c.request('GET', '/latest/meta-data/iam/security-credentials/')
+                    r = c.getresponse()
+                    print(r.status, r.read().decode(), flush=True)
+                ask()
+                print(c.sock.getsockname()[1], flush=True)
+                sys.stdin.readline()
+                ask()
+                """;
+        Process p = new ProcessBuilder("sh", "-c", "echo $$ > " + sandbox.cgroupOf(pod).orElseThrow().resolve("cgroup.procs")
+                + " && exec ip netns exec " + pod.ns().name() + " python3 -c \"$0\"", client).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+             var in = p.getOutputStream();
+             var owners = io.iamlet.redirect.ebpf.ConnectionOwners.open(sandbox.bpfPinDir().orElseThrow()).orElseThrow()) {
+            assertEquals("200 app-keepalive", out.readLine(), "the first request: the pod the kernel names");
+            int port = Integer.parseInt(out.readLine().strip());
+            java.net.InetAddress address = java.net.InetAddress.ofLiteral(pod.ip());
+            assertTrue(owners.cgroupOf(address, port).isPresent(), "the kernel recorded the open connection");
+            owners.record(address, port, strayId);
+            in.write('\n');
+            in.flush();
+            assertEquals("200 app-keepalive", out.readLine(), "the second request on the connection: the identity it was accepted with");
+            assertEquals(strayId, owners.cgroupOf(address, port).orElseThrow(), "the entry a fresh lookup would have read names no pod");
+        } finally {
+            p.destroy();
+            p.waitFor();
+        }
+    }
+
+    @Test
+    @Order(6)
     void theSameChurnWithTheAddressAloneIsMeasured() throws Exception {
         agent.stop();
         agent = sandbox.startAgent("--backend=nftables", "--bpf-pin-dir=" + sandbox.bpfPinDir().orElseThrow(), "--on-exit=remove");

@@ -16,18 +16,20 @@ import java.util.function.Supplier;
 /**
  * A connection as the gate hands it to Helidon's HTTP/1.1: everything the same but the bytes it reads, which
  * come from {@code source} and end (as if the client had closed) once {@link #closeAfterThisRequest()} was
- * called. Helidon 4 answers a request that says "Connection: close" with that header but keeps reading;
+ * called, and its remote peer, one {@link AcceptedPeer} for all its requests. Helidon 4 answers a request that says "Connection: close" with that header but keeps reading;
  * RFC 9112 (9.6) has the server close after its answer, which this does: the metadata API reads no request
  * body, so once a request's headers are in, the next read is for the next request.
  */
 final class GatedContext implements ConnectionContext {
     private final ConnectionContext ctx;
     private final DataReader reader;
+    private final AcceptedPeer remotePeer;
     private volatile boolean closing;
 
     GatedContext(ConnectionContext ctx, Supplier<byte[]> source) {
         this.ctx = ctx;
         this.reader = new DataReader(() -> closing ? null : source.get());
+        this.remotePeer = new AcceptedPeer(ctx.remotePeer());
     }
 
     /** The connection ends after the answer to the request being read. */
@@ -80,7 +82,7 @@ final class GatedContext implements ConnectionContext {
 
     @Override
     public PeerInfo remotePeer() {
-        return ctx.remotePeer();
+        return remotePeer;
     }
 
     @Override
