@@ -1,5 +1,6 @@
 package io.iamlet.netlink.nft;
 
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.NftExpr;
 import io.iamlet.netlink.nft.expr.Nftnl;
 
