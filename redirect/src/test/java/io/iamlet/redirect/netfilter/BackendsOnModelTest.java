@@ -2,7 +2,6 @@ package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.ffm.Errno;
-import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftOp.Verb;
 import io.iamlet.netlink.nft.NftOp;
@@ -10,6 +9,7 @@ import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.Cmp;
 import io.iamlet.netlink.nft.expr.Compat;
 import io.iamlet.netlink.nft.expr.Counter;
