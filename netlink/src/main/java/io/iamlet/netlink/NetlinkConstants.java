@@ -7,7 +7,6 @@ public final class NetlinkConstants {
     public static final int NLMSG_ERROR = 2;
     public static final int NLMSG_DONE = 3;
     public static final int NLM_F_REQUEST = 0x1;
-    public static final int NLM_F_MULTI = 0x2;
     public static final int NLM_F_ACK = 0x4;
     public static final int NLM_F_EXCL = 0x200;
     public static final int NLM_F_CREATE = 0x400;
@@ -67,27 +66,6 @@ public final class NetlinkConstants {
     /** The full nlmsg_type of an nf_tables message. */
     public static int nftType(int msg) {
         return (NFNL_SUBSYS_NFTABLES << 8) | msg;
-    }
-
-    public static String nftMessageName(int nlmsgType) {
-        if (nlmsgType == NFNL_MSG_BATCH_BEGIN) {
-            return "BATCH_BEGIN";
-        }
-        if (nlmsgType == NFNL_MSG_BATCH_END) {
-            return "BATCH_END";
-        }
-        return switch (nlmsgType & 0xff) {
-            case NFT_MSG_NEWTABLE -> "NEWTABLE";
-            case NFT_MSG_GETTABLE -> "GETTABLE";
-            case NFT_MSG_DELTABLE -> "DELTABLE";
-            case NFT_MSG_NEWCHAIN -> "NEWCHAIN";
-            case NFT_MSG_GETCHAIN -> "GETCHAIN";
-            case NFT_MSG_DELCHAIN -> "DELCHAIN";
-            case NFT_MSG_NEWRULE -> "NEWRULE";
-            case NFT_MSG_GETRULE -> "GETRULE";
-            case NFT_MSG_DELRULE -> "DELRULE";
-            default -> "type 0x" + Integer.toHexString(nlmsgType);
-        };
     }
 
     public static String familyName(int family) {

@@ -1,6 +1,6 @@
 package io.iamlet.redirect;
 
-import io.iamlet.netlink.nft.Bytes;
+import io.iamlet.netlink.nft.expr.Bytes;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.iamlet.redirect;
 
-import io.iamlet.redirect.ebpf.CgroupRedirect;
 import io.iamlet.netlink.testing.Command;
 import io.iamlet.netlink.testing.TestNamespace;
+import io.iamlet.redirect.ebpf.CgroupRedirect;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -57,7 +58,7 @@ class RedirectsKernelTest {
 
     /** Which backends hold something now. */
     private List<Backend> present() throws Exception {
-        return ns.call(() -> java.util.Arrays.stream(Backend.values())
+        return ns.call(() -> Arrays.stream(Backend.values())
                 .filter(b -> !(redirects.of(b).show(Optional.empty()).check() instanceof RuleCheck.Absent)).toList());
     }
 

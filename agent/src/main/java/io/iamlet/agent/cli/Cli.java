@@ -49,6 +49,11 @@ public final class Cli {
             out.print(command.usage());
             return ExitCode.OK;
         }
+        return runReporting(command, rest);
+    }
+
+    /** Runs the command; a failure is one line on stderr, named by the command, and its exit code. */
+    private int runReporting(Subcommand command, List<String> rest) {
         String label = "iamlet " + command.name() + (rest.isEmpty() || rest.getFirst().startsWith("-") ? "" : " " + rest.getFirst());
         try {
             return command.run(rest);

@@ -57,10 +57,7 @@ public final class Flags {
             String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
             int eq = body.indexOf('=');
             String name = eq < 0 ? body : body.substring(0, eq);
-            Spec spec = byName.get(name);
-            if (spec == null) {
-                throw new UsageException("unknown flag --" + name);
-            }
+            Spec spec = Optional.ofNullable(byName.get(name)).orElseThrow(() -> new UsageException("unknown flag --" + name));
             String value;
             if (eq >= 0) {
                 value = body.substring(eq + 1);
@@ -77,12 +74,12 @@ public final class Flags {
             values.put(name, value);
         }
         Map<String, String> given = Map.copyOf(values);
-        specs.forEach(s -> {
-            if (s.defaultValue() != null) {
-                values.putIfAbsent(s.name(), s.defaultValue());
-            }
-        });
-        return new Flags(values, positional, given);
+        return new Flags(withDefaults(specs, values), positional, given);
+    }
+
+    private static Map<String, String> withDefaults(List<Spec> specs, Map<String, String> values) {
+        specs.stream().filter(s -> s.defaultValue() != null).forEach(s -> values.putIfAbsent(s.name(), s.defaultValue()));
+        return values;
     }
 
     /** The spellings Go's strconv.ParseBool takes, as kube2iam's pflag booleans do: 1, t, T, TRUE, true, True and so on. */

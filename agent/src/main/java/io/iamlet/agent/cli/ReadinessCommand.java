@@ -68,16 +68,14 @@ final class ReadinessCommand implements Subcommand {
                 .orElseThrow(() -> new UsageException("--namespace (or POD_NAMESPACE) is required"));
         int port = f.integer("port");
         Duration timeout = Durations.parse(f.require("timeout"), "timeout");
-        List<String> problems = new ArrayList<>();
         try (KubernetesClient kube = KubeClients.create(RunCommand.apiSettings(f));
              HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build()) {
             DaemonSet ds = kube.apps().daemonSets().inNamespace(namespace).withName(name).get();
             if (ds == null) {
                 throw new CommandFailure(ExitCode.FAILED, "no DaemonSet " + namespace + "/" + name + " (check --daemonset and --namespace)", null);
             }
-            List<Pod> pods = kube.pods().inNamespace(namespace).withLabels(ds.getSpec().getSelector().getMatchLabels()).list().getItems()
-                    .stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-                    .sorted(Comparator.comparing(p -> String.valueOf(p.getSpec().getNodeName()))).toList();
+            List<Pod> pods = podsOf(kube, ds);
+            List<String> problems = new ArrayList<>();
             Set<String> nodes = new TreeSet<>();
             for (Pod pod : pods) {
                 String node = Optional.ofNullable(pod.getSpec().getNodeName()).orElse("(unscheduled)");
@@ -89,38 +87,61 @@ final class ReadinessCommand implements Subcommand {
                     continue;
                 }
                 nodes.add(node);
-                String host = hostIp.contains(":") ? "[" + hostIp + "]" : hostIp;
-                URI uri = URI.create("http://" + host + ":" + port + "/readyz");
-                try {
-                    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
-                    if (r.statusCode() == 200) {
-                        out.printf("ok   %s %s /readyz 200%n", node, hostIp);
-                    } else {
-                        problems.add(node);
-                        out.printf("fail %s %s /readyz %d: %s%n", node, hostIp, r.statusCode(), r.body().strip());
-                    }
-                } catch (IOException e) {
+                if (!ready(http, node, hostIp, port, timeout)) {
                     problems.add(node);
-                    out.printf("fail %s %s /readyz: %s (is the agent running, and port %d open between nodes?)%n", node, hostIp,
-                            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), port);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CommandFailure(ExitCode.FAILED, "interrupted", e);
                 }
             }
-            Integer desired = ds.getStatus() == null ? null : ds.getStatus().getDesiredNumberScheduled();
-            if (desired != null && pods.size() < desired) {
-                problems.add("missing pods");
-                out.printf("fail the DaemonSet should run on %d nodes, it has %d pods (kubectl -n %s describe ds/%s)%n", desired, pods.size(), namespace, name);
-            }
-            if (pods.isEmpty()) {
-                problems.add("no pods");
-                out.printf("fail the DaemonSet %s/%s has no pods%n", namespace, name);
-            }
+            problems.addAll(daemonSetProblems(ds, pods));
             out.println(problems.isEmpty()
                     ? "readiness: " + nodes.size() + " of " + nodes.size() + " agents ready (" + String.join(", ", nodes) + ")"
                     : "readiness: not ready: " + problems.stream().distinct().collect(Collectors.joining(", ")));
+            return problems.isEmpty() ? ExitCode.OK : ExitCode.FAILED;
         }
-        return problems.isEmpty() ? ExitCode.OK : ExitCode.FAILED;
+    }
+
+    /** The DaemonSet's pods that are not being deleted, by node name. */
+    private static List<Pod> podsOf(KubernetesClient kube, DaemonSet ds) {
+        return kube.pods().inNamespace(ds.getMetadata().getNamespace()).withLabels(ds.getSpec().getSelector().getMatchLabels()).list()
+                .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .sorted(Comparator.comparing(p -> String.valueOf(p.getSpec().getNodeName()))).toList();
+    }
+
+    /** Asks the agent on one node for /readyz and prints the node's line. */
+    private boolean ready(HttpClient http, String node, String hostIp, int port, Duration timeout) {
+        String host = hostIp.contains(":") ? "[" + hostIp + "]" : hostIp;
+        URI uri = URI.create("http://" + host + ":" + port + "/readyz");
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 200) {
+                out.printf("ok   %s %s /readyz 200%n", node, hostIp);
+                return true;
+            }
+            out.printf("fail %s %s /readyz %d: %s%n", node, hostIp, r.statusCode(), r.body().strip());
+            return false;
+        } catch (IOException e) {
+            out.printf("fail %s %s /readyz: %s (is the agent running, and port %d open between nodes?)%n", node, hostIp,
+                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(), port);
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure(ExitCode.FAILED, "interrupted", e);
+        }
+    }
+
+    /** Pods the DaemonSet lacks (printed), as problems. */
+    private List<String> daemonSetProblems(DaemonSet ds, List<Pod> pods) {
+        String namespace = ds.getMetadata().getNamespace();
+        String name = ds.getMetadata().getName();
+        List<String> problems = new ArrayList<>();
+        Integer desired = ds.getStatus() == null ? null : ds.getStatus().getDesiredNumberScheduled();
+        if (desired != null && pods.size() < desired) {
+            problems.add("missing pods");
+            out.printf("fail the DaemonSet should run on %d nodes, it has %d pods (kubectl -n %s describe ds/%s)%n", desired, pods.size(), namespace, name);
+        }
+        if (pods.isEmpty()) {
+            problems.add("no pods");
+            out.printf("fail the DaemonSet %s/%s has no pods%n", namespace, name);
+        }
+        return problems;
     }
 }

@@ -102,6 +102,23 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
     /** One AssumeRole of {@code role}, signed with {@code as} (a chain's first link) or the agent's own credentials. */
     private Credentials assumeOne(CredentialKey key, RoleArn role, Optional<String> externalId, List<SessionTag> tags,
                                   Optional<String> policy, Duration duration, Credentials as) {
+        String what = as == null ? "AssumeRole of " + role : "AssumeRole of target " + role + " with the credentials of " + key.role();
+        try {
+            AssumeRoleResponse response = client.assumeRole(request(key, role, externalId, tags, policy, duration, as));
+            var c = response.credentials();
+            return new Credentials(c.accessKeyId(), c.secretAccessKey(), c.sessionToken(), c.expiration(), clock.instant());
+        } catch (StsException e) {
+            throw refused(e, what, key, role, policy.isPresent(), as != null);
+        } catch (SdkClientException e) {
+            if (timedOut(e)) {
+                throw new CredentialException(504, "Timeout", "STS did not answer " + what + " in time: " + e.getMessage(), e);
+            }
+            throw new CredentialException(503, "Unreachable", "STS could not be reached for " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static AssumeRoleRequest request(CredentialKey key, RoleArn role, Optional<String> externalId, List<SessionTag> tags,
+                                             Optional<String> policy, Duration duration, Credentials as) {
         AssumeRoleRequest.Builder request = AssumeRoleRequest.builder()
                 .roleArn(role.text())
                 .roleSessionName(key.sessionName())
@@ -116,36 +133,32 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
             request.overrideConfiguration(AwsRequestOverrideConfiguration.builder().credentialsProvider(StaticCredentialsProvider.create(
                     AwsSessionCredentials.create(as.accessKeyId(), as.secretAccessKey(), as.sessionToken()))).build());
         }
-        String what = as == null ? "AssumeRole of " + role : "AssumeRole of target " + role + " with the credentials of " + key.role();
-        try {
-            AssumeRoleResponse response = client.assumeRole(request.build());
-            var c = response.credentials();
-            return new Credentials(c.accessKeyId(), c.secretAccessKey(), c.sessionToken(), c.expiration(), clock.instant());
-        } catch (StsException e) {
-            String code = e.awsErrorDetails() == null ? "Unknown" : e.awsErrorDetails().errorCode();
-            String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
-            // STS refusing (4xx) is a configuration problem: 500. STS failing (5xx, throttling) may pass: 503.
-            // A session policy STS refuses is the pod's own mistake, as one refused before sending: 400.
-            int status = e.statusCode() >= 500 || "Throttling".equals(code) ? 503
-                    : policy.isPresent() && ("MalformedPolicyDocument".equals(code) || "PackedPolicyTooLarge".equals(code)) ? 400 : 500;
-            String fix = "";
-            if ("AccessDenied".equals(code) && message != null && message.contains("sts:TagSession")) {
-                fix = ". Session tags are on (" + names.of(Setting.SESSION_TAGS) + "): either allow sts:TagSession next to sts:AssumeRole in the trust policy of "
-                        + role + ", or opt this pod or its namespace out with the annotation " + RoleSettings.SESSION_TAGS_KEY + ": \"false\"";
-            } else if ("AccessDenied".equals(code) && as != null) {
-                // The second link of a chain: the node's role is not the caller here, the pod's first role is.
-                fix = ". Fix: the trust policy of " + role + " must allow sts:AssumeRole by " + key.role()
-                        + ", and " + key.role() + " must be allowed sts:AssumeRole on " + role + " by its own permissions";
-            } else if (status == 400) {
-                fix = ". Fix the pod's " + RoleSettings.SESSION_POLICY_KEY + " annotation (STS counts the policy and the session tags together)";
-            }
-            throw new CredentialException(status, code, "STS refused " + what + ": " + code + ": " + message + fix, e, !fix.isEmpty());
-        } catch (SdkClientException e) {
-            if (timedOut(e)) {
-                throw new CredentialException(504, "Timeout", "STS did not answer " + what + " in time: " + e.getMessage(), e);
-            }
-            throw new CredentialException(503, "Unreachable", "STS could not be reached for " + what + ": " + e.getMessage(), e);
+        return request.build();
+    }
+
+    /**
+     * STS's refusal with its status for the pod, and where the cause is known, its fix. {@code chained}: the
+     * second link of a chain, signed with the pod's first role.
+     */
+    private CredentialException refused(StsException e, String what, CredentialKey key, RoleArn role, boolean withPolicy, boolean chained) {
+        String code = e.awsErrorDetails() == null ? "Unknown" : e.awsErrorDetails().errorCode();
+        String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
+        // STS refusing (4xx) is a configuration problem: 500. STS failing (5xx, throttling) may pass: 503.
+        // A session policy STS refuses is the pod's own mistake, as one refused before sending: 400.
+        int status = e.statusCode() >= 500 || "Throttling".equals(code) ? 503
+                : withPolicy && ("MalformedPolicyDocument".equals(code) || "PackedPolicyTooLarge".equals(code)) ? 400 : 500;
+        String fix = "";
+        if ("AccessDenied".equals(code) && message != null && message.contains("sts:TagSession")) {
+            fix = ". Session tags are on (" + names.of(Setting.SESSION_TAGS) + "): either allow sts:TagSession next to"
+                    + " sts:AssumeRole in the trust policy of " + role + ", or opt this pod or its namespace out with the annotation " + RoleSettings.SESSION_TAGS_KEY + ": \"false\"";
+        } else if ("AccessDenied".equals(code) && chained) {
+            // The second link of a chain: the node's role is not the caller here, the pod's first role is.
+            fix = ". Fix: the trust policy of " + role + " must allow sts:AssumeRole by " + key.role()
+                    + ", and " + key.role() + " must be allowed sts:AssumeRole on " + role + " by its own permissions";
+        } else if (status == 400) {
+            fix = ". Fix the pod's " + RoleSettings.SESSION_POLICY_KEY + " annotation (STS counts the policy and the session tags together)";
         }
+        return new CredentialException(status, code, "STS refused " + what + ": " + code + ": " + message + fix, e, !fix.isEmpty());
     }
 
     /** A timeout anywhere in the call (the SDK's call or attempt timeout, or a socket read): 504, as docs/control.md says. */

@@ -116,20 +116,36 @@ public final class PodEventRecorder implements AutoCloseable {
     /** A Warning Event on the pod, unless one with {@code rateKey} was recorded within the interval. */
     private void warn(PodInfo pod, String rateKey, String reason, String action, String message) {
         Instant now = clock.instant();
+        if (!due(rateKey, now)) {
+            return;
+        }
+        try {
+            sender.execute(() -> send(pod, event(pod, reason, action, message, now)));
+        } catch (RejectedExecutionException e) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    /** Whether an Event with {@code rateKey} is due now (and if so, it is counted as sent); a full table drops it. */
+    private boolean due(String rateKey, Instant now) {
         Instant previous = lastSent.get(rateKey);
         if (previous != null && previous.plus(interval).isAfter(now)) {
-            return;
+            return false;
         }
         if (previous == null && lastSent.size() >= maxTracked) {
             lastSent.values().removeIf(sent -> !sent.plus(interval).isAfter(now));
             if (lastSent.size() >= maxTracked) {
                 dropped.incrementAndGet();
-                return;
+                return false;
             }
         }
         lastSent.put(rateKey, now);
+        return true;
+    }
+
+    private Event event(PodInfo pod, String reason, String action, String message, Instant now) {
         String timestamp = DateTimeFormatter.ISO_INSTANT.format(now.truncatedTo(ChronoUnit.SECONDS));
-        Event event = new EventBuilder()
+        return new EventBuilder()
                 .withNewMetadata()
                 .withNamespace(pod.namespace())
                 .withName(pod.name() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE))
@@ -149,11 +165,6 @@ public final class PodEventRecorder implements AutoCloseable {
                 .withReportingInstance(nodeName)
                 .withNewSource().withComponent("iamlet").withHost(nodeName).endSource()
                 .build();
-        try {
-            sender.execute(() -> send(pod, event));
-        } catch (RejectedExecutionException e) {
-            dropped.incrementAndGet();
-        }
     }
 
     private void send(PodInfo pod, Event event) {

@@ -113,31 +113,36 @@ public final class IssuerKeys {
                 }
                 throw lastFailure;
             }
-            try {
-                Discovery discovery = discover();
-                JWKSource<SecurityContext> keys = current != null && current.discovery().keysFrom().equals(discovery.keysFrom())
-                        ? current.keys()
-                        : JWKSourceBuilder.<SecurityContext>create(discovery.keysFrom().toURL(), this::retrieve)
-                                .cache(JWKS_CACHE_TTL_MS, JWKS_REFRESH_TIMEOUT_MS)
-                                .rateLimited(JWKS_MIN_REFRESH_INTERVAL_MS)
-                                .outageTolerant(JWKS_OUTAGE_TOLERANCE_MS)
-                                .build();
-                loaded = new Loaded(discovery, keys, now);
-                lastFailure = null;
-                return loaded;
-            } catch (KeysUnavailable e) {
-                lastFailure = e;
-                lastFailureAt = now;
-                // A discovery document read before stays good while the API server is briefly away.
-                if (current != null) {
-                    return current;
-                }
-                throw e;
-            } catch (IOException e) {
-                throw new KeysUnavailable("bad key set address: " + e.getMessage(), e);
-            }
+            return reload(current, now);
         } finally {
             reload.unlock();
+        }
+    }
+
+    /** Reads discovery again (under the reload lock); the key source is kept while it points where it did. */
+    private Loaded reload(Loaded current, Instant now) throws KeysUnavailable {
+        try {
+            Discovery discovery = discover();
+            JWKSource<SecurityContext> keys = current != null && current.discovery().keysFrom().equals(discovery.keysFrom())
+                    ? current.keys()
+                    : JWKSourceBuilder.<SecurityContext>create(discovery.keysFrom().toURL(), this::retrieve)
+                            .cache(JWKS_CACHE_TTL_MS, JWKS_REFRESH_TIMEOUT_MS)
+                            .rateLimited(JWKS_MIN_REFRESH_INTERVAL_MS)
+                            .outageTolerant(JWKS_OUTAGE_TOLERANCE_MS)
+                            .build();
+            loaded = new Loaded(discovery, keys, now);
+            lastFailure = null;
+            return loaded;
+        } catch (KeysUnavailable e) {
+            lastFailure = e;
+            lastFailureAt = now;
+            // A discovery document read before stays good while the API server is briefly away.
+            if (current != null) {
+                return current;
+            }
+            throw e;
+        } catch (IOException e) {
+            throw new KeysUnavailable("bad key set address: " + e.getMessage(), e);
         }
     }
 

@@ -114,37 +114,7 @@ public final class PodCgroups {
         walks.incrementAndGet();
         Map<Long, String> found = new HashMap<>();
         try {
-            Files.walkFileTree(root, Set.of(), DEPTH, new SimpleFileVisitor<>() {
-                private final ArrayDeque<String> podOfLevel = new ArrayDeque<>();
-
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                    String inherited = podOfLevel.isEmpty() ? "" : podOfLevel.peek();
-                    String uid = !inherited.isEmpty() || dir.equals(root) ? inherited : podUid(dir.getFileName().toString()).orElse("");
-                    podOfLevel.push(uid);
-                    if (!uid.isEmpty()) {
-                        found.put((Long) Files.getAttribute(dir, "unix:ino"), uid);
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    // A cgroup removed during the walk: its pod is gone.
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) {
-                    podOfLevel.pop();
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            Files.walkFileTree(root, Set.of(), DEPTH, new PodCgroupWalk(root, found));
         } catch (NoSuchFileException e) {
             throw new IllegalStateException("the pods' cgroup " + root + " is gone; the kernel's identity of callers cannot be read", e);
         } catch (IOException e) {
@@ -152,5 +122,45 @@ public final class PodCgroups {
         }
         uids = Map.copyOf(found);
         return uids;
+    }
+
+    /** Each directory below a pod's own cgroup directory (its containers') is that pod's: inode → pod uid into {@code found}. */
+    private static final class PodCgroupWalk extends SimpleFileVisitor<Path> {
+        private final Path root;
+        private final Map<Long, String> found;
+        private final ArrayDeque<String> podOfLevel = new ArrayDeque<>();
+
+        PodCgroupWalk(Path root, Map<Long, String> found) {
+            this.root = root;
+            this.found = found;
+        }
+
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+            String inherited = podOfLevel.isEmpty() ? "" : podOfLevel.peek();
+            String uid = !inherited.isEmpty() || dir.equals(root) ? inherited : podUid(dir.getFileName().toString()).orElse("");
+            podOfLevel.push(uid);
+            if (!uid.isEmpty()) {
+                found.put((Long) Files.getAttribute(dir, "unix:ino"), uid);
+            }
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException e) {
+            // A cgroup removed during the walk: its pod is gone.
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+            podOfLevel.pop();
+            return FileVisitResult.CONTINUE;
+        }
     }
 }

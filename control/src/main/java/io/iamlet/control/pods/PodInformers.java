@@ -66,7 +66,16 @@ final class PodInformers implements AutoCloseable {
         // awaitSynced's timeout (and its message) is what bounds start-up.
         podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(resync);
         podInformer.itemStore(podStore);
-        podInformer.addEventHandler(new ResourceEventHandler<>() {
+        podInformer.addEventHandler(podHandler());
+        namespaceInformer = client.namespaces().runnableInformer(resync);
+        namespaceInformer.addEventHandler(namespaceHandler());
+        podInformer.start();
+        namespaceInformer.start();
+    }
+
+    /** Every pod event is applied to the table; a deleted pod also leaves the applied versions. */
+    private ResourceEventHandler<Pod> podHandler() {
+        return new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
                 apply(pod);
@@ -83,9 +92,12 @@ final class PodInformers implements AutoCloseable {
                 applied.remove(key(pod));
                 table.remove(PodInfo.of(pod));
             }
-        });
-        namespaceInformer = client.namespaces().runnableInformer(resync);
-        namespaceInformer.addEventHandler(new ResourceEventHandler<>() {
+        };
+    }
+
+    /** A namespace's restrictions may decide a waiting lookup: every event wakes it. */
+    private ResourceEventHandler<Namespace> namespaceHandler() {
+        return new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace ns) {
                 namespaceChanged();
@@ -100,9 +112,7 @@ final class PodInformers implements AutoCloseable {
             public void onDelete(Namespace ns, boolean finalStateUnknown) {
                 namespaceChanged();
             }
-        });
-        podInformer.start();
-        namespaceInformer.start();
+        };
     }
 
     private static String key(Pod pod) {
@@ -120,7 +130,6 @@ final class PodInformers implements AutoCloseable {
         applied.put(key(pod), String.valueOf(pod.getMetadata().getResourceVersion()));
     }
 
-    /** A namespace's restrictions may decide a waiting lookup: wake it. */
     private void namespaceChanged() {
         namespaceWatch.event();
         table.signal();

@@ -71,23 +71,34 @@ public final class RolePolicy {
             }
             annotation = settings.defaultRole().get();
         }
+        Checked<RoleArn> role = allowedRole(pod, annotation, viaDefault, namespace);
+        return role.denied() != null ? role.denied() : withSessionOptions(pod, namespace, role.value(), viaDefault);
+    }
+
+    /** The role the annotation (or the default) names, when the accounts and the pod's namespace allow it. */
+    private Checked<RoleArn> allowedRole(PodInfo pod, String annotation, boolean viaDefault, Optional<NamespaceInfo> namespace) {
         Resolved role = resolve(pod, annotation, "role");
         if (role.denied() != null) {
-            return role.denied();
+            return Checked.refused(role.denied());
         }
         RoleArn arn = role.arn();
         Optional<String> crossAccount = crossAccountProblem(arn);
         if (crossAccount.isPresent()) {
-            return new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get());
+            return Checked.refused(new RoleDecision.Denied(403, "pod " + pod.key() + ": " + crossAccount.get()));
         }
         // kube2iam allows the default role under namespace restrictions whether the pod names it or not.
         if (!viaDefault && !arn.equals(defaultArn().orElse(null))) {
             Optional<String> restricted = namespaceProblem(arn, annotation, pod.namespace(), namespace);
             if (restricted.isPresent()) {
-                return new RoleDecision.Denied(403, "pod " + pod.key() + ": role " + arn + " is not allowed in namespace "
-                        + pod.namespace() + ": " + restricted.get());
+                return Checked.refused(new RoleDecision.Denied(403, "pod " + pod.key() + ": role " + arn + " is not allowed in namespace "
+                        + pod.namespace() + ": " + restricted.get()));
             }
         }
+        return Checked.ok(arn);
+    }
+
+    /** {@code arn} allowed, with the session the pod asks for: external ID, target role, session policy and tags, each checked. */
+    private RoleDecision withSessionOptions(PodInfo pod, Optional<NamespaceInfo> namespace, RoleArn arn, boolean viaDefault) {
         Optional<String> externalId = annotation(pod, settings.externalIdKey());
         if (externalId.isPresent() && !EXTERNAL_ID.matcher(externalId.get()).matches()) {
             return new RoleDecision.Denied(404, "pod " + pod.key() + ": " + settings.externalIdKey()

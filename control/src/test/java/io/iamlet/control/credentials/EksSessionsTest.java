@@ -140,6 +140,7 @@ class EksSessionsTest {
         assertTrue(e.forPodOwner());
         assertTrue(e.getMessage().contains("sts:TagSession") && e.getMessage().contains("trust policy of " + ROLE)
                 && e.getMessage().contains("iam.amazonaws.com/session-tags: \"false\""), e.getMessage());
+        assertTrue(e.getMessage().contains("Session tags are on (sessionTags)"), "names the setting: " + e.getMessage());
         assertEquals(1, sts.calls().size(), "no silent retry without tags: " + sts.calls());
         assertFalse(sts.calls().getFirst().tags().isEmpty());
     }

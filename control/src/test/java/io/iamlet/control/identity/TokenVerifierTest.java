@@ -164,6 +164,7 @@ class TokenVerifierTest {
         for (String audience : new String[] {"https://kubernetes.default.svc.cluster.local", "sts.amazonaws.com", "vault"}) {
             String reason = rejected(verifier(TokenVerifier.Mode.AUTO).check(issuer.token(pod, audience)));
             assertTrue(reason.contains("audience"), reason);
+            assertTrue(reason.contains("(the projected token's audience must match audiences)"), "names the setting: " + reason);
         }
     }
 

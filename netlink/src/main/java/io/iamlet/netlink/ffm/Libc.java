@@ -27,7 +27,6 @@ public final class Libc {
     public static final int NETLINK_NETFILTER = 12;
     public static final int SOL_SOCKET = 1;
     public static final int SO_RCVBUF = 8;
-    public static final int SO_SNDBUF = 7;
     public static final int SO_RCVTIMEO = 20;
     public static final int SOL_NETLINK = 270;
     public static final int NETLINK_CAP_ACK = 10;

@@ -1,6 +1,8 @@
 package io.iamlet.netlink.nft;
 
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.NftExpr;
+import io.iamlet.netlink.nft.expr.Nftnl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -93,7 +95,7 @@ public final class NftnlCodec {
             }
             for (NftExpr expr : rule.expressions()) {
                 // The rule owns the expression from here on and frees it with itself.
-                nftnl_rule_add_expr(r, NftExpr.toNftnl(expr, arena));
+                nftnl_rule_add_expr(r, Nftnl.toNftnl(expr, arena));
             }
             if (rule.comment() != null) {
                 Bytes userdata = commentUserdata(rule.comment());
@@ -183,7 +185,7 @@ public final class NftnlCodec {
             MemorySegment iter = nftnl_expr_iter_create(r);
             try {
                 for (MemorySegment e = nftnl_expr_iter_next(iter); !e.equals(MemorySegment.NULL); e = nftnl_expr_iter_next(iter)) {
-                    expressions.add(NftExpr.fromNftnl(e, arena));
+                    expressions.add(Nftnl.fromNftnl(e, arena));
                 }
             } finally {
                 nftnl_expr_iter_destroy(iter);

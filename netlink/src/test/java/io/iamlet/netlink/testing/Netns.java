@@ -4,6 +4,7 @@ package io.iamlet.netlink.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -80,7 +81,7 @@ public final class Netns implements AutoCloseable {
     public Command.Result exec(String... command) {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name));
         full.addAll(List.of(command));
-        return Command.run(java.time.Duration.ofSeconds(60), full);
+        return Command.run(Duration.ofSeconds(60), full);
     }
 
     /** Runs Java code inside this namespace on a thread of its own. */

@@ -29,9 +29,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import static io.iamlet.netlink.NetlinkConstants.NF_INET_PRE_ROUTING;
@@ -90,12 +92,14 @@ public final class IptablesBackend extends NetfilterRedirect {
         }, current -> read(current).verified(spec));
     }
 
-    /**
-     * Our chain is flushed and refilled; jumps are compared by content, so an install adds only the jumps
-     * that are missing and removes only ours that are no longer wanted or are duplicates: a thousand
-     * installs leave one jump per interface, and nobody else's rules move.
-     */
+    /** Our chain, flushed and refilled, and the jumps to it. */
     private void planInstall(Transaction tx, FamilyState state, RedirectSpec spec, InetAddress target, OwnershipMarker marker) {
+        planChain(tx, state, target, spec.port(), marker);
+        planJumps(tx, state, spec, marker);
+    }
+
+    /** The nat table and PREROUTING if iptables has not made them yet, and our chain holding only the DNAT. */
+    private static void planChain(Transaction tx, FamilyState state, InetAddress target, int port, OwnershipMarker marker) {
         int nfproto = state.nfproto();
         tx.add(new NftTable(nfproto, TABLE, null));
         if (!state.preroutingExists()) {
@@ -106,27 +110,32 @@ public final class IptablesBackend extends NetfilterRedirect {
         if (state.chainExists()) {
             tx.flush(ours);
         }
-        tx.add(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, spec.port()), marker.text()));
+        tx.add(NftRule.of(nfproto, TABLE, CHAIN, IptablesRules.dnat(target, port), marker.text()));
+    }
 
-        Map<IptablesRules.Jump, Boolean> wanted = new LinkedHashMap<>();
+    /**
+     * Jumps are compared by content, so an install adds only the jumps that are missing and removes only ours
+     * that are no longer wanted or are duplicates (and, when adopting, kube2iam's DNATs): a thousand installs
+     * leave one jump per interface, and nobody else's rules move.
+     */
+    private void planJumps(Transaction tx, FamilyState state, RedirectSpec spec, OwnershipMarker marker) {
+        Set<IptablesRules.Jump> missing = new LinkedHashSet<>();
         for (Destination destination : spec.destinations()) {
-            spec.interfaces().forEach(i -> wanted.put(new IptablesRules.Jump(i, destination), false));
+            spec.interfaces().forEach(i -> missing.add(new IptablesRules.Jump(i, destination)));
         }
         for (NftRule rule : state.prerouting()) {
             Optional<IptablesRules.Jump> jump = IptablesRules.jumpOf(rule, state.family(), CHAIN);
             boolean ourShape = jump.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent();
-            if (ourShape && wanted.containsKey(jump.get()) && !wanted.get(jump.get())) {
-                wanted.put(jump.get(), true);
-            } else if (IptablesChains.jumpsToOurs(rule)) {
-                tx.delete(rule);
-            } else if (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family())) {
+            if (ourShape && missing.remove(jump.get())) {
+                continue;
+            }
+            if (IptablesChains.jumpsToOurs(rule) || (adoptKube2iamRules && IptablesRules.isForeignMetadataDnat(rule, state.family()))) {
                 tx.delete(rule);
             }
         }
         // Inserted at the head, so no catch-all nat rule of someone else's can take metadata traffic first.
-        List<IptablesRules.Jump> missing = wanted.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
-        for (IptablesRules.Jump jump : missing.reversed()) {
-            tx.insert(NftRule.of(nfproto, TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
+        for (IptablesRules.Jump jump : List.copyOf(missing).reversed()) {
+            tx.insert(NftRule.of(state.nfproto(), TABLE, PREROUTING, IptablesRules.jump(state.family(), jump, CHAIN), marker.text()));
         }
     }
 

@@ -1,7 +1,7 @@
 package io.iamlet.redirect.iptables;
 
-import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftRule;
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.Cmp;
 import io.iamlet.netlink.nft.expr.Compat;
 import io.iamlet.netlink.nft.expr.Counter;

@@ -87,13 +87,28 @@ public final class IamletTable {
             problems.add(LOCATION + " carries no iamlet marker: something else created it");
         }
         List<NftChain> chains = dump.chains(NFPROTO_INET, TABLE);
-        boolean blockTable = chains.stream().anyMatch(c -> c.name().equals(BLOCK_CHAIN) && c.hook().equals(Optional.of(BLOCK_HOOK)));
-        if (!blockTable && chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
+        boolean blocking = holdsBlock(chains);
+        checkChains(chains, blocking, problems);
+        Map<Boolean, List<NftRule>> rules = dump.rules(NFPROTO_INET, TABLE).stream()
+                .collect(Collectors.partitioningBy(rule -> blocking && rule.chain().equals(BLOCK_CHAIN)));
+        List<RedirectRule> blocked = readBlock(rules.get(true), problems);
+        List<InstalledRules.Entry> entries = readRedirects(rules.get(false), problems);
+        reportDuplicates(entries, problems);
+        return new InstalledRules(LOCATION, true, marker, entries, problems, blocked);
+    }
+
+    /** Whether the table is a block: its filter chain on our hook. */
+    private static boolean holdsBlock(List<NftChain> chains) {
+        return chains.stream().anyMatch(c -> c.name().equals(BLOCK_CHAIN) && c.hook().equals(Optional.of(BLOCK_HOOK)));
+    }
+
+    /** Our one chain (the redirect's or the block's), with our hook; any other chain is foreign. */
+    private static void checkChains(List<NftChain> chains, boolean blocking, List<String> problems) {
+        if (!blocking && chains.stream().noneMatch(c -> c.name().equals(CHAIN))) {
             problems.add("chain " + CHAIN + " is missing");
         }
-        List<RedirectRule> blocked = new ArrayList<>();
         for (NftChain chain : chains) {
-            if (chain.name().equals(BLOCK_CHAIN) && blockTable) {
+            if (blocking && chain.name().equals(BLOCK_CHAIN)) {
                 continue;
             }
             if (!chain.name().equals(CHAIN)) {
@@ -103,18 +118,26 @@ public final class IamletTable {
                         + ", expected " + HOOK);
             }
         }
-        List<InstalledRules.Entry> entries = new ArrayList<>();
-        Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
-        for (NftRule rule : dump.rules(NFPROTO_INET, TABLE)) {
-            if (blockTable && rule.chain().equals(BLOCK_CHAIN)) {
-                Optional<RedirectRule> block = NftRedirectRules.blockFromNft(rule);
-                if (block.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
-                    blocked.add(block.get());
-                } else {
-                    problems.add("foreign rule in chain " + BLOCK_CHAIN + " (handle " + rule.handle() + ")");
-                }
-                continue;
+    }
+
+    /** The block chain's rules: each a block of ours with our marker, or a problem. */
+    private static List<RedirectRule> readBlock(List<NftRule> rules, List<String> problems) {
+        List<RedirectRule> blocked = new ArrayList<>();
+        for (NftRule rule : rules) {
+            Optional<RedirectRule> block = NftRedirectRules.blockFromNft(rule);
+            if (block.isPresent() && OwnershipMarker.parse(rule.comment()).isPresent()) {
+                blocked.add(block.get());
+            } else {
+                problems.add("foreign rule in chain " + BLOCK_CHAIN + " (handle " + rule.handle() + ")");
             }
+        }
+        return blocked;
+    }
+
+    /** The redirect chain's rules: each a redirect of ours (a marker missing is a problem too), or a foreign rule. */
+    private static List<InstalledRules.Entry> readRedirects(List<NftRule> rules, List<String> problems) {
+        List<InstalledRules.Entry> entries = new ArrayList<>();
+        for (NftRule rule : rules) {
             Optional<RedirectRule> redirect = NftRedirectRules.fromNft(rule);
             if (!rule.chain().equals(CHAIN) || redirect.isEmpty()) {
                 problems.add("foreign rule in chain " + rule.chain() + " (handle " + rule.handle() + "): "
@@ -125,13 +148,17 @@ public final class IamletTable {
                 problems.add("rule without iamlet marker (handle " + rule.handle() + "): " + redirect.get());
             }
             entries.add(new InstalledRules.Entry(redirect.get(), rule.handle(), NftRedirectRules.packets(rule)));
-            handles.computeIfAbsent(redirect.get(), r -> new ArrayList<>()).add(rule.handle());
         }
+        return entries;
+    }
+
+    private static void reportDuplicates(List<InstalledRules.Entry> entries, List<String> problems) {
+        Map<RedirectRule, List<Long>> handles = new LinkedHashMap<>();
+        entries.forEach(e -> handles.computeIfAbsent(e.rule(), r -> new ArrayList<>()).add(e.handle()));
         handles.forEach((rule, hs) -> {
             if (hs.size() > 1) {
                 problems.add("duplicate rule (" + hs.size() + " copies, handles " + hs + "): " + rule);
             }
         });
-        return new InstalledRules(LOCATION, true, marker, entries, problems, blocked);
     }
 }

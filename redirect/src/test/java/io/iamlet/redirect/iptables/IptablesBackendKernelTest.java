@@ -1,13 +1,14 @@
 package io.iamlet.redirect.iptables;
 
+import io.iamlet.netlink.testing.Netns;
+import io.iamlet.netlink.testing.TestNamespace;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.netfilter.InstalledRules;
-import io.iamlet.netlink.testing.Netns;
-import io.iamlet.netlink.testing.TestNamespace;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -68,7 +69,7 @@ class IptablesBackendKernelTest {
         ns.exec("iptables-nft", "-t", "nat", "-A", "PREROUTING", "-p", "udp", "--dport", "53", "-j", "RETURN").ok();
         ns.run(() -> backend.installRules(RedirectSpec.parse("10.60.0.1", "eni+", 8181, null)));
         List<String> others = rules("iptables-nft").stream().filter(l -> !l.contains("IAMLET")).toList();
-        List<String> expected = new java.util.ArrayList<>(before);
+        List<String> expected = new ArrayList<>(before);
         expected.add("-A PREROUTING -p udp -m udp --dport 53 -j RETURN");
         expected.sort(null);
         assertEquals(expected, others.stream().sorted().toList(), "nobody else's rule is added, lost or changed");

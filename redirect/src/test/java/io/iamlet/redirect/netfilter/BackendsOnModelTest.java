@@ -2,7 +2,6 @@ package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.NetlinkException;
 import io.iamlet.netlink.ffm.Errno;
-import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftOp.Verb;
 import io.iamlet.netlink.nft.NftOp;
@@ -10,6 +9,7 @@ import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftTables;
 import io.iamlet.netlink.nft.Transaction;
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.Cmp;
 import io.iamlet.netlink.nft.expr.Compat;
 import io.iamlet.netlink.nft.expr.Counter;
@@ -30,6 +30,7 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static io.iamlet.netlink.NetlinkConstants.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -43,7 +44,7 @@ class BackendsOnModelTest {
     private final IptablesBackend iptables = new IptablesBackend("test", false, fake.opener());
 
     private List<NftRule> everyRule() {
-        return java.util.stream.Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
+        return Stream.of(NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6)
                 .flatMap(f -> fake.tables(f).stream().flatMap(t -> fake.rules(f, t.name()).stream())).toList();
     }
 

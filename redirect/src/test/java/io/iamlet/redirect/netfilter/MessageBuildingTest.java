@@ -1,11 +1,11 @@
 package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.NftBatch;
-import io.iamlet.netlink.nft.Bytes;
 import io.iamlet.netlink.nft.NftChain;
 import io.iamlet.netlink.nft.NftRule;
 import io.iamlet.netlink.nft.NftTable;
 import io.iamlet.netlink.nft.NftnlCodec;
+import io.iamlet.netlink.nft.expr.Bytes;
 import io.iamlet.netlink.nft.expr.Cmp;
 import io.iamlet.netlink.nft.expr.Immediate;
 import io.iamlet.netlink.nft.expr.Nat;

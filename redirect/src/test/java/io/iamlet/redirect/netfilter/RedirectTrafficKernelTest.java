@@ -1,10 +1,10 @@
 package io.iamlet.redirect.netfilter;
 
+import io.iamlet.netlink.testing.Netns;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
 import io.iamlet.redirect.iptables.IptablesBackend;
 import io.iamlet.redirect.nftables.NftablesBackend;
-import io.iamlet.netlink.testing.Netns;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,11 +13,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -111,12 +114,12 @@ class RedirectTrafficKernelTest {
             node.run(() -> backend.installRules(SPEC));
             InstalledRules blocked = node.call(() -> backend.blockRules(SPEC));
             assertTrue(blocked.blocking(), blocked.describe());
-            assertInstanceOf(RuleCheck.Unexpected.class, blocked.check(java.util.Optional.of(SPEC)));
+            assertInstanceOf(RuleCheck.Unexpected.class, blocked.check(Optional.of(SPEC)));
             Exception refused = assertThrows(Exception.class, () -> connectAndSay(cali, "169.254.169.254", "blk1"));
-            assertInstanceOf(java.net.ConnectException.class, refused, "a TCP reset, at once: " + refused);
+            assertInstanceOf(ConnectException.class, refused, "a TCP reset, at once: " + refused);
             assertThrows(Exception.class, () -> connectAndSay(docker, "169.254.169.254", "blk2"));
             imds.setSoTimeout(300);
-            assertThrows(java.net.SocketTimeoutException.class, imds::accept, "nothing reached the node's metadata service");
+            assertThrows(SocketTimeoutException.class, imds::accept, "nothing reached the node's metadata service");
             connectAndSay(lxc, "169.254.169.254", "lxc1");
             imds.setSoTimeout(5000);
             assertEquals("10.32.0.2 lxc1", accept(imds), "interfaces not in the list are not blocked");
@@ -170,7 +173,7 @@ class RedirectTrafficKernelTest {
                 backend.installRules(WITH_CREDENTIALS);
             });
             InstalledRules shown = node.call(backend::rules);
-            assertEquals(new RuleCheck.AsExpected(), shown.check(java.util.Optional.of(WITH_CREDENTIALS)), shown.describe());
+            assertEquals(new RuleCheck.AsExpected(), shown.check(Optional.of(WITH_CREDENTIALS)), shown.describe());
             assertEquals(WITH_CREDENTIALS.rules(), shown.redirectRules(), "installing twice leaves one copy: " + shown.describe());
 
             connectAndSay(cali, "169.254.170.23", "pid4");
@@ -185,10 +188,10 @@ class RedirectTrafficKernelTest {
             assertEquals("10.32.0.2 lxc1", accept(credentials), "an interface not in the list is left alone");
 
             assertTrue(node.call(() -> backend.blockRules(WITH_CREDENTIALS)).blocking());
-            assertInstanceOf(java.net.ConnectException.class, assertThrows(Exception.class,
+            assertInstanceOf(ConnectException.class, assertThrows(Exception.class,
                     () -> connectAndSay(cali, "169.254.170.23", "blk1")), "the block resets it too");
             credentials.setSoTimeout(300);
-            assertThrows(java.net.SocketTimeoutException.class, credentials::accept, "nothing reached the real endpoint");
+            assertThrows(SocketTimeoutException.class, credentials::accept, "nothing reached the real endpoint");
             credentials.setSoTimeout(5000);
 
             node.run(() -> backend.installRules(SPEC));

@@ -1,7 +1,6 @@
 package io.iamlet.netlink.nft.expr;
 
 import io.iamlet.netlink.ffm.Libc;
-import io.iamlet.netlink.nft.Bytes;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

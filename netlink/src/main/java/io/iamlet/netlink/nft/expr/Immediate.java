@@ -1,6 +1,5 @@
 package io.iamlet.netlink.nft.expr;
 
-import io.iamlet.netlink.nft.Bytes;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,4 +1,4 @@
-package io.iamlet.netlink.nft;
+package io.iamlet.netlink.nft.expr;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
