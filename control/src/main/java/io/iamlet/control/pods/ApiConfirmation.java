@@ -22,9 +22,10 @@ import java.util.stream.Collectors;
  */
 final class ApiConfirmation {
     /**
-     * While the watch is down, how long a known pod's request waits for the GET that confirms it before it is
-     * answered from the table, as over the budget: on the API server's bad day its reads take hundreds of
-     * milliseconds, and every request of the pod would wait for them (docs/security.md's windows).
+     * While the watch is down, how long the request that starts a known pod's confirming GET waits for it
+     * before it is answered from the table, as over the budget (the pod's other requests meanwhile do not
+     * wait): on the API server's bad day its reads take hundreds of milliseconds, and every request of the
+     * pod would wait for them (docs/security.md's windows).
      */
     static final Duration OUTAGE_PATIENCE = Duration.ofMillis(25);
 

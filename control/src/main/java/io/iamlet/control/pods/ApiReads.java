@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
@@ -28,6 +30,8 @@ final class ApiReads {
     private final ReadBudget budget;
     private final SharedReads<Pod> pods;
     private final SharedReads<List<PodInfo>> nodePods;
+    /** Kept between reads (idle ones end after a minute): a new thread per read started late on a busy node. */
+    private final ExecutorService readers = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("pod-lookup-", 0).factory());
     private final SettingNames names;
 
     ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock,
@@ -76,7 +80,11 @@ final class ApiReads {
      * connection errors) could otherwise hold a pod's request for many seconds.
      */
     private <T> T ask(Supplier<T> call) {
-        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call, Thread.ofVirtual().name("pod-lookup")::start);
+        // A platform thread: parsing the answer (a list of the node's pods is hundreds of KiB on a real node) is
+        // CPU work that does not yield, and on a virtual thread it holds the agent's one carrier: every pod's
+        // request waited for it (docs/performance.md, the API outage). At most --api-reads-per-second of
+        // these a second during an outage, and a few for tokens otherwise.
+        CompletableFuture<T> answer = CompletableFuture.supplyAsync(call, readers);
         try {
             return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

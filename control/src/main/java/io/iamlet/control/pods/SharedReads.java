@@ -86,8 +86,9 @@ public final class SharedReads<T> {
     /**
      * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own).
      * During an {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure
-     * of the read is thrown to every lookup that shares it. With a {@code patience} (null: none needed), a
-     * lookup waits at most that long for a read and is told {@link Read.Late} after it; the read goes on.
+     * of the read is thrown to every lookup that shares it. With a {@code patience} (null: none needed), the
+     * lookup that starts a read waits at most that long for it, one that finds a read in flight not at all,
+     * and either is told {@link Read.Late}; the read goes on and is kept.
      */
     public Read<T> read(String key, boolean outage, Duration patience, Supplier<T> call) {
         long keep = outage ? keepNanos : -1;
@@ -113,6 +114,11 @@ public final class SharedReads<T> {
             shared.increment();
             if (outage) {
                 refreshAhead(key, flight, call);
+            }
+            if (patience != null && !flight.answer.isDone()) {
+                // The lookup that started this read is waiting for it already: under load the timed waits of a
+                // pod's every connection came back together, hundreds of milliseconds late (docs/performance.md).
+                return new Read.Late<>();
             }
         }
         return await(flight, patience);
