@@ -3,7 +3,6 @@ package io.iamlet.control.pods;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,14 +20,6 @@ import java.util.stream.Collectors;
  * any kept answer and reads are few (tokens being issued).
  */
 final class ApiConfirmation {
-    /**
-     * While the watch is down, how long the request that starts a known pod's confirming GET waits for it
-     * before it is answered from the table, as over the budget (the pod's other requests meanwhile do not
-     * wait): on the API server's bad day its reads take hundreds of milliseconds, and every request of the
-     * pod would wait for them (docs/security.md's windows).
-     */
-    static final Duration OUTAGE_PATIENCE = Duration.ofMillis(25);
-
     private final ApiReads reads;
     private final PodTable table;
     private final String nodeName;
@@ -52,10 +43,9 @@ final class ApiConfirmation {
     PodLookup confirm(PodInfo known, String ip, boolean forToken, boolean indexBehind) {
         Pod now;
         try {
-            Duration patience = forToken || !indexBehind ? null : OUTAGE_PATIENCE;
-            if (!(reads.pod(known.namespace(), known.name(), indexBehind, patience) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
-                // Over the budget or late (only while the watch is down): a known pod keeps its role from the table, as
-                // when the API server cannot be reached; a new token is not bound to a pod that was not confirmed.
+            if (!(reads.pod(known.namespace(), known.name(), indexBehind) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
+                // Over the budget (only while the watch is down): a known pod keeps its role from the table, as when
+                // the API server cannot be reached; a new token is not bound to a pod that was not confirmed.
                 return forToken ? new PodLookup.Unavailable(known + " at " + ip + " cannot be confirmed now: " + reads.overBudget())
                         : new PodLookup.Found(known);
             }

@@ -47,12 +47,7 @@ final class ApiReads {
 
     /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
     SharedReads.Read<Pod> pod(String namespace, String name, boolean outage) {
-        return pod(namespace, name, outage, null);
-    }
-
-    /** {@link #pod(String, String, boolean)}, waiting at most {@code patience} (null: as long as the read takes). */
-    SharedReads.Read<Pod> pod(String namespace, String name, boolean outage, Duration patience) {
-        return pods.read(namespace + "/" + name, outage, patience, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
     }
 
     /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */

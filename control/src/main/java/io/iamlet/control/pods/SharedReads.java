@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -43,10 +41,6 @@ public final class SharedReads<T> {
         /** The budget had no room for a new read and no answer was in flight or kept. */
         record OverBudget<T>() implements Read<T> {
         }
-
-        /** The read (started, or in flight) did not answer within the caller's patience; it goes on and is kept. */
-        record Late<T>() implements Read<T> {
-        }
     }
 
     /** Reads started, lookups that took another's read (in flight or kept), lookups refused a read. */
@@ -78,19 +72,12 @@ public final class SharedReads<T> {
         return read(key, true, call);
     }
 
-    /** {@link #read(String, boolean, Duration, Supplier)}, waiting as long as the read takes. */
-    public Read<T> read(String key, boolean outage, Supplier<T> call) {
-        return read(key, outage, null, call);
-    }
-
     /**
-     * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own).
-     * During an {@code outage}, also from an answer kept, and a new read only if the budget has room. A failure
-     * of the read is thrown to every lookup that shares it. With a {@code patience} (null: none needed), the
-     * lookup that starts a read waits at most that long for it, one that finds a read in flight not at all,
-     * and either is told {@link Read.Late}; the read goes on and is kept.
+     * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own,
+     * this lookup waiting for it). During an {@code outage}, also from an answer kept, and a new read only if
+     * the budget has room. A failure of the read is thrown to every lookup that shares it.
      */
-    public Read<T> read(String key, boolean outage, Duration patience, Supplier<T> call) {
+    public Read<T> read(String key, boolean outage, Supplier<T> call) {
         long keep = outage ? keepNanos : -1;
         Flight<T> mine = new Flight<>();
         Flight<T> flight = flights.compute(key, (k, old) -> {
@@ -115,13 +102,8 @@ public final class SharedReads<T> {
             if (outage) {
                 refreshAhead(key, flight, call);
             }
-            if (patience != null && !flight.answer.isDone()) {
-                // The lookup that started this read is waiting for it already: under load the timed waits of a
-                // pod's every connection came back together, hundreds of milliseconds late (docs/performance.md).
-                return new Read.Late<>();
-            }
         }
-        return await(flight, patience);
+        return new Read.Answered<>(await(flight));
     }
 
     /** Runs {@code call} for {@code flight} on a virtual thread of its own, so that a lookup may stop waiting for it. */
@@ -167,11 +149,9 @@ public final class SharedReads<T> {
         complete.run();
     }
 
-    private Read<T> await(Flight<T> flight, Duration patience) {
+    private static <T> T await(Flight<T> flight) {
         try {
-            return new Read.Answered<>(patience == null ? flight.answer.get() : flight.answer.get(patience.toNanos(), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException e) {
-            return new Read.Late<>();
+            return flight.answer.get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof KubernetesClientException k ? k
                     : new KubernetesClientException("asking the API server failed: " + e.getCause(), e.getCause());

@@ -121,25 +121,6 @@ class SharedReadsTest {
     }
 
     @Test
-    void aLookupWithPatienceIsToldItsReadIsLateAndTheReadGoesOnAndIsKept() throws Exception {
-        SharedReads<String> reads = reads(100, Duration.ofSeconds(1));
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger calls = new AtomicInteger();
-        Duration patience = Duration.ofMillis(20);
-        assertInstanceOf(SharedReads.Read.Late.class, reads.read("k", true, patience, () -> {
-            calls.incrementAndGet();
-            await(release);
-            return "slow";
-        }), "the read's starter stops waiting too");
-        assertInstanceOf(SharedReads.Read.Late.class, reads.read("k", true, patience, () -> "a second read"));
-        release.countDown();
-        assertEquals("slow", value(reads.read("k", true, null, () -> "a third read")), "without patience: waits for the read in flight");
-        assertEquals("slow", value(reads.read("k", true, patience, () -> "a fourth read")), "and it is kept");
-        assertEquals(1, calls.get());
-        assertEquals(new SharedReads.Counts(1, 3, 0), reads.counts());
-    }
-
-    @Test
     void aFailureIsSharedAndKeptTooSoADownApiServerIsNotAskedAgainAtOnce() {
         SharedReads<String> reads = reads(100, Duration.ofMillis(500));
         AtomicInteger calls = new AtomicInteger();

@@ -63,13 +63,8 @@ public final class IptablesBackend extends NetfilterRedirect {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public IptablesBackend(String version, boolean adoptKube2iamRules, NftTables.Opener tables) {
-        super(version, tables);
+        super(Backend.IPTABLES, version, tables);
         this.adoptKube2iamRules = adoptKube2iamRules;
-    }
-
-    @Override
-    public Backend backend() {
-        return Backend.IPTABLES;
     }
 
     @Override

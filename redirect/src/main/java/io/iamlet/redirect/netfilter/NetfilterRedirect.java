@@ -1,6 +1,7 @@
 package io.iamlet.redirect.netfilter;
 
 import io.iamlet.netlink.nft.NftTables;
+import io.iamlet.redirect.Backend;
 import io.iamlet.redirect.Redirect;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.RuleCheck;
@@ -14,14 +15,21 @@ import java.util.Optional;
  * answers are made from it the same way for both.
  */
 public abstract class NetfilterRedirect implements Redirect {
+    private final Backend backend;
     /** The agent version recorded in the ownership marker. */
     protected final String version;
     /** The kernel's nf_tables, or a model of them. */
     protected final NftTables.Opener tables;
 
-    protected NetfilterRedirect(String version, NftTables.Opener tables) {
+    protected NetfilterRedirect(Backend backend, String version, NftTables.Opener tables) {
+        this.backend = backend;
         this.version = version;
         this.tables = tables;
+    }
+
+    @Override
+    public final Backend backend() {
+        return backend;
     }
 
     /** Atomically replaces whatever this backend had installed with exactly the rules of {@code spec}, read back. */

@@ -31,12 +31,7 @@ public final class NftablesBackend extends NetfilterRedirect {
 
     /** @param tables the kernel's nf_tables, or a model of them */
     public NftablesBackend(String version, NftTables.Opener tables) {
-        super(version, tables);
-    }
-
-    @Override
-    public Backend backend() {
-        return Backend.NFTABLES;
+        super(Backend.NFTABLES, version, tables);
     }
 
     /**

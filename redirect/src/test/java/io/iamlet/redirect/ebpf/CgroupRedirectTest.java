@@ -16,8 +16,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -163,8 +166,8 @@ class CgroupRedirectTest {
                 node.call(CgroupRedirect::currentNetnsCookie)).tags().contains(moved.tag()), "the kernel runs exactly the program asked for");
         assertEquals("other-agent saw " + POD_IP, curl(pod, true).ok().stdout());
         try (var pins = Files.list(bpffs.resolve("iamlet"))) {
-            assertEquals(java.util.Set.of(bpffs.resolve("iamlet/connect4"), bpffs.resolve("iamlet/connect6"), bpffs.resolve("iamlet/sockops"),
-                    bpffs.resolve("iamlet/owners")), java.util.Set.copyOf(pins.toList()), "one link per connect hook, one sock_ops link, one owners map");
+            assertEquals(Set.of(bpffs.resolve("iamlet/connect4"), bpffs.resolve("iamlet/connect6"), bpffs.resolve("iamlet/sockops"),
+                    bpffs.resolve("iamlet/owners")), Set.copyOf(pins.toList()), "one link per connect hook, one sock_ops link, one owners map");
         }
     }
 
@@ -260,7 +263,7 @@ class CgroupRedirectTest {
             node.call(() -> redirect.install(target));
             node.call(() -> redirect.install(target));
             assertEquals(1, CgroupRedirect.attachedSockOpsPrograms(cgroup), "installing twice keeps one sock_ops program");
-            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+            assertEquals("rwx------", PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(bpffs.resolve("iamlet"))), "only root reaches the pins");
             try (ConnectionOwners owners = ConnectionOwners.open(bpffs.resolve("iamlet")).orElseThrow()) {
                 serveOwners(owners, 8181);
@@ -285,7 +288,7 @@ class CgroupRedirectTest {
                 awaitEmpty(owners);
 
                 // 100,000 connections from a pod, each closed by the agent's side first: none stays in the map.
-                Command.Result churn = Command.run(java.time.Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
+                Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
                         + container.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
                         + "import socket\n"
                         + "for i in range(100000):\n"

@@ -1,5 +1,6 @@
 package io.iamlet.redirect.ebpf;
 
+import io.iamlet.bpf.Bpf;
 import io.iamlet.bpf.Insn;
 import org.junit.jupiter.api.Test;
 
@@ -85,6 +86,6 @@ class ConnectProgramTest {
         assertTrue(p.contains(Insn.storeWord(6, 20, 2)), "the host address goes to user_ip6[3], keeping ::ffff:");
         assertFalse(p.contains(Insn.storeWord(6, 4, 2)), "user_ip4 is not there for AF_INET6 sockets");
         assertNotEquals(program(ConnectProgram.Kind.REDIRECT, 8181).tags(), program(ConnectProgram.Kind.REDIRECT, 8181).tags(ConnectProgram.Hook.CONNECT6));
-        assertEquals(io.iamlet.bpf.Bpf.ATTACH_CGROUP_INET6_CONNECT, program(ConnectProgram.Kind.BLOCK, 8181).spec(ConnectProgram.Hook.CONNECT6).attachType());
+        assertEquals(Bpf.ATTACH_CGROUP_INET6_CONNECT, program(ConnectProgram.Kind.BLOCK, 8181).spec(ConnectProgram.Hook.CONNECT6).attachType());
     }
 }
