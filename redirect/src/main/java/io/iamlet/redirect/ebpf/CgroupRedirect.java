@@ -35,9 +35,6 @@ public final class CgroupRedirect {
     private static final String LINK = "connect4";
     private static final String LINK6 = "connect6";
     private static final String SOCK_OPS_LINK = "sockops";
-    static final String OWNERS_MAP = "owners";
-    /** Connections to the agent open at once that the owners map can attribute; older entries are evicted (LRU). */
-    static final int OWNERS_CAPACITY = 65536;
     private static final int SO_NETNS_COOKIE = 71;
 
     private final Path pinDir;
@@ -103,7 +100,7 @@ public final class CgroupRedirect {
             }
         }
         try {
-            for (String pin : List.of(LINK, LINK + "_new", LINK6, LINK6 + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", OWNERS_MAP)) {
+            for (String pin : List.of(LINK, LINK + "_new", LINK6, LINK6 + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", ConnectionOwners.PIN)) {
                 Files.deleteIfExists(pinDir.resolve(pin));
             }
             if (Files.isDirectory(pinDir)) {
@@ -143,7 +140,7 @@ public final class CgroupRedirect {
 
     /** Where the owners map is pinned: (pod-side address, port) of each open connection to the agent → cgroup id. */
     public Path ownersPin() {
-        return pinDir.resolve(OWNERS_MAP);
+        return pinDir.resolve(ConnectionOwners.PIN);
     }
 
     private Attached attach(ConnectProgram.Kind kind, Target target) {
@@ -181,7 +178,7 @@ public final class CgroupRedirect {
         if (pinned.isPresent()) {
             return pinned.get();
         }
-        Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, ConnectionOwners.KEY_SIZE, ConnectionOwners.VALUE_SIZE, OWNERS_CAPACITY, "iamlet_owners");
+        Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, ConnectionOwners.KEY_SIZE, ConnectionOwners.VALUE_SIZE, ConnectionOwners.CAPACITY, "iamlet_owners");
         try {
             Bpf.pin(map, ownersPin());
             return map;

@@ -25,6 +25,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * pod-side end is (address, port). Safe for concurrent use: each lookup is one bpf(2) call on the map's fd.
  */
 public final class ConnectionOwners implements AutoCloseable {
+    /** The map's pin, in the eBPF backend's pin directory. */
+    static final String PIN = "owners";
+    /** Connections to the agent open at once that the map can attribute; older entries are evicted (LRU). */
+    static final int CAPACITY = 65536;
     static final int KEY_SIZE = 8;
     static final int VALUE_SIZE = 8;
 
@@ -36,7 +40,7 @@ public final class ConnectionOwners implements AutoCloseable {
 
     /** The map pinned in {@code pinDir}, or empty when the eBPF backend has not pinned one there. */
     public static Optional<ConnectionOwners> open(Path pinDir) {
-        Path pin = pinDir.resolve(CgroupRedirect.OWNERS_MAP);
+        Path pin = pinDir.resolve(PIN);
         if (!Files.exists(pin)) {
             return Optional.empty();
         }
@@ -66,7 +70,7 @@ public final class ConnectionOwners implements AutoCloseable {
                 n++;
                 previous = next;
                 next = next == a ? b : a;
-                if (n > CgroupRedirect.OWNERS_CAPACITY * 2) {
+                if (n > CAPACITY * 2) {
                     throw new IllegalStateException("the owners map lists more keys than it can hold");
                 }
             }
