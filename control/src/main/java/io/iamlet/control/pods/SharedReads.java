@@ -73,8 +73,7 @@ public final class SharedReads<T> {
     }
 
     /**
-     * The answer for {@code key}: from a read in flight, else from {@code call} (run on a thread of its own,
-     * this lookup waiting for it). During an {@code outage}, also from an answer kept, and a new read only if
+     * The answer for {@code key}: from a read in flight, else from {@code call} run on this thread. During an {@code outage}, also from an answer kept, and a new read only if
      * the budget has room. A failure of the read is thrown to every lookup that shares it.
      */
     public Read<T> read(String key, boolean outage, Supplier<T> call) {
@@ -92,31 +91,29 @@ public final class SharedReads<T> {
         if (flight == mine) {
             started.increment();
             forgetOld();
-            start(mine, call, () -> {
-            });
-        } else if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
+            return new Read.Answered<>(run(mine, call));
+        }
+        if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
             overBudget.increment();
             return new Read.OverBudget<>();
-        } else {
-            shared.increment();
-            if (outage) {
-                refreshAhead(key, flight, call);
-            }
+        }
+        shared.increment();
+        if (outage) {
+            refreshAhead(key, flight, call);
         }
         return new Read.Answered<>(await(flight));
     }
 
-    /** Runs {@code call} for {@code flight} on a virtual thread of its own, so that a lookup may stop waiting for it. */
-    private void start(Flight<T> flight, Supplier<T> call, Runnable then) {
-        Thread.ofVirtual().name("api-read").start(() -> {
-            try {
-                T value = call.get();
-                finish(flight, () -> flight.answer.complete(value));
-            } catch (RuntimeException e) {
-                finish(flight, () -> flight.answer.completeExceptionally(e));
-            }
-            then.run();
-        });
+    /** Runs {@code call} for {@code flight} on this thread: its answer or failure is also every sharer's. */
+    private T run(Flight<T> flight, Supplier<T> call) {
+        try {
+            T value = call.get();
+            finish(flight, () -> flight.answer.complete(value));
+            return value;
+        } catch (RuntimeException e) {
+            finish(flight, () -> flight.answer.completeExceptionally(e));
+            throw e;
+        }
     }
 
     /**
@@ -141,7 +138,14 @@ public final class SharedReads<T> {
             return;
         }
         started.increment();
-        start(next, call, () -> flights.replace(key, kept, next));
+        Thread.ofVirtual().name("api-read").start(() -> {
+            try {
+                run(next, call);
+            } catch (RuntimeException e) {
+                // The failure is in the flight, for the lookups that wait for it.
+            }
+            flights.replace(key, kept, next);
+        });
     }
 
     private void finish(Flight<T> flight, Runnable complete) {
