@@ -29,4 +29,16 @@ class BenchSmokeE2eTest {
         assertTrue(out.matches("(?s).*\\| RSS after the load \\(anonymous / file-backed\\) \\| \\| [0-9]+ MiB \\([1-9][0-9]* / [1-9][0-9]*\\) \\|.*"), out);
         assertTrue(out.matches("(?s).*\\| 16 connections \\| [0-9]+ req/s, .* \\| [0-9]+ req/s, .*"), out);
     }
+
+    @Test
+    void theKernelIdentityComparisonPrintsItsBlocksAndExitsZero() {
+        Command.Result bench = Command.run(Duration.ofMinutes(2), TestJvm.command(Bench.class, "--backend=ebpf", "--pods=50",
+                "--duration=1", "--warmup=1", "--connections=1", "--blocks=3", "--block-seconds=1"));
+        assertEquals(0, bench.exitCode(), bench.output());
+        String out = bench.stdout();
+        assertTrue(out.contains("in 3 ABBA blocks (address, kernel, kernel, address) of 1 s loads"), out);
+        assertTrue(out.matches("(?s).*\\| 1 connection \\| [0-9]+ req/s, [^|]+ µs CPU \\| [0-9]+ req/s, [^|]+ µs CPU \\| [0-9.]+×, [0-9.]+×"
+                + " \\| [0-9.]+× \\([0-9.]+×, [0-9.]+×\\) \\|.*"), "both paths measured, with the blocks' median and range:\n" + out);
+        assertTrue(out.contains("bench OK"), out);
+    }
 }
