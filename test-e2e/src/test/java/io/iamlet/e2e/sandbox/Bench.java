@@ -57,7 +57,7 @@ public final class Bench {
      * block it weighs on both paths alike, so the median of the blocks' ratios is steady where one pair is not.
      */
     record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
-                   Optional<Path> diagnostics, String backend, int blocks, int blockSeconds) {
+                   Optional<Path> diagnostics, String backend, int blocks, int blockSeconds, int afterReadySeconds) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
@@ -68,6 +68,7 @@ public final class Bench {
             String backend = "nftables";
             int blocks = 8;
             int blockSeconds = 3;
+            int afterReadySeconds = 5;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -84,13 +85,14 @@ public final class Bench {
                         default -> throw new IllegalArgumentException("--backend is nftables or ebpf, not " + kv[1]);
                     };
                     case "--blocks" -> blocks = positive(kv);
+                    case "--after-ready" -> afterReadySeconds = Integer.parseInt(kv[1]);
                     case "--block-seconds" -> blockSeconds = positive(kv);
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
             return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
-                    Optional.ofNullable(diagnostics), backend, blocks, blockSeconds);
+                    Optional.ofNullable(diagnostics), backend, blocks, blockSeconds, afterReadySeconds);
         }
 
         private static int positive(String[] kv) {
@@ -214,6 +216,27 @@ public final class Bench {
         if (credentials.status() != 200) {
             throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
         }
+        Path script = dir.resolve("report.lua");
+        Files.writeString(script, """
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
+                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+                end
+                """);
+        String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
+        // The first seconds after ready, before any warm-up: the start-up prefetch still calls STS for the node's
+        // pods and the JIT has seen no load yet. A pod that starts with the node meets this, not the steady state.
+        List<Load> afterReady = new ArrayList<>();
+        List<Integer> stsAfterReady = new ArrayList<>();
+        for (int c : options.connections()) {
+            if (options.afterReadySeconds() > 0) {
+                say("wrk right after ready, " + c + " connection(s), " + options.afterReadySeconds() + " s (the start-up prefetch running)");
+                afterReady.add(timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, options.afterReadySeconds())));
+                stsAfterReady.add(sandbox.sts().assumeRoleCalls());
+            }
+        }
         boolean paired = options.backend().equals("ebpf");
         Process nginx = startNginx(sandbox, dir, credentials, paired);
         try {
@@ -227,17 +250,7 @@ public final class Bench {
                     throw new IllegalStateException("the agent named the client by its address with another answer: " + byAddress);
                 }
             }
-            String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
             String addressUrl = "http://" + ADDRESS_IP + PATH;
-            Path script = dir.resolve("report.lua");
-            Files.writeString(script, """
-                    done = function(summary, latency, requests)
-                      local e = summary.errors
-                      io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
-                        summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-                        latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
-                    end
-                    """);
             say("warming both up: " + options.warmupSeconds() + " s each at 16 connections");
             wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
             wrk(sandbox, client, script, kernelUrl, 16, options.warmupSeconds());
@@ -328,6 +341,16 @@ public final class Bench {
                         problems.add("%s at %d connections: %d answers not 2xx, %d socket errors".formatted(l == f ? "nginx" : "iamlet", c,
                                 l.non2xx(), l.socketErrors()));
                     }
+                }
+            }
+            for (int i = 0; i < afterReady.size(); i++) {
+                int c = options.connections().get(i);
+                Load a = afterReady.get(i);
+                table.append("| %d connection%s, the first %d s after ready (%d STS calls made by its end) | | %s | %.2f× |%n".formatted(c,
+                        c == 1 ? "" : "s", options.afterReadySeconds(), stsAfterReady.get(i), cell(a), a.rate() / loads.get(i)[0].rate()));
+                if (a.non2xx() > 0 || a.socketErrors() > 0) {
+                    problems.add("iamlet right after ready at %d connections: %d answers not 2xx, %d socket errors".formatted(c, a.non2xx(),
+                            a.socketErrors()));
                 }
             }
             StringBuilder pairs = new StringBuilder();
