@@ -82,23 +82,27 @@ final class ApiConfirmation {
     /**
      * What every GET of a pod tells the table, whoever waited for it (or nobody: a token's read in the
      * background): the pod gone, moved to another node, or changed. A pod the table no longer holds is left
-     * out: the table may have heard of its end after the read left.
+     * out: the table may have heard of its end after the read left. While the watch runs, its events are newer
+     * than most reads, so only what decides who owns an address is corrected (uid, addresses, live, host
+     * network), as before; while it is down, the read is the newest word, a changed role annotation included.
      */
-    static void writeBack(PodTable table, String nodeName, String key, Pod now) {
+    static void writeBack(PodTable table, String nodeName, String key, Pod now, boolean watchRuns) {
         Optional<PodInfo> known = table.byKey(key);
         if (known.isEmpty()) {
             return;
         }
-        if (now == null) {
+        if (now == null || !onThisNode(now, nodeName)) {
             table.remove(known.get());
             return;
         }
         PodInfo fresh = PodInfo.of(now);
-        if (!onThisNode(now, nodeName)) {
-            table.remove(known.get());
-        } else if (!fresh.equals(known.get())) {
+        if (watchRuns ? !sameClaim(fresh, known.get()) : !fresh.equals(known.get())) {
             table.upsert(fresh);
         }
+    }
+
+    private static boolean sameClaim(PodInfo a, PodInfo b) {
+        return Objects.equals(a.uid(), b.uid()) && a.ips().equals(b.ips()) && a.live() == b.live() && a.hostNetwork() == b.hostNetwork();
     }
 
     /** The live pod with {@code ip} as the API server lists it now, {@code why} the table was not trusted. */

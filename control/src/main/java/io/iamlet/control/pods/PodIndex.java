@@ -114,7 +114,8 @@ public final class PodIndex implements AutoCloseable {
         this.informers = new PodInformers(client, settings.nodeName(), settings.resyncPeriod(), table);
         this.api = new ApiConfirmation(new ApiReads(client, settings.nodeName(), settings.lookupBudget(),
                 new ReadBudget(settings.apiReadsPerSecond()), settings.keepApiAnswers(), System::nanoTime, names,
-                (key, pod) -> ApiConfirmation.writeBack(table, settings.nodeName(), key, pod)), table, settings.nodeName());
+                (key, pod) -> ApiConfirmation.writeBack(table, settings.nodeName(), key, pod, informers.notCurrent() == null)), table,
+                settings.nodeName());
     }
 
     /** The node whose pods this index holds. */

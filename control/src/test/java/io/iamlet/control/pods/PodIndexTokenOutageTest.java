@@ -123,6 +123,27 @@ class PodIndexTokenOutageTest {
         assertEquals("team/new", owner(index.findTokenPod(IP, newUid)), "the new pod's own token");
     }
 
+    /** A role taken away while the watch is down reaches the token's requests with the read nobody waited for. */
+    @Test
+    void aRoleChangedWhileTheWatchIsDownReachesTheTokensRequestsOnceItsReadIsBack() throws Exception {
+        String uid = startIndexWith("changing", Duration.ofSeconds(60));
+        client.pods().inNamespace("team").withName("changing").edit(p -> {
+            p.getMetadata().getAnnotations().put("iam.amazonaws.com/role", "role-after");
+            return p;
+        });
+        try (MockApiServer.PodGetHold hold = api.holdPodGets()) {
+            PodLookup during = index.findTokenPod(IP, uid);
+            assertEquals("role-changing", role(during), "from the index while the read is on its way");
+            await(() -> hold.held() == 1, "the read reaches the API server");
+        }
+        await(() -> "role-after".equals(role(index.find(IP))), "the read's answer is in the index");
+        assertEquals("role-after", role(index.findTokenPod(IP, uid)));
+    }
+
+    private static String role(PodLookup lookup) {
+        return lookup instanceof PodLookup.Found(PodInfo pod) ? pod.annotations().get("iam.amazonaws.com/role") : lookup.toString();
+    }
+
     @Test
     void aTokenOfAnotherPodThanTheIndexHasAtTheAddressNeverGetsThatPod() throws Exception {
         startIndexWith("current", Duration.ofMillis(300));

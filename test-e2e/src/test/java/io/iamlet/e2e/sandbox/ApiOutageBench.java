@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reported, not asserted.
  * <p>
  * {@code Bench --api-outage [--pods=N] [--real-pods=K (8)] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
- * [--agent-flag=FLAG]... [--agent-log=FILE]}
+ * [--agent-flag=FLAG]... [--agent-log=FILE]} (with --agent-log, FILE.api-reads lists the outage's API reads: arrival, the
+ * server's own time in ms, path)
  */
 final class ApiOutageBench {
     private static final int MANAGEMENT_PORT = 8182;
@@ -194,6 +195,16 @@ final class ApiOutageBench {
         agent.stop();
         if (options.agentLog().isPresent()) {
             Files.writeString(options.agentLog().get(), agent.log());
+            // Each API read of the outage as the fake API server saw it, on the agent log's clock: when it arrived
+            // and how long the server took to build its answer, to set beside the answers that waited for it.
+            long wallMinusNanos = java.time.Instant.now().toEpochMilli() * 1_000_000L - System.nanoTime();
+            StringBuilder lines = new StringBuilder();
+            for (MockApiServer.Request r : outageReads) {
+                long wall = r.nanos() + wallMinusNanos;
+                lines.append("%s %.3f %s%n".formatted(java.time.Instant.ofEpochSecond(wall / 1_000_000_000L, wall % 1_000_000_000L),
+                        r.dispatchNanos() / 1e6, r.path()));
+            }
+            Files.writeString(Path.of(options.agentLog().get() + ".api-reads"), lines);
         }
 
         long requests = outage.stream().mapToLong(Bench.Load::requests).sum();
