@@ -92,26 +92,35 @@ public interface LineWriter {
                     return;
                 }
                 queue.drainTo(batch);
-                List<CountDownLatch> waiting = new ArrayList<>();
-                for (Object o : batch) {
-                    if (o instanceof String line) {
-                        text.append(line).append('\n');
-                    } else if (o instanceof CountDownLatch latch) {
-                        waiting.add(latch);
-                    }
-                }
-                if (!text.isEmpty()) {
-                    try {
-                        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
-                        out.flush();
-                    } catch (IOException e) {
-                        // stdout is gone (a closed pipe): there is no one left to tell
-                    }
-                }
-                waiting.forEach(CountDownLatch::countDown);
+                write(batch, text);
                 batch.clear();
                 text.setLength(0);
             }
+        }
+
+        /**
+         * One batch, in a method of its own: the JIT compiles a method after enough calls, where the loop of
+         * {@link #drain} it used to be inlined in waited for on-stack replacement and ran interpreted meanwhile
+         * (perf, docs/performance.md).
+         */
+        private void write(List<Object> batch, StringBuilder text) {
+            List<CountDownLatch> waiting = new ArrayList<>();
+            for (Object o : batch) {
+                if (o instanceof String line) {
+                    text.append(line).append('\n');
+                } else if (o instanceof CountDownLatch latch) {
+                    waiting.add(latch);
+                }
+            }
+            if (!text.isEmpty()) {
+                try {
+                    out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                } catch (IOException e) {
+                    // stdout is gone (a closed pipe): there is no one left to tell
+                }
+            }
+            waiting.forEach(CountDownLatch::countDown);
         }
     }
 }
