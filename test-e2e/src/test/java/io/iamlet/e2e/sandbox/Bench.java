@@ -300,7 +300,7 @@ public final class Bench {
                     addressLoads.add(abba);
                 } else {
                     say("wrk, " + c + " connection(s), " + seconds + " s: nginx, then iamlet");
-                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds);
+                    floorLoad = timed(nginx.toHandle(), () -> wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds));
                     iamletLoad = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
                 }
                 loads.add(new Load[] {floorLoad, iamletLoad});
@@ -331,7 +331,8 @@ public final class Bench {
                 int c = options.connections().get(i);
                 Load f = loads.get(i)[0];
                 Load a = loads.get(i)[1];
-                table.append("| %d connection%s | %s | %s | %.2f× |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate()));
+                table.append("| %d connection%s | %s | %s | %.2f×%s |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate(),
+                        f.agentTicks() < 0 || a.agentTicks() < 0 ? "" : ", CPU per request %.2f×".formatted(a.cpuMicrosPerRequest() / f.cpuMicrosPerRequest())));
                 List<Load> checked = new ArrayList<>(List.of(f, a));
                 if (paired) {
                     checked.addAll(List.of(addressLoads.get(i)));
@@ -452,6 +453,26 @@ public final class Bench {
     private static String cell(Load l) {
         return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3)
                 + (l.agentTicks() < 0 ? "" : ", %.1f µs CPU".formatted(l.cpuMicrosPerRequest()));
+    }
+
+    /**
+     * One load, with the CPU time over it of a process and its descendants: nginx's, master and workers, so that
+     * the floor has a CPU time per request to set the agent's against.
+     */
+    private static Load timed(ProcessHandle root, java.util.function.Supplier<Load> load) {
+        long before = treeCpuTicks(root);
+        Load l = load.get();
+        long after = treeCpuTicks(root);
+        return l.withAgentTicks(before < 0 || after < 0 ? -1 : after - before);
+    }
+
+    private static long treeCpuTicks(ProcessHandle root) {
+        long sum = cpuTicks(root.pid());
+        for (ProcessHandle p : root.descendants().toList()) {
+            long t = cpuTicks(p.pid());
+            sum = sum < 0 || t < 0 ? -1 : sum + t;
+        }
+        return sum;
     }
 
     /** One load, with the agent's CPU time over it. */
