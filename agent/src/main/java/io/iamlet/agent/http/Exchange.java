@@ -1,7 +1,9 @@
 package io.iamlet.agent.http;
 
+import io.helidon.http.Header;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.Handler;
@@ -13,6 +15,7 @@ import io.iamlet.control.pods.IpAddresses;
 import io.iamlet.control.pods.PodInfo;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,15 +33,20 @@ final class Exchange {
         Outcome of(int status, String shown, String logged);
     }
 
+    // The content types the routes answer with, as headers made once: a header built from a name and a string
+    // is parsed and copied into the response on every request.
+    private static final Header TEXT = HeaderValues.createCached(HeaderNames.CONTENT_TYPE, "text/plain");
+    private static final Header JSON = HeaderValues.createCached(HeaderNames.CONTENT_TYPE, "application/json");
+
     private final RequestLog log;
     private final ServerMetrics metrics;
-    private final Map<HeaderName, String> always;
+    private final List<Header> always;
 
     /** @param always headers on every answer (IMDS's {@code Server: EC2ws}) */
     Exchange(RequestLog log, ServerMetrics metrics, Map<HeaderName, String> always) {
         this.log = log;
         this.metrics = metrics;
-        this.always = Map.copyOf(always);
+        this.always = always.entrySet().stream().map(e -> HeaderValues.createCached(e.getKey(), e.getValue())).toList();
     }
 
     Handler handler(Answerer answerer, Failure failure) {
@@ -59,8 +67,10 @@ final class Exchange {
             // Not a route's own refusal (those are outcomes): a fault of ours, labelled as one.
             outcome = failure.of(500, "internal error: " + describe(e), e.toString());
         }
-        always.forEach(res::header);
-        res.header(HeaderNames.CONTENT_TYPE, outcome.contentType());
+        for (Header h : always) {
+            res.header(h);
+        }
+        res.header(contentType(outcome.contentType()));
         outcome.headers().forEach(res::header);
         if (outcome.status() == 503 && !outcome.headers().containsKey(HeaderNames.RETRY_AFTER)) {
             // Unavailable for now (the API read budget, an API or STS outage): when to ask again (RFC 9110 10.2.3).
@@ -79,6 +89,14 @@ final class Exchange {
         metrics.request(outcome.route(), req.prologue().method().text(), outcome.status(), millis);
         log.log(new RequestLog.Entry(req.prologue().method().text(), path, caller, outcome.status(), millis,
                 outcome.pod().map(PodInfo::namespace).orElse(null), outcome.role(), outcome.message()));
+    }
+
+    private static Header contentType(String type) {
+        return switch (type) {
+            case "text/plain" -> TEXT;
+            case "application/json" -> JSON;
+            default -> HeaderValues.create(HeaderNames.CONTENT_TYPE, type);
+        };
     }
 
     /** The source address of the request, normalised as the pod index writes addresses. */

@@ -27,7 +27,6 @@ public final class MetadataProxy {
     public static final List<String> DENIED = List.of("user-data", "meta-data/identity-credentials/", "meta-data/iam/security-credentials",
             "meta-data/iam/info");
     /** The characters IMDS paths (and IAM role names) use; anything else could be decoded or folded by someone on the way. */
-    private static final Pattern VERSION = Pattern.compile("latest|\\d{4}-\\d{2}-\\d{2}");
     private static final Pattern QUERY = Pattern.compile("[A-Za-z0-9._~=&-]*");
     private static final int MAX_PATH = 1024;
 
@@ -50,23 +49,37 @@ public final class MetadataProxy {
     public record Reply(int status, String contentType, byte[] body, Optional<String> location) {
     }
 
-    /**
-     * Why a raw request path is not in canonical form, or empty when it is: /{version}/ with a known version,
-     * then segments that are not empty (but for a trailing slash), not dot segments, do not end in a dot, and
-     * hold no encoded or unusual characters. Only canonical paths are answered or forwarded, so no spelling
-     * that some server on the way might normalise can reach a denied path.
-     */
+    /** {@code latest} or a date's shape, YYYY-MM-DD (IMDS's version segment), at s[from, to). */
+    private static boolean version(String s, int from, int to) {
+        if (to - from == 6) {
+            return s.startsWith("latest", from);
+        }
+        if (to - from != 10) {
+            return false;
+        }
+        for (int i = 0; i < 10; i++) {
+            char c = s.charAt(from + i);
+            if (i == 4 || i == 7 ? c != '-' : c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * A segment of [A-Za-z0-9._~:+=,@-] that neither starts nor ends with a dot (so no dot segment). A loop
      * rather than a regular expression: it runs for every segment of every request.
      */
     static boolean canonicalSegment(String segment) {
-        int n = segment.length();
-        if (n == 0 || segment.charAt(0) == '.' || segment.charAt(n - 1) == '.') {
+        return canonicalSegment(segment, 0, segment.length());
+    }
+
+    private static boolean canonicalSegment(String s, int from, int to) {
+        if (from == to || s.charAt(from) == '.' || s.charAt(to - 1) == '.') {
             return false;
         }
-        for (int i = 0; i < n; i++) {
-            char c = segment.charAt(i);
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
             boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
                     || c == '.' || c == '_' || c == '~' || c == ':' || c == '+' || c == '=' || c == ',' || c == '@' || c == '-';
             if (!ok) {
@@ -76,6 +89,12 @@ public final class MetadataProxy {
         return true;
     }
 
+    /**
+     * Why a raw request path is not in canonical form, or empty when it is: /{version}/ with a known version,
+     * then segments that are not empty (but for a trailing slash), not dot segments, do not end in a dot, and
+     * hold no encoded or unusual characters. Only canonical paths are answered or forwarded, so no spelling
+     * that some server on the way might normalise can reach a denied path.
+     */
     public static Optional<String> notCanonical(String rawPath, String rawQuery) {
         if (rawPath.length() > MAX_PATH) {
             return Optional.of("path longer than " + MAX_PATH + " characters");
@@ -86,14 +105,19 @@ public final class MetadataProxy {
         if (!rawPath.startsWith("/")) {
             return Optional.of("path does not start with /");
         }
-        String[] segments = rawPath.substring(1).split("/", -1);
-        if (!VERSION.matcher(segments[0]).matches()) {
+        // Segment by segment with indexes: this runs on every request, and a split made a string per segment.
+        int end = rawPath.indexOf('/', 1);
+        if (!version(rawPath, 1, end < 0 ? rawPath.length() : end)) {
             return Optional.of("no known version (latest or YYYY-MM-DD) at the start of the path");
         }
-        for (int i = 1; i < segments.length; i++) {
-            boolean trailingSlash = i == segments.length - 1 && segments[i].isEmpty();
-            if (!trailingSlash && !canonicalSegment(segments[i])) {
-                return Optional.of("path segment " + (i + 1) + " is empty, a dot segment, ends in a dot, or has characters IMDS does not use");
+        for (int i = 2; end >= 0; i++) {
+            int start = end + 1;
+            end = rawPath.indexOf('/', start);
+            boolean last = end < 0;
+            int stop = last ? rawPath.length() : end;
+            boolean trailingSlash = last && start == stop;
+            if (!trailingSlash && !canonicalSegment(rawPath, start, stop)) {
+                return Optional.of("path segment " + i + " is empty, a dot segment, ends in a dot, or has characters IMDS does not use");
             }
         }
         return Optional.empty();

@@ -68,4 +68,33 @@ class LineWriterTest {
         }
         assertEquals("one\n", sink.toString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void linesComeOutAsTheirUtf8BytesWhateverTheirLengthAndCharacters() {
+        ByteArrayOutputStream sink = new ByteArrayOutputStream();
+        LineWriter writer = LineWriter.async(new OutputStream() {
+            @Override
+            public synchronized void write(int b) {
+                sink.write(b);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                sink.write(b, off, len);
+            }
+        });
+        // Longer than the writer's buffer, several languages, a character outside the BMP, a lone surrogate.
+        List<String> lines = List.of("{\"msg\":\"" + "é✓".repeat(50_000) + "\"}", "ünïcödé 😀 ok", "lone \uD800 surrogate", "",
+                "x".repeat(65_535), "y".repeat(65_536));
+        lines.forEach(writer::write);
+        writer.flush();
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        for (String line : lines) {
+            expected.writeBytes(line.getBytes(StandardCharsets.UTF_8));
+            expected.write('\n');
+        }
+        synchronized (writer) {
+            assertArrayEquals(expected.toByteArray(), sink.toByteArray());
+        }
+    }
 }

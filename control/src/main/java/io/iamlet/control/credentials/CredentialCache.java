@@ -76,7 +76,16 @@ public final class CredentialCache implements AutoCloseable {
     private final Map<CredentialKey, Entry> entries = new ConcurrentHashMap<>();
     private final CacheStats stats = new CacheStats();
     private final ScheduledExecutorService timer;
-    private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+    /** Prefetches waiting for a slot: virtual threads, as a thousand of them may wait at once at start-up. */
+    private final ExecutorService waiting = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * The STS calls themselves, on platform threads (made as needed, reused, gone after a minute idle; at most
+     * the prefetch slots plus the pods' own misses at once). On virtual threads a call's signing and parsing
+     * ran on the agent's one carrier thread, and pods' requests queued behind the prefetches' CPU work
+     * (bin/bench's first seconds after ready, docs/performance.md); on threads of their own the kernel shares
+     * the cores between them and the carrier.
+     */
+    private final ExecutorService calls = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("sts-call-", 0).factory());
     private final Semaphore prefetchSlots = new Semaphore(PREFETCH_SLOTS);
     private final AtomicBoolean prefetchesHeld = new AtomicBoolean();
     private volatile CacheListener listener = CacheListener.NONE;
@@ -149,7 +158,7 @@ public final class CredentialCache implements AutoCloseable {
         Entry entry = entries.computeIfAbsent(key, Entry::new);
         entry.lastUsed = clock.instant();
         if (entry.current == null) {
-            calls.execute(() -> prefetchInTurn(entry));
+            waiting.execute(() -> prefetchInTurn(entry));
         }
     }
 
@@ -199,6 +208,7 @@ public final class CredentialCache implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        waiting.shutdownNow();
         calls.shutdownNow();
     }
 

@@ -36,39 +36,73 @@ final class ApiConfirmation {
      * The table found {@code known} at {@code ip} but cannot vouch that this is still so: one consistent GET
      * of that pod settles it. An API server that cannot be reached leaves the known pod standing (outages
      * must not take roles away from running pods); one that answers otherwise has the last word.
+     * <p>
+     * With {@code tokenHeld} while the index is behind, the request carries an IMDSv2 token issued to
+     * {@code known} (the API server confirmed it owned {@code ip} when the token was issued, and the token is
+     * bound to that address and that uid): a pod that took the address since cannot hold it. So the request
+     * is answered from the table at once while the GET runs on a thread of its own; its answer is written
+     * into the table as every GET's is ({@link #writeBack}), so once it says the pod is gone, the token's next
+     * request no longer finds it (docs/security.md's windows: the read's time, within the lookup budget).
      *
      * @param forToken an IMDSv2 token is to be bound to the answer: never bound to the table's guess while
      *                 the index is behind, nor (over the read budget) to an unconfirmed pod
      */
-    PodLookup confirm(PodInfo known, String ip, boolean forToken, boolean indexBehind) {
+    PodLookup confirm(PodInfo known, String ip, boolean forToken, boolean indexBehind, boolean tokenHeld) {
         Pod now;
         try {
-            if (!(reads.pod(known.namespace(), known.name(), indexBehind) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
+            SharedReads.Read<Pod> read = tokenHeld && indexBehind && !forToken
+                    ? reads.podWithoutWaiting(known.namespace(), known.name())
+                    : reads.pod(known.namespace(), known.name(), indexBehind);
+            switch (read) {
+                case SharedReads.Read.Answered<Pod>(Pod answer) -> now = answer;
+                case SharedReads.Read.Pending<Pod> pending -> {
+                    return new PodLookup.Found(known);
+                }
                 // Over the budget (only while the watch is down): a known pod keeps its role from the table, as when
                 // the API server cannot be reached; a new token is not bound to a pod that was not confirmed.
-                return forToken ? new PodLookup.Unavailable(known + " at " + ip + " cannot be confirmed now: " + reads.overBudget())
-                        : new PodLookup.Found(known);
+                case SharedReads.Read.OverBudget<Pod> over -> {
+                    return forToken ? new PodLookup.Unavailable(known + " at " + ip + " cannot be confirmed now: " + reads.overBudget())
+                            : new PodLookup.Found(known);
+                }
             }
-            now = answer;
         } catch (KubernetesClientException e) {
             return forToken && indexBehind ? new PodLookup.Unavailable("the index is not current and the API server could not confirm "
                     + known + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
         }
-        if (now == null) {
-            table.remove(known);
-        } else {
+        // The answer is in the table already (writeBack): the pod still there, or its change or end.
+        if (now != null && onThisNode(now, nodeName)) {
             PodInfo fresh = PodInfo.of(now);
-            boolean ours = onThisNode(now);
-            if (ours && fresh.live() && !fresh.hostNetwork() && Objects.equals(fresh.uid(), known.uid()) && fresh.hasIp(ip)) {
+            if (fresh.live() && !fresh.hostNetwork() && Objects.equals(fresh.uid(), known.uid()) && fresh.hasIp(ip)) {
                 return new PodLookup.Found(fresh);
-            }
-            if (ours) {
-                table.upsert(fresh);
-            } else {
-                table.remove(fresh);
             }
         }
         return ownerOf(ip, "pod " + known + " no longer has IP " + ip + " (asked the API server)", indexBehind);
+    }
+
+    /**
+     * What every GET of a pod tells the table, whoever waited for it (or nobody: a token's read in the
+     * background): the pod gone, moved to another node, or changed. A pod the table no longer holds is left
+     * out: the table may have heard of its end after the read left. While the watch runs, its events are newer
+     * than most reads, so only what decides who owns an address is corrected (uid, addresses, live, host
+     * network), as before; while it is down, the read is the newest word, a changed role annotation included.
+     */
+    static void writeBack(PodTable table, String nodeName, String key, Pod now, boolean watchRuns) {
+        Optional<PodInfo> known = table.byKey(key);
+        if (known.isEmpty()) {
+            return;
+        }
+        if (now == null || !onThisNode(now, nodeName)) {
+            table.remove(known.get());
+            return;
+        }
+        PodInfo fresh = PodInfo.of(now);
+        if (watchRuns ? !sameClaim(fresh, known.get()) : !fresh.equals(known.get())) {
+            table.upsert(fresh);
+        }
+    }
+
+    private static boolean sameClaim(PodInfo a, PodInfo b) {
+        return Objects.equals(a.uid(), b.uid()) && a.ips().equals(b.ips()) && a.live() == b.live() && a.hostNetwork() == b.hostNetwork();
     }
 
     /** The live pod with {@code ip} as the API server lists it now, {@code why} the table was not trusted. */
@@ -146,15 +180,12 @@ final class ApiConfirmation {
         } catch (KubernetesClientException e) {
             return Optional.empty();
         }
-        if (now == null || !onThisNode(now)) {
+        if (now == null || !onThisNode(now, nodeName)) {
             return Optional.empty();
         }
         PodInfo fresh = PodInfo.of(now);
-        if (!Objects.equals(fresh.uid(), known.uid())) {
-            return Optional.empty();
-        }
-        table.upsert(fresh);
-        return Optional.of(fresh);
+        // In the table already (writeBack).
+        return Objects.equals(fresh.uid(), known.uid()) ? Optional.of(fresh) : Optional.empty();
     }
 
     /** The live pods with {@code ip} in a consistent list of this node's pods; empty when the read budget is spent. */
@@ -165,7 +196,7 @@ final class ApiConfirmation {
         return Optional.of(nodePods.stream().filter(p -> p.live() && !p.hostNetwork() && p.hasIp(ip)).toList());
     }
 
-    private boolean onThisNode(Pod pod) {
+    private static boolean onThisNode(Pod pod, String nodeName) {
         return pod.getSpec() != null && nodeName.equals(pod.getSpec().getNodeName());
     }
 

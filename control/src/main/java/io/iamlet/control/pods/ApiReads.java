@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -34,13 +35,14 @@ final class ApiReads {
     private final ExecutorService readers = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("pod-lookup-", 0).factory());
     private final SettingNames names;
 
+    /** @param podAnswered told of every GET's answer (null: the pod is gone) by its key, namespace/name */
     ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock,
-             SettingNames names) {
+             SettingNames names, BiConsumer<String, Pod> podAnswered) {
         this.client = client;
         this.nodeName = nodeName;
         this.timeout = timeout;
         this.budget = budget;
-        this.pods = new SharedReads<>(budget, keep, nanoClock);
+        this.pods = new SharedReads<>(budget, keep, nanoClock, podAnswered);
         this.nodePods = new SharedReads<>(budget, keep, nanoClock);
         this.names = names;
     }
@@ -48,6 +50,14 @@ final class ApiReads {
     /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
     SharedReads.Read<Pod> pod(String namespace, String name, boolean outage) {
         return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+    }
+
+    /**
+     * {@link #pod} during an outage for a lookup that does not wait: the answer if one is kept, else
+     * {@link SharedReads.Read.Pending} while the read (perhaps started now, in the background) is on its way.
+     */
+    SharedReads.Read<Pod> podWithoutWaiting(String namespace, String name) {
+        return pods.readWithoutWaiting(namespace + "/" + name, true, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
     }
 
     /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */

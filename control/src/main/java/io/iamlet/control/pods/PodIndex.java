@@ -60,6 +60,15 @@ public final class PodIndex implements AutoCloseable {
         default boolean waitsPast(PodInfo found) {
             return false;
         }
+
+        /**
+         * The request carries an IMDSv2 token issued to {@code found}, bound to this address: while the index is
+         * behind, it is answered from the index as the pod's read runs (no pod that took the address since can
+         * hold that token), rather than waiting for the read (ApiConfirmation#confirm).
+         */
+        default boolean tokenBound(PodInfo found) {
+            return false;
+        }
     }
 
     /** The pod at an address. */
@@ -80,6 +89,11 @@ public final class PodIndex implements AutoCloseable {
         public boolean waitsPast(PodInfo found) {
             return !uid.equals(found.uid());
         }
+
+        @Override
+        public boolean tokenBound(PodInfo found) {
+            return uid.equals(found.uid());
+        }
     }
 
     private final Settings settings;
@@ -99,7 +113,9 @@ public final class PodIndex implements AutoCloseable {
         this.names = names;
         this.informers = new PodInformers(client, settings.nodeName(), settings.resyncPeriod(), table);
         this.api = new ApiConfirmation(new ApiReads(client, settings.nodeName(), settings.lookupBudget(),
-                new ReadBudget(settings.apiReadsPerSecond()), settings.keepApiAnswers(), System::nanoTime, names), table, settings.nodeName());
+                new ReadBudget(settings.apiReadsPerSecond()), settings.keepApiAnswers(), System::nanoTime, names,
+                (key, pod) -> ApiConfirmation.writeBack(table, settings.nodeName(), key, pod, informers.notCurrent() == null)), table,
+                settings.nodeName());
     }
 
     /** The node whose pods this index holds. */
@@ -233,7 +249,7 @@ public final class PodIndex implements AutoCloseable {
         return switch (result) {
             case PodLookup.Found(PodInfo pod) when query.waitsPast(pod) -> Optional.empty();
             case PodLookup.Found(PodInfo pod) -> Optional.of(behind || query.confirmAlways()
-                    ? api.confirm(pod, query.ip(), query.confirmAlways(), behind) : result);
+                    ? api.confirm(pod, query.ip(), query.confirmAlways(), behind, query.tokenBound(pod)) : result);
             case PodLookup.Ambiguous ambiguous -> Optional.of(ambiguous);
             default -> behind || query.confirmAlways()
                     ? Optional.of(api.ownerOf(query.ip(), behind ? "the index is not current: " + notCurrent

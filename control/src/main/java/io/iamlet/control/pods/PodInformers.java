@@ -128,6 +128,11 @@ final class PodInformers implements AutoCloseable {
             table.remove(PodInfo.of(pod));
         }
         applied.put(key(pod), String.valueOf(pod.getMetadata().getResourceVersion()));
+        if (!listedOnce) {
+            // The table's change above came before this pod counted as applied: a lookup that looked in between
+            // saw the list not yet in and waits for a change, which may be this one (the last pod of the list).
+            table.signal();
+        }
     }
 
     private void namespaceChanged() {

@@ -84,6 +84,11 @@ final class PodTable {
         return new Claim(key, keysByIp.getOrDefault(key, Set.of()).stream().map(pods::get).filter(Objects::nonNull).toList());
     }
 
+    /** The pod namespace/name. */
+    Optional<PodInfo> byKey(String key) {
+        return Optional.ofNullable(pods.get(key));
+    }
+
     Optional<PodInfo> byUid(String uid) {
         return Optional.ofNullable(byUid.get(uid));
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -28,6 +29,7 @@ public final class SharedReads<T> {
     private final ReadBudget budget;
     private final long keepNanos;
     private final LongSupplier nanoClock;
+    private final BiConsumer<String, T> answered;
     private final Map<String, Flight<T>> flights = new ConcurrentHashMap<>();
     private final LongAdder started = new LongAdder();
     private final LongAdder shared = new LongAdder();
@@ -40,6 +42,10 @@ public final class SharedReads<T> {
 
         /** The budget had no room for a new read and no answer was in flight or kept. */
         record OverBudget<T>() implements Read<T> {
+        }
+
+        /** A read is on its way (perhaps started by this lookup) and the lookup did not wait for it. */
+        record Pending<T>() implements Read<T> {
         }
     }
 
@@ -59,12 +65,19 @@ public final class SharedReads<T> {
     }
 
     public SharedReads(ReadBudget budget, Duration keep, LongSupplier nanoClock) {
+        this(budget, keep, nanoClock, (key, value) -> {
+        });
+    }
+
+    /** @param answered told of every read's answer (not of failures), on the reading thread, before any lookup gets it */
+    public SharedReads(ReadBudget budget, Duration keep, LongSupplier nanoClock, BiConsumer<String, T> answered) {
         if (keep.isNegative() || keep.compareTo(MAX_KEEP) > 0) {
             throw new IllegalArgumentException("an API answer may be kept for 0 to " + MAX_KEEP.toMillis() + " ms, not " + keep.toMillis() + " ms");
         }
         this.budget = budget;
         this.keepNanos = keep.toNanos();
         this.nanoClock = nanoClock;
+        this.answered = answered;
     }
 
     /** {@link #read(String, boolean, Supplier)} during an outage. */
@@ -77,6 +90,18 @@ public final class SharedReads<T> {
      * the budget has room. A failure of the read is thrown to every lookup that shares it.
      */
     public Read<T> read(String key, boolean outage, Supplier<T> call) {
+        return read(key, outage, call, true);
+    }
+
+    /**
+     * Like {@link #read(String, boolean, Supplier)}, but never waits for a read: an answer kept (or a failure) is
+     * returned as such, a read in flight or one this lookup starts (on a thread of its own) as {@link Read.Pending}.
+     */
+    public Read<T> readWithoutWaiting(String key, boolean outage, Supplier<T> call) {
+        return read(key, outage, call, false);
+    }
+
+    private Read<T> read(String key, boolean outage, Supplier<T> call, boolean wait) {
         long keep = outage ? keepNanos : -1;
         Flight<T> mine = new Flight<>();
         Flight<T> flight = flights.compute(key, (k, old) -> {
@@ -91,7 +116,11 @@ public final class SharedReads<T> {
         if (flight == mine) {
             started.increment();
             forgetOld();
-            return new Read.Answered<>(run(mine, call));
+            if (wait) {
+                return new Read.Answered<>(run(key, mine, call));
+            }
+            inBackground(key, mine, call);
+            return new Read.Pending<>();
         }
         if (flight == null || !flight.usable(nanoClock.getAsLong(), keep)) {
             overBudget.increment();
@@ -101,13 +130,17 @@ public final class SharedReads<T> {
         if (outage) {
             refreshAhead(key, flight, call);
         }
+        if (!wait && !flight.answer.isDone()) {
+            return new Read.Pending<>();
+        }
         return new Read.Answered<>(await(flight));
     }
 
     /** Runs {@code call} for {@code flight} on this thread: its answer or failure is also every sharer's. */
-    private T run(Flight<T> flight, Supplier<T> call) {
+    private T run(String key, Flight<T> flight, Supplier<T> call) {
         try {
             T value = call.get();
+            answered.accept(key, value);
             finish(flight, () -> flight.answer.complete(value));
             return value;
         } catch (RuntimeException e) {
@@ -140,11 +173,22 @@ public final class SharedReads<T> {
         started.increment();
         Thread.ofVirtual().name("api-read").start(() -> {
             try {
-                run(next, call);
+                run(key, next, call);
             } catch (RuntimeException e) {
                 // The failure is in the flight, for the lookups that wait for it.
             }
             flights.replace(key, kept, next);
+        });
+    }
+
+    /** A read nobody waits for: its answer or failure is in the flight, for the lookups that share it. */
+    private void inBackground(String key, Flight<T> flight, Supplier<T> call) {
+        Thread.ofVirtual().name("api-read").start(() -> {
+            try {
+                run(key, flight, call);
+            } catch (RuntimeException e) {
+                // In the flight.
+            }
         });
     }
 

@@ -42,6 +42,14 @@ public final class RolePolicy {
     private static final int MEMO_LIMIT = 4096;
     private final ConcurrentHashMap<String, Pattern> patterns = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, List<String>> entryLists = new ConcurrentHashMap<>();
+    /**
+     * Whether an allowed-roles entry admits an ARN, by the pair: a pure function of the two under one policy's
+     * settings. Matching again built the entry's and the ARN's text and a matcher on every request.
+     */
+    private record EntryAndArn(String entry, RoleArn arn) {
+    }
+
+    private final ConcurrentHashMap<EntryAndArn, Boolean> matched = new ConcurrentHashMap<>();
     /** Session policy text to its problem (empty: fit to send): parsing 2 KiB of JSON on every request is not free. */
     private final ConcurrentHashMap<String, Optional<String>> policyProblems = new ConcurrentHashMap<>();
 
@@ -359,6 +367,10 @@ public final class RolePolicy {
 
     /** An entry is a role name or ARN, glob or regexp; a bare entry is prefixed with the base ARN first. */
     private boolean matches(String entry, RoleArn arn) {
+        return memo(matched, new EntryAndArn(entry, arn), m -> matchesNow(m.entry(), m.arn()));
+    }
+
+    private boolean matchesNow(String entry, RoleArn arn) {
         String full = RoleArn.looksLikeArn(entry) || settings.baseArn().isEmpty() ? entry : settings.baseArn().get().text() + entry;
         if (settings.restrictionFormat() == RoleSettings.RestrictionFormat.REGEXP) {
             try {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -202,5 +203,41 @@ class SharedReadsTest {
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A lookup that may be answered without the API server (a request with its pod's IMDSv2 token) never waits:
+     * a read it starts runs on a thread of its own, a read in flight is Pending, a kept answer is taken, and
+     * every answer reaches the hook (the index's table) though nobody waited for it.
+     */
+    @Test
+    void aLookupThatDoesNotWaitStartsTheReadInTheBackgroundAndItsAnswerStillReachesTheHook() throws Exception {
+        java.util.Map<String, String> told = new java.util.concurrent.ConcurrentHashMap<>();
+        SharedReads<String> reads = new SharedReads<>(new ReadBudget(5, now::get), Duration.ofSeconds(1), now::get, told::put);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        java.util.function.Supplier<String> slow = () -> {
+            calls.incrementAndGet();
+            await(release);
+            return "gone";
+        };
+        assertInstanceOf(SharedReads.Read.Pending.class, reads.readWithoutWaiting("team/a", true, slow), "started, not waited for");
+        assertInstanceOf(SharedReads.Read.Pending.class, reads.readWithoutWaiting("team/a", true, slow), "in flight, not waited for");
+        assertEquals(Map.of(), told);
+        release.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (told.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(Map.of("team/a", "gone"), told, "the answer nobody waited for");
+        SharedReads.Read<String> kept = reads.readWithoutWaiting("team/a", true, slow);
+        while (kept instanceof SharedReads.Read.Pending<String> && System.nanoTime() < deadline) { // the hook is told just before the flight ends
+            Thread.sleep(1);
+            kept = reads.readWithoutWaiting("team/a", true, slow);
+        }
+        assertEquals("gone", value(kept), "kept: taken as it is");
+        assertEquals(1, calls.get(), "one read");
+        assertEquals(1, reads.counts().started());
+        assertEquals(0, reads.counts().overBudget());
     }
 }

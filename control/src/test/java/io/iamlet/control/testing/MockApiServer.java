@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -42,8 +43,11 @@ public final class MockApiServer implements AutoCloseable {
     private final AtomicReference<String> lastAuthorization = new AtomicReference<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
 
-    /** One request as the server received it, before the field selector is dropped; {@code nanos}: System.nanoTime() on arrival. */
-    public record Request(String authorization, String method, String path, long nanos) {
+    /**
+     * One request as the server received it, before the field selector is dropped; {@code nanos}: System.nanoTime() on
+     * arrival at the dispatcher; {@code dispatchNanos}: the server's own time to build the answer (a delayed body not included).
+     */
+    public record Request(String authorization, String method, String path, long nanos, long dispatchNanos) {
         public boolean watch() {
             return path.contains("watch=true");
         }
@@ -57,6 +61,7 @@ public final class MockApiServer implements AutoCloseable {
     private final FakeTokenIssuer tokens = new FakeTokenIssuer();
 
     private volatile boolean refuseWatches;
+    private volatile PodGetHold podGetHold;
     private volatile boolean unavailable;
     private volatile Duration readDelay = Duration.ZERO;
     private volatile Duration watchDelay = Duration.ZERO;
@@ -68,10 +73,23 @@ public final class MockApiServer implements AutoCloseable {
         Dispatcher dispatcher = new Dispatcher() {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
+                long arrived = System.nanoTime();
+                try {
+                    return answer(request);
+                } finally {
+                    requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), request.getPath(), arrived,
+                            System.nanoTime() - arrived));
+                }
+            }
+
+            private MockResponse answer(RecordedRequest request) {
                 String path = request.getPath();
                 lastAuthorization.set(request.getHeaders().get("Authorization"));
-                requests.add(new Request(request.getHeaders().get("Authorization"), request.method().name(), path, System.nanoTime()));
                 boolean watch = path.contains("watch=true");
+                PodGetHold hold = podGetHold;
+                if (hold != null && "GET".equals(request.getMethod()) && !watch && path.split("\\?")[0].matches(".*/pods/[^/]+")) {
+                    hold.hold();
+                }
                 if (watch && refuseWatches) {
                     return new MockResponse().setResponseCode(503).setBody("watches refused by the test");
                 }
@@ -132,7 +150,8 @@ public final class MockApiServer implements AutoCloseable {
 
     /** Every request so far, in order: what a client asked of the API (the e2e tests derive RBAC rules from it). */
     public List<Request> requests() {
-        return List.copyOf(requests);
+        // Recorded as each answer is built: concurrent ones may finish out of their order of arrival.
+        return requests.stream().sorted(java.util.Comparator.comparingLong(Request::nanos)).toList();
     }
 
     /** Refuses (503) every watch request from now on, as an API server or proxy that cannot hold watches open would. */
@@ -198,6 +217,44 @@ public final class MockApiServer implements AutoCloseable {
         public void onFailure(WebSocket ws, Throwable t, Response response) {
             openWatches.remove(ws);
             inner.onFailure(ws, t, response);
+        }
+    }
+
+    /**
+     * Holds every GET of one pod (not lists, not watches) until the hold is closed: a read as slow as a test
+     * needs, without a clock. The server answers on one thread, so other requests queue behind a held one.
+     */
+    public PodGetHold holdPodGets() {
+        PodGetHold hold = new PodGetHold();
+        podGetHold = hold;
+        return hold;
+    }
+
+    /** See {@link #holdPodGets}. */
+    public final class PodGetHold implements AutoCloseable {
+        private final CountDownLatch release = new CountDownLatch(1);
+        private final AtomicInteger held = new AtomicInteger();
+
+        private void hold() {
+            held.incrementAndGet();
+            try {
+                if (!release.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("a test held a GET for a minute and never released it");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** GETs that reached the server and are held (or were, before the release). */
+        public int held() {
+            return held.get();
+        }
+
+        @Override
+        public void close() {
+            podGetHold = null;
+            release.countDown();
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code bin/bench --api-outage}: the API server's bad day. The real agent serves a node of N pods (in the fake
  * API) of which K are real pods in the sandbox, each with its own role; when they are warm, the fake API server
  * drops every watch and refuses new ones, and each real pod asks for its credentials with wrk (C connections
- * each) for D seconds while one real pod that the API does not know asks too. Reports the requests, their
+ * each) for D seconds while one real pod that the API does not know asks too. Every other real pod sends an
+ * IMDSv2 token (taken once, as the SDKs do), the rest none (IMDSv1): the latency is reported for both kinds. Reports the requests, their
  * latency, the API reads they cost (per second, and the most in any one second), what the unknown pod got, and
  * how long the agent took to be current again once the watches were allowed back.
  * <p>
@@ -29,7 +30,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reported, not asserted.
  * <p>
  * {@code Bench --api-outage [--pods=N] [--real-pods=K (8)] [--connections=C] [--duration=SECONDS] [--max-reads-per-second=R]
- * [--agent-flag=FLAG]... [--agent-log=FILE]}
+ * [--agent-flag=FLAG]... [--agent-log=FILE]} (with --agent-log, FILE.api-reads lists the outage's API reads: arrival, the
+ * server's own time in ms, path)
  */
 final class ApiOutageBench {
     private static final int MANAGEMENT_PORT = 8182;
@@ -122,6 +124,7 @@ final class ApiOutageBench {
         flags.addAll(options.agentFlags());
         AgentProcess agent = sandbox.startAgent(flags.toArray(String[]::new));
         awaitReady(sandbox, true, Duration.ofSeconds(60));
+        List<java.util.Optional<String>> tokens = tokens(real);
         Path script = dir.resolve("report.lua");
         Files.writeString(script, """
                 done = function(summary, latency, requests)
@@ -132,10 +135,10 @@ final class ApiOutageBench {
                 end
                 """);
         say("warming up: 2 s of load from each real pod with the watches running");
-        load(real, script, options.connections(), 2);
+        load(real, tokens, script, options.connections(), 2);
         MockApiServer api = sandbox.api();
         long steadyFrom = System.nanoTime();
-        List<Bench.Load> steady = load(real, script, options.connections(), 3);
+        List<Bench.Load> steady = load(real, tokens, script, options.connections(), 3);
         long steadyReads = reads(api, steadyFrom, System.nanoTime()).size();
 
         say("the API server drops every watch and refuses new ones");
@@ -172,7 +175,7 @@ final class ApiOutageBench {
         long loadFrom = System.nanoTime();
         List<Bench.Load> outage;
         try {
-            outage = load(real, script, options.connections(), options.durationSeconds());
+            outage = load(real, tokens, script, options.connections(), options.durationSeconds());
         } finally {
             loading.set(false);
         }
@@ -187,11 +190,21 @@ final class ApiOutageBench {
         awaitReady(sandbox, true, Duration.ofSeconds(60));
         double recovery = (System.nanoTime() - back) / 1e9;
         long afterFrom = System.nanoTime();
-        List<Bench.Load> after = load(real, script, options.connections(), 3);
+        List<Bench.Load> after = load(real, tokens, script, options.connections(), 3);
         long afterReads = reads(api, afterFrom, System.nanoTime()).stream().filter(r -> !r.path().contains("watch=true")).count();
         agent.stop();
         if (options.agentLog().isPresent()) {
             Files.writeString(options.agentLog().get(), agent.log());
+            // Each API read of the outage as the fake API server saw it, on the agent log's clock: when it arrived
+            // and how long the server took to build its answer, to set beside the answers that waited for it.
+            long wallMinusNanos = java.time.Instant.now().toEpochMilli() * 1_000_000L - System.nanoTime();
+            StringBuilder lines = new StringBuilder();
+            for (MockApiServer.Request r : outageReads) {
+                long wall = r.nanos() + wallMinusNanos;
+                lines.append("%s %.3f %s%n".formatted(java.time.Instant.ofEpochSecond(wall / 1_000_000_000L, wall % 1_000_000_000L),
+                        r.dispatchNanos() / 1e6, r.path()));
+            }
+            Files.writeString(Path.of(options.agentLog().get() + ".api-reads"), lines);
         }
 
         long requests = outage.stream().mapToLong(Bench.Load::requests).sum();
@@ -227,9 +240,16 @@ final class ApiOutageBench {
         table.append("| | watches running (3 s) | watches refused (%d s) | watches back (3 s) |%n|---|---|---|---|%n".formatted(options.durationSeconds()));
         table.append("| requests (req/s) | %s | %s | %s |%n".formatted(rate(steady), rate(outage), rate(after)));
         table.append("| latency p50 / p99 / p999, worst pod | %s | %s | %s |%n".formatted(latency(steady), latency(outage), latency(after)));
+        for (boolean v2 : List.of(true, false)) {
+            if (tokens.stream().anyMatch(t -> t.isPresent() == v2)) {
+                table.append("| %s | %s | %s | %s |%n".formatted(v2 ? "… of the IMDSv2 pods (a token, as the SDKs send)" : "… of the IMDSv1 pods (no token)",
+                        latency(only(steady, tokens, v2)), latency(only(outage, tokens, v2)), latency(only(after, tokens, v2))));
+            }
+        }
         table.append("| answers not 2xx | %d | %d | %d |%n".formatted(bad(steady), bad(outage), bad(after)));
         table.append("| API reads (GET one pod / list) | %d | %d (%d / %d) | %d |%n".formatted(steadyReads, outageReads.size(), gets, lists, afterReads));
         table.append("| API reads per second: mean / most in any one second | | %.1f / %d | |%n".formatted(outageReads.size() / seconds, worstSecond));
+        table.append("| the fake API server's own time per read (dispatch to answer built), ms: median / max | | %s | |%n".formatted(serverTimes(outageReads)));
         table.append("| unknown pod: requests / 503 with Retry-After (the others 404) | | %d / %d | |%n".formatted(strangerAsked.get(), strangerRefusedWell.get()));
         table.append("| agent not ready after the watches dropped / ready after they were allowed again | | %.2f s / %.2f s | |%n".formatted(
                 noticed, recovery));
@@ -245,15 +265,55 @@ final class ApiOutageBench {
         return problems.isEmpty();
     }
 
-    /** wrk from every real pod at once, each asking for its own role's credentials. */
-    private static List<Bench.Load> load(List<SandboxPod> pods, Path script, int connections, int seconds) {
+    /**
+     * An IMDSv2 token for every other real pod (the first, the third, ...), taken once while the watches run and
+     * sent with every request, as the SDKs do (they cache a token for its TTL, 6 h in the Java SDK v2); the
+     * others ask without one (IMDSv1), so the table can show both kinds of client.
+     */
+    private static List<java.util.Optional<String>> tokens(List<SandboxPod> pods) throws Exception {
+        List<java.util.Optional<String>> tokens = new ArrayList<>();
+        for (int i = 0; i < pods.size(); i++) {
+            if (i % 2 == 1) {
+                tokens.add(java.util.Optional.empty());
+                continue;
+            }
+            RawHttp.Response r = RawHttp.exchange(pods.get(i).ns(), Sandbox.IMDS_IP, 80, "PUT", "/latest/api/token",
+                    Map.of("X-aws-ec2-metadata-token-ttl-seconds", "21600"));
+            if (r.status() != 200) {
+                throw new IllegalStateException("real-" + i + " got no IMDSv2 token: " + r.status() + " " + r.body());
+            }
+            tokens.add(java.util.Optional.of(r.body().strip()));
+        }
+        return tokens;
+    }
+
+    private static List<Bench.Load> only(List<Bench.Load> loads, List<java.util.Optional<String>> tokens, boolean v2) {
+        List<Bench.Load> kept = new ArrayList<>();
+        for (int i = 0; i < loads.size(); i++) {
+            if (tokens.get(i).isPresent() == v2) {
+                kept.add(loads.get(i));
+            }
+        }
+        return kept;
+    }
+
+    private static String serverTimes(List<MockApiServer.Request> reads) {
+        long[] micros = reads.stream().mapToLong(r -> r.dispatchNanos() / 1000).sorted().toArray();
+        return micros.length == 0 ? "-" : "%.2f / %.2f".formatted(micros[micros.length / 2] / 1e3, micros[micros.length - 1] / 1e3);
+    }
+
+    /** wrk from every real pod at once, each asking for its own role's credentials (with its token, if it has one). */
+    private static List<Bench.Load> load(List<SandboxPod> pods, List<java.util.Optional<String>> tokens, Path script, int connections, int seconds) {
         List<CompletableFuture<Bench.Load>> runs = new ArrayList<>();
         for (int i = 0; i < pods.size(); i++) {
             SandboxPod pod = pods.get(i);
             String url = "http://" + Sandbox.IMDS_IP + "/latest/meta-data/iam/security-credentials/" + role(i);
+            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", pod.ns().name(), "wrk",
+                    "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString()));
+            tokens.get(i).ifPresent(t -> command.addAll(List.of("-H", "X-aws-ec2-metadata-token: " + t)));
+            command.add(url);
             runs.add(CompletableFuture.supplyAsync(() -> {
-                Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), List.of("ip", "netns", "exec", pod.ns().name(), "wrk",
-                        "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString(), url));
+                Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), command);
                 if (r.exitCode() != 0) {
                     throw new IllegalStateException("wrk failed: " + r.output());
                 }

@@ -50,8 +50,14 @@ public final class Bench {
     private Bench() {
     }
 
+    /**
+     * {@code blocks} and {@code blockSeconds}: with --backend=ebpf, how many ABBA blocks (address, kernel, kernel,
+     * address) compare the two paths at each connection count, and how long each of their loads runs. Many short
+     * blocks rather than one long one: the machine's other load moves on a scale of seconds, and within a short
+     * block it weighs on both paths alike, so the median of the blocks' ratios is steady where one pair is not.
+     */
     record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
-                   Optional<Path> diagnostics, String backend) {
+                   Optional<Path> diagnostics, String backend, int blocks, int blockSeconds, int afterReadySeconds) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
@@ -60,6 +66,9 @@ public final class Bench {
             Path agentLog = null;
             Path diagnostics = null;
             String backend = "nftables";
+            int blocks = 8;
+            int blockSeconds = 3;
+            int afterReadySeconds = 5;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -75,12 +84,23 @@ public final class Bench {
                         case "nftables", "ebpf" -> kv[1];
                         default -> throw new IllegalArgumentException("--backend is nftables or ebpf, not " + kv[1]);
                     };
+                    case "--blocks" -> blocks = positive(kv);
+                    case "--after-ready" -> afterReadySeconds = Integer.parseInt(kv[1]);
+                    case "--block-seconds" -> blockSeconds = positive(kv);
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
             return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
-                    Optional.ofNullable(diagnostics), backend);
+                    Optional.ofNullable(diagnostics), backend, blocks, blockSeconds, afterReadySeconds);
+        }
+
+        private static int positive(String[] kv) {
+            int n = Integer.parseInt(kv[1]);
+            if (n < 1) {
+                throw new IllegalArgumentException(kv[0] + " is at least 1, not " + n);
+            }
+            return n;
         }
     }
 
@@ -196,6 +216,27 @@ public final class Bench {
         if (credentials.status() != 200) {
             throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
         }
+        Path script = dir.resolve("report.lua");
+        Files.writeString(script, """
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
+                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+                end
+                """);
+        String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
+        // The first seconds after ready, before any warm-up: the start-up prefetch still calls STS for the node's
+        // pods and the JIT has seen no load yet. A pod that starts with the node meets this, not the steady state.
+        List<Load> afterReady = new ArrayList<>();
+        List<Integer> stsAfterReady = new ArrayList<>();
+        for (int c : options.connections()) {
+            if (options.afterReadySeconds() > 0) {
+                say("wrk right after ready, " + c + " connection(s), " + options.afterReadySeconds() + " s (the start-up prefetch running)");
+                afterReady.add(timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, options.afterReadySeconds())));
+                stsAfterReady.add(sandbox.sts().assumeRoleCalls());
+            }
+        }
         boolean paired = options.backend().equals("ebpf");
         Process nginx = startNginx(sandbox, dir, credentials, paired);
         try {
@@ -209,17 +250,7 @@ public final class Bench {
                     throw new IllegalStateException("the agent named the client by its address with another answer: " + byAddress);
                 }
             }
-            String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
             String addressUrl = "http://" + ADDRESS_IP + PATH;
-            Path script = dir.resolve("report.lua");
-            Files.writeString(script, """
-                    done = function(summary, latency, requests)
-                      local e = summary.errors
-                      io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
-                        summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-                        latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
-                    end
-                    """);
             say("warming both up: " + options.warmupSeconds() + " s each at 16 connections");
             wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, 16, options.warmupSeconds());
             wrk(sandbox, client, script, kernelUrl, 16, options.warmupSeconds());
@@ -251,20 +282,25 @@ public final class Bench {
                 Load floorLoad;
                 Load iamletLoad;
                 if (paired) {
-                    // The two paths in ABBA order, so that a drift of the machine's other load over the four runs
-                    // weighs on both alike.
-                    say("wrk, " + c + " connection(s), " + seconds + " s each: nginx, then iamlet by address, by kernel identity,"
-                            + " by kernel identity, by address");
-                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds);
-                    Load a1 = timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, seconds));
-                    Load k1 = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
-                    Load k2 = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
-                    Load a2 = timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, seconds));
-                    iamletLoad = k1.and(k2);
-                    addressLoads.add(new Load[] {a1, k1, k2, a2});
+                    // The two paths in ABBA blocks, so that a drift of the machine's other load within a block weighs
+                    // on both alike; nginx runs as long as one path does in all.
+                    int blockSeconds = options.blockSeconds();
+                    say("wrk, " + c + " connection(s): nginx " + 2 * options.blocks() * blockSeconds + " s, then iamlet in "
+                            + options.blocks() + " blocks of " + blockSeconds + " s loads: by address, by kernel identity, by kernel identity, by address");
+                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, 2 * options.blocks() * blockSeconds);
+                    List<Load> blocks = new ArrayList<>();
+                    for (int b = 0; b < options.blocks(); b++) {
+                        blocks.add(timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, blockSeconds)));
+                        blocks.add(timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, blockSeconds)));
+                        blocks.add(timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, blockSeconds)));
+                        blocks.add(timed(agent, () -> wrkOutsidePods(sandbox, client, script, addressUrl, c, blockSeconds)));
+                    }
+                    Load[] abba = blocks.toArray(Load[]::new);
+                    iamletLoad = kernelPart(abba);
+                    addressLoads.add(abba);
                 } else {
                     say("wrk, " + c + " connection(s), " + seconds + " s: nginx, then iamlet");
-                    floorLoad = wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds);
+                    floorLoad = timed(nginx.toHandle(), () -> wrk(sandbox, client, script, "http://" + FLOOR_IP + PATH, c, seconds));
                     iamletLoad = timed(agent, () -> wrk(sandbox, client, script, kernelUrl, c, seconds));
                 }
                 loads.add(new Load[] {floorLoad, iamletLoad});
@@ -295,7 +331,8 @@ public final class Bench {
                 int c = options.connections().get(i);
                 Load f = loads.get(i)[0];
                 Load a = loads.get(i)[1];
-                table.append("| %d connection%s | %s | %s | %.2f× |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate()));
+                table.append("| %d connection%s | %s | %s | %.2f×%s |%n".formatted(c, c == 1 ? "" : "s", cell(f), cell(a), a.rate() / f.rate(),
+                        f.agentTicks() < 0 || a.agentTicks() < 0 ? "" : ", CPU per request %.2f×".formatted(a.cpuMicrosPerRequest() / f.cpuMicrosPerRequest())));
                 List<Load> checked = new ArrayList<>(List.of(f, a));
                 if (paired) {
                     checked.addAll(List.of(addressLoads.get(i)));
@@ -307,20 +344,32 @@ public final class Bench {
                     }
                 }
             }
+            for (int i = 0; i < afterReady.size(); i++) {
+                int c = options.connections().get(i);
+                Load a = afterReady.get(i);
+                table.append("| %d connection%s, the first %d s after ready (%d STS calls made by its end) | | %s | %.2f× |%n".formatted(c,
+                        c == 1 ? "" : "s", options.afterReadySeconds(), stsAfterReady.get(i), cell(a), a.rate() / loads.get(i)[0].rate()));
+                if (a.non2xx() > 0 || a.socketErrors() > 0) {
+                    problems.add("iamlet right after ready at %d connections: %d answers not 2xx, %d socket errors".formatted(c, a.non2xx(),
+                            a.socketErrors()));
+                }
+            }
             StringBuilder pairs = new StringBuilder();
             if (paired) {
-                pairs.append("\nThe same agent, kernel identity against the address-only path (wrk outside the pods' cgroup, through a DNAT"
-                        + " rule), runs in ABBA order (address, kernel, kernel, address); agent CPU per request from /proc\n");
-                pairs.append("| | by address (2 runs) | kernel identity (2 runs) | kernel / address: req/s, CPU per request |\n|---|---|---|---|\n");
+                pairs.append(("\nThe same agent, kernel identity against the address-only path (wrk outside the pods' cgroup, through a DNAT"
+                        + " rule), in %d ABBA blocks (address, kernel, kernel, address) of %d s loads; agent CPU per request from /proc\n")
+                        .formatted(options.blocks(), options.blockSeconds()));
+                pairs.append("| | by address (all blocks) | kernel identity (all blocks) | kernel / address: req/s over all blocks, CPU per request"
+                        + " | kernel / address req/s: median of the blocks (lowest, highest) |\n|---|---|---|---|---|\n");
                 for (int i = 0; i < addressLoads.size(); i++) {
                     int c = options.connections().get(i);
                     Load[] abba = addressLoads.get(i);
-                    Load address = abba[0].and(abba[3]);
-                    Load kernel = abba[1].and(abba[2]);
-                    pairs.append("| %d connection%s | %s | %s | %.3f×, %.3f× |%n".formatted(c, c == 1 ? "" : "s", cell(address), cell(kernel),
-                            kernel.rate() / address.rate(), kernel.cpuMicrosPerRequest() / address.cpuMicrosPerRequest()));
-                    pairs.append("| (each run, req/s) | %.0f, %.0f | %.0f, %.0f | |%n".formatted(abba[0].rate(), abba[3].rate(), abba[1].rate(),
-                            abba[2].rate()));
+                    Load address = addressPart(abba);
+                    Load kernel = kernelPart(abba);
+                    double[] ratios = blockRatios(abba);
+                    pairs.append("| %d connection%s | %s | %s | %.3f×, %.3f× | %.3f× (%.3f×, %.3f×) |%n".formatted(c, c == 1 ? "" : "s",
+                            cell(address), cell(kernel), kernel.rate() / address.rate(),
+                            kernel.cpuMicrosPerRequest() / address.cpuMicrosPerRequest(), median(ratios), ratios[0], ratios[ratios.length - 1]));
                 }
             }
             table.append("| process start → /readyz 200 (CPU time used by then) | | %.2f s (%.2f s) | |%n".formatted(startToReady,
@@ -352,6 +401,41 @@ public final class Bench {
         }
     }
 
+    /** The address-only loads of ABBA blocks (each block's first and last) as one. */
+    static Load addressPart(Load[] abba) {
+        return part(abba, 0, 3);
+    }
+
+    /** The kernel-identity loads of ABBA blocks (each block's two middle ones) as one. */
+    static Load kernelPart(Load[] abba) {
+        return part(abba, 1, 2);
+    }
+
+    private static Load part(Load[] abba, int first, int second) {
+        Load all = null;
+        for (int b = 0; b + 3 < abba.length; b += 4) {
+            Load block = abba[b + first].and(abba[b + second]);
+            all = all == null ? block : all.and(block);
+        }
+        return all;
+    }
+
+    /** Each ABBA block's kernel / address req/s, sorted. */
+    static double[] blockRatios(Load[] abba) {
+        double[] ratios = new double[abba.length / 4];
+        for (int b = 0; b < ratios.length; b++) {
+            Load[] block = java.util.Arrays.copyOfRange(abba, 4 * b, 4 * b + 4);
+            ratios[b] = kernelPart(block).rate() / addressPart(block).rate();
+        }
+        java.util.Arrays.sort(ratios);
+        return ratios;
+    }
+
+    static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
     private static int settledStsCalls(Sandbox sandbox) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         int calls = sandbox.sts().assumeRoleCalls();
@@ -369,6 +453,26 @@ public final class Bench {
     private static String cell(Load l) {
         return "%.0f req/s, %.2f / %.2f / %.2f ms".formatted(l.rate(), l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3)
                 + (l.agentTicks() < 0 ? "" : ", %.1f µs CPU".formatted(l.cpuMicrosPerRequest()));
+    }
+
+    /**
+     * One load, with the CPU time over it of a process and its descendants: nginx's, master and workers, so that
+     * the floor has a CPU time per request to set the agent's against.
+     */
+    private static Load timed(ProcessHandle root, java.util.function.Supplier<Load> load) {
+        long before = treeCpuTicks(root);
+        Load l = load.get();
+        long after = treeCpuTicks(root);
+        return l.withAgentTicks(before < 0 || after < 0 ? -1 : after - before);
+    }
+
+    private static long treeCpuTicks(ProcessHandle root) {
+        long sum = cpuTicks(root.pid());
+        for (ProcessHandle p : root.descendants().toList()) {
+            long t = cpuTicks(p.pid());
+            sum = sum < 0 || t < 0 ? -1 : sum + t;
+        }
+        return sum;
     }
 
     /** One load, with the agent's CPU time over it. */

@@ -13,7 +13,7 @@ class BenchSmokeE2eTest {
     @Test
     void aShortBenchPrintsTheWholeTableAndExitsZero() {
         Command.Result bench = Command.run(Duration.ofMinutes(2),
-                TestJvm.command(Bench.class, "--pods=50", "--duration=2", "--warmup=1"));
+                TestJvm.command(Bench.class, "--pods=50", "--duration=2", "--warmup=1", "--after-ready=1"));
         assertEquals(0, bench.exitCode(), bench.output());
         String out = bench.stdout();
         for (String row : List.of("| 1 connection | ", "| 16 connections | ", "| process start → /readyz 200 (CPU time used by then) | | ",
@@ -28,5 +28,19 @@ class BenchSmokeE2eTest {
                 "the agent's CPU time was found:\n" + out);
         assertTrue(out.matches("(?s).*\\| RSS after the load \\(anonymous / file-backed\\) \\| \\| [0-9]+ MiB \\([1-9][0-9]* / [1-9][0-9]*\\) \\|.*"), out);
         assertTrue(out.matches("(?s).*\\| 16 connections \\| [0-9]+ req/s, .* \\| [0-9]+ req/s, .*"), out);
+        assertTrue(out.matches("(?s).*\\| 1 connection, the first 1 s after ready \\([0-9]+ STS calls made by its end\\) \\| \\| [0-9]+ req/s, .*"),
+                "measured right after ready too:\n" + out);
+    }
+
+    @Test
+    void theKernelIdentityComparisonPrintsItsBlocksAndExitsZero() {
+        Command.Result bench = Command.run(Duration.ofMinutes(2), TestJvm.command(Bench.class, "--backend=ebpf", "--pods=50",
+                "--duration=1", "--warmup=1", "--after-ready=1", "--connections=1", "--blocks=3", "--block-seconds=1"));
+        assertEquals(0, bench.exitCode(), bench.output());
+        String out = bench.stdout();
+        assertTrue(out.contains("in 3 ABBA blocks (address, kernel, kernel, address) of 1 s loads"), out);
+        assertTrue(out.matches("(?s).*\\| 1 connection \\| [0-9]+ req/s, [^|]+ µs CPU \\| [0-9]+ req/s, [^|]+ µs CPU \\| [0-9.]+×, [0-9.]+×"
+                + " \\| [0-9.]+× \\([0-9.]+×, [0-9.]+×\\) \\|.*"), "both paths measured, with the blocks' median and range:\n" + out);
+        assertTrue(out.contains("bench OK"), out);
     }
 }
