@@ -98,9 +98,15 @@ class RedirectsKernelTest {
         Shown install = ns.call(() -> redirects.switchTo(Backend.EBPF, SPEC));
         assertTrue(install.description().contains("interfaces [cali+] are not used"), "the eBPF install explains --host-interface: "
                 + install.description());
-        IllegalArgumentException v6 = assertThrows(IllegalArgumentException.class, () -> ns.run(() -> redirects.switchTo(Backend.EBPF,
-                RedirectSpec.parse("10.90.0.1", "cali+", 8181, "fd90::1"))));
-        assertTrue(v6.getMessage().contains("IPv4 only"), v6.getMessage());
+        RedirectSpec v6 = RedirectSpec.parse(SPEC.hostIp().getHostAddress(), "cali+", SPEC.port(), "fd90::1").withContainerCredentials(true);
+        Shown withoutIpv6 = ns.call(() -> redirects.of(Backend.EBPF).show(Optional.of(v6)));
+        RuleCheck.Unexpected missing = assertInstanceOf(RuleCheck.Unexpected.class, withoutIpv6.check(),
+                "a connect6 program without the IPv6 redirect is not the one asked for");
+        assertTrue(missing.summary().contains("connect6"), missing.summary());
+        ns.run(() -> redirects.switchTo(Backend.EBPF, v6));
+        assertInstanceOf(RuleCheck.AsExpected.class, ns.call(() -> redirects.of(Backend.EBPF).show(Optional.of(v6))).check());
+        assertInstanceOf(RuleCheck.Unexpected.class, ns.call(() -> redirects.of(Backend.EBPF).show(Optional.of(SPEC))).check(),
+                "and the other way round");
     }
 
     private String ruleset() {

@@ -2,7 +2,6 @@ package io.iamlet.agent.cli;
 
 import io.iamlet.agent.Version;
 import io.iamlet.redirect.ebpf.CgroupRedirect;
-import io.iamlet.redirect.ebpf.EbpfRedirect;
 import io.iamlet.redirect.InterfacePattern;
 import io.iamlet.redirect.RedirectSpec;
 import io.iamlet.redirect.Backend;
@@ -79,13 +78,6 @@ final class RedirectFlags {
     }
 
     /** The pods' cgroup, which the eBPF backend cannot install without. */
-    /** What the eBPF backend cannot do with {@code spec}: the library's one check, worded with the flags. */
-    static void checkEbpf(RedirectSpec spec) {
-        if (EbpfRedirect.unsupported(spec).isPresent()) {
-            throw new UsageException("--backend=ebpf redirects IPv4 only: drop --host-ipv6, or use --backend=nftables for IPv6");
-        }
-    }
-
     static Path requireCgroup(Flags f) {
         return cgroup(f).orElseThrow(() -> new UsageException(
                 "--backend=ebpf needs the pods' cgroup: none of /sys/fs/cgroup{,/unified}/kubepods{.slice,} exists; set --cgroup"));

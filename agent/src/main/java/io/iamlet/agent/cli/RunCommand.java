@@ -174,7 +174,6 @@ final class RunCommand implements Subcommand {
         Optional<RedirectSpec> redirect = f.bool("iptables") ? Optional.of(RedirectFlags.spec(f, hostIp, appPort)) : Optional.empty();
         Optional<Path> cgroup = Optional.empty();
         if (backend == Backend.EBPF && redirect.isPresent()) {
-            RedirectFlags.checkEbpf(redirect.get());
             cgroup = Optional.of(RedirectFlags.requireCgroup(f));
         }
         return new AgentConfig.Rules(redirect, backend, f.bool("adopt-kube2iam-rules"), choice(f, "on-exit", AgentConfig.OnExit.class),

@@ -105,8 +105,6 @@ class RunCommandTest {
                 new Case(List.of(), "--node is required"),
                 new Case(List.of("--node=n", "--iptables"), "--host-ip is required"),
                 new Case(List.of("--node=n", "--backend=bpf"), "--backend must be nftables, iptables or ebpf, not 'bpf'"),
-                new Case(List.of("--node=n", "--iptables", "--host-ip=10.0.0.1", "--host-ipv6=fd00::1", "--backend=ebpf",
-                        "--cgroup=/sys/fs/cgroup/kubepods.slice"), "--backend=ebpf redirects IPv4 only"),
                 new Case(List.of("--node=n", "--on-exit=later"), "--on-exit must be one of [remove, block, auto]"),
                 new Case(List.of("--node=n", "--iam-role-error-ttl=5 minutes"), "--iam-role-error-ttl takes a duration"),
                 new Case(List.of("--node=n", "--session-duration=5m"), "sessions must last 15m to 12h"),
@@ -134,6 +132,10 @@ class RunCommandTest {
         assertEquals(Path.of("/sys/fs/cgroup/kubepods.slice"), c.rules().cgroup().orElseThrow());
         assertEquals(Path.of("/sys/fs/bpf/other"), c.rules().bpfPinDir());
         assertEquals(Path.of("/sys/fs/bpf/iamlet"), config(Map.of(), "--node=n").rules().bpfPinDir(), "the default");
+        AgentConfig v6 = config(Map.of("HOST_IP", "10.0.0.1"), "--node=n", "--iptables", "--backend=ebpf", "--host-ipv6=fd00::1",
+                "--cgroup=/sys/fs/cgroup/kubepods.slice");
+        assertEquals("fd00:0:0:0:0:0:0:1", v6.rules().spec().orElseThrow().hostIpv6().orElseThrow().getHostAddress(),
+                "the eBPF backend takes --host-ipv6 (native IPv6 connects to [fd00:ec2::254]:80)");
     }
 
     @Test

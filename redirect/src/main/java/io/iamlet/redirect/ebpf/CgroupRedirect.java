@@ -12,6 +12,7 @@ import io.iamlet.netlink.ffm.Libc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,9 +46,20 @@ public final class CgroupRedirect {
 
     /**
      * Where the redirect applies (every process in {@code cgroup} and below), where it sends connects, and
-     * whether connects to the container-credentials endpoint (169.254.170.23:80) go there too.
+     * whether connects to the container-credentials endpoint (169.254.170.23:80) go there too. With
+     * {@code hostIpv6}, native IPv6 connects to [fd00:ec2::254]:80 (and [fd00:ec2::23]:80) go to [hostIpv6]:port.
      */
-    public record Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials, long agentCgroupId) {
+    public record Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials, long agentCgroupId,
+                         Optional<Inet6Address> hostIpv6) {
+        public Target {
+            hostIpv6 = hostIpv6 == null ? Optional.empty() : hostIpv6;
+        }
+
+        /** IPv4 only. */
+        public Target(Path cgroup, Inet4Address hostIp, int port, boolean containerCredentials, long agentCgroupId) {
+            this(cgroup, hostIp, port, containerCredentials, agentCgroupId, Optional.empty());
+        }
+
         /** The metadata service only. */
         public Target(Path cgroup, Inet4Address hostIp, int port) {
             this(cgroup, hostIp, port, false, 0);
@@ -85,7 +97,7 @@ public final class CgroupRedirect {
         return attach(ConnectProgram.Kind.BLOCK, target);
     }
 
-    /** Detaches the programs, unpins their links and the owners map; a no-op success when nothing is pinned. */
+    /** Detaches the programs, unpins their links and the owners maps; a no-op success when nothing is pinned. */
     public void remove() {
         // Only a pin that exists needs bpf(2): nodes that never used the eBPF backend may not allow it.
         for (String link : List.of(LINK, LINK6, SOCK_OPS_LINK)) {
@@ -100,7 +112,8 @@ public final class CgroupRedirect {
             }
         }
         try {
-            for (String pin : List.of(LINK, LINK + "_new", LINK6, LINK6 + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", ConnectionOwners.PIN)) {
+            for (String pin : List.of(LINK, LINK + "_new", LINK6, LINK6 + "_new", SOCK_OPS_LINK, SOCK_OPS_LINK + "_new", ConnectionOwners.PIN,
+                    ConnectionOwners.PIN6)) {
                 Files.deleteIfExists(pinDir.resolve(pin));
             }
             if (Files.isDirectory(pinDir)) {
@@ -143,16 +156,32 @@ public final class CgroupRedirect {
         return pinDir.resolve(ConnectionOwners.PIN);
     }
 
+    /** Where the IPv6 owners map is pinned, when the redirect takes IPv6. */
+    public Path owners6Pin() {
+        return pinDir.resolve(ConnectionOwners.PIN6);
+    }
+
     private Attached attach(ConnectProgram.Kind kind, Target target) {
         requireBpfFilesystem();
         long cgroupId = cgroupId(target.cgroup());
         ConnectProgram program = new ConnectProgram(kind, target.hostIp(), target.port(), currentNetnsCookie(),
-                target.containerCredentials(), target.agentCgroupId());
+                target.containerCredentials(), target.agentCgroupId(), target.hostIpv6());
         if (kind == ConnectProgram.Kind.REDIRECT) {
             // The recorder first: every connection the redirect sends to the agent is then attributed.
-            try (Fd owners = ownersMap();
-                 Fd sockOps = Bpf.progLoad(new SockOpsProgram(target.hostIp(), target.port(), owners.value()).spec())) {
+            try (Fd owners = ownersMap(ownersPin(), ConnectionOwners.KEY_SIZE, "iamlet_owners");
+                 Fd owners6 = target.hostIpv6().isPresent() ? ownersMap(owners6Pin(), ConnectionOwners.KEY6_SIZE, "iamlet_owners6") : null;
+                 Fd sockOps = Bpf.progLoad(new SockOpsProgram(target.hostIp(), target.port(), owners.value(), target.hostIpv6(),
+                         owners6 == null ? -1 : owners6.value()).spec())) {
                 link(SOCK_OPS_LINK, Bpf.ATTACH_CGROUP_SOCK_OPS, sockOps, target.cgroup(), cgroupId);
+            }
+            if (target.hostIpv6().isEmpty()) {
+                // No program uses it any more (the sock_ops program was just swapped): nothing stays on the node.
+                try {
+                    Files.deleteIfExists(owners6Pin());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("unpin the IPv6 owners map " + owners6Pin() + " of a redirect that no longer takes IPv6: "
+                            + e.getMessage(), e);
+                }
             }
         }
         // connect6 first: a JVM's dual-stack sockets are then covered before the AF_INET ones change too.
@@ -172,15 +201,15 @@ public final class CgroupRedirect {
         return attached;
     }
 
-    /** The pinned owners map, created and pinned the first time: entries survive an agent's restart. */
-    private Fd ownersMap() {
-        Optional<Fd> pinned = Bpf.get(ownersPin());
+    /** A pinned owners map, created and pinned the first time: entries survive an agent's restart. */
+    private static Fd ownersMap(Path pin, int keySize, String name) {
+        Optional<Fd> pinned = Bpf.get(pin);
         if (pinned.isPresent()) {
             return pinned.get();
         }
-        Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, ConnectionOwners.KEY_SIZE, ConnectionOwners.VALUE_SIZE, ConnectionOwners.CAPACITY, "iamlet_owners");
+        Fd map = Bpf.mapCreate(Bpf.MAP_TYPE_LRU_HASH, keySize, ConnectionOwners.VALUE_SIZE, ConnectionOwners.CAPACITY, name);
         try {
-            Bpf.pin(map, ownersPin());
+            Bpf.pin(map, pin);
             return map;
         } catch (RuntimeException e) {
             map.close();

@@ -10,6 +10,7 @@ import io.iamlet.redirect.Destination;
 import io.iamlet.redirect.IpFamily;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -17,6 +18,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static io.iamlet.bpf.Reg.R0;
@@ -33,7 +35,9 @@ import static io.iamlet.bpf.Reg.R6;
  * sockets, where the same destinations arrive IPv4-mapped ({@code ::ffff:169.254.169.254}): a JVM opens
  * dual-stack sockets even for IPv4, so without connect6 a Java workload would pass by the agent. The kernel
  * runs only connect6 for such a socket (tcp_v6_connect hands a mapped address to the IPv4 path after the
- * hook), so the rewrite keeps the mapped prefix and replaces the IPv4 part.
+ * hook), so the rewrite keeps the mapped prefix and replaces the IPv4 part. With {@code hostIpv6}, connect6 also
+ * takes native IPv6 connects to [fd00:ec2::254]:80 (and [fd00:ec2::23]:80 with {@code containerCredentials}) and
+ * rewrites all four words of the destination to the agent's IPv6 address; without it, native IPv6 passes.
  * <p>Who is exempt: with {@code agentCgroupId} (non-zero), only the agent's own cgroup, so processes of
  * hostNetwork pods, which share the node's network namespace, are redirected like any pod's; without it,
  * every socket in the node's network namespace ({@code hostNetnsCookie}), which is how the agent kept the
@@ -42,9 +46,10 @@ import static io.iamlet.bpf.Reg.R6;
  * @param hostNetnsCookie      the node's network namespace
  * @param containerCredentials also rewrite (or refuse) connects to the container-credentials endpoint
  * @param agentCgroupId        the agent's cgroup v2 id, or 0 when it is not known
+ * @param hostIpv6             the agent's IPv6 address, where native IPv6 connects go; empty: they are not redirected
  */
 public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials,
-                             long agentCgroupId) {
+                             long agentCgroupId, Optional<Inet6Address> hostIpv6) {
     /** Which cgroup hook the program is for: the socket's family, not the destination's. */
     public enum Hook {
         CONNECT4(Bpf.ATTACH_CGROUP_INET4_CONNECT), CONNECT6(Bpf.ATTACH_CGROUP_INET6_CONNECT);
@@ -88,6 +93,8 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
     private static final int HELPER_GET_NETNS_COOKIE = 122;
     private static final byte[] IMDS = Destination.IMDS.address(IpFamily.IPV4).getAddress();
     private static final byte[] CONTAINER_CREDENTIALS = Destination.CONTAINER_CREDENTIALS.address(IpFamily.IPV4).getAddress();
+    private static final byte[] IMDS6 = Destination.IMDS.address(IpFamily.IPV6).getAddress();
+    private static final byte[] CONTAINER_CREDENTIALS6 = Destination.CONTAINER_CREDENTIALS.address(IpFamily.IPV6).getAddress();
 
     public ConnectProgram {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -96,6 +103,12 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be 1..65535, not " + port);
         }
+        hostIpv6 = hostIpv6 == null ? Optional.empty() : hostIpv6;
+    }
+
+    /** A program for IPv4 destinations only (native IPv6 connects pass). */
+    public ConnectProgram(Kind kind, Inet4Address hostIp, int port, long hostNetnsCookie, boolean containerCredentials, long agentCgroupId) {
+        this(kind, hostIp, port, hostNetnsCookie, containerCredentials, agentCgroupId, Optional.empty());
     }
 
     /** A program that exempts the node's network namespace (no agent cgroup known). */
@@ -113,6 +126,15 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         return ByteBuffer.wrap(networkOrder).order(ByteOrder.LITTLE_ENDIAN).getInt();
     }
 
+    /** The four 32-bit loads of a network-order IPv6 address, as words[0..3] on a little-endian machine. */
+    static int[] wordsOf(byte[] ipv6) {
+        int[] words = new int[4];
+        for (int i = 0; i < 4; i++) {
+            words[i] = wordOf(Arrays.copyOfRange(ipv6, 4 * i, 4 * i + 4));
+        }
+        return words;
+    }
+
     /** A port in network order in the low 16 bits, as user_port holds it. */
     static int portWord(int port) {
         return ((port & 0xff) << 8) | (port >>> 8);
@@ -127,13 +149,16 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         Asm a = new Asm();
         Asm.Label allow = a.label("allow");
         Asm.Label checkPort = a.label("port");
+        boolean native6 = hook == Hook.CONNECT6 && hostIpv6.isPresent();
+        // Where a destination that is not IPv4-mapped goes: the native IPv6 checks, or straight to "allow".
+        Asm.Label notMapped = native6 ? a.label("native") : allow;
         a.mov(R6, R1);
         // Where the IPv4 destination sits: user_ip4, or the last word of an IPv4-mapped user_ip6.
         int ip4 = USER_IP4;
         if (hook == Hook.CONNECT6) {
-            a.loadWord(R2, R6, USER_IP6).jumpIfNot32(R2, 0, allow);
-            a.loadWord(R2, R6, USER_IP6 + 4).jumpIfNot32(R2, 0, allow);
-            a.loadWord(R2, R6, USER_IP6 + 8).jumpIfNot32(R2, MAPPED_PREFIX, allow);
+            a.loadWord(R2, R6, USER_IP6).jumpIfNot32(R2, 0, notMapped);
+            a.loadWord(R2, R6, USER_IP6 + 4).jumpIfNot32(R2, 0, notMapped);
+            a.loadWord(R2, R6, USER_IP6 + 8).jumpIfNot32(R2, MAPPED_PREFIX, notMapped);
             ip4 = USER_IP6 + 12;
         }
         a.loadWord(R2, R6, ip4);
@@ -143,7 +168,28 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
         } else {
             a.jumpIfNot32(R2, wordOf(IMDS), allow);
         }
-        a.place(checkPort).loadWord(R2, R6, USER_PORT);
+        a.place(checkPort);
+        portProtocolAndCaller(a, allow);
+        if (kind == Kind.REDIRECT) {
+            // Rewrite the destination, then go on to "allow".
+            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, ip4, R2);
+            a.mov32(R2, portWord(port)).storeWord(R6, USER_PORT, R2);
+        } else {
+            a.ret(0);
+        }
+        if (native6) {
+            if (kind == Kind.REDIRECT) {
+                a.jump(allow);
+            }
+            nativeIpv6(a, notMapped, allow);
+        }
+        a.place(allow).ret(1);
+        return a.build();
+    }
+
+    /** From the port check on, the same for every destination: port 80, TCP, and a caller that is not exempt. */
+    private void portProtocolAndCaller(Asm a, Asm.Label allow) {
+        a.loadWord(R2, R6, USER_PORT);
         a.jumpIfNot32(R2, portWord(Destination.PORT), allow);
         a.loadWord(R2, R6, PROTOCOL);
         a.jumpIfNot32(R2, IPPROTO_TCP, allow);
@@ -155,15 +201,41 @@ public record ConnectProgram(Kind kind, Inet4Address hostIp, int port, long host
             a.load64(R1, hostNetnsCookie);
         }
         a.jumpIfEqual(R0, R1, allow);
+    }
+
+    /**
+     * A native IPv6 destination (connect6 with {@code hostIpv6}): fd00:ec2::254 (or fd00:ec2::23), which share
+     * their first three words, then the same checks as for IPv4, then all four words and the port rewritten.
+     */
+    private void nativeIpv6(Asm a, Asm.Label start, Asm.Label allow) {
+        int[] imds = wordsOf(IMDS6);
+        int[] credentials = wordsOf(CONTAINER_CREDENTIALS6);
+        Asm.Label checkPort = a.label("port6");
+        a.place(start);
+        for (int i = 0; i < 3; i++) {
+            if (imds[i] != credentials[i]) {
+                throw new IllegalStateException("fd00:ec2::254 and fd00:ec2::23 share their first 96 bits");
+            }
+            a.loadWord(R2, R6, USER_IP6 + 4 * i).jumpIfNot32(R2, imds[i], allow);
+        }
+        a.loadWord(R2, R6, USER_IP6 + 12);
+        if (containerCredentials) {
+            a.jumpIfEqual32(R2, imds[3], checkPort);
+            a.jumpIfNot32(R2, credentials[3], allow);
+        } else {
+            a.jumpIfNot32(R2, imds[3], allow);
+        }
+        a.place(checkPort);
+        portProtocolAndCaller(a, allow);
         if (kind == Kind.REDIRECT) {
-            // Rewrite the destination, then fall through to "allow".
-            a.mov32(R2, wordOf(hostIp.getAddress())).storeWord(R6, ip4, R2);
+            int[] host = wordsOf(hostIpv6.orElseThrow().getAddress());
+            for (int i = 0; i < 4; i++) {
+                a.mov32(R2, host[i]).storeWord(R6, USER_IP6 + 4 * i, R2);
+            }
             a.mov32(R2, portWord(port)).storeWord(R6, USER_PORT, R2);
         } else {
             a.ret(0);
         }
-        a.place(allow).ret(1);
-        return a.build();
     }
 
     public byte[] bytes() {

@@ -24,21 +24,12 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
         return Backend.EBPF;
     }
 
-    /** What this backend cannot redirect of {@code spec}, if anything: the one check of it (the CLI words it with flags). */
-    public static Optional<String> unsupported(RedirectSpec spec) {
-        return spec.hostIpv6().isPresent()
-                ? Optional.of("the eBPF backend redirects IPv4 only; the nftables backend also redirects IPv6") : Optional.empty();
-    }
-
     private CgroupRedirect.Target target(RedirectSpec spec) {
-        unsupported(spec).ifPresent(problem -> {
-            throw new IllegalArgumentException(problem);
-        });
         Path where = cgroup.orElseThrow(() -> new IllegalArgumentException("the eBPF backend needs the pods' cgroup v2 directory"));
         // The agent's own cgroup keeps the real IMDS; every other process under the pods' cgroup, hostNetwork
         // pods included, is redirected. Where the agent cannot name its cgroup, the node's namespace is exempt.
         return new CgroupRedirect.Target(where, spec.hostIp(), spec.port(), spec.containerCredentials(),
-                CgroupRedirect.ownCgroupId().orElse(0));
+                CgroupRedirect.ownCgroupId().orElse(0), spec.hostIpv6());
     }
 
     @Override
@@ -76,7 +67,7 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
         } else if (expected.isPresent() && cgroup.isPresent()) {
             RedirectSpec spec = expected.get();
             ConnectProgram wanted = new ConnectProgram(ConnectProgram.Kind.REDIRECT, spec.hostIp(), spec.port(),
-                    CgroupRedirect.currentNetnsCookie(), spec.containerCredentials(), CgroupRedirect.ownCgroupId().orElse(0));
+                    CgroupRedirect.currentNetnsCookie(), spec.containerCredentials(), CgroupRedirect.ownCgroupId().orElse(0), spec.hostIpv6());
             if (!wanted.tags().contains(a.tag())) {
                 problems.add("the program is not the one asked for (another host IP, port or set of destinations)");
             }
@@ -85,7 +76,7 @@ public record EbpfRedirect(CgroupRedirect program, Optional<Path> cgroup) implem
                 problems.add("no connect6 link at " + program.linkPin(ConnectProgram.Hook.CONNECT6)
                         + ": dual-stack sockets (a JVM's) are not redirected; the next install adds it");
             } else if (six.get().cgroupId() != a.cgroupId() || !wanted.tags(ConnectProgram.Hook.CONNECT6).contains(six.get().tag())) {
-                problems.add("the connect6 program is not the one asked for: " + six.get());
+                problems.add("the connect6 program is not the one asked for (another IPv6 host address, or none): " + six.get());
             }
         }
         String links = a + program.show(ConnectProgram.Hook.CONNECT6).map(six -> "\n" + six).orElse("");

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -20,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -224,7 +226,11 @@ class CgroupRedirectTest {
 
     /** An "agent" that answers with the cgroup id the owners map holds for the connection's pod-side end. */
     private void serveOwners(ConnectionOwners owners, int port) throws Exception {
-        ServerSocket server = node.call(() -> new ServerSocket(port, 512, InetAddress.ofLiteral(HOST_IP)));
+        serveOwners(owners, HOST_IP, port);
+    }
+
+    private void serveOwners(ConnectionOwners owners, String address, int port) throws Exception {
+        ServerSocket server = node.call(() -> new ServerSocket(port, 512, InetAddress.ofLiteral(address)));
         servers.add(server);
         Thread.ofPlatform().daemon().start(() -> {
             while (!server.isClosed()) {
@@ -288,18 +294,7 @@ class CgroupRedirectTest {
                 awaitEmpty(owners);
 
                 // 100,000 connections from a pod, each closed by the agent's side first: none stays in the map.
-                Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
-                        + container.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
-                        + "import socket\n"
-                        + "for i in range(100000):\n"
-                        + "    s = socket.create_connection((\"" + HOST_IP + "\", 8181))\n"
-                        + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
-                        + "    while s.recv(4096):\n"
-                        + "        pass\n"
-                        + "    s.close()\n"
-                        + "print(\"done\")'"));
-                assertEquals("done", churn.ok().stdout().strip(), churn.output());
-                awaitEmpty(owners);
+                closedConnectionsLeaveNoEntry(owners, container, HOST_IP, 8181);
             }
         } finally {
             node.run(redirect::remove);
@@ -310,6 +305,144 @@ class CgroupRedirectTest {
         }
         assertFalse(Files.exists(bpffs.resolve("iamlet")), "remove unpins the map and both links");
         assertEquals(0, CgroupRedirect.attachedSockOpsPrograms(cgroup));
+    }
+
+    private static final String HOST_IP6 = "fd00:81::1";
+    private static final String POD_IP6 = "fd00:81::2";
+
+    /** An address as the servers here print it (Java's uncompressed IPv6 form). */
+    private static String full(String address) {
+        return InetAddress.ofLiteral(address).getHostAddress();
+    }
+
+    /** curl to a native IPv6 address from a namespace, as a process of {@code group} (or of the test's own cgroup when null). */
+    private Command.Result curl6(Netns ns, Path group, String address) {
+        String enter = group == null ? "" : "echo $$ > " + group.resolve("cgroup.procs") + " && ";
+        return Command.run("sh", "-c", enter + "exec ip netns exec " + ns.name()
+                + " curl -g -sS --max-time 3 http://" + address + "/latest/meta-data/");
+    }
+
+    /**
+     * Native IPv6 (EKS IPv6 pods): with the agent's IPv6 address, connect6 sends [fd00:ec2::254]:80 and
+     * [fd00:ec2::23]:80 to [host IPv6]:port, and the sock_ops program records each such connection in the IPv6
+     * owners map while it is open; a close deletes its entry, so 100,000 connections leave none.
+     */
+    @Test
+    void nativeIpv6ConnectsAreRedirectedAttributedAndForgottenAtClose() throws Exception {
+        Path container = Files.createDirectories(cgroup.resolve("kubepods-besteffort-podcccc.slice/cri-containerd-3.scope"));
+        Path agentCgroup = Files.createDirectories(cgroup.resolve("kubepods-besteffort-poddddd.slice/cri-containerd-4.scope"));
+        try {
+            node.exec("ip", "-6", "addr", "add", HOST_IP6 + "/64", "dev", "calibpf0", "nodad").ok();
+            pod.exec("ip", "-6", "addr", "add", POD_IP6 + "/64", "dev", "eth0", "nodad").ok();
+            pod.exec("ip", "-6", "route", "add", "default", "via", HOST_IP6).ok();
+            for (String service : List.of("fd00:ec2::254", "fd00:ec2::23")) {
+                node.exec("ip", "-6", "addr", "add", service + "/128", "dev", "lo", "nodad").ok();
+            }
+            serve("fd00:ec2::254", 80, "real-imds6");
+            serve("fd00:ec2::23", 80, "real-credentials6");
+            assertEquals("real-imds6 saw " + full(POD_IP6), curl6(pod, container, "[fd00:ec2::254]").ok().stdout(), "before install");
+
+            CgroupRedirect.Target target = new CgroupRedirect.Target(cgroup, (Inet4Address) InetAddress.ofLiteral(HOST_IP), 8181, true,
+                    CgroupRedirect.cgroupId(agentCgroup), Optional.of((Inet6Address) InetAddress.ofLiteral(HOST_IP6)));
+            node.call(() -> redirect.install(target));
+            CgroupRedirect.Attached six = node.call(() -> redirect.install(target));
+            assertEquals(1, CgroupRedirect.attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT6), "installing twice keeps one connect6 program");
+            assertEquals(1, CgroupRedirect.attachedSockOpsPrograms(cgroup));
+            assertEquals(six, redirect.show().orElseThrow());
+            assertTrue(new ConnectProgram(ConnectProgram.Kind.REDIRECT, target.hostIp(), 8181, node.call(CgroupRedirect::currentNetnsCookie), true,
+                    target.agentCgroupId(), target.hostIpv6()).tags(ConnectProgram.Hook.CONNECT6)
+                    .contains(redirect.show(ConnectProgram.Hook.CONNECT6).orElseThrow().tag()), "the kernel runs the connect6 program with the IPv6 rewrite");
+            try (var pins = Files.list(bpffs.resolve("iamlet"))) {
+                assertEquals(Set.of("connect4", "connect6", "sockops", "owners", "owners6"),
+                        Set.copyOf(pins.map(p -> p.getFileName().toString()).toList()), "one more pin: the IPv6 owners map");
+            }
+
+            try (ConnectionOwners owners = ConnectionOwners.open(bpffs.resolve("iamlet")).orElseThrow()) {
+                assertTrue(owners.ipv6());
+                serveOwners(owners, HOST_IP6, 8181);
+                long containerId = CgroupRedirect.cgroupId(container);
+                assertEquals("owner " + containerId, curl6(pod, container, "[fd00:ec2::254]").ok().stdout(),
+                        "a pod's native IPv6 connect reaches the agent's IPv6 address and is attributed to its cgroup while open");
+                assertEquals("owner " + containerId, curl6(pod, container, "[fd00:ec2::23]").ok().stdout(),
+                        "the container-credentials endpoint's IPv6 address too");
+                assertEquals("agent saw " + POD_IP, curl6(pod, container, "169.254.169.254").ok().stdout(),
+                        "IPv4 from the same pod still goes to the agent's IPv4 address");
+                assertEquals("agent saw " + POD_IP, curl6(pod, container, MAPPED_IMDS).ok().stdout(),
+                        "so does an IPv4-mapped connect on an AF_INET6 socket (its entry, in the IPv4 map, is gone after close: awaitEmpty below)");
+                assertEquals("owner " + containerId, curl6(node, container, "[fd00:ec2::254]").ok().stdout(),
+                        "a hostNetwork pod's native IPv6 connect is redirected and attributed");
+                assertEquals("owner " + containerId, curl6(pod, container, "[" + HOST_IP6 + "]:8181").ok().stdout(),
+                        "a direct IPv6 connection to the agent is attributed too");
+                assertEquals("real-imds6 saw " + full(POD_IP6), curl6(pod, null, "[fd00:ec2::254]").ok().stdout(),
+                        "a process outside the pods' cgroup is not redirected");
+                assertEquals("real-imds6 saw " + full("fd00:ec2::254"), curl6(node, agentCgroup, "[fd00:ec2::254]").ok().stdout(),
+                        "the agent's own cgroup keeps the real IMDS over IPv6");
+                assertEquals("real-credentials6 saw " + full("fd00:ec2::23"), curl6(node, agentCgroup, "[fd00:ec2::23]").ok().stdout());
+                assertEquals("owner -1", curl6(pod, null, "[" + HOST_IP6 + "]:8181").ok().stdout(),
+                        "a process outside the pods' cgroup has no entry");
+                awaitEmpty(owners);
+
+                // An entry exists exactly while its connection is open: held open by a pod process, read from outside.
+                Process held = new ProcessBuilder("sh", "-c", "echo $$ > " + container.resolve("cgroup.procs") + " && exec ip netns exec "
+                        + pod.name() + " python3 -c 'import socket, sys\n"
+                        + "s = socket.create_connection((\"fd00:ec2::254\", 80))\n"
+                        + "print(s.getsockname()[1], flush=True)\n"
+                        + "sys.stdin.readline()\n"
+                        + "s.close()'").redirectErrorStream(true).start();
+                try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(held.getInputStream(), StandardCharsets.UTF_8))) {
+                    int port = Integer.parseInt(out.readLine().strip());
+                    assertEquals(containerId, owners.cgroupOf(InetAddress.ofLiteral(POD_IP6), port).orElseThrow(),
+                            "the open connection's entry, keyed by the pod's IPv6 address and port");
+                    assertTrue(owners.cgroupOf(InetAddress.ofLiteral(POD_IP), port).isEmpty(), "and not in the IPv4 map");
+                    held.getOutputStream().write('\n');
+                    held.getOutputStream().flush();
+                    assertEquals(0, held.waitFor());
+                } finally {
+                    held.destroy();
+                }
+                awaitEmpty(owners);
+
+                // 100,000 native IPv6 connections from a pod: none stays in the map.
+                closedConnectionsLeaveNoEntry(owners, container, "fd00:ec2::254", 80);
+            }
+
+            node.call(() -> redirect.block(target));
+            assertEquals(7, curl6(pod, container, "[fd00:ec2::254]").exitCode(), "the block refuses native IPv6 connects too");
+            assertEquals(7, curl6(pod, container, "[fd00:ec2::23]").exitCode());
+
+            // Installed again without an IPv6 address: native IPv6 passes, and the IPv6 map's pin is gone.
+            node.call(() -> redirect.install(new CgroupRedirect.Target(cgroup, target.hostIp(), 8181, true, target.agentCgroupId())));
+            assertFalse(Files.exists(bpffs.resolve("iamlet/owners6")), "no IPv6 owners map without the IPv6 redirect");
+            assertEquals("real-imds6 saw " + full(POD_IP6), curl6(pod, container, "[fd00:ec2::254]").ok().stdout());
+            node.call(() -> redirect.install(target));
+            assertTrue(Files.exists(bpffs.resolve("iamlet/owners6")));
+            node.run(redirect::remove);
+            assertFalse(Files.exists(bpffs.resolve("iamlet")), "remove unpins both maps and every link");
+            assertEquals(0, CgroupRedirect.attachedPrograms(cgroup, ConnectProgram.Hook.CONNECT6));
+            assertEquals(0, CgroupRedirect.attachedSockOpsPrograms(cgroup));
+            assertEquals("real-imds6 saw " + full(POD_IP6), curl6(pod, container, "[fd00:ec2::254]").ok().stdout(), "pods reach the node's IMDS again");
+        } finally {
+            node.run(redirect::remove);
+            for (Path p : List.of(container, container.getParent(), agentCgroup, agentCgroup.getParent())) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** 100,000 connections from a process of {@code group} in the pod, each closed by the agent's side first: none stays in the maps. */
+    private void closedConnectionsLeaveNoEntry(ConnectionOwners owners, Path group, String host, int port) throws InterruptedException {
+        Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
+                + group.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
+                + "import socket\n"
+                + "for i in range(100000):\n"
+                + "    s = socket.create_connection((\"" + host + "\", " + port + "))\n"
+                + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
+                + "    while s.recv(4096):\n"
+                + "        pass\n"
+                + "    s.close()\n"
+                + "print(\"done\")'"));
+        assertEquals("done", churn.ok().stdout().strip(), churn.output());
+        awaitEmpty(owners);
     }
 
     /** The last closes finish in the kernel's own time (the final ACK): wait for them, boundedly. */

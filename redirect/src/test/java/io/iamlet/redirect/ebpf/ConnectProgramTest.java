@@ -5,8 +5,10 @@ import io.iamlet.bpf.Insn;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -87,5 +89,35 @@ class ConnectProgramTest {
         assertFalse(p.contains(Insn.storeWord(6, 4, 2)), "user_ip4 is not there for AF_INET6 sockets");
         assertNotEquals(program(ConnectProgram.Kind.REDIRECT, 8181).tags(), program(ConnectProgram.Kind.REDIRECT, 8181).tags(ConnectProgram.Hook.CONNECT6));
         assertEquals(Bpf.ATTACH_CGROUP_INET6_CONNECT, program(ConnectProgram.Kind.BLOCK, 8181).spec(ConnectProgram.Hook.CONNECT6).attachType());
+    }
+
+    @Test
+    void withAnIpv6HostConnect6AlsoRewritesNativeIpv6MetadataConnectsWholly() {
+        Optional<Inet6Address> v6 = Optional.of((Inet6Address) InetAddress.ofLiteral("fd00:10:200::10"));
+        ConnectProgram without = new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL, true, 0);
+        ConnectProgram with = new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL, true, 0, v6);
+        assertEquals(without.instructions(), with.instructions(), "connect4 is the same program");
+        assertEquals(without.instructions(ConnectProgram.Hook.CONNECT6),
+                new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL, true, 0, Optional.empty())
+                        .instructions(ConnectProgram.Hook.CONNECT6), "without an IPv6 host, connect6 is the program it always was");
+        List<Insn> p = with.instructions(ConnectProgram.Hook.CONNECT6);
+        int allow = p.size() - 2;
+        assertEquals(Insn.movImm(0, 1), p.get(allow));
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x56 && i.imm() == 0xc20e00fd), "fd00:0ec2 as the first word's load");
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x16 && i.imm() == 0x54020000), "::254 in the last word");
+        assertTrue(p.stream().anyMatch(i -> i.code() == 0x56 && i.imm() == 0x23000000), "::23 in the last word");
+        assertTrue(p.contains(Insn.mov32(2, 0x100000fd)) && p.contains(Insn.mov32(2, 0x10000000)), "fd00:10:200::10, word by word");
+        for (int word = 0; word < 4; word++) {
+            assertTrue(p.contains(Insn.storeWord(6, 8 + 4 * word, 2)), "user_ip6[" + word + "] rewritten");
+        }
+        assertEquals(2, p.stream().filter(i -> i.equals(Insn.storeWord(6, 24, 2))).count(), "the port, on both paths");
+        assertNotEquals(without.tags(ConnectProgram.Hook.CONNECT6), with.tags(ConnectProgram.Hook.CONNECT6));
+        assertNotEquals(with.tags(ConnectProgram.Hook.CONNECT6), new ConnectProgram(ConnectProgram.Kind.REDIRECT, HOST, 8181, 0x1234_5678_9abcL,
+                true, 0, Optional.of((Inet6Address) InetAddress.ofLiteral("fd00:10:200::11"))).tags(ConnectProgram.Hook.CONNECT6),
+                "the IPv6 host is part of the tag");
+        List<Insn> block = new ConnectProgram(ConnectProgram.Kind.BLOCK, HOST, 8181, 0x1234_5678_9abcL, true, 0, v6)
+                .instructions(ConnectProgram.Hook.CONNECT6);
+        assertEquals(2, block.stream().filter(i -> i.equals(Insn.movImm(0, 0))).count(), "the block refuses both the mapped and the native form");
+        assertFalse(block.stream().anyMatch(i -> i.code() == 0x63 && i.src() == 2 && i.dst() == 6), "and rewrites nothing");
     }
 }

@@ -25,11 +25,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * Issue #22: with the eBPF backend the caller is the pod its cgroup names, not the pod its address names.
  * One sandbox whose pods are network namespaces and cgroups named as a systemd-driver kubelet names them,
  * an API server whose watch events arrive 2 s late (lists and GETs current), and the agent itself running in
- * a pod's cgroup under the pods' cgroup, as a DaemonSet's agent does.
+ * a pod's cgroup under the pods' cgroup, as a DaemonSet's agent does. The node has an IPv6 address too (--host-ipv6),
+ * so pods with an IPv6 address reach the agent at [fd00:ec2::254] natively, attributed through the IPv6 owners map.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KernelIdentityE2eTest {
     private static final String LISTING = "http://169.254.169.254/latest/meta-data/iam/security-credentials/";
+    private static final String LISTING6 = "http://[fd00:ec2::254]/latest/meta-data/iam/security-credentials/";
+    private static final String IMDS_V6_MODE = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
     private static final int REPLACEMENTS = 200;
 
     private static Sandbox sandbox;
@@ -49,6 +52,7 @@ class KernelIdentityE2eTest {
         Path agentCgroup = sandbox.makeContainerCgroup("00000000-aaaa-bbbb-cccc-000000000001", "burstable");
         List<String> flags = new ArrayList<>(ebpf);
         flags.add("--on-exit=remove");
+        flags.addAll(sandbox.enableIpv6());
         agent = sandbox.startAgentInCgroup(agentCgroup, flags.toArray(String[]::new));
     }
 
@@ -64,13 +68,19 @@ class KernelIdentityE2eTest {
      * pod with IMDSv1 at once (curl each time, botocore every 20th): how many answers named the previous role.
      */
     private static int churn(SandboxPod pod, String prefix, int replacements) throws Exception {
+        return churn(pod, prefix, replacements, LISTING, Map.of(), pod.ip());
+    }
+
+    /** {@link #churn(SandboxPod, String, int)} asking {@code listing}, botocore with {@code botoEnv}, the Pod objects listing {@code ips}. */
+    private static int churn(SandboxPod pod, String prefix, int replacements, String listingUrl, Map<String, String> botoEnv, String... ips)
+            throws Exception {
         int previousRoles = 0;
         List<String> failures = new ArrayList<>();
-        sandbox.createPodObject(pod, "team", prefix + 0, Map.of("iam.amazonaws.com/role", "app-" + prefix + 0));
+        createPodObject(pod, prefix + 0, ips);
         for (int i = 1; i <= replacements; i++) {
             sandbox.deletePodObject("team", prefix + (i - 1));
-            sandbox.createPodObject(pod, "team", prefix + i, Map.of("iam.amazonaws.com/role", "app-" + prefix + i));
-            Command.Result listing = PodClients.curl(sandbox, pod, LISTING);
+            createPodObject(pod, prefix + i, ips);
+            Command.Result listing = PodClients.curl(sandbox, pod, "-g", listingUrl);
             String previous = "app-" + prefix + (i - 1);
             if (listing.stdout().strip().equals(previous)) {
                 previousRoles++;
@@ -78,7 +88,7 @@ class KernelIdentityE2eTest {
                 failures.add(i + ": " + listing.output());
             }
             if (i % 20 == 0) {
-                Command.Result boto = PodClients.botocore(sandbox, pod);
+                Command.Result boto = PodClients.botocore(sandbox, pod, botoEnv);
                 if (boto.stdout().contains("assumed-role/" + previous + "/")) {
                     previousRoles++;
                 } else if (!boto.stdout().contains("assumed-role/app-" + prefix + i + "/")) {
@@ -93,6 +103,10 @@ class KernelIdentityE2eTest {
             assertEquals(List.of(), failures, "every other answer is the new pod's role");
         }
         return previousRoles;
+    }
+
+    private static void createPodObject(SandboxPod pod, String name, String... ips) {
+        sandbox.createPodObject(pod, Pods.pod("team", name, Sandbox.NODE_NAME, "Running", Map.of("iam.amazonaws.com/role", "app-" + name), ips));
     }
 
     @Test
@@ -231,8 +245,40 @@ class KernelIdentityE2eTest {
         }
     }
 
+    /**
+     * Native IPv6 (an EKS IPv6 pod): [fd00:ec2::254] is redirected to the agent's IPv6 address and the caller is the
+     * pod its cgroup names, across the same IP reuse with the same late watch events; a hostNetwork pod over IPv6 gets
+     * its own role; a process outside the pods' cgroup is not redirected; a cgroup disagreeing with the IPv6 address is refused.
+     */
     @Test
     @Order(6)
+    void ipv6PodsAreNamedByTheirCgroupNotTheirAddress() throws Exception {
+        SandboxPod pod = sandbox.plugPod(InterfaceStyle.CALI);
+        String v6 = sandbox.addIpv6(pod);
+        assertEquals(0, churn(pod, "k6-", 40, LISTING6, Map.of(IMDS_V6_MODE, "IPv6"), pod.ip(), v6),
+                "over IPv6, no answer names the previous pod's role either");
+        createPodObject(pod, "six", pod.ip(), v6);
+        assertEquals("app-six", PodClients.curl(sandbox, pod, "-g", LISTING6).stdout());
+
+        SandboxPod host = sandbox.addHostNetworkPod("host", "node-exporter6", Map.of("iam.amazonaws.com/role", "app-host6"));
+        Command.Result hostListing = PodClients.curl(sandbox, host, "-g", LISTING6);
+        assertEquals("app-host6", hostListing.stdout(), "a hostNetwork pod over IPv6: its own role, not the node's: " + hostListing.output());
+
+        Command.Result outside = Command.run("sh", "-c", "exec ip netns exec " + pod.ns().name() + " curl -g -sS --max-time 3 " + LISTING6);
+        assertEquals(7, outside.exitCode(), "a process outside the pods' cgroup is not redirected (the sandbox has no IPv6 IMDS to reach): "
+                + outside.output());
+
+        SandboxPod other = sandbox.plugPod(InterfaceStyle.ENI);
+        String otherV6 = sandbox.addIpv6(other);
+        createPodObject(other, "six-other", other.ip(), otherV6);
+        Command.Result mismatch = Command.run("sh", "-c", "echo $$ > " + sandbox.cgroupOf(pod).orElseThrow().resolve("cgroup.procs")
+                + " && exec ip netns exec " + other.ns().name() + " curl -g -sS --max-time 5 -w ' %{http_code}' " + LISTING6);
+        assertTrue(mismatch.stdout().endsWith(" 403"), "the six pod's cgroup at six-other's IPv6 address: " + mismatch.output());
+        assertFalse(mismatch.stdout().contains("app-six"), mismatch.output());
+    }
+
+    @Test
+    @Order(7)
     void theSameChurnWithTheAddressAloneIsMeasured() throws Exception {
         agent.stop();
         agent = sandbox.startAgent("--backend=nftables", "--bpf-pin-dir=" + sandbox.bpfPinDir().orElseThrow(), "--on-exit=remove");

@@ -38,8 +38,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * Each must get its own pod's role, never the node's, with one IMDSv2 token kept for all its requests: from an IPv4
  * pod in both modes, from an IPv6 pod ([fd00:ec2::254]) with --imds-v2=required, and through the container-credentials
  * path (169.254.170.23, and [fd00:ec2::23] from an IPv6 pod) where the SDK supports it, once per backend (that path
- * does not depend on the IMDSv2 mode). The eBPF backend redirects IPv4 only: its setups assert the agent's documented
- * refusal of --host-ipv6 instead. Under eBPF the Java SDK runs as it would in any pod, on the JVM's dual-stack
+ * does not depend on the IMDSv2 mode). Under eBPF the IPv6 pods' native connects are redirected by the connect6 program
+ * and attributed by their cgroup through the IPv6 owners map, as the IPv4 ones are. Under eBPF the Java SDK runs as it would in any pod, on the JVM's dual-stack
  * (AF_INET6) sockets, which reach 169.254.169.254 and 169.254.170.23 as IPv4-mapped addresses: the connect6 program
  * must redirect them (without it the SDK got no credentials here, and would reach the node's IMDS on a real node).
  * The fake IMDS answers with hop limit 1, so whatever a pod gets, it got from the agent.
@@ -189,17 +189,15 @@ class RealClientsE2eTest {
             sandbox.namespace(NS, "app-*");
             boolean ebpf = setup.backend() == Backend.EBPF;
             // IPv6 pods ask IMDS with the stricter mode; the container path does not depend on the mode: once per backend.
-            boolean imdsOverIpv6 = !ebpf && setup.imdsV2Required();
+            boolean imdsOverIpv6 = setup.imdsV2Required();
             boolean container = !setup.imdsV2Required();
             List<String> flags = new ArrayList<>(List.of(setup.backend().flag(), "--on-exit=remove", "--container-credentials=on",
                     "--imds-v2=" + (setup.imdsV2Required() ? "required" : "optional")));
             List<Executable> checks = new ArrayList<>();
             if (ebpf) {
                 flags.addAll(sandbox.enableEbpf());
-                checks.add(ebpfRefusesIpv6(sandbox, flags));
-            } else {
-                flags.addAll(sandbox.enableIpv6());
             }
+            flags.addAll(sandbox.enableIpv6());
 
             // Every pod exists before the agent starts: it finds them all in its first list.
             InterfaceStyle[] styles = InterfaceStyle.values();
@@ -227,7 +225,7 @@ class RealClientsE2eTest {
                 runs.add(() -> tokenlessRequests(sandbox, setup, v6.get(Client.AWS_CLI), "http://[fd00:ec2::254]"));
             }
             if (container) {
-                runs.addAll(containerCredentials(sandbox, setup, agent, !ebpf));
+                runs.addAll(containerCredentials(sandbox, setup, agent));
             }
             // The clients run a few at a time: each pod has its own address, so the agent's log tells them apart.
             try (ExecutorService pool = Executors.newFixedThreadPool(3)) {
@@ -243,26 +241,11 @@ class RealClientsE2eTest {
             if (ebpf) {
                 int attached = CgroupRedirect.attachedPrograms(sandbox.podCgroup().orElseThrow());
                 checks.add(() -> assertEquals(0, attached, "--on-exit=remove detaches the program"));
+                boolean pinned = java.nio.file.Files.exists(sandbox.bpfPinDir().orElseThrow());
+                checks.add(() -> assertFalse(pinned, "--on-exit=remove unpins the links and both owners maps"));
             }
             assertAll(setup.toString(), checks);
         }
-    }
-
-    /** The documented refusal: with --backend=ebpf, --host-ipv6 is a usage error naming the fix, and nothing is installed. */
-    private static Executable ebpfRefusesIpv6(Sandbox sandbox, List<String> ebpfFlags) {
-        List<String> args = new ArrayList<>(List.of("run"));
-        args.addAll(sandbox.agentFlags());
-        args.addAll(ebpfFlags);
-        args.add("--host-ipv6=" + Sandbox.HOST_IPV6);
-        Command.Result refused = sandbox.iamlet(args.toArray(String[]::new));
-        boolean attached = sandbox.bpfPinDir().map(p -> p.resolve("connect4").toFile().exists()).orElse(false);
-        return () -> {
-            assertEquals(64, refused.exitCode(), "a usage error: " + refused.output());
-            assertTrue(refused.output().contains("--backend=ebpf redirects IPv4 only") && refused.output().contains("--host-ipv6"),
-                    refused.output());
-            assertFalse(attached, "nothing attached by a refused start");
-            assertEquals("", sandbox.nodeRuleset(), "and no rule written");
-        };
     }
 
     /** A GET without a token: answered with the pod's role when IMDSv2 is optional, 401 when it is required. */
@@ -278,20 +261,17 @@ class RealClientsE2eTest {
      * their role (through [fd00:ec2::23] too, from an IPv6 pod); Debian's Go SDKs predate the EKS host and allow only
      * loopback hosts (aws-sdk-go-v2 config/resolve_credentials.go, aws-sdk-go aws/defaults/defaults.go): they refuse it.
      */
-    private List<Callable<Executable>> containerCredentials(Sandbox sandbox, Setup setup, AgentProcess agent, boolean ipv6)
-            throws Exception {
+    private List<Callable<Executable>> containerCredentials(Sandbox sandbox, Setup setup, AgentProcess agent) throws Exception {
         TokenPod javaPod = TokenPod.create(sandbox, InterfaceStyle.CALI, NS, "java-cc", "default", "app-java-cc");
         TokenPod jsPod = TokenPod.create(sandbox, InterfaceStyle.ENI, NS, "js-cc", "default", "app-js-cc");
         List<ContainerRun> runs = new ArrayList<>(List.of(new ContainerRun(Client.JAVA_V2, javaPod, TokenPod.ENDPOINT, javaPod.net().ip()),
                 new ContainerRun(Client.JAVASCRIPT_V3, jsPod, TokenPod.ENDPOINT, jsPod.net().ip())));
-        if (ipv6) {
-            // Java SDK 2.38.0 refused http://[fd00:ec2::23] ("has an invalid host") and fell through to IMDS; 2.59.1 takes it.
-            for (Client c : List.of(Client.JAVA_V2, Client.JAVASCRIPT_V3)) {
-                String name = c.id + "-cc6";
-                SandboxPod net = sandbox.plugPod(InterfaceStyle.CALI);
-                String v6 = sandbox.addIpv6(net);
-                runs.add(new ContainerRun(c, TokenPod.create(sandbox, net, NS, name, "default", "app-" + name, net.ip(), v6), CONTAINER_V6, v6));
-            }
+        // Java SDK 2.38.0 refused http://[fd00:ec2::23] ("has an invalid host") and fell through to IMDS; 2.59.1 takes it.
+        for (Client c : List.of(Client.JAVA_V2, Client.JAVASCRIPT_V3)) {
+            String name = c.id + "-cc6";
+            SandboxPod net = sandbox.plugPod(InterfaceStyle.CALI);
+            String v6 = sandbox.addIpv6(net);
+            runs.add(new ContainerRun(c, TokenPod.create(sandbox, net, NS, name, "default", "app-" + name, net.ip(), v6), CONTAINER_V6, v6));
         }
         List<Callable<Executable>> tasks = new ArrayList<>();
         for (ContainerRun run : runs) {
