@@ -10,6 +10,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.StsClientBuilder;
@@ -69,6 +70,10 @@ public final class StsCredentialSource implements CredentialSource, AutoCloseabl
         this.clock = clock;
         this.names = names;
         StsClientBuilder builder = StsClient.builder()
+                // The JDK's HttpURLConnection, not Apache HttpClient: an AssumeRole per role and hour needs no
+                // pool of its own, and Apache's ~380 classes cost memory in every agent (docs/performance.md).
+                // Its default proxy settings read HTTPS_PROXY/NO_PROXY and the https.proxy* properties, as Apache's did.
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
                 .region(settings.region())
                 .credentialsProvider(settings.credentials())
                 .overrideConfiguration(o -> o

@@ -294,18 +294,7 @@ class CgroupRedirectTest {
                 awaitEmpty(owners);
 
                 // 100,000 connections from a pod, each closed by the agent's side first: none stays in the map.
-                Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
-                        + container.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
-                        + "import socket\n"
-                        + "for i in range(100000):\n"
-                        + "    s = socket.create_connection((\"" + HOST_IP + "\", 8181))\n"
-                        + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
-                        + "    while s.recv(4096):\n"
-                        + "        pass\n"
-                        + "    s.close()\n"
-                        + "print(\"done\")'"));
-                assertEquals("done", churn.ok().stdout().strip(), churn.output());
-                awaitEmpty(owners);
+                closedConnectionsLeaveNoEntry(owners, container, HOST_IP, 8181);
             }
         } finally {
             node.run(redirect::remove);
@@ -378,6 +367,8 @@ class CgroupRedirectTest {
                         "the container-credentials endpoint's IPv6 address too");
                 assertEquals("agent saw " + POD_IP, curl6(pod, container, "169.254.169.254").ok().stdout(),
                         "IPv4 from the same pod still goes to the agent's IPv4 address");
+                assertEquals("agent saw " + POD_IP, curl6(pod, container, MAPPED_IMDS).ok().stdout(),
+                        "so does an IPv4-mapped connect on an AF_INET6 socket (its entry, in the IPv4 map, is gone after close: awaitEmpty below)");
                 assertEquals("owner " + containerId, curl6(node, container, "[fd00:ec2::254]").ok().stdout(),
                         "a hostNetwork pod's native IPv6 connect is redirected and attributed");
                 assertEquals("owner " + containerId, curl6(pod, container, "[" + HOST_IP6 + "]:8181").ok().stdout(),
@@ -412,18 +403,7 @@ class CgroupRedirectTest {
                 awaitEmpty(owners);
 
                 // 100,000 native IPv6 connections from a pod: none stays in the map.
-                Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
-                        + container.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
-                        + "import socket\n"
-                        + "for i in range(100000):\n"
-                        + "    s = socket.create_connection((\"fd00:ec2::254\", 80))\n"
-                        + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
-                        + "    while s.recv(4096):\n"
-                        + "        pass\n"
-                        + "    s.close()\n"
-                        + "print(\"done\")'"));
-                assertEquals("done", churn.ok().stdout().strip(), churn.output());
-                awaitEmpty(owners);
+                closedConnectionsLeaveNoEntry(owners, container, "fd00:ec2::254", 80);
             }
 
             node.call(() -> redirect.block(target));
@@ -447,6 +427,22 @@ class CgroupRedirectTest {
                 Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** 100,000 connections from a process of {@code group} in the pod, each closed by the agent's side first: none stays in the maps. */
+    private void closedConnectionsLeaveNoEntry(ConnectionOwners owners, Path group, String host, int port) throws InterruptedException {
+        Command.Result churn = Command.run(Duration.ofMinutes(3), List.of("sh", "-c", "echo $$ > "
+                + group.resolve("cgroup.procs") + " && exec ip netns exec " + pod.name() + " python3 -c '"
+                + "import socket\n"
+                + "for i in range(100000):\n"
+                + "    s = socket.create_connection((\"" + host + "\", " + port + "))\n"
+                + "    s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\n"
+                + "    while s.recv(4096):\n"
+                + "        pass\n"
+                + "    s.close()\n"
+                + "print(\"done\")'"));
+        assertEquals("done", churn.ok().stdout().strip(), churn.output());
+        awaitEmpty(owners);
     }
 
     /** The last closes finish in the kernel's own time (the final ACK): wait for them, boundedly. */
