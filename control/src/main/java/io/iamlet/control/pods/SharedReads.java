@@ -171,24 +171,23 @@ public final class SharedReads<T> {
             return;
         }
         started.increment();
-        Thread.ofVirtual().name("api-read").start(() -> {
-            try {
-                run(key, next, call);
-            } catch (RuntimeException e) {
-                // The failure is in the flight, for the lookups that wait for it.
-            }
-            flights.replace(key, kept, next);
-        });
+        inBackground(key, next, call, () -> flights.replace(key, kept, next));
     }
 
     /** A read nobody waits for: its answer or failure is in the flight, for the lookups that share it. */
     private void inBackground(String key, Flight<T> flight, Supplier<T> call) {
+        inBackground(key, flight, call, () -> {
+        });
+    }
+
+    private void inBackground(String key, Flight<T> flight, Supplier<T> call, Runnable then) {
         Thread.ofVirtual().name("api-read").start(() -> {
             try {
                 run(key, flight, call);
             } catch (RuntimeException e) {
-                // In the flight.
+                // The failure is in the flight, for the lookups that wait for it.
             }
+            then.run();
         });
     }
 

@@ -125,15 +125,7 @@ final class ApiOutageBench {
         AgentProcess agent = sandbox.startAgent(flags.toArray(String[]::new));
         awaitReady(sandbox, true, Duration.ofSeconds(60));
         List<java.util.Optional<String>> tokens = tokens(real);
-        Path script = dir.resolve("report.lua");
-        Files.writeString(script, """
-                done = function(summary, latency, requests)
-                  local e = summary.errors
-                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
-                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
-                end
-                """);
+        Path script = Bench.reportScript(dir);
         say("warming up: 2 s of load from each real pod with the watches running");
         load(real, tokens, script, options.connections(), 2);
         MockApiServer api = sandbox.api();

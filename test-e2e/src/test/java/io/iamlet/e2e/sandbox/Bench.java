@@ -216,15 +216,7 @@ public final class Bench {
         if (credentials.status() != 200) {
             throw new IllegalStateException("the pod did not get its credentials from iamlet: " + credentials);
         }
-        Path script = dir.resolve("report.lua");
-        Files.writeString(script, """
-                done = function(summary, latency, requests)
-                  local e = summary.errors
-                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
-                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
-                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
-                end
-                """);
+        Path script = reportScript(dir);
         String kernelUrl = "http://" + Sandbox.IMDS_IP + PATH;
         // The first seconds after ready, before any warm-up: the start-up prefetch still calls STS for the node's
         // pods and the JIT has seen no load yet. A pod that starts with the node meets this, not the steady state.
@@ -399,6 +391,20 @@ public final class Bench {
             nginx.destroy();
             nginx.waitFor();
         }
+    }
+
+    /** wrk's done() hook that prints the line {@link Load#parse} reads (every request in the latency histogram). */
+    static Path reportScript(Path dir) throws IOException {
+        Path script = dir.resolve("report.lua");
+        Files.writeString(script, """
+                done = function(summary, latency, requests)
+                  local e = summary.errors
+                  io.write(string.format("BENCH requests=%d duration_us=%d non2xx=%d errors=%d p50=%d p99=%d p999=%d\\n",
+                    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+                    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+                end
+                """);
+        return script;
     }
 
     /** The address-only loads of ABBA blocks (each block's first and last) as one. */
