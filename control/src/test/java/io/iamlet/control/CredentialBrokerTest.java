@@ -3,6 +3,7 @@ package io.iamlet.control;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.testing.Eventually;
 import io.iamlet.control.credentials.CredentialCache;
 import io.iamlet.control.credentials.CredentialKey;
 import io.iamlet.control.events.PodEventRecorder;
@@ -25,7 +26,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -62,11 +62,7 @@ class CredentialBrokerTest {
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(20);
-        }
+        Eventually.within(Duration.ofSeconds(10), what, condition);
     }
 
     @Test

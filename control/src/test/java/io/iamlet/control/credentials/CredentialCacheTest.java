@@ -1,5 +1,6 @@
 package io.iamlet.control.credentials;
 
+import io.iamlet.control.testing.Eventually;
 import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.testing.FakeSts;
 import io.iamlet.control.testing.TestClock;
@@ -65,13 +66,7 @@ class CredentialCacheTest {
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+        Eventually.within(Duration.ofSeconds(10), what, condition);
     }
 
     @Test

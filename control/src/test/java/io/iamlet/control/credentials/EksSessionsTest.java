@@ -1,5 +1,6 @@
 package io.iamlet.control.credentials;
 
+import io.iamlet.control.testing.Eventually;
 import io.iamlet.control.policy.RoleArn;
 import io.iamlet.control.policy.SessionTag;
 import io.iamlet.control.testing.FakeSts;
@@ -166,12 +167,6 @@ class EksSessionsTest {
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+        Eventually.within(Duration.ofSeconds(15), what, condition);
     }
 }

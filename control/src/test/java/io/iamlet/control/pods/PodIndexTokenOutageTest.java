@@ -1,6 +1,7 @@
 package io.iamlet.control.pods;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.iamlet.control.testing.Eventually;
 import io.iamlet.control.testing.MockApiServer;
 import io.iamlet.control.testing.Pods;
 import org.junit.jupiter.api.AfterEach;
@@ -66,11 +67,7 @@ class PodIndexTokenOutageTest {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "waited 30 s for: " + what);
-            Thread.sleep(5);
-        }
+        Eventually.within(Duration.ofSeconds(30), what, condition);
     }
 
     @Test
