@@ -44,6 +44,7 @@ class CgroupRedirectTest {
     private Path cgroup;
     private CgroupRedirect redirect;
     private final List<ServerSocket> servers = new ArrayList<>();
+    private final List<Thread> acceptors = new ArrayList<>();
 
     @BeforeEach
     void world() throws Exception {
@@ -69,9 +70,7 @@ class CgroupRedirectTest {
 
     @AfterEach
     void teardown() throws Exception {
-        for (ServerSocket s : servers) {
-            s.close();
-        }
+        closeServers();
         redirect.remove();
         Command.run("umount", bpffs.toString());
         Files.deleteIfExists(bpffs);
@@ -95,7 +94,7 @@ class CgroupRedirectTest {
     private void serve(String address, int port, String name) throws Exception {
         ServerSocket server = node.call(() -> new ServerSocket(port, 50, InetAddress.ofLiteral(address)));
         servers.add(server);
-        Thread.ofPlatform().daemon().start(() -> {
+        acceptors.add(Thread.ofPlatform().daemon().start(() -> {
             while (!server.isClosed()) {
                 try (Socket s = server.accept()) {
                     s.setSoTimeout(2000);
@@ -108,7 +107,7 @@ class CgroupRedirectTest {
                     // closed at teardown, or a client that went away
                 }
             }
-        });
+        }));
     }
 
     /** curl to the metadata address from a namespace, in the test cgroup or not. */
@@ -224,6 +223,23 @@ class CgroupRedirectTest {
         assertEquals("real-credentials saw " + POD_IP, curl(pod, true, "169.254.170.23").ok().stdout(), "after remove it is reached directly");
     }
 
+    /**
+     * Closes the servers and waits for their accept threads: a socket closed while a thread is blocked in
+     * accept() keeps its port until that thread wakes up, so a server bound again at once could find it taken.
+     */
+    private void closeServers() throws Exception {
+        for (ServerSocket s : servers) {
+            s.close();
+        }
+        for (Thread t : acceptors) {
+            if (!t.join(java.time.Duration.ofSeconds(10))) {
+                throw new AssertionError("an accept thread did not end within 10 s of its server's close");
+            }
+        }
+        servers.clear();
+        acceptors.clear();
+    }
+
     /** An "agent" that answers with the cgroup id the owners map holds for the connection's pod-side end. */
     private void serveOwners(ConnectionOwners owners, int port) throws Exception {
         serveOwners(owners, HOST_IP, port);
@@ -232,7 +248,7 @@ class CgroupRedirectTest {
     private void serveOwners(ConnectionOwners owners, String address, int port) throws Exception {
         ServerSocket server = node.call(() -> new ServerSocket(port, 512, InetAddress.ofLiteral(address)));
         servers.add(server);
-        Thread.ofPlatform().daemon().start(() -> {
+        acceptors.add(Thread.ofPlatform().daemon().start(() -> {
             while (!server.isClosed()) {
                 try (Socket s = server.accept()) {
                     InetSocketAddress peer = (InetSocketAddress) s.getRemoteSocketAddress();
@@ -245,7 +261,7 @@ class CgroupRedirectTest {
                     // closed at teardown, or a client that went away
                 }
             }
-        });
+        }));
     }
 
     private Command.Result curlIn(Netns ns, Path group, String address) {
@@ -255,10 +271,7 @@ class CgroupRedirectTest {
 
     @Test
     void theOwnersMapNamesEachConnectionsCgroupHostNetworkPodsAreRedirectedAndTheAgentsCgroupIsNot() throws Exception {
-        for (ServerSocket s : servers) {
-            s.close();
-        }
-        servers.clear();
+        closeServers();
         serve("169.254.169.254", 80, "real-imds");
         // The kubelet's layout under the pods' cgroup: a pod slice with a container scope; the agent is a pod too.
         Path container = Files.createDirectories(cgroup.resolve("kubepods-besteffort-podaaaa.slice/cri-containerd-1.scope"));
