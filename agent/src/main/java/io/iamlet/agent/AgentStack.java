@@ -107,13 +107,14 @@ public final class AgentStack implements AutoCloseable {
     private final ServerMetrics metrics;
     private final MetadataRoutes routes;
     private final Optional<KernelIdentity> kernel;
+    private final PodEventRecorder events;
 
     public AgentStack(Settings settings, Parts parts, AgentState agent, String version) {
         this.parts = parts;
         index = new PodIndex(parts.kube(), settings.pods(), settings.names());
         PodRoles roles = new PodRoles(index, new RolePolicy(settings.roles(), settings.names()));
         cache = new CredentialCache(parts.sts(), settings.cache(), parts.clock(), roles::wants);
-        PodEventRecorder events = new PodEventRecorder(parts.kube(), settings.pods().nodeName(), parts.clock(), EVENT_REPEAT);
+        events = new PodEventRecorder(parts.kube(), settings.pods().nodeName(), parts.clock(), EVENT_REPEAT);
         ContainerCredentialsEndpoint containerCredentials = settings.containerCredentials();
         broker = new CredentialBroker(roles, cache, events, containerCredentials.enabled()
                 ? Optional.of(ServiceAccountTokens.of(parts.kube(), containerCredentials.audiences(), containerCredentials.tokenReview(),
@@ -172,5 +173,7 @@ public final class AgentStack implements AutoCloseable {
         kernel.ifPresent(KernelIdentity::close);
         cache.close();
         index.close();
+        // Before the caller closes the API client: an Event still queued is sent or dropped now, not after.
+        events.close();
     }
 }

@@ -170,8 +170,8 @@ public final class PodEventRecorder implements AutoCloseable {
     private void send(PodInfo pod, Event event) {
         try {
             client.v1().events().inNamespace(pod.namespace()).resource(event).create();
-        } catch (KubernetesClientException e) {
-            // An Event is a courtesy; failing to record one must not fail anything.
+        } catch (KubernetesClientException | IllegalStateException e) {
+            // An Event is a courtesy; failing to record one (an API error, a client closed at shutdown) must not fail anything.
             LOG.log(Level.WARNING, "could not record event on pod {0}: {1}", pod.key(), e.getMessage());
         }
     }
@@ -188,9 +188,20 @@ public final class PodEventRecorder implements AutoCloseable {
         return true;
     }
 
-    /** Stops the sender; events still queued are dropped. */
+    /** Stops the sender: events already queued get {@link #CLOSE_GRACE} to leave, then the rest are dropped and counted. */
     @Override
     public void close() {
-        sender.shutdownNow();
+        sender.shutdown();
+        try {
+            if (!sender.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                dropped.addAndGet(sender.shutdownNow().size());
+            }
+        } catch (InterruptedException e) {
+            dropped.addAndGet(sender.shutdownNow().size());
+            Thread.currentThread().interrupt();
+        }
     }
+
+    /** How long {@link #close} waits for queued events: a stop must not hang on a slow API server. */
+    public static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
 }

@@ -103,6 +103,41 @@ class PodEventRecorderTest {
         }
     }
 
+    @Test
+    void closeGivesUpOnAHangingApiServerAndCountsWhatItDropped() {
+        PodEventRecorder recorder = new PodEventRecorder(client, "node-a", Clock.systemUTC(), Duration.ofMinutes(5), 4, 100);
+        for (int i = 0; i < 3; i++) {
+            recorder.assumeRoleFailed(pod(i), ROLE, DENIED);
+        }
+        assertTimeoutPreemptively(PodEventRecorder.CLOSE_GRACE.plusSeconds(5), recorder::close, "a stop never hangs on the API server");
+        assertEquals(2, recorder.dropped(), "the two events still queued at close are dropped and counted");
+    }
+
+    @Test
+    void anEventForAClientClosedAtShutdownIsLoggedNotThrownOnTheSenderThread() throws Exception {
+        List<Throwable> uncaught = new ArrayList<>();
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            synchronized (uncaught) {
+                uncaught.add(e);
+            }
+        });
+        try {
+            KubernetesClient closed = new KubernetesClientBuilder().withConfig(new ConfigBuilder()
+                    .withMasterUrl("http://127.0.0.1:" + silent.getLocalPort()).build()).build();
+            closed.close();
+            try (PodEventRecorder recorder = new PodEventRecorder(closed, "node-a", Clock.systemUTC(), Duration.ofMinutes(5))) {
+                recorder.assumeRoleFailed(pod(1), ROLE, DENIED);
+                assertTrue(recorder.drain(Duration.ofSeconds(10)));
+            }
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(previous);
+        }
+        synchronized (uncaught) {
+            assertEquals(List.of(), uncaught, "sending to a closed client fails quietly, as any failed Event does");
+        }
+    }
+
     private static final class MutableClock extends Clock {
         private Instant now;
 
