@@ -1,9 +1,9 @@
 package io.iamlet.control.pods;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,7 +21,17 @@ final class PodTable {
     /** The pods that claim one IP in the table, live or not. */
     record Claim(String ip, List<PodInfo> claimants) {
         List<PodInfo> live() {
-            return claimants.stream().filter(PodInfo::live).toList();
+            // On every request: one pod per address is the common case, so no stream and no copy for it.
+            if (claimants.size() == 1) {
+                return claimants.getFirst().live() ? claimants : List.of();
+            }
+            List<PodInfo> live = new ArrayList<>(claimants.size());
+            for (PodInfo pod : claimants) {
+                if (pod.live()) {
+                    live.add(pod);
+                }
+            }
+            return live;
         }
     }
 
@@ -81,7 +91,18 @@ final class PodTable {
     /** The pods that claim {@code ip} (normalized). */
     Claim claim(String ip) {
         String key = IpAddresses.normalize(ip);
-        return new Claim(key, keysByIp.getOrDefault(key, Set.of()).stream().map(pods::get).filter(Objects::nonNull).toList());
+        Set<String> keys = keysByIp.get(key);
+        if (keys == null) {
+            return new Claim(key, List.of());
+        }
+        List<PodInfo> claimants = new ArrayList<>(2);
+        for (String podKey : keys) {
+            PodInfo pod = pods.get(podKey);
+            if (pod != null) {
+                claimants.add(pod);
+            }
+        }
+        return new Claim(key, claimants);
     }
 
     /** The pod namespace/name. */
