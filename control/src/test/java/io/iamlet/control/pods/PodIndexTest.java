@@ -72,6 +72,26 @@ class PodIndexTest {
     }
 
     @Test
+    void whenTheFirstSyncEndsEveryPodOfTheFirstListIsInTheTable() throws Exception {
+        int count = 300;
+        for (int i = 0; i < count; i++) {
+            create(Pods.withRole("bulk", "pod-" + i, NODE, "reader", "10.7." + (i / 250) + "." + (i % 250 + 1)));
+        }
+        try (PodIndex fresh = new PodIndex(client, new PodIndex.Settings(NODE, Duration.ofMinutes(30), Duration.ofSeconds(2), true))) {
+            fresh.start();
+            fresh.awaitSynced(Duration.ofSeconds(30));
+            assertNull(fresh.notCurrent());
+            for (int i = 0; i < count; i++) {
+                String ip = "10.7." + (i / 250) + "." + (i % 250 + 1);
+                // find() never waits: the pod must already be in the table when the sync is reported.
+                PodLookup lookup = fresh.find(ip);
+                assertEquals("bulk/pod-" + i, assertInstanceOf(PodLookup.Found.class, lookup, ip + ": " + lookup).pod().key());
+            }
+            assertEquals(count, fresh.pods().size());
+        }
+    }
+
+    @Test
     void aReusedIpBelongsToTheNewLivePodOnly() throws Exception {
         create(Pods.pod("team", "old", NODE, "Succeeded", Map.of("iam.amazonaws.com/role", "old-role"), "10.1.0.9"));
         awaitIndexed("team", "old", "Succeeded");
