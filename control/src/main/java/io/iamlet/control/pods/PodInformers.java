@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -28,13 +27,6 @@ final class PodInformers implements AutoCloseable {
     /** The pod informer's own store: only the fields {@link PodInfo#of} and {@link #apply} read. */
     private final SlimPodStore podStore = new SlimPodStore();
     private volatile boolean listedOnce;
-    /**
-     * Keys of the first pod list that no handler has applied yet; null until both first lists have arrived. Only
-     * shrinks: {@link #apply} and deletions take keys out, so asking whether the list is in costs O(1) and not a
-     * scan of the store. Every change of the table wakes the waiters, which ask again: with a scan that was O(n²)
-     * work for a node's first list, on the start path.
-     */
-    private volatile Set<String> firstListPending;
     private SharedIndexInformer<Pod> podInformer;
     private SharedIndexInformer<Namespace> namespaceInformer;
 
@@ -99,7 +91,6 @@ final class PodInformers implements AutoCloseable {
                 podWatch.event();
                 applied.remove(key(pod));
                 table.remove(PodInfo.of(pod));
-                settled(key(pod));
             }
         };
     }
@@ -137,7 +128,6 @@ final class PodInformers implements AutoCloseable {
             table.remove(PodInfo.of(pod));
         }
         applied.put(key(pod), String.valueOf(pod.getMetadata().getResourceVersion()));
-        settled(key(pod));
         if (!listedOnce) {
             // The table's change above came before this pod counted as applied: a lookup that looked in between
             // saw the list not yet in and waits for a change, which may be this one (the last pod of the list).
@@ -186,40 +176,10 @@ final class PodInformers implements AutoCloseable {
         if (!namespaceInformer.hasSynced()) {
             return "the first list of namespaces has not arrived";
         }
-        int missing = firstListPending().size();
+        long missing = podStore.keySet()
+                .filter(key -> !String.valueOf(podStore.resourceVersion(key)).equals(applied.get(key)))
+                .count();
         return missing == 0 ? null : missing + " listed pods are not in the index yet";
-    }
-
-    /** The first list's keys not applied yet, taken from the store once, when both lists have arrived. */
-    private Set<String> firstListPending() {
-        Set<String> pending = firstListPending;
-        if (pending != null) {
-            return pending;
-        }
-        synchronized (this) {
-            if (firstListPending == null) {
-                Set<String> keys = ConcurrentHashMap.newKeySet();
-                firstListPending = keys;
-                // Added, then checked: a handler that applies (or deletes) the pod meanwhile either did so before the
-                // check, which then takes the key out, or takes it out itself after the add (settled()).
-                podStore.keySet().forEach(key -> {
-                    keys.add(key);
-                    String stored = podStore.resourceVersion(key);
-                    if (stored == null || stored.equals(applied.get(key))) {
-                        keys.remove(key);
-                    }
-                });
-            }
-            return firstListPending;
-        }
-    }
-
-    /** A pod of the first list, if it is one, is now applied (or gone). */
-    private void settled(String key) {
-        Set<String> pending = firstListPending;
-        if (pending != null) {
-            pending.remove(key);
-        }
     }
 
     Freshness freshness() {
