@@ -349,7 +349,7 @@ final class ApiOutageBench {
             List<String> wrk = new ArrayList<>(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "5s", "-s", script.toString()));
             tokens.get(i).ifPresent(t -> wrk.addAll(List.of("-H", "X-aws-ec2-metadata-token: " + t)));
             wrk.add(url);
-            List<String> command = inPod(sandbox.cgroupOf(pod), pod, wrk);
+            List<String> command = sandbox.inPod(pod, wrk);
             runs.add(CompletableFuture.supplyAsync(() -> {
                 Command.Result r = Command.run(Duration.ofSeconds(seconds + 60), command);
                 if (r.exitCode() != 0) {
@@ -374,18 +374,6 @@ final class ApiOutageBench {
     }
 
     /**
-     * The command run in the pod's network namespace, and first in its cgroup when it has one (eBPF: the kernel
-     * names the caller by it; `ip netns exec` remounts /sys, so the cgroup is joined before).
-     */
-    private static List<String> inPod(java.util.Optional<Path> cgroup, SandboxPod pod, List<String> command) {
-        List<String> full = new ArrayList<>();
-        cgroup.ifPresent(c -> full.addAll(List.of("sh", "-c", "echo $$ > " + c.resolve("cgroup.procs") + " && exec \"$@\"", "sh")));
-        full.addAll(List.of("ip", "netns", "exec", pod.ns().name()));
-        full.addAll(command);
-        return full;
-    }
-
-    /**
      * One request to the IMDS address from the pod: from this JVM in the pod's namespace (by address), or with
      * eBPF by curl in the pod's cgroup, since a connection from outside the pods' cgroup never reaches the agent.
      */
@@ -397,7 +385,7 @@ final class ApiOutageBench {
         List<String> curl = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code}"));
         headers.forEach((k, v) -> curl.addAll(List.of("-H", k + ": " + v)));
         curl.add("http://" + Sandbox.IMDS_IP + path);
-        String out = Command.run(Duration.ofSeconds(30), inPod(cgroup, pod, curl)).ok().stdout();
+        String out = Command.run(Duration.ofSeconds(30), sandbox.inPod(pod, curl)).ok().stdout();
         int last = out.lastIndexOf('\n');
         return new RawHttp.Response(Integer.parseInt(out.substring(last + 1).strip()), Map.of(), out.substring(0, last));
     }
@@ -415,7 +403,7 @@ final class ApiOutageBench {
         List<String> lines;
         try {
             Path out = Files.createTempFile(asking.getParent(), "stranger-", ".out");
-            Process p = new ProcessBuilder(inPod(java.util.Optional.of(cgroup), pod, List.of("sh", "-c", loop)))
+            Process p = new ProcessBuilder(Sandbox.inNamespace(java.util.Optional.of(cgroup), pod.ns().name(), List.of("sh", "-c", loop)))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(out.toFile()).redirectErrorStream(true).start();
             if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {

@@ -586,19 +586,9 @@ public final class Bench {
         }
     }
 
-    /** The command line, run in the client's cgroup first when it has one (eBPF): `ip netns exec` remounts /sys. */
-    private static List<String> inClient(Sandbox sandbox, SandboxPod client, List<String> command) {
-        List<String> full = new ArrayList<>();
-        sandbox.cgroupOf(client).ifPresent(cgroup -> full.addAll(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs")
-                + " && exec \"$@\"", "sh")));
-        full.addAll(List.of("ip", "netns", "exec", client.ns().name()));
-        full.addAll(command);
-        return full;
-    }
-
     /** The client pod's credential document from iamlet, fetched as wrk will ask for it (curl in the pod, its cgroup included). */
     private static RawHttp.Response credentials(Sandbox sandbox, SandboxPod client) {
-        Command.Result r = Command.run(Duration.ofSeconds(30), inClient(sandbox, client, List.of("curl", "-sS", "--max-time", "10",
+        Command.Result r = Command.run(Duration.ofSeconds(30), sandbox.inPod(client, List.of("curl", "-sS", "--max-time", "10",
                 "-w", "\n%{http_code} %{content_type}", "http://" + Sandbox.IMDS_IP + PATH)));
         String out = r.ok().stdout();
         int last = out.lastIndexOf('\n');
@@ -608,7 +598,7 @@ public final class Bench {
     }
 
     private static Load wrk(Sandbox sandbox, SandboxPod client, Path script, String url, int connections, int seconds) {
-        return wrk(inClient(sandbox, client, wrkCommand(script, url, connections, seconds)), seconds);
+        return wrk(sandbox.inPod(client, wrkCommand(script, url, connections, seconds)), seconds);
     }
 
     /** wrk in the client's network namespace, but in the bench's own cgroup: outside the pods' cgroup. */

@@ -85,17 +85,12 @@ public final class PodClients {
 
     private static Command.Result inPod(Sandbox sandbox, SandboxPod pod, Map<String, String> env, List<String> command) {
         String home = sandbox.home().toString();
-        List<String> full = new ArrayList<>();
-        sandbox.cgroupOf(pod).ifPresent(cgroup -> {
-            // Into the pods' cgroup first: `ip netns exec` remounts /sys, after which the cgroup is out of reach.
-            full.addAll(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh"));
-        });
-        full.addAll(List.of("ip", "netns", "exec", pod.ns().name(), "env", "-i",
+        List<String> full = new ArrayList<>(List.of("env", "-i",
                 "HOME=" + home, "PATH=/usr/bin:/bin", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1",
                 "AWS_CONFIG_FILE=" + home + "/no-config", "AWS_SHARED_CREDENTIALS_FILE=" + home + "/no-credentials",
                 "AWS_PAGER=", "AWS_METADATA_SERVICE_TIMEOUT=5", "AWS_METADATA_SERVICE_NUM_ATTEMPTS=2"));
         env.forEach((k, v) -> full.add(k + "=" + v));
         full.addAll(command);
-        return Command.run(Duration.ofSeconds(90), full);
+        return Command.run(Duration.ofSeconds(90), sandbox.inPod(pod, full));
     }
 }

@@ -240,6 +240,23 @@ public final class Sandbox implements AutoCloseable {
         return java.util.Optional.ofNullable(containerCgroups.get(pod)).or(this::podCgroup);
     }
 
+    /** {@code command} as the pod's own process: in its cgroup (see {@link #cgroupOf}) and network namespace. */
+    public List<String> inPod(SandboxPod pod, List<String> command) {
+        return inNamespace(cgroupOf(pod), pod.ns().name(), command);
+    }
+
+    /**
+     * {@code command} in network namespace {@code netns}, joining {@code cgroup} first when there is one:
+     * `ip netns exec` remounts /sys, after which the cgroup is out of reach.
+     */
+    public static List<String> inNamespace(java.util.Optional<Path> cgroup, String netns, List<String> command) {
+        List<String> full = new ArrayList<>();
+        cgroup.ifPresent(c -> full.addAll(List.of("sh", "-c", "echo $$ > " + c.resolve("cgroup.procs") + " && exec \"$@\"", "sh")));
+        full.addAll(List.of("ip", "netns", "exec", netns));
+        full.addAll(command);
+        return full;
+    }
+
     /** Makes a container cgroup for the pod with this uid, as the kubelet would (the QoS class picks the level). */
     public Path makeContainerCgroup(String podUid, String qos) throws IOException {
         String id = "%016x".formatted(ThreadLocalRandom.current().nextLong());
@@ -309,10 +326,10 @@ public final class Sandbox implements AutoCloseable {
      * own pod's cgroup under the pods' cgroup); waits until ready.
      */
     public AgentProcess startAgentInCgroup(Path cgroup, String... extraFlags) throws Exception {
-        List<String> command = new ArrayList<>(List.of("sh", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "sh",
-                "ip", "netns", "exec", node.name(), Launcher.iamlet(), "run"));
-        command.addAll(agentFlags());
-        command.addAll(List.of(extraFlags));
+        List<String> iamlet = new ArrayList<>(List.of(Launcher.iamlet(), "run"));
+        iamlet.addAll(agentFlags());
+        iamlet.addAll(List.of(extraFlags));
+        List<String> command = inNamespace(java.util.Optional.of(cgroup), node.name(), iamlet);
         Path log = Files.createTempFile(dir, "agent-", ".log");
         AgentProcess agent = AgentProcess.start(command, log);
         resources.add(agent);
