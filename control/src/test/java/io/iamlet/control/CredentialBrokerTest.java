@@ -150,9 +150,9 @@ class CredentialBrokerTest {
         // The new pod on the same address, known to the API server but not (yet) to the index: as after a lagging watch.
         client.pods().inNamespace("team").withName("old").withGracePeriod(0).delete();
         var fresh = Pods.withRole("team", "new", NODE, "new-role", "10.2.0.9");
-        index.upsert(PodInfo.of(old));
+        index.upsert(Pods.info(old));
         fresh = client.pods().inNamespace("team").resource(fresh).create();
-        index.upsert(PodInfo.of(old));
+        index.upsert(Pods.info(old));
         CredentialBroker.RoleAnswer answer = broker.roleFor(new Caller("10.2.0.9", Optional.empty(), kernel(fresh)));
         CredentialBroker.Role role = assertInstanceOf(CredentialBroker.Role.class, answer, answer.toString());
         assertEquals("new-role", role.decision().annotation(), "the kernel named the new pod: its role, found through the API server");

@@ -1,6 +1,5 @@
 package io.iamlet.control.pods;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import java.util.List;
@@ -48,19 +47,19 @@ final class ApiConfirmation {
      *                 the index is behind, nor (over the read budget) to an unconfirmed pod
      */
     PodLookup confirm(PodInfo known, String ip, boolean forToken, boolean indexBehind, boolean tokenHeld) {
-        Pod now;
+        SlimPod now;
         try {
-            SharedReads.Read<Pod> read = tokenHeld && indexBehind && !forToken
+            SharedReads.Read<SlimPod> read = tokenHeld && indexBehind && !forToken
                     ? reads.podWithoutWaiting(known.namespace(), known.name())
                     : reads.pod(known.namespace(), known.name(), indexBehind);
             switch (read) {
-                case SharedReads.Read.Answered<Pod>(Pod answer) -> now = answer;
-                case SharedReads.Read.Pending<Pod> pending -> {
+                case SharedReads.Read.Answered<SlimPod>(SlimPod answer) -> now = answer;
+                case SharedReads.Read.Pending<SlimPod> pending -> {
                     return new PodLookup.Found(known);
                 }
                 // Over the budget (only while the watch is down): a known pod keeps its role from the table, as when
                 // the API server cannot be reached; a new token is not bound to a pod that was not confirmed.
-                case SharedReads.Read.OverBudget<Pod> over -> {
+                case SharedReads.Read.OverBudget<SlimPod> over -> {
                     return forToken ? new PodLookup.Unavailable(known + " at " + ip + " cannot be confirmed now: " + reads.overBudget())
                             : new PodLookup.Found(known);
                 }
@@ -70,7 +69,7 @@ final class ApiConfirmation {
                     + known + " at " + ip + ": " + e.getMessage()) : new PodLookup.Found(known);
         }
         // The answer is in the table already (writeBack): the pod still there, or its change or end.
-        if (now != null && onThisNode(now, nodeName)) {
+        if (now != null && now.onNode(nodeName)) {
             PodInfo fresh = PodInfo.of(now);
             if (fresh.live() && !fresh.hostNetwork() && Objects.equals(fresh.uid(), known.uid()) && fresh.hasIp(ip)) {
                 return new PodLookup.Found(fresh);
@@ -86,12 +85,12 @@ final class ApiConfirmation {
      * than most reads, so only what decides who owns an address is corrected (uid, addresses, live, host
      * network), as before; while it is down, the read is the newest word, a changed role annotation included.
      */
-    static void writeBack(PodTable table, String nodeName, String key, Pod now, boolean watchRuns) {
+    static void writeBack(PodTable table, String nodeName, String key, SlimPod now, boolean watchRuns) {
         Optional<PodInfo> known = table.byKey(key);
         if (known.isEmpty()) {
             return;
         }
-        if (now == null || !onThisNode(now, nodeName)) {
+        if (now == null || !now.onNode(nodeName)) {
             table.remove(known.get());
             return;
         }
@@ -171,16 +170,16 @@ final class ApiConfirmation {
 
     /** {@code known} as the API server has it now (a consistent GET), if it still exists with the same uid on this node. */
     Optional<PodInfo> current(PodInfo known, boolean indexBehind) {
-        Pod now;
+        SlimPod now;
         try {
-            if (!(reads.pod(known.namespace(), known.name(), indexBehind) instanceof SharedReads.Read.Answered<Pod>(Pod answer))) {
+            if (!(reads.pod(known.namespace(), known.name(), indexBehind) instanceof SharedReads.Read.Answered<SlimPod>(SlimPod answer))) {
                 return Optional.empty();
             }
             now = answer;
         } catch (KubernetesClientException e) {
             return Optional.empty();
         }
-        if (now == null || !onThisNode(now, nodeName)) {
+        if (now == null || !now.onNode(nodeName)) {
             return Optional.empty();
         }
         PodInfo fresh = PodInfo.of(now);
@@ -196,9 +195,6 @@ final class ApiConfirmation {
         return Optional.of(nodePods.stream().filter(p -> p.live() && !p.hostNetwork() && p.hasIp(ip)).toList());
     }
 
-    private static boolean onThisNode(Pod pod, String nodeName) {
-        return pod.getSpec() != null && nodeName.equals(pod.getSpec().getNodeName());
-    }
 
     SharedReads.Counts counts() {
         return reads.counts();

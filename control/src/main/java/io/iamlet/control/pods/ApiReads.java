@@ -1,6 +1,5 @@
 package io.iamlet.control.pods;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.iamlet.control.settings.Setting;
@@ -29,7 +28,7 @@ final class ApiReads {
     private final String nodeName;
     private final Duration timeout;
     private final ReadBudget budget;
-    private final SharedReads<Pod> pods;
+    private final SharedReads<SlimPod> pods;
     private final SharedReads<List<PodInfo>> nodePods;
     /** Kept between reads (idle ones end after a minute): a new thread per read started late on a busy node. */
     private final ExecutorService readers = Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("pod-lookup-", 0).factory());
@@ -37,7 +36,7 @@ final class ApiReads {
 
     /** @param podAnswered told of every GET's answer (null: the pod is gone) by its key, namespace/name */
     ApiReads(KubernetesClient client, String nodeName, Duration timeout, ReadBudget budget, Duration keep, LongSupplier nanoClock,
-             SettingNames names, BiConsumer<String, Pod> podAnswered) {
+             SettingNames names, BiConsumer<String, SlimPod> podAnswered) {
         this.client = client;
         this.nodeName = nodeName;
         this.timeout = timeout;
@@ -48,23 +47,23 @@ final class ApiReads {
     }
 
     /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
-    SharedReads.Read<Pod> pod(String namespace, String name, boolean outage) {
-        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+    SharedReads.Read<SlimPod> pod(String namespace, String name, boolean outage) {
+        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.resources(SlimPod.class).inNamespace(namespace).withName(name).get()));
     }
 
     /**
      * {@link #pod} during an outage for a lookup that does not wait: the answer if one is kept, else
      * {@link SharedReads.Read.Pending} while the read (perhaps started now, in the background) is on its way.
      */
-    SharedReads.Read<Pod> podWithoutWaiting(String namespace, String name) {
-        return pods.readWithoutWaiting(namespace + "/" + name, true, () -> ask(() -> client.pods().inNamespace(namespace).withName(name).get()));
+    SharedReads.Read<SlimPod> podWithoutWaiting(String namespace, String name) {
+        return pods.readWithoutWaiting(namespace + "/" + name, true, () -> ask(() -> client.resources(SlimPod.class).inNamespace(namespace).withName(name).get()));
     }
 
     /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */
     SharedReads.Read<List<PodInfo>> nodePods(boolean outage) {
-        return nodePods.read("", outage, () -> ask(() -> client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list()).getItems()
+        return nodePods.read("", outage, () -> ask(() -> client.resources(SlimPod.class).inAnyNamespace().withField("spec.nodeName", nodeName).list()).getItems()
                 .stream()
-                .filter(p -> p.getSpec() != null && nodeName.equals(p.getSpec().getNodeName()))
+                .filter(p -> p.onNode(nodeName))
                 .map(PodInfo::of)
                 .toList());
     }

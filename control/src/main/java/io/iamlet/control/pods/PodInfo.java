@@ -1,8 +1,5 @@
 package io.iamlet.control.pods;
 
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodIP;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,23 +54,25 @@ public record PodInfo(String namespace, String name, String uid, List<String> ip
         return key() + (uid == null ? "" : " (uid " + uid + ")");
     }
 
-    /** What the agent keeps of a Pod: its dual-stack IPs (podIPs, else podIP), phase, deletion, network and annotations. */
-    public static PodInfo of(Pod pod) {
+    /** What the agent keeps of a pod: its dual-stack IPs (podIPs, else podIP), phase, deletion, network and annotations. */
+    public static PodInfo of(SlimPod pod) {
         List<String> ips = new ArrayList<>();
-        if (pod.getStatus() != null) {
-            if (pod.getStatus().getPodIPs() != null) {
-                pod.getStatus().getPodIPs().stream().map(PodIP::getIp).filter(Objects::nonNull).forEach(ips::add);
+        SlimPod.Status status = pod.status();
+        if (status != null) {
+            if (status.podIPs() != null) {
+                status.podIPs().stream().filter(Objects::nonNull).map(SlimPod.Address::ip).filter(Objects::nonNull).forEach(ips::add);
             }
-            if (ips.isEmpty() && pod.getStatus().getPodIP() != null) {
-                ips.add(pod.getStatus().getPodIP());
+            if (ips.isEmpty() && status.podIP() != null) {
+                ips.add(status.podIP());
             }
         }
         var meta = pod.getMetadata();
+        SlimPod.Spec spec = pod.spec();
         return new PodInfo(meta.getNamespace(), meta.getName(), meta.getUid(), ips,
-                pod.getStatus() == null ? null : pod.getStatus().getPhase(),
+                status == null ? null : status.phase(),
                 meta.getDeletionTimestamp() != null,
-                pod.getSpec() != null && Boolean.TRUE.equals(pod.getSpec().getHostNetwork()),
+                spec != null && Boolean.TRUE.equals(spec.hostNetwork()),
                 meta.getAnnotations() == null ? Map.of() : meta.getAnnotations(),
-                pod.getSpec() == null ? null : pod.getSpec().getServiceAccountName());
+                spec == null ? null : spec.serviceAccountName());
     }
 }

@@ -1,7 +1,6 @@
 package io.iamlet.control.pods;
 
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -24,10 +23,10 @@ final class PodInformers implements AutoCloseable {
     private final Map<String, String> applied = new ConcurrentHashMap<>();
     private final WatchClock podWatch = new WatchClock();
     private final WatchClock namespaceWatch = new WatchClock();
-    /** The pod informer's own store: only the fields {@link PodInfo#of} and {@link #apply} read. */
+    /** The pod informer's own store of {@link SlimPod}s. */
     private final SlimPodStore podStore = new SlimPodStore();
     private volatile boolean listedOnce;
-    private SharedIndexInformer<Pod> podInformer;
+    private SharedIndexInformer<SlimPod> podInformer;
     private SharedIndexInformer<Namespace> namespaceInformer;
 
     /**
@@ -64,7 +63,7 @@ final class PodInformers implements AutoCloseable {
         long resync = resyncPeriod.toMillis();
         // runnableInformer + start: unlike inform(), start() does not block on the first list, so
         // awaitSynced's timeout (and its message) is what bounds start-up.
-        podInformer = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(resync);
+        podInformer = client.resources(SlimPod.class).inAnyNamespace().withField("spec.nodeName", nodeName).runnableInformer(resync);
         podInformer.itemStore(podStore);
         podInformer.addEventHandler(podHandler());
         namespaceInformer = client.namespaces().runnableInformer(resync);
@@ -74,20 +73,20 @@ final class PodInformers implements AutoCloseable {
     }
 
     /** Every pod event is applied to the table; a deleted pod also leaves the applied versions. */
-    private ResourceEventHandler<Pod> podHandler() {
+    private ResourceEventHandler<SlimPod> podHandler() {
         return new ResourceEventHandler<>() {
             @Override
-            public void onAdd(Pod pod) {
+            public void onAdd(SlimPod pod) {
                 apply(pod);
             }
 
             @Override
-            public void onUpdate(Pod before, Pod after) {
+            public void onUpdate(SlimPod before, SlimPod after) {
                 apply(after);
             }
 
             @Override
-            public void onDelete(Pod pod, boolean finalStateUnknown) {
+            public void onDelete(SlimPod pod, boolean finalStateUnknown) {
                 podWatch.event();
                 applied.remove(key(pod));
                 table.remove(PodInfo.of(pod));
@@ -115,14 +114,14 @@ final class PodInformers implements AutoCloseable {
         };
     }
 
-    private static String key(Pod pod) {
+    private static String key(SlimPod pod) {
         return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
     }
 
     /** The field selector already limits the watch to this node; checking again costs nothing. */
-    private void apply(Pod pod) {
+    private void apply(SlimPod pod) {
         podWatch.event();
-        if (pod.getSpec() != null && nodeName.equals(pod.getSpec().getNodeName())) {
+        if (pod.onNode(nodeName)) {
             table.upsert(PodInfo.of(pod));
         } else {
             table.remove(PodInfo.of(pod));

@@ -1,9 +1,5 @@
 package io.iamlet.control.pods;
 
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 
@@ -12,65 +8,35 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The pod informer's store, holding of each pod only what {@link PodInfo#of} and the informer read:
- * namespace, name, uid, resourceVersion, deletionTimestamp, annotations, spec.nodeName, spec.hostNetwork, spec.serviceAccountName,
- * status.phase, podIP and podIPs. A resync and a re-list's deletions hand these objects back to the
- * handlers, so nothing the index reads may be left out (PodIndexStoreTest). A whole Pod (containers,
- * volumes, managedFields) is tens of KiB on a real node.
+ * The pod informer's store: the pods as {@link SlimPod}s, parsed with only what {@link PodInfo#of} and the
+ * informer read. A resync and a re-list's deletions hand these objects back to the handlers, so nothing the
+ * index reads may be left out of SlimPod (PodIndexStoreTest).
  * <p>
  * Hand-written rather than fabric8's ReducedStateItemStore, which converts every pod to a map through
  * Jackson on each event and back on each read: hundreds of milliseconds for a node's pods in a fresh JVM, on
- * the start path before readiness (measured in docs/performance.md); a copy of twelve fields takes microseconds.
+ * the start path before readiness (measured in docs/performance.md).
  */
-final class SlimPodStore implements ItemStore<Pod> {
-    private final Map<String, Pod> pods = new ConcurrentHashMap<>();
-
-    static Pod slim(Pod pod) {
-        ObjectMeta m = pod.getMetadata();
-        ObjectMeta meta = new ObjectMeta();
-        meta.setNamespace(m.getNamespace());
-        meta.setName(m.getName());
-        meta.setUid(m.getUid());
-        meta.setResourceVersion(m.getResourceVersion());
-        meta.setDeletionTimestamp(m.getDeletionTimestamp());
-        meta.setAnnotations(m.getAnnotations());
-        Pod slim = new Pod();
-        slim.setMetadata(meta);
-        if (pod.getSpec() != null) {
-            PodSpec spec = new PodSpec();
-            spec.setNodeName(pod.getSpec().getNodeName());
-            spec.setHostNetwork(pod.getSpec().getHostNetwork());
-            spec.setServiceAccountName(pod.getSpec().getServiceAccountName());
-            slim.setSpec(spec);
-        }
-        if (pod.getStatus() != null) {
-            PodStatus status = new PodStatus();
-            status.setPhase(pod.getStatus().getPhase());
-            status.setPodIP(pod.getStatus().getPodIP());
-            status.setPodIPs(pod.getStatus().getPodIPs());
-            slim.setStatus(status);
-        }
-        return slim;
-    }
+final class SlimPodStore implements ItemStore<SlimPod> {
+    private final Map<String, SlimPod> pods = new ConcurrentHashMap<>();
 
     /** The resourceVersion stored for a key, or null: PodInformers compares it with what its handlers applied. */
     String resourceVersion(String key) {
-        Pod pod = pods.get(key);
+        SlimPod pod = pods.get(key);
         return pod == null ? null : pod.getMetadata().getResourceVersion();
     }
 
     @Override
-    public String getKey(Pod pod) {
+    public String getKey(SlimPod pod) {
         return Cache.metaNamespaceKeyFunc(pod);
     }
 
     @Override
-    public Pod put(String key, Pod pod) {
-        return pods.put(key, slim(pod));
+    public SlimPod put(String key, SlimPod pod) {
+        return pods.put(key, pod);
     }
 
     @Override
-    public Pod remove(String key) {
+    public SlimPod remove(String key) {
         return pods.remove(key);
     }
 
@@ -80,7 +46,7 @@ final class SlimPodStore implements ItemStore<Pod> {
     }
 
     @Override
-    public Stream<Pod> values() {
+    public Stream<SlimPod> values() {
         return pods.values().stream();
     }
 
@@ -90,7 +56,7 @@ final class SlimPodStore implements ItemStore<Pod> {
     }
 
     @Override
-    public Pod get(String key) {
+    public SlimPod get(String key) {
         return pods.get(key);
     }
 

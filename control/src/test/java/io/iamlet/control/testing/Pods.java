@@ -5,6 +5,9 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.iamlet.control.pods.PodInfo;
+import io.iamlet.control.pods.SlimPod;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -12,7 +15,19 @@ import java.util.UUID;
 
 /** Pod and namespace objects as the API server would hold them, for tests. */
 public final class Pods {
+    private static final KubernetesSerialization JSON = new KubernetesSerialization();
+
     private Pods() {
+    }
+
+    /** {@code pod} as the agent reads it: its JSON, as the API server would send it, parsed into a {@link SlimPod}. */
+    public static SlimPod slim(Pod pod) {
+        return JSON.unmarshal(JSON.asJson(pod), SlimPod.class);
+    }
+
+    /** What the agent's index makes of {@code pod}. */
+    public static PodInfo info(Pod pod) {
+        return PodInfo.of(slim(pod));
     }
 
     public static Pod pod(String namespace, String name, String node, String phase, Map<String, String> annotations, String... ips) {
