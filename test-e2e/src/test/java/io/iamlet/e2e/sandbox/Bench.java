@@ -1,5 +1,6 @@
 package io.iamlet.e2e.sandbox;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.iamlet.control.testing.Pods;
 import io.iamlet.netlink.testing.Command;
 
@@ -25,7 +26,7 @@ import java.util.regex.Pattern;
  * timings are reported, never asserted.
  * <p>
  * {@code Bench [--pods=N] [--duration=SECONDS] [--warmup=SECONDS] [--connections=1,16] [--agent-log=FILE]
- * [--backend=nftables|ebpf]}; with {@code --api-outage}, {@link ApiOutageBench} instead. With {@code --backend=ebpf}
+ * [--backend=nftables|ebpf] [--pod-size=small|production]}; with {@code --api-outage}, {@link ApiOutageBench} instead. With {@code --backend=ebpf}
  * the agent names each caller by its cgroup (the kernel identity): the client pod and wrk run in a container
  * cgroup as a kubelet makes it, and the nginx floor keeps its own DNAT rule; the same agent is then also asked
  * by address alone (issue #22 compares the two paths), and each iamlet load reports the agent's CPU per request.
@@ -57,7 +58,7 @@ public final class Bench {
      * block it weighs on both paths alike, so the median of the blocks' ratios is steady where one pair is not.
      */
     record Options(int pods, int durationSeconds, int warmupSeconds, List<Integer> connections, Optional<Path> agentLog,
-                   Optional<Path> diagnostics, String backend, int blocks, int blockSeconds, int afterReadySeconds) {
+                   Optional<Path> diagnostics, String backend, int blocks, int blockSeconds, int afterReadySeconds, boolean productionPods) {
         static Options parse(String[] args) {
             int pods = 1000;
             int duration = 10;
@@ -69,6 +70,7 @@ public final class Bench {
             int blocks = 8;
             int blockSeconds = 3;
             int afterReadySeconds = 5;
+            boolean productionPods = false;
             for (String a : args) {
                 String[] kv = a.split("=", 2);
                 if (kv.length != 2) {
@@ -87,12 +89,17 @@ public final class Bench {
                     case "--blocks" -> blocks = positive(kv);
                     case "--after-ready" -> afterReadySeconds = Integer.parseInt(kv[1]);
                     case "--block-seconds" -> blockSeconds = positive(kv);
+                    case "--pod-size" -> productionPods = switch (kv[1]) {
+                        case "small" -> false;
+                        case "production" -> true;
+                        default -> throw new IllegalArgumentException("--pod-size is small or production, not " + kv[1]);
+                    };
                     case "--connections" -> connections = List.of(kv[1].split(",")).stream().map(Integer::parseInt).toList();
                     default -> throw new IllegalArgumentException("unknown flag " + kv[0]);
                 }
             }
             return new Options(pods, duration, warmup == null ? duration : warmup, connections, Optional.ofNullable(agentLog),
-                    Optional.ofNullable(diagnostics), backend, blocks, blockSeconds, afterReadySeconds);
+                    Optional.ofNullable(diagnostics), backend, blocks, blockSeconds, afterReadySeconds, productionPods);
         }
 
         private static int positive(String[] kv) {
@@ -184,8 +191,8 @@ public final class Bench {
             String ns = "bench-" + (i % NAMESPACES);
             // Addresses outside the sandbox's pod routes: these pods exist only in the API, as on a full node.
             String ip = "10.250." + (i / 250) + "." + (i % 250 + 1);
-            sandbox.api().client().pods().inNamespace(ns).resource(Pods.pod(ns, "pod-" + i, Sandbox.NODE_NAME, "Running",
-                    Map.of("iam.amazonaws.com/role", "bench-role-" + (i % ROLES)), ip)).create();
+            Pod pod = Pods.pod(ns, "pod-" + i, Sandbox.NODE_NAME, "Running", Map.of("iam.amazonaws.com/role", "bench-role-" + (i % ROLES)), ip);
+            sandbox.api().client().pods().inNamespace(ns).resource(options.productionPods() ? ProductionPods.dress(pod) : pod).create();
         }
 
         // The fake API server's own share of the start: one LIST like the agent's informer sends (the second of two,
@@ -315,9 +322,10 @@ public final class Bench {
 
             List<String> problems = new ArrayList<>();
             StringBuilder table = new StringBuilder();
-            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync), %d s per load, wrk -t1, --backend=%s%n"
+            table.append("iamlet benchmark, %s, %d cores, %s, load average %s, %d pods in the API (%d indexed at sync, %s), %d s per load, wrk -t1, --backend=%s%n"
                     .formatted(java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).withNano(0), Runtime.getRuntime().availableProcessors(),
-                    cpuModel(), loadAverage(), options.pods(), indexed, options.durationSeconds(), options.backend()));
+                    cpuModel(), loadAverage(), options.pods(), indexed, options.productionPods() ? "production-sized pods" : "small pods",
+                    options.durationSeconds(), options.backend()));
             table.append("| | nginx (floor) | iamlet | iamlet / nginx |\n|---|---|---|---|\n");
             for (int i = 0; i < loads.size(); i++) {
                 int c = options.connections().get(i);
