@@ -32,6 +32,21 @@ class BenchSmokeE2eTest {
                 "measured right after ready too:\n" + out);
     }
 
+    /**
+     * 1000 pods of 4.7 KiB each (ProductionPods): before the informer parsed pods straight into SlimPod, the first list
+     * of them as fabric8's whole Pod objects ran the agent out of its 48 MiB heap (OutOfMemoryError, never ready).
+     */
+    @Test
+    void aNodeWithAThousandProductionSizedPodsStartsWithinTheAgentsHeap() {
+        Command.Result bench = Command.run(Duration.ofMinutes(3), TestJvm.command(Bench.class, "--pods=1000", "--pod-size=production",
+                "--duration=1", "--warmup=1", "--after-ready=0", "--connections=1"));
+        assertEquals(0, bench.exitCode(), bench.output());
+        String out = bench.stdout();
+        assertTrue(out.contains("1000 pods in the API (1000 indexed at sync, production-sized pods)"), out);
+        assertFalse(bench.output().contains("OutOfMemoryError"), bench.output());
+        assertTrue(out.contains("bench OK"), out);
+    }
+
     @Test
     void theKernelIdentityComparisonPrintsItsBlocksAndExitsZero() {
         Command.Result bench = Command.run(Duration.ofMinutes(2), TestJvm.command(Bench.class, "--backend=ebpf", "--pods=50",
