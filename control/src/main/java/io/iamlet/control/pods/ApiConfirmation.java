@@ -195,7 +195,6 @@ final class ApiConfirmation {
         return Optional.of(nodePods.stream().filter(p -> p.live() && !p.hostNetwork() && p.hasIp(ip)).toList());
     }
 
-
     SharedReads.Counts counts() {
         return reads.counts();
     }

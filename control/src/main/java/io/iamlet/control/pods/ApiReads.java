@@ -48,7 +48,7 @@ final class ApiReads {
 
     /** The pod {@code namespace/name} now (null: gone); during an {@code outage}, as read within the last {@code keep}. */
     SharedReads.Read<SlimPod> pod(String namespace, String name, boolean outage) {
-        return pods.read(namespace + "/" + name, outage, () -> ask(() -> client.resources(SlimPod.class).inNamespace(namespace).withName(name).get()));
+        return pods.read(namespace + "/" + name, outage, () -> get(namespace, name));
     }
 
     /**
@@ -56,7 +56,12 @@ final class ApiReads {
      * {@link SharedReads.Read.Pending} while the read (perhaps started now, in the background) is on its way.
      */
     SharedReads.Read<SlimPod> podWithoutWaiting(String namespace, String name) {
-        return pods.readWithoutWaiting(namespace + "/" + name, true, () -> ask(() -> client.resources(SlimPod.class).inNamespace(namespace).withName(name).get()));
+        return pods.readWithoutWaiting(namespace + "/" + name, true, () -> get(namespace, name));
+    }
+
+    /** One consistent GET of the pod {@code namespace/name} (null: gone), bounded like every read. */
+    private SlimPod get(String namespace, String name) {
+        return ask(() -> client.resources(SlimPod.class).inNamespace(namespace).withName(name).get());
     }
 
     /** The node's pods now, as the index holds them; during an {@code outage}, as read within the last {@code keep}. */

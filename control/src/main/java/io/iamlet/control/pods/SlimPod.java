@@ -70,12 +70,6 @@ public final class SlimPod implements HasMetadata, Namespaced {
     public SlimPod() {
     }
 
-    public SlimPod(ObjectMeta metadata, Spec spec, Status status) {
-        this.metadata = metadata;
-        this.spec = spec;
-        this.status = status;
-    }
-
     @JsonSetter("metadata")
     private void readMetadata(Meta m) {
         ObjectMeta meta = new ObjectMeta();
